@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One set of settings for every target: Swift 6 language mode (strict concurrency) plus the
+/// upcoming features the house style asks for.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "TradesKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "TradesKit", targets: ["TradesKit"]),
+        .library(name: "TradesKitTesting", targets: ["TradesKitTesting"]),
+        .library(name: "StorageSQLite", targets: ["StorageSQLite"]),
+        .executable(name: "trades", targets: ["DevCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "TradesKit",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TradesKitTesting",
+            dependencies: ["TradesKit"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StorageSQLite",
+            dependencies: [
+                "TradesKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DevCLI",
+            dependencies: [
+                "TradesKit",
+                "TradesKitTesting",
+                "StorageSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TradesKitTests",
+            dependencies: ["TradesKit", "TradesKitTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StorageSQLiteTests",
+            dependencies: ["StorageSQLite", "TradesKitTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,125 @@
+public import Foundation
+
+/// The money for one awarded job: authorised when a bid is accepted, captured when work starts, released to the
+/// contractor (minus the platform fee) when approved, or refunded.
+public struct Escrow: Sendable, Hashable, Codable, Identifiable {
+    /// The escrow's id.
+    public let id: EscrowID
+    /// The job.
+    public let jobID: JobID
+    /// The accepted bid.
+    public let bidID: BidID
+    /// Who pays.
+    public let homeownerID: UserID
+    /// Who is paid.
+    public let contractorID: UserID
+    /// The accepted amount.
+    public let amount: Money
+    /// The platform fee basis points in force when the bid was accepted.
+    public let feeBasisPoints: Int
+    /// Where the money is.
+    public var status: EscrowStatus
+    /// The processor's reference for the payment (e.g. a PaymentIntent id).
+    public var paymentReference: String?
+    /// The processor's reference for the payout transfer.
+    public var transferReference: String?
+    /// How much was refunded to the homeowner.
+    public var refundedAmount: Money
+    /// How much was paid out to the contractor.
+    public var releasedAmount: Money
+    /// The platform's fee taken on release.
+    public var platformFee: Money
+    /// When it was opened.
+    public let createdAt: Date
+    /// When it last changed.
+    public var updatedAt: Date
+    /// Optimistic-concurrency version.
+    public var version: Int64
+
+    /// Creates an escrow value.
+    public init(id: EscrowID, jobID: JobID, bidID: BidID, homeownerID: UserID, contractorID: UserID, amount: Money, feeBasisPoints: Int,
+                status: EscrowStatus, paymentReference: String? = nil, transferReference: String? = nil, refundedAmount: Money? = nil,
+                releasedAmount: Money? = nil, platformFee: Money? = nil, createdAt: Date, updatedAt: Date? = nil, version: Int64 = 1) {
+        self.id = id
+        self.jobID = jobID
+        self.bidID = bidID
+        self.homeownerID = homeownerID
+        self.contractorID = contractorID
+        self.amount = amount
+        self.feeBasisPoints = feeBasisPoints
+        self.status = status
+        self.paymentReference = paymentReference
+        self.transferReference = transferReference
+        self.refundedAmount = refundedAmount ?? .zero(amount.currency)
+        self.releasedAmount = releasedAmount ?? .zero(amount.currency)
+        self.platformFee = platformFee ?? .zero(amount.currency)
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt ?? createdAt
+        self.version = version
+    }
+
+    /// How a released or partly refunded amount splits between contractor and platform.
+    public func payout(of gross: Money) throws(TradesKitError) -> (contractor: Money, fee: Money) {
+        let fee = try gross.fee(basisPoints: feeBasisPoints)
+        return (try gross.subtracting(fee), fee)
+    }
+
+    /// Authorisation confirmed: pending → held.
+    public func holding(reference: String, at now: Date) throws(TradesKitError) -> Escrow {
+        guard status == .authorizationPending else { throw .invalidTransition("Only a pending authorisation can be held") }
+        var escrow = self
+        escrow.status = .held
+        escrow.paymentReference = reference
+        escrow.updatedAt = now
+        return escrow
+    }
+
+    /// Captured when work starts: held → captured.
+    public func capturing(at now: Date) throws(TradesKitError) -> Escrow {
+        guard status == .held else { throw .invalidTransition("Only held money can be captured") }
+        var escrow = self
+        escrow.status = .captured
+        escrow.updatedAt = now
+        return escrow
+    }
+
+    /// Paid out: captured → released, or partially refunded with the rest released.
+    public func settling(refund: Money, contractor: Money, fee: Money, transferReference: String?, at now: Date) throws(TradesKitError) -> Escrow {
+        guard status == .captured else { throw .invalidTransition("Only captured money can be released or refunded") }
+        var escrow = self
+        escrow.refundedAmount = refund
+        escrow.releasedAmount = contractor
+        escrow.platformFee = fee
+        escrow.transferReference = transferReference
+        escrow.status = refund.amount == 0 ? .released : (refund == amount ? .refunded : .partiallyRefunded)
+        escrow.updatedAt = now
+        return escrow
+    }
+
+    /// The hold is voided before capture: pending or held → cancelled.
+    public func voiding(at now: Date) throws(TradesKitError) -> Escrow {
+        guard status == .held || status == .authorizationPending else { throw .invalidTransition("Only uncaptured money can be voided") }
+        var escrow = self
+        escrow.status = .cancelled
+        escrow.updatedAt = now
+        return escrow
+    }
+}
+
+/// Where escrowed money is (DESIGN.md §4).
+public enum EscrowStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Waiting for the processor to confirm the authorisation.
+    case authorizationPending = "authorization_pending"
+    /// Authorised on the homeowner's card.
+    case held
+    /// Collected from the homeowner.
+    case captured
+    /// Paid to the contractor, minus the fee.
+    case released
+    /// Returned to the homeowner in full.
+    case refunded
+    /// Part returned to the homeowner, the rest paid to the contractor.
+    case partiallyRefunded = "partially_refunded"
+    /// The hold was voided; no money moved.
+    case cancelled
+}

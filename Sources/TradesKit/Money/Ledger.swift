@@ -1,0 +1,128 @@
+public import Foundation
+
+/// The accounts of the per-tenant double-entry ledger. Debits are positive amounts, credits negative.
+public enum LedgerAccount: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Money authorised on a homeowner's card but not yet collected (asset).
+    case authorizationsReceivable = "authorizations_receivable"
+    /// Money collected and sitting at the payment processor (asset).
+    case processorBalance = "processor_balance"
+    /// What the platform holds on behalf of homeowners until work is approved (liability).
+    case escrowHeld = "escrow_held"
+    /// What is owed to contractors (liability), paid out by transfer.
+    case contractorPayable = "contractor_payable"
+    /// The platform's fees (revenue).
+    case platformRevenue = "platform_revenue"
+}
+
+/// What a set of ledger entries records.
+public enum LedgerTransactionKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A bid was accepted and the money authorised.
+    case hold
+    /// Work started and the money was collected.
+    case capture
+    /// The hold was voided.
+    case void
+    /// The money was paid to the contractor, minus the fee.
+    case release
+    /// Money was returned to the homeowner.
+    case refund
+}
+
+/// One line of the ledger.
+public struct LedgerEntry: Sendable, Hashable, Codable, Identifiable {
+    /// The entry's id.
+    public let id: LedgerEntryID
+    /// The balanced set it belongs to.
+    public let transactionID: LedgerTransactionID
+    /// What the set records.
+    public let kind: LedgerTransactionKind
+    /// The job the money belongs to.
+    public let jobID: JobID
+    /// The account.
+    public let account: LedgerAccount
+    /// Positive for a debit, negative for a credit.
+    public let amount: Money
+    /// When it was posted.
+    public let postedAt: Date
+
+    /// Creates an entry.
+    public init(id: LedgerEntryID, transactionID: LedgerTransactionID, kind: LedgerTransactionKind, jobID: JobID, account: LedgerAccount,
+                amount: Money, postedAt: Date) {
+        self.id = id
+        self.transactionID = transactionID
+        self.kind = kind
+        self.jobID = jobID
+        self.account = account
+        self.amount = amount
+        self.postedAt = postedAt
+    }
+}
+
+/// A balanced set of ledger entries. It cannot be built unbalanced: the entries sum to zero in one currency.
+public struct LedgerTransaction: Sendable, Hashable {
+    /// The set's id.
+    public let id: LedgerTransactionID
+    /// The entries, summing to zero.
+    public let entries: [LedgerEntry]
+
+    /// Builds a balanced set from `(account, signed amount)` lines, dropping zero lines.
+    public init(kind: LedgerTransactionKind, jobID: JobID, lines: [(LedgerAccount, Money)], at now: Date, ids: any IDGenerator) throws(TradesKitError) {
+        let nonZero = lines.filter { $0.1.amount != 0 }
+        guard let currency = nonZero.first?.1.currency else {
+            throw TradesKitError(.validationFailed, "A ledger transaction needs at least one non-zero line")
+        }
+        var sum = Money.zero(currency)
+        for (_, amount) in nonZero { sum = try sum.adding(amount) }
+        guard sum.amount == 0 else { throw TradesKitError(.validationFailed, "Ledger lines must balance") }
+        let id: LedgerTransactionID = ids.make()
+        self.id = id
+        self.entries = nonZero.map { account, amount in
+            LedgerEntry(id: ids.make(), transactionID: id, kind: kind, jobID: jobID, account: account, amount: amount, postedAt: now)
+        }
+    }
+}
+
+/// The postings of each money movement. One place defines what each movement does to which account.
+public enum Ledger {
+    /// Authorisation: the platform may collect `amount` and owes it to escrow.
+    public static func hold(_ amount: Money) -> [(LedgerAccount, Money)] {
+        [(.authorizationsReceivable, amount), (.escrowHeld, amount.negated)]
+    }
+
+    /// Capture: the authorised money is now at the processor.
+    public static func capture(_ amount: Money) -> [(LedgerAccount, Money)] {
+        [(.processorBalance, amount), (.authorizationsReceivable, amount.negated)]
+    }
+
+    /// Void: the authorisation lapses; escrow owes nothing.
+    public static func void(_ amount: Money) -> [(LedgerAccount, Money)] {
+        [(.escrowHeld, amount), (.authorizationsReceivable, amount.negated)]
+    }
+
+    /// Settlement after capture: refund part to the homeowner, pay the rest to the contractor minus the fee.
+    public static func settle(total: Money, refund: Money, contractor: Money, fee: Money) -> [(LedgerAccount, Money)] {
+        [
+            (.escrowHeld, total),
+            (.processorBalance, refund.negated),
+            (.platformRevenue, fee.negated),
+            // Owed to the contractor, then paid out of the processor balance by the transfer.
+            (.contractorPayable, contractor.negated), (.contractorPayable, contractor), (.processorBalance, contractor.negated),
+        ]
+    }
+
+    /// Whether entries balance per transaction: the ids of any set that does not sum to zero.
+    public static func unbalancedTransactions(in entries: [LedgerEntry]) -> [LedgerTransactionID] {
+        var sums: [LedgerTransactionID: Int64] = [:]
+        var currencies: [LedgerTransactionID: Set<Currency>] = [:]
+        for entry in entries {
+            sums[entry.transactionID, default: 0] &+= entry.amount.amount
+            currencies[entry.transactionID, default: []].insert(entry.amount.currency)
+        }
+        return sums.filter { $0.value != 0 || (currencies[$0.key]?.count ?? 0) > 1 }.map(\.key).sorted()
+    }
+
+    /// Balances per account, in one currency.
+    public static func balances(of entries: [LedgerEntry]) -> [LedgerAccount: Int64] {
+        entries.reduce(into: [:]) { $0[$1.account, default: 0] &+= $1.amount.amount }
+    }
+}

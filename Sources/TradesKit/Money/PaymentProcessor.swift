@@ -1,0 +1,91 @@
+/// Moves real money: authorise, capture, transfer to a contractor, refund, void.
+///
+/// Every call carries an idempotency key derived from the business operation (`accept:<bid>`, `capture:<job>`,
+/// `release:<job>`…), so a retry can never charge or pay twice. The Stripe adapter implements this port; TradesKitTesting
+/// has `MemoryPaymentProcessor`.
+public protocol PaymentProcessor: Sendable {
+    /// Authorises (holds) the amount on the homeowner's payment method.
+    func authorize(_ request: PaymentAuthorizationRequest) async throws -> PaymentAuthorization
+    /// Collects a held authorisation.
+    func capture(paymentReference: String, amount: Money, idempotencyKey: String) async throws
+    /// Releases a held authorisation without collecting it.
+    func void(paymentReference: String, idempotencyKey: String) async throws
+    /// Returns collected money to the homeowner; answers the processor's refund reference.
+    func refund(paymentReference: String, amount: Money, idempotencyKey: String) async throws -> String
+    /// Pays a contractor from a collected payment; answers the processor's transfer reference.
+    func transfer(_ request: PaymentTransferRequest) async throws -> String
+}
+
+/// A request to authorise the amount of an accepted bid.
+public struct PaymentAuthorizationRequest: Sendable, Hashable {
+    /// The tenant.
+    public let tenantID: TenantID
+    /// The job, used as the transfer group.
+    public let jobID: JobID
+    /// The accepted bid.
+    public let bidID: BidID
+    /// Who pays.
+    public let homeownerID: UserID
+    /// The amount.
+    public let amount: Money
+    /// Derived from the bid, so a retried accept reuses the authorisation.
+    public let idempotencyKey: String
+
+    /// Creates a request.
+    public init(tenantID: TenantID, jobID: JobID, bidID: BidID, homeownerID: UserID, amount: Money, idempotencyKey: String) {
+        self.tenantID = tenantID
+        self.jobID = jobID
+        self.bidID = bidID
+        self.homeownerID = homeownerID
+        self.amount = amount
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// The processor's answer to an authorisation.
+public struct PaymentAuthorization: Sendable, Hashable {
+    /// Whether the money is held now or needs the payer's action first.
+    public enum Status: String, Sendable, Hashable {
+        /// The authorisation succeeded.
+        case held
+        /// The payer must confirm (e.g. 3-D Secure); the escrow waits in `authorization_pending`.
+        case requiresAction = "requires_action"
+    }
+
+    /// The processor's reference.
+    public let reference: String
+    /// The status.
+    public let status: Status
+
+    /// Creates an authorisation.
+    public init(reference: String, status: Status) {
+        self.reference = reference
+        self.status = status
+    }
+}
+
+/// A payout to a contractor.
+public struct PaymentTransferRequest: Sendable, Hashable {
+    /// The tenant.
+    public let tenantID: TenantID
+    /// The job, as transfer group.
+    public let jobID: JobID
+    /// The contractor paid.
+    public let contractorID: UserID
+    /// The collected payment the transfer draws on.
+    public let paymentReference: String
+    /// The amount, after the platform fee.
+    public let amount: Money
+    /// Derived from the job (`release:<job>`).
+    public let idempotencyKey: String
+
+    /// Creates a request.
+    public init(tenantID: TenantID, jobID: JobID, contractorID: UserID, paymentReference: String, amount: Money, idempotencyKey: String) {
+        self.tenantID = tenantID
+        self.jobID = jobID
+        self.contractorID = contractorID
+        self.paymentReference = paymentReference
+        self.amount = amount
+        self.idempotencyKey = idempotencyKey
+    }
+}

@@ -1,0 +1,105 @@
+public import Foundation
+
+/// A place to keep a marketplace: SQLite, PostgreSQL, or a partner's own.
+///
+/// There is no way to read or write tenant data without naming the tenant: everything goes through the handle
+/// that ``tenant(_:)`` returns. Prove an implementation with the conformance suite in TradesKitTesting.
+public protocol Storage: Sendable {
+    /// The handle for one tenant's data.
+    func tenant(_ id: TenantID) -> any TenantStorage
+
+    /// Every tenant, ordered by creation (platform scope).
+    func allTenants() async throws -> [Tenant]
+
+    /// The tenant with this slug, if any (platform scope; resolves `X-Tenant` and `--tenant`).
+    func tenant(slug: String) async throws -> Tenant?
+
+    /// Brings the schema up to date. Idempotent.
+    func migrate() async throws
+}
+
+/// Reads and writes of one tenant's data. Every query is filtered by the handle's tenant inside the storage;
+/// an id from another tenant behaves exactly like an id that does not exist.
+public protocol TenantStorage: Sendable {
+    /// The tenant this handle is scoped to.
+    var tenantID: TenantID { get }
+
+    /// Applies every change atomically, or none.
+    /// - Throws: ``StorageError`` with `versionConflict`, `uniqueViolation`, `missingRow` or `unavailable`.
+    func commit(_ changes: ChangeSet) async throws
+
+    /// The tenant's own record.
+    func tenantRecord() async throws -> Tenant?
+
+    // MARK: Users
+
+    /// A user by id.
+    func user(_ id: UserID) async throws -> User?
+    /// A user by e-mail, compared case-insensitively.
+    func user(email: EmailAddress) async throws -> User?
+    /// Users in creation order, optionally of one role.
+    func users(role: Role?, page: PageRequest) async throws -> Page<User>
+    /// A contractor's profile.
+    func contractorProfile(_ userID: UserID) async throws -> ContractorProfile?
+    /// The rating summary of reviews about `userID` visible at `now`.
+    func ratingSummary(for userID: UserID, at now: Date) async throws -> RatingSummary
+
+    // MARK: Catalogue
+
+    /// Every trade category, by name.
+    func categories() async throws -> [TradeCategory]
+    /// A category by id.
+    func category(_ id: CategoryID) async throws -> TradeCategory?
+
+    // MARK: Jobs and bids
+
+    /// A job by id.
+    func job(_ id: JobID) async throws -> Job?
+    /// Jobs matching `query`, newest first, keyset-paginated.
+    func jobs(_ query: JobQuery) async throws -> Page<Job>
+    /// Completed jobs whose `completedAt` is at or before `cutoff`, oldest first.
+    func jobsCompleted(before cutoff: Date, limit: Int) async throws -> [Job]
+    /// A bid by id, if `viewer` may see it (DESIGN.md §3); applied in the query.
+    func bid(_ id: BidID, viewer: BidViewer) async throws -> Bid?
+    /// The bids on a job that `viewer` may see, oldest first; applied in the query.
+    func bids(job: JobID, viewer: BidViewer) async throws -> [Bid]
+    /// A contractor's own bids, newest first.
+    func bids(contractor: UserID, page: PageRequest) async throws -> Page<Bid>
+
+    // MARK: Money
+
+    /// The escrow of a job.
+    func escrow(job: JobID) async throws -> Escrow?
+    /// Ledger entries, of one job or all, in posting order.
+    func ledgerEntries(job: JobID?) async throws -> [LedgerEntry]
+    /// The ids of ledger transactions whose entries do not sum to zero (should always be empty).
+    func unbalancedLedgerTransactions() async throws -> [LedgerTransactionID]
+
+    // MARK: Disputes, reviews, messages
+
+    /// A dispute by id.
+    func dispute(_ id: DisputeID) async throws -> Dispute?
+    /// Disputes newest first: all of them, or those where `participant` opened or must respond; optionally by status.
+    func disputes(participant: UserID?, statuses: Set<DisputeStatus>?, page: PageRequest) async throws -> Page<Dispute>
+    /// The unresolved dispute of a job, if any.
+    func openDispute(job: JobID) async throws -> Dispute?
+    /// The reviews of a job (visible or not; core decides what to show).
+    func reviews(job: JobID) async throws -> [Review]
+    /// Reviews about `subject` visible at `now`, newest first.
+    func reviews(subject: UserID, visibleAt now: Date, page: PageRequest) async throws -> Page<Review>
+    /// A job's messages, oldest first.
+    func messages(job: JobID, page: PageRequest) async throws -> Page<Message>
+
+    // MARK: Events and outbox
+
+    /// The event feed of `recipient` (every event for `nil`, the admin view), oldest first.
+    func events(recipient: UserID?, page: PageRequest) async throws -> Page<OutboxEvent>
+    /// Claims up to `limit` pending events available at `now`, hiding them from other consumers until `leaseUntil`.
+    func claimEvents(limit: Int, now: Date, leaseUntil: Date) async throws -> [OutboxEvent]
+    /// Marks events delivered.
+    func markDelivered(_ ids: [EventID]) async throws
+    /// Records a failed delivery: retry at `retryAt`, or dead-letter when `retryAt` is `nil`.
+    func recordFailure(_ id: EventID, attempts: Int, retryAt: Date?, reason: String) async throws
+    /// Dead-lettered events, oldest first.
+    func deadLetters(limit: Int) async throws -> [OutboxEvent]
+}

@@ -1,0 +1,60 @@
+/// What a storage reports when a change set cannot be applied or the database fails.
+///
+/// Like GRDB's and postgres-nio's errors, its description never includes SQL text or bound values.
+public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stable error code.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// An update or expectation found a different version (someone else changed the row first).
+        public static let versionConflict = Code(rawValue: "version_conflict")
+        /// A unique constraint was hit; ``StorageError/constraint`` names which.
+        public static let uniqueViolation = Code(rawValue: "unique_violation")
+        /// A row the change set refers to does not exist (in this tenant).
+        public static let missingRow = Code(rawValue: "missing_row")
+        /// The database could not be reached or the connection was lost.
+        public static let unavailable = Code(rawValue: "unavailable")
+        /// Anything else the database reported.
+        public static let failure = Code(rawValue: "failure")
+    }
+
+    /// The code.
+    public let code: Code
+    /// For unique violations, the constraint: one of the ``UniqueConstraint`` names.
+    public let constraint: String?
+    /// A short, redacted explanation.
+    public let message: String
+
+    /// Creates an error.
+    public init(_ code: Code, constraint: String? = nil, message: String) {
+        self.code = code
+        self.constraint = constraint
+        self.message = message
+    }
+
+    public var description: String {
+        "StorageError(\(code)\(constraint.map { ", constraint: \($0)" } ?? "")): \(message)"
+    }
+}
+
+/// The unique constraints every storage enforces, by stable name, so core can map a violation to a message.
+public enum UniqueConstraint {
+    /// One tenant per slug.
+    public static let tenantSlug = "tenant_slug"
+    /// One user per e-mail (case-insensitive) per tenant.
+    public static let userEmail = "user_email"
+    /// One category per slug per tenant.
+    public static let categorySlug = "category_slug"
+    /// One live (submitted or accepted) bid per contractor per job.
+    public static let liveBid = "live_bid"
+    /// One escrow per job.
+    public static let escrowJob = "escrow_job"
+    /// One open dispute per job.
+    public static let openDispute = "open_dispute"
+    /// One review per author per job.
+    public static let reviewAuthor = "review_author"
+    /// Primary keys.
+    public static let primaryKey = "primary_key"
+}

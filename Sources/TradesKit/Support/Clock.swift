@@ -1,0 +1,31 @@
+public import Foundation
+
+/// The source of "now" for every rule that depends on time (windows, expiries, deadlines).
+///
+/// Core never calls `Date()` itself: tests drive time with `ManualClock` from TradesKitTesting.
+public protocol WallClock: Sendable {
+    /// The current instant. Implementations should return whole milliseconds (see ``Foundation/Date/truncatedToMilliseconds``).
+    func now() -> Date
+}
+
+/// The system's real-time clock, truncated to milliseconds so values round-trip through storage exactly.
+public struct SystemClock: WallClock {
+    /// Creates the system clock.
+    public init() {}
+    public func now() -> Date { Date().truncatedToMilliseconds }
+}
+
+extension Date {
+    /// Creates a date from whole milliseconds since 1970, the unit every storage uses.
+    public init(millisecondsSince1970 milliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+
+    /// Whole milliseconds since 1970 (rounded to the nearest millisecond).
+    public var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    /// The same instant with sub-millisecond precision dropped.
+    public var truncatedToMilliseconds: Date {
+        Date(millisecondsSince1970: Int64((timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+}

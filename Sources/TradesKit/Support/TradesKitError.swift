@@ -1,0 +1,80 @@
+/// The error every TradesKit service throws: a stable ``Code``, a message safe to show, and field-level details.
+///
+/// Messages never contain secrets or personal data (passwords, tokens, e-mail addresses, phone numbers),
+/// so an error may be logged or returned to a client as it is.
+public struct TradesKitError: Error, Sendable, Hashable {
+    /// A stable, machine-readable error code. New codes can be added without breaking callers.
+    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// The thing does not exist, or the caller may not know that it exists (another tenant's id looks the same).
+        public static let notFound = Code(rawValue: "not_found")
+        /// The caller is known but not allowed to do this.
+        public static let forbidden = Code(rawValue: "forbidden")
+        /// The input broke one or more field rules; see ``TradesKitError/fieldErrors``.
+        public static let validationFailed = Code(rawValue: "validation_failed")
+        /// The change is not allowed in the current state (e.g. accepting a bid on a closed job).
+        public static let invalidTransition = Code(rawValue: "invalid_transition")
+        /// The change collides with existing data (a duplicate, or a concurrent change that kept winning).
+        public static let conflict = Code(rawValue: "conflict")
+        /// The payment processor refused or failed.
+        public static let paymentFailed = Code(rawValue: "payment_failed")
+        /// Storage could not be reached or failed.
+        public static let storageUnavailable = Code(rawValue: "storage_unavailable")
+        /// Two amounts in different currencies were combined.
+        public static let currencyMismatch = Code(rawValue: "currency_mismatch")
+        /// An amount computation overflowed `Int64`.
+        public static let amountOverflow = Code(rawValue: "amount_overflow")
+        /// The caller's account is suspended.
+        public static let suspended = Code(rawValue: "account_suspended")
+    }
+
+    /// The stable code.
+    public let code: Code
+    /// A human-readable message, free of personal data.
+    public let message: String
+    /// Field-level problems, for ``Code/validationFailed``.
+    public let fieldErrors: [FieldError]
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, fieldErrors: [FieldError] = []) {
+        self.code = code
+        self.message = message
+        self.fieldErrors = fieldErrors
+    }
+
+    static func notFound(_ what: String) -> Self { Self(.notFound, "\(what) not found") }
+    static func forbidden(_ message: String) -> Self { Self(.forbidden, message) }
+    static func invalidTransition(_ message: String) -> Self { Self(.invalidTransition, message) }
+    static func validation(_ errors: [FieldError]) -> Self {
+        Self(.validationFailed, "The input is not valid", fieldErrors: errors)
+    }
+}
+
+extension TradesKitError: CustomStringConvertible {
+    public var description: String {
+        guard !fieldErrors.isEmpty else { return "\(code): \(message)" }
+        return "\(code): \(message) (" + fieldErrors.map(\.description).joined(separator: "; ") + ")"
+    }
+}
+
+/// One bad field: where, a stable code, and a message that does not echo the value.
+public struct FieldError: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The field's name in the input, e.g. `title` or `budget.max`.
+    public let field: String
+    /// A stable code such as `too_long`, `required`, `out_of_range`, `invalid_format`.
+    public let code: String
+    /// A human-readable explanation.
+    public let message: String
+
+    /// Creates a field error.
+    public init(field: String, code: String, message: String) {
+        self.field = field
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(field): \(message)" }
+}

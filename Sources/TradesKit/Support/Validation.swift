@@ -1,0 +1,58 @@
+import Foundation
+
+/// Collects every field error of an input before failing, so a client learns all of them at once.
+public struct Validator: Sendable {
+    /// The errors found so far.
+    public private(set) var errors: [FieldError] = []
+
+    /// Creates an empty validator.
+    public init() {}
+
+    /// Records an error.
+    public mutating func fail(_ field: String, _ code: String, _ message: String) {
+        errors.append(FieldError(field: field, code: code, message: message))
+    }
+
+    /// Checks a required text: trimmed, non-empty, at most `maxLength` characters, no control characters but newlines.
+    @discardableResult
+    public mutating func text(_ value: String, field: String, min: Int = 1, max: Int) -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.count < min {
+            fail(field, trimmed.isEmpty ? "required" : "too_short",
+                 trimmed.isEmpty ? "must not be empty" : "must be at least \(min) characters")
+        } else if trimmed.count > max {
+            fail(field, "too_long", "must be at most \(max) characters")
+        } else if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" && $0 != "\r" }) {
+            fail(field, "invalid_characters", "must not contain control characters")
+        }
+        return trimmed
+    }
+
+    /// Checks that `value` lies in `range`.
+    public mutating func range<T: Comparable>(_ value: T, _ range: ClosedRange<T>, field: String) {
+        if !range.contains(value) { fail(field, "out_of_range", "must be between \(range.lowerBound) and \(range.upperBound)") }
+    }
+
+    /// Checks a coordinate pair.
+    public mutating func point(_ point: GeoPoint, field: String) {
+        if !point.latitude.isFinite || !(-90.0...90.0).contains(point.latitude) {
+            fail("\(field).latitude", "out_of_range", "must be between -90 and 90")
+        }
+        if !point.longitude.isFinite || !(-180.0...180.0).contains(point.longitude) {
+            fail("\(field).longitude", "out_of_range", "must be between -180 and 180")
+        }
+    }
+
+    /// Checks an amount: positive and in the expected currency.
+    public mutating func positiveAmount(_ money: Money, currency: Currency, field: String) {
+        if money.currency != currency {
+            fail("\(field).currency", "wrong_currency", "must be \(currency.code)")
+        }
+        if money.amount <= 0 { fail("\(field).amount", "must_be_positive", "must be greater than zero") }
+    }
+
+    /// Throws ``TradesKitError/Code/validationFailed`` listing every error, if there is any.
+    public func check() throws(TradesKitError) {
+        if !errors.isEmpty { throw TradesKitError.validation(errors) }
+    }
+}
