@@ -1,0 +1,194 @@
+import CoreMetrics
+import Foundation
+import Logging
+
+/// Blind bids: submit, withdraw, list under the visibility rule, and accept.
+public struct BidService: Sendable {
+    let environment: ServiceEnvironment
+    init(_ environment: ServiceEnvironment) { self.environment = environment }
+
+    /// What a bid takes.
+    public struct NewBid: Sendable, Hashable {
+        /// The price, positive, in the job's currency.
+        public var amount: Money
+        /// A note to the homeowner, up to 2000 characters.
+        public var message: String
+
+        /// Creates the input.
+        public init(amount: Money, message: String = "") {
+            self.amount = amount
+            self.message = message
+        }
+    }
+
+    /// The outcome of accepting a bid: everything the one change set did.
+    public struct Acceptance: Sendable, Hashable {
+        /// The awarded job.
+        public let job: Job
+        /// The accepted bid.
+        public let accepted: Bid
+        /// Every other live bid, now declined.
+        public let declined: [Bid]
+        /// The escrow opened for the money.
+        public let escrow: Escrow
+    }
+
+    /// Submits a bid (contractors only): on an open job, in the contractor's trades and service area, vetted when the
+    /// tenant requires it, one live bid per contractor per job.
+    public func submit(by principal: Principal, on jobID: JobID, _ input: NewBid) async throws -> Bid {
+        guard principal.role == .contractor else { throw TradesKitError.forbidden("Only contractors bid") }
+        var validator = Validator()
+        let message = validator.text(input.message, field: "message", min: 0, max: 2_000)
+        if input.amount.amount <= 0 { validator.fail("amount.amount", "must_be_positive", "must be greater than zero") }
+        try validator.check()
+
+        let store = environment.store(principal)
+        return try await environment.run("bid.submit", tenant: principal.tenantID) {
+            _ = try await environment.actor(principal, in: store)
+            let tenant = try await environment.tenant(of: store)
+            guard let job = try await store.job(jobID) else { throw TradesKitError.notFound("Job") }
+            guard job.status == .open else { throw TradesKitError.invalidTransition("Bids can only be placed on open jobs") }
+            var check = Validator()
+            check.positiveAmount(input.amount, currency: job.budget.max.currency, field: "amount")
+            try check.check()
+            guard let profile = try await store.contractorProfile(principal.userID) else {
+                throw TradesKitError.forbidden("Complete your contractor profile before bidding")
+            }
+            if tenant.settings.policies.vettingRequiredToBid, profile.vetting != .approved {
+                throw TradesKitError.forbidden("This marketplace requires vetting before bidding")
+            }
+            guard profile.trades.contains(job.categoryID) else { throw TradesKitError.forbidden("The job is outside your trades") }
+            guard profile.serviceArea.contains(job.location) else { throw TradesKitError.forbidden("The job is outside your service area") }
+
+            let now = environment.now()
+            let bid = Bid(id: environment.ids.make(), jobID: job.id, contractorID: principal.userID, amount: input.amount, message: message,
+                          createdAt: now)
+            var changes = ChangeSet()
+            // The job must still be open, as read: an accept that commits first makes this set fail and retry.
+            changes.append(.expectJobVersion(job.id, version: job.version))
+            changes.append(.insertBid(bid))
+            try environment.record(BidSubmitted(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount),
+                                   in: &changes, at: now)
+            try await store.commit(changes)
+            BusinessMetrics.bidsSubmitted.increment()
+            return bid
+        }
+    }
+
+    /// Withdraws the caller's own submitted bid while the job is open.
+    public func withdraw(by principal: Principal, _ bidID: BidID) async throws -> Bid {
+        try await environment.run("bid.withdraw", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            _ = try await environment.actor(principal, in: store)
+            guard let bid = try await store.bid(bidID, viewer: BidViewer(principal)) else { throw TradesKitError.notFound("Bid") }
+            guard bid.contractorID == principal.userID else { throw TradesKitError.forbidden("Only the bidder can withdraw a bid") }
+            guard let job = try await store.job(bid.jobID) else { throw TradesKitError.notFound("Job") }
+            guard job.status == .open else { throw TradesKitError.invalidTransition("Bids can only be withdrawn while the job is open") }
+            let now = environment.now()
+            var changes = ChangeSet()
+            let withdrawn = changes.update(try bid.withdrawing(at: now))
+            try environment.record(BidWithdrawn(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID), in: &changes, at: now)
+            try await store.commit(changes)
+            return withdrawn
+        }
+    }
+
+    /// The bids on a job that the caller may see: all of them for the owner and admins, only their own for a contractor.
+    public func list(by principal: Principal, job jobID: JobID) async throws -> [Bid] {
+        try await environment.run("bid.list", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            _ = try await environment.actor(principal, in: store)
+            let job = try await environment.visibleJob(jobID, for: principal, in: store)
+            return try await store.bids(job: job.id, viewer: BidViewer(principal))
+        }
+    }
+
+    /// One bid, if the caller may see it; otherwise not found.
+    public func get(by principal: Principal, _ bidID: BidID) async throws -> Bid {
+        try await environment.run("bid.get", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            _ = try await environment.actor(principal, in: store)
+            guard let bid = try await store.bid(bidID, viewer: BidViewer(principal)) else { throw TradesKitError.notFound("Bid") }
+            return bid
+        }
+    }
+
+    /// The caller's own bids, newest first (contractors).
+    public func mine(by principal: Principal, page: PageRequest = PageRequest()) async throws -> Page<Bid> {
+        try await environment.run("bid.mine", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            _ = try await environment.actor(principal, in: store)
+            return try await store.bids(contractor: principal.userID, page: page)
+        }
+    }
+
+    /// Accepts a bid (the job's owner only), as one atomic change set: the job is awarded, the bid accepted, every other
+    /// live bid declined, the escrow opened with the money authorised, the ledger posted and the events recorded.
+    ///
+    /// The authorisation uses the idempotency key `accept:<bid>`, so retries after a concurrent change reuse it; if the
+    /// accept finally fails (another bid won), the authorisation is voided.
+    public func accept(by principal: Principal, _ bidID: BidID) async throws -> Acceptance {
+        let store = environment.store(principal)
+        var authorization: PaymentAuthorization?
+        do {
+            let acceptance = try await environment.run("bid.accept", tenant: principal.tenantID) {
+                _ = try await environment.actor(principal, in: store)
+                guard let bid = try await store.bid(bidID, viewer: BidViewer(principal)), let job = try await store.job(bid.jobID) else {
+                    throw TradesKitError.notFound("Bid")
+                }
+                guard job.ownerID == principal.userID else { throw TradesKitError.forbidden("Only the job's owner can accept a bid") }
+                let tenant = try await environment.tenant(of: store)
+                let now = environment.now()
+                let awarded = try job.accepting(bid, at: now)
+                let accepted = try bid.accepting(at: now)
+                let live = try await store.bids(job: job.id, viewer: .admin).filter(\.isLive)
+                let others = live.filter { $0.id != bid.id }
+
+                let request = PaymentAuthorizationRequest(tenantID: principal.tenantID, jobID: job.id, bidID: bid.id, homeownerID: job.ownerID,
+                                                          amount: bid.amount, idempotencyKey: "accept:\(bid.id)")
+                let auth = try await environment.pay("authorise the payment", tenant: principal.tenantID) {
+                    try await environment.payments.authorize(request)
+                }
+                authorization = auth
+
+                var changes = ChangeSet()
+                let committedJob = changes.update(awarded)
+                changes.append(.expectLiveBids(job.id, Set(live.map(\.id))))
+                let committedBid = changes.update(accepted)
+                var declined: [Bid] = []
+                for other in others {
+                    declined.append(changes.update(try other.declining(at: now)))
+                    try environment.record(BidDeclined(bidID: other.id, jobID: job.id, contractorID: other.contractorID), in: &changes, at: now)
+                }
+                let escrow = Escrow(id: environment.ids.make(), jobID: job.id, bidID: bid.id, homeownerID: job.ownerID, contractorID: bid.contractorID,
+                                    amount: bid.amount, feeBasisPoints: tenant.settings.platformFeeBasisPoints,
+                                    status: auth.status == .held ? .held : .authorizationPending, paymentReference: auth.reference, createdAt: now)
+                changes.append(.insertEscrow(escrow))
+                if escrow.status == .held {
+                    changes.append(try environment.ledger(.hold, job: job.id, Ledger.hold(bid.amount), at: now))
+                }
+                try environment.record(BidAccepted(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount),
+                                       in: &changes, at: now)
+                try environment.record(JobStatusChanged(jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, from: job.status,
+                                                        to: awarded.status, automatic: false), in: &changes, at: now)
+                try environment.recordPayment(escrow, in: &changes, at: now)
+                try await store.commit(changes)
+                return Acceptance(job: committedJob, accepted: committedBid, declined: declined, escrow: escrow)
+            }
+            BusinessMetrics.bidsAccepted.increment()
+            return acceptance
+        } catch {
+            if let authorization { await voidAbandoned(authorization, bidID: bidID, tenant: principal.tenantID) }
+            throw error
+        }
+    }
+
+    private func voidAbandoned(_ authorization: PaymentAuthorization, bidID: BidID, tenant: TenantID) async {
+        do {
+            try await environment.payments.void(paymentReference: authorization.reference, idempotencyKey: "void:accept:\(bidID)")
+        } catch {
+            // The authorisation lapses on its own after a few days; log it for reconciliation, without payment details.
+            environment.logger.error("Could not void an abandoned authorisation", metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.bid": "\(bidID)"])
+        }
+    }
+}

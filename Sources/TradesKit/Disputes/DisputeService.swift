@@ -1,0 +1,138 @@
+import CoreMetrics
+import Foundation
+
+/// Disputes: opened by a party, answered by the other, resolved by an admin with a money outcome.
+public struct DisputeService: Sendable {
+    let environment: ServiceEnvironment
+    init(_ environment: ServiceEnvironment) { self.environment = environment }
+
+    /// Opens a dispute on an awarded, in-progress or completed job (its owner or contractor).
+    public func open(by principal: Principal, job jobID: JobID, reason: String) async throws -> Dispute {
+        var validator = Validator()
+        let reason = validator.text(reason, field: "reason", min: 10, max: 5_000)
+        try validator.check()
+        return try await environment.run("dispute.open", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            let actor = try await environment.actor(principal, in: store)
+            let job = try await environment.visibleJob(jobID, for: principal, in: store)
+            guard job.isParty(actor.id), let contractorID = job.contractorID else {
+                throw TradesKitError.forbidden("Only the homeowner or the awarded contractor can open a dispute")
+            }
+            let now = environment.now()
+            let disputed = try job.disputing(at: now)
+            let respondent = actor.id == job.ownerID ? contractorID : job.ownerID
+            let dispute = Dispute(id: environment.ids.make(), jobID: job.id, openedBy: actor.id, respondent: respondent, reason: reason,
+                                  jobStatusBefore: job.status, createdAt: now)
+            var changes = ChangeSet()
+            changes.update(disputed)
+            changes.append(.insertDispute(dispute))
+            try record(dispute, in: &changes, at: now)
+            try environment.record(JobStatusChanged(jobID: job.id, ownerID: job.ownerID, contractorID: contractorID, from: job.status, to: .disputed,
+                                                    automatic: false), in: &changes, at: now)
+            try await store.commit(changes)
+            BusinessMetrics.disputesOpened.increment()
+            return dispute
+        }
+    }
+
+    /// The other party answers.
+    public func respond(by principal: Principal, _ id: DisputeID, response: String) async throws -> Dispute {
+        var validator = Validator()
+        let response = validator.text(response, field: "response", max: 5_000)
+        try validator.check()
+        return try await environment.run("dispute.respond", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            let dispute = try await visibleDispute(id, principal, store)
+            guard dispute.respondent == principal.userID else { throw TradesKitError.forbidden("Only the other party can respond") }
+            let now = environment.now()
+            var changes = ChangeSet()
+            let answered = changes.update(try dispute.responding(response, at: now))
+            try record(answered, in: &changes, at: now)
+            try await store.commit(changes)
+            return answered
+        }
+    }
+
+    /// An admin resolves the dispute: release to the contractor, refund part, or refund all. The job closes.
+    public func resolve(by principal: Principal, _ id: DisputeID, outcome: DisputeOutcome, note: String) async throws -> Dispute {
+        var validator = Validator()
+        let note = validator.text(note, field: "note", max: 5_000)
+        try validator.check()
+        return try await environment.run("dispute.resolve", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            let actor = try await environment.actor(principal, in: store)
+            guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can resolve disputes") }
+            guard let dispute = try await store.dispute(id), let job = try await store.job(dispute.jobID) else {
+                throw TradesKitError.notFound("Dispute")
+            }
+            guard var escrow = try await store.escrow(job: job.id) else { throw TradesKitError.invalidTransition("The job has no payment") }
+            let now = environment.now()
+            let resolved = try dispute.resolving(DisputeResolution(outcome: outcome, note: note, resolvedBy: actor.id, resolvedAt: now), at: now)
+            let closed = try job.resolvingDispute(at: now)
+
+            let refund: Money
+            switch outcome {
+            case .release: refund = .zero(escrow.amount.currency)
+            case .fullRefund: refund = escrow.amount
+            case .partialRefund(let amount):
+                var check = Validator()
+                check.positiveAmount(amount, currency: escrow.amount.currency, field: "outcome.refund")
+                if amount.currency == escrow.amount.currency, amount.amount >= escrow.amount.amount {
+                    check.fail("outcome.refund.amount", "out_of_range", "must be less than the payment; use a full refund instead")
+                }
+                try check.check()
+                refund = amount
+            }
+
+            var changes = ChangeSet()
+            switch (escrow.status, outcome) {
+            case (.held, .fullRefund), (.authorizationPending, .fullRefund):
+                // Nothing was collected: voiding the hold is the full refund.
+                _ = try await environment.void(escrow, tenant: principal.tenantID, at: now, into: &changes)
+            case (.held, _):
+                escrow = try await environment.capture(escrow, tenant: principal.tenantID, at: now, into: &changes)
+                _ = try await environment.settle(escrow, refund: refund, tenant: principal.tenantID, at: now, into: &changes)
+            case (.captured, _):
+                _ = try await environment.settle(escrow, refund: refund, tenant: principal.tenantID, at: now, into: &changes)
+            default:
+                throw TradesKitError.invalidTransition("No money is held for this job")
+            }
+            let committed = changes.update(resolved)
+            changes.update(closed)
+            try record(committed, in: &changes, at: now)
+            try environment.record(JobStatusChanged(jobID: job.id, ownerID: job.ownerID, contractorID: job.contractorID, from: job.status, to: closed.status,
+                                                    automatic: false), in: &changes, at: now)
+            try await store.commit(changes)
+            return committed
+        }
+    }
+
+    /// A dispute: for its parties and admins.
+    public func get(by principal: Principal, _ id: DisputeID) async throws -> Dispute {
+        try await environment.run("dispute.get", tenant: principal.tenantID) {
+            try await visibleDispute(id, principal, environment.store(principal))
+        }
+    }
+
+    /// Disputes newest first: every dispute for an admin (the queue), the caller's own otherwise.
+    public func list(by principal: Principal, statuses: Set<DisputeStatus>? = nil, page: PageRequest = PageRequest()) async throws -> Page<Dispute> {
+        try await environment.run("dispute.list", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            let actor = try await environment.actor(principal, in: store)
+            return try await store.disputes(participant: actor.role == .admin ? nil : actor.id, statuses: statuses, page: page)
+        }
+    }
+
+    private func visibleDispute(_ id: DisputeID, _ principal: Principal, _ store: any TenantStorage) async throws -> Dispute {
+        let actor = try await environment.actor(principal, in: store)
+        guard let dispute = try await store.dispute(id), actor.role == .admin || dispute.openedBy == actor.id || dispute.respondent == actor.id else {
+            throw TradesKitError.notFound("Dispute")
+        }
+        return dispute
+    }
+
+    private func record(_ dispute: Dispute, in changes: inout ChangeSet, at now: Date) throws {
+        try environment.record(DisputeChanged(disputeID: dispute.id, jobID: dispute.jobID, openedBy: dispute.openedBy, respondent: dispute.respondent,
+                                              status: dispute.status, outcome: dispute.resolution?.outcome.name), in: &changes, at: now)
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+
+/// Registration, accounts and suspension.
+public struct UserService: Sendable {
+    let environment: ServiceEnvironment
+    init(_ environment: ServiceEnvironment) { self.environment = environment }
+
+    /// What self-registration takes.
+    public struct Registration: Sendable, Hashable {
+        /// The e-mail address (unique per tenant).
+        public var email: String
+        /// The password, 10–128 characters; only its hash is stored.
+        public var password: String
+        /// The display name.
+        public var displayName: String
+        /// An optional phone number in E.164.
+        public var phone: String?
+        /// Homeowner or contractor; admins are created by the platform operator.
+        public var role: Role
+
+        /// Creates the input.
+        public init(email: String, password: String, displayName: String, phone: String? = nil, role: Role) {
+            self.email = email
+            self.password = password
+            self.displayName = displayName
+            self.phone = phone
+            self.role = role
+        }
+    }
+
+    /// Changes a user may make to their own account.
+    public struct Update: Sendable, Hashable {
+        /// A new display name.
+        public var displayName: String?
+        /// A new phone number; an empty string removes it.
+        public var phone: String?
+
+        /// Creates the input.
+        public init(displayName: String? = nil, phone: String? = nil) {
+            self.displayName = displayName
+            self.phone = phone
+        }
+    }
+
+    /// Registers a homeowner or contractor in `tenant`.
+    public func register(in tenant: TenantID, _ registration: Registration) async throws -> User {
+        guard registration.role != .admin else { throw TradesKitError(.forbidden, "Admins cannot self-register") }
+        return try await create(in: tenant, registration, emailVerified: false)
+    }
+
+    /// Creates an admin of `tenant` (platform operator only). `password` may be `nil` to be set later.
+    public func createAdmin(by operator: PlatformOperator, in tenant: TenantID, email: String, displayName: String,
+                            password: String?) async throws -> User {
+        let registration = Registration(email: email, password: password ?? "", displayName: displayName, role: .admin)
+        return try await create(in: tenant, registration, emailVerified: true, passwordOptional: password == nil)
+    }
+
+    private func create(in tenantID: TenantID, _ input: Registration, emailVerified: Bool, passwordOptional: Bool = false) async throws -> User {
+        var validator = Validator()
+        let email = validateEmail(input.email, into: &validator)
+        let displayName = validator.text(input.displayName, field: "displayName", max: 100)
+        let phone = validatePhone(input.phone, into: &validator)
+        if !(passwordOptional && input.password.isEmpty), !(10...128).contains(input.password.count) {
+            validator.fail("password", "out_of_range", "must be between 10 and 128 characters")
+        }
+        try validator.check()
+        guard let email else { throw TradesKitError.validation(validator.errors) }
+
+        let store = environment.storage.tenant(tenantID)
+        let hash: String? = input.password.isEmpty ? nil : try await environment.passwordHasher.hash(input.password)
+        return try await environment.run("user.register", tenant: tenantID) {
+            _ = try await environment.tenant(of: store)
+            let now = environment.now()
+            let user = User(id: environment.ids.make(), email: email, displayName: displayName, phone: phone, role: input.role,
+                            passwordHash: hash, emailVerified: emailVerified, createdAt: now)
+            var changes = ChangeSet()
+            changes.append(.insertUser(user))
+            try environment.record(UserRegistered(userID: user.id, role: user.role), in: &changes, at: now)
+            try await store.commit(changes)
+            return user
+        }
+    }
+
+    /// Checks an e-mail and password; `nil` for an unknown address or a wrong password (the caller cannot tell which).
+    public func authenticate(in tenant: TenantID, email: String, password: String) async throws -> User? {
+        let store = environment.storage.tenant(tenant)
+        let address = try? EmailAddress(email)
+        let user = try await environment.run("user.authenticate", tenant: tenant) { () -> User? in
+            guard let address else { return nil }
+            return try await store.user(email: address)
+        }
+        guard let user, let hash = user.passwordHash else { return nil }
+        guard try await environment.passwordHasher.verify(password, against: hash) else { return nil }
+        if user.suspended { throw TradesKitError(.suspended, "This account is suspended") }
+        return user
+    }
+
+    /// The caller's own account, or any account for an admin.
+    public func get(by principal: Principal, _ id: UserID) async throws -> User {
+        try await environment.run("user.get", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            let actor = try await environment.actor(principal, in: store)
+            guard actor.id == id || actor.role == .admin, let user = try await store.user(id) else { throw TradesKitError.notFound("User") }
+            return user
+        }
+    }
+
+    /// What any member of the tenant may see about a user: name, role, rating and (for contractors) profile.
+    public func publicProfile(by principal: Principal, _ id: UserID) async throws -> PublicUser {
+        try await environment.run("user.public", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            _ = try await environment.actor(principal, in: store)
+            guard let user = try await store.user(id) else { throw TradesKitError.notFound("User") }
+            let rating = try await store.ratingSummary(for: id, at: environment.now())
+            let profile = user.role == .contractor ? try await store.contractorProfile(id) : nil
+            return PublicUser(id: user.id, displayName: user.displayName, role: user.role, rating: rating, contractorProfile: profile)
+        }
+    }
+
+    /// Updates the caller's own account (or any, for an admin). Role, e-mail, verification and suspension cannot be set here.
+    public func update(by principal: Principal, _ id: UserID, _ update: Update) async throws -> User {
+        var validator = Validator()
+        let displayName = update.displayName.map { validator.text($0, field: "displayName", max: 100) }
+        var phone: PhoneNumber??
+        if let raw = update.phone { phone = .some(raw.isEmpty ? nil : validatePhone(raw, into: &validator)) }
+        try validator.check()
+        return try await environment.run("user.update", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            let actor = try await environment.actor(principal, in: store)
+            guard actor.id == id || actor.role == .admin, var user = try await store.user(id) else { throw TradesKitError.notFound("User") }
+            if let displayName { user.displayName = displayName }
+            if let phone { user.phone = phone }
+            var changes = ChangeSet()
+            let updated = changes.update(user)
+            try await store.commit(changes)
+            return updated
+        }
+    }
+
+    /// Marks a user's e-mail address verified (the server calls this after checking a token).
+    public func markEmailVerified(in tenant: TenantID, _ id: UserID) async throws -> User {
+        let store = environment.storage.tenant(tenant)
+        return try await environment.run("user.verify", tenant: tenant) {
+            guard var user = try await store.user(id) else { throw TradesKitError.notFound("User") }
+            guard !user.emailVerified else { return user }
+            user.emailVerified = true
+            var changes = ChangeSet()
+            let updated = changes.update(user)
+            try await store.commit(changes)
+            return updated
+        }
+    }
+
+    /// Replaces a user's password hash (the server calls this after a verified reset).
+    public func setPassword(in tenant: TenantID, _ id: UserID, password: String) async throws {
+        guard (10...128).contains(password.count) else {
+            throw TradesKitError.validation([FieldError(field: "password", code: "out_of_range", message: "must be between 10 and 128 characters")])
+        }
+        let store = environment.storage.tenant(tenant)
+        let hash = try await environment.passwordHasher.hash(password)
+        try await environment.run("user.password", tenant: tenant) {
+            guard var user = try await store.user(id) else { throw TradesKitError.notFound("User") }
+            user.passwordHash = hash
+            var changes = ChangeSet()
+            changes.update(user)
+            try await store.commit(changes)
+        }
+    }
+
+    /// Suspends or reinstates a user (admin only). Admins cannot suspend themselves.
+    public func setSuspended(by principal: Principal, _ id: UserID, suspended: Bool) async throws -> User {
+        try await environment.run("user.suspend", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            let actor = try await environment.actor(principal, in: store)
+            guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can suspend users") }
+            guard var user = try await store.user(id) else { throw TradesKitError.notFound("User") }
+            guard user.id != actor.id else { throw TradesKitError.forbidden("Admins cannot suspend themselves") }
+            guard user.suspended != suspended else { return user }
+            let now = environment.now()
+            user.suspended = suspended
+            var changes = ChangeSet()
+            let updated = changes.update(user)
+            try environment.record(UserSuspensionChanged(userID: id, suspended: suspended), in: &changes, at: now)
+            try await store.commit(changes)
+            return updated
+        }
+    }
+
+    /// Users of the tenant in registration order (admin only).
+    public func list(by principal: Principal, role: Role? = nil, page: PageRequest = PageRequest()) async throws -> Page<User> {
+        try await environment.run("user.list", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            let actor = try await environment.actor(principal, in: store)
+            guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can list users") }
+            return try await store.users(role: role, page: page)
+        }
+    }
+
+    private func validateEmail(_ raw: String, into validator: inout Validator) -> EmailAddress? {
+        do {
+            return try EmailAddress(raw)
+        } catch {
+            validator.fail("email", "invalid_format", "must be an e-mail address")
+            return nil
+        }
+    }
+
+    private func validatePhone(_ raw: String?, into validator: inout Validator) -> PhoneNumber? {
+        guard let raw else { return nil }
+        do {
+            return try PhoneNumber(raw)
+        } catch {
+            validator.fail("phone", "invalid_format", "must be in E.164 format, e.g. +14155550123")
+            return nil
+        }
+    }
+}
+
+/// The part of a user that other members of the tenant may see.
+public struct PublicUser: Sendable, Hashable, Codable {
+    /// The user's id.
+    public let id: UserID
+    /// The display name.
+    public let displayName: String
+    /// The role.
+    public let role: Role
+    /// The rating from visible reviews.
+    public let rating: RatingSummary
+    /// The contractor profile, for contractors who have one.
+    public let contractorProfile: ContractorProfile?
+}

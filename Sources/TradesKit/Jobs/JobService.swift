@@ -1,0 +1,231 @@
+import CoreMetrics
+import Foundation
+
+/// Posting, finding and moving jobs through their life.
+public struct JobService: Sendable {
+    let environment: ServiceEnvironment
+    init(_ environment: ServiceEnvironment) { self.environment = environment }
+
+    /// What posting a job takes.
+    public struct NewJob: Sendable, Hashable {
+        /// The trade category.
+        public var categoryID: CategoryID
+        /// A title, 3–120 characters.
+        public var title: String
+        /// A description, up to 5000 characters.
+        public var description: String
+        /// Where the work is.
+        public var location: GeoPoint
+        /// The budget range, in the tenant's currency.
+        public var budget: BudgetRange
+
+        /// Creates the input.
+        public init(categoryID: CategoryID, title: String, description: String, location: GeoPoint, budget: BudgetRange) {
+            self.categoryID = categoryID
+            self.title = title
+            self.description = description
+            self.location = location
+            self.budget = budget
+        }
+    }
+
+    /// What an owner may change while the job is open.
+    public struct Update: Sendable, Hashable {
+        /// A new title.
+        public var title: String?
+        /// A new description.
+        public var description: String?
+        /// A new budget.
+        public var budget: BudgetRange?
+
+        /// Creates the input.
+        public init(title: String? = nil, description: String? = nil, budget: BudgetRange? = nil) {
+            self.title = title
+            self.description = description
+            self.budget = budget
+        }
+    }
+
+    /// Posts a job (homeowners only).
+    public func post(by principal: Principal, _ input: NewJob) async throws -> Job {
+        guard principal.role == .homeowner else { throw TradesKitError.forbidden("Only homeowners post jobs") }
+        let store = environment.store(principal)
+        return try await environment.run("job.post", tenant: principal.tenantID) {
+            _ = try await environment.actor(principal, in: store)
+            let tenant = try await environment.tenant(of: store)
+            var validator = Validator()
+            let title = validator.text(input.title, field: "title", min: 3, max: 120)
+            let description = validator.text(input.description, field: "description", max: 5_000)
+            validator.point(input.location, field: "location")
+            input.budget.validate(currency: tenant.settings.currency, into: &validator)
+            if try await store.category(input.categoryID) == nil {
+                validator.fail("categoryID", "unknown_category", "does not name a category of this marketplace")
+            }
+            try validator.check()
+
+            let now = environment.now()
+            let job = Job(id: environment.ids.make(), ownerID: principal.userID, categoryID: input.categoryID, title: title,
+                          description: description, location: input.location, budget: input.budget, createdAt: now)
+            var changes = ChangeSet()
+            changes.append(.insertJob(job))
+            try environment.record(JobPosted(jobID: job.id, ownerID: job.ownerID, categoryID: job.categoryID), in: &changes, at: now)
+            try await store.commit(changes)
+            BusinessMetrics.jobsPosted.increment()
+            return job
+        }
+    }
+
+    /// A job: open jobs for every member of the tenant; others for their parties, bidders and admins.
+    public func get(by principal: Principal, _ id: JobID) async throws -> Job {
+        try await environment.run("job.get", tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            _ = try await environment.actor(principal, in: store)
+            return try await environment.visibleJob(id, for: principal, in: store)
+        }
+    }
+
+    /// Searches jobs. Non-admins see open jobs and the jobs they own or were awarded.
+    public func search(by principal: Principal, _ query: JobQuery) async throws -> Page<Job> {
+        var validator = Validator()
+        validator.range(query.limit, 1...100, field: "limit")
+        if let text = query.text { validator.text(text, field: "q", max: 100) }
+        if let near = query.near {
+            validator.point(near.center, field: "near")
+            if !near.radiusKm.isFinite || !(0.1...1_000).contains(near.radiusKm) {
+                validator.fail("radiusKm", "out_of_range", "must be between 0.1 and 1000")
+            }
+        }
+        try validator.check()
+        var query = query
+        query.text = query.text?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if principal.role != .admin { query.visibleTo = principal.userID }
+        return try await environment.run("job.search", tenant: principal.tenantID) { [query] in
+            let store = environment.store(principal)
+            _ = try await environment.actor(principal, in: store)
+            return try await store.jobs(query)
+        }
+    }
+
+    /// Edits an open job (its owner only).
+    public func update(by principal: Principal, _ id: JobID, _ update: Update) async throws -> Job {
+        try await transition("job.update", principal, id, allowed: { job, actor in actor.id == job.ownerID }) { job, store, _, now in
+            let tenant = try await environment.tenant(of: store)
+            var validator = Validator()
+            let title = update.title.map { validator.text($0, field: "title", min: 3, max: 120) }
+            let description = update.description.map { validator.text($0, field: "description", max: 5_000) }
+            update.budget?.validate(currency: tenant.settings.currency, into: &validator)
+            try validator.check()
+            return try job.updated(title: title, description: description, budget: update.budget, at: now)
+        }
+    }
+
+    /// The awarded contractor starts the work; the held money is captured.
+    public func start(by principal: Principal, _ id: JobID) async throws -> Job {
+        try await transition("job.start", principal, id, allowed: { job, actor in actor.id == job.contractorID }) { job, store, changes, now in
+            let started = try job.starting(at: now)
+            guard let escrow = try await store.escrow(job: id) else { throw TradesKitError.invalidTransition("The job has no payment") }
+            _ = try await environment.capture(escrow, tenant: principal.tenantID, at: now, into: &changes)
+            return started
+        }
+    }
+
+    /// The awarded contractor marks the work complete; the owner's approval window starts.
+    public func complete(by principal: Principal, _ id: JobID) async throws -> Job {
+        try await transition("job.complete", principal, id, allowed: { job, actor in actor.id == job.contractorID }) { job, _, _, now in
+            try job.completing(at: now)
+        }
+    }
+
+    /// The owner approves the work; the money is released to the contractor, minus the platform fee.
+    public func approve(by principal: Principal, _ id: JobID) async throws -> Job {
+        try await transition("job.approve", principal, id, allowed: { job, actor in actor.id == job.ownerID }) { job, store, changes, now in
+            try await approve(job, tenant: principal.tenantID, store: store, changes: &changes, at: now)
+        }
+    }
+
+    /// Cancels a job. The owner may cancel before work starts, the awarded contractor before it starts, an admin any time
+    /// before completion. Open bids are declined; held money is voided; captured money is refunded in full.
+    public func cancel(by principal: Principal, _ id: JobID) async throws -> Job {
+        try await transition("job.cancel", principal, id, allowed: { job, actor in
+            actor.role == .admin || (job.isParty(actor.id) && job.status != .inProgress)
+        }) { job, store, changes, now in
+            let (cancelled, stage) = try job.cancelling(at: now)
+            switch stage {
+            case .beforeAward:
+                let live = try await store.bids(job: id, viewer: .admin).filter(\.isLive)
+                // A bid submitted after this read makes the set fail and retry, so no bid stays live on a cancelled job.
+                changes.append(.expectLiveBids(id, Set(live.map(\.id))))
+                for bid in live {
+                    changes.update(try bid.declining(at: now))
+                    try environment.record(BidDeclined(bidID: bid.id, jobID: id, contractorID: bid.contractorID), in: &changes, at: now)
+                }
+            case .afterAward, .inProgress:
+                guard let escrow = try await store.escrow(job: id) else { break }
+                if escrow.status == .captured {
+                    _ = try await environment.settle(escrow, refund: escrow.amount, tenant: principal.tenantID, at: now, into: &changes)
+                } else {
+                    _ = try await environment.void(escrow, tenant: principal.tenantID, at: now, into: &changes)
+                }
+            }
+            return cancelled
+        }
+    }
+
+    /// Approves every job of `tenant` whose auto-approve window has passed, as the tenant's policy says. Answers how many.
+    /// Run it from a scheduler; it is safe to run concurrently and repeatedly.
+    public func runAutoApprovals(in tenantID: TenantID, limit: Int = 100) async throws -> Int {
+        let store = environment.storage.tenant(tenantID)
+        let tenant = try await environment.run("job.auto_approve", tenant: tenantID) { try await environment.tenant(of: store) }
+        let now = environment.now()
+        let cutoff = now.addingTimeInterval(-Double(tenant.settings.policies.autoApproveAfterSeconds))
+        let due = try await environment.run("job.auto_approve", tenant: tenantID) { try await store.jobsCompleted(before: cutoff, limit: limit) }
+        var approved = 0
+        for candidate in due {
+            let done = try await environment.run("job.auto_approve", tenant: tenantID) { () -> Bool in
+                guard let job = try await store.job(candidate.id),
+                      job.isDueForAutoApproval(at: now, after: tenant.settings.policies.autoApproveAfterSeconds) else { return false }
+                var changes = ChangeSet()
+                let closed = try await approve(job, tenant: tenantID, store: store, changes: &changes, at: now)
+                changes.update(closed)
+                try environment.record(JobStatusChanged(jobID: job.id, ownerID: job.ownerID, contractorID: job.contractorID, from: job.status,
+                                                        to: closed.status, automatic: true), in: &changes, at: now)
+                try await store.commit(changes)
+                return true
+            }
+            if done { approved += 1 }
+        }
+        return approved
+    }
+
+    private func approve(_ job: Job, tenant: TenantID, store: any TenantStorage, changes: inout ChangeSet, at now: Date) async throws -> Job {
+        let closed = try job.approving(at: now)
+        guard let escrow = try await store.escrow(job: job.id) else { throw TradesKitError.invalidTransition("The job has no payment") }
+        _ = try await environment.settle(escrow, refund: .zero(escrow.amount.currency), tenant: tenant, at: now, into: &changes)
+        return closed
+    }
+
+    /// The shape every lifecycle step shares: load the visible job, check who may act, decide, record the job change
+    /// and a status event, commit; retried from a fresh read on a concurrent change.
+    private func transition(
+        _ operation: String, _ principal: Principal, _ id: JobID,
+        allowed: @Sendable (Job, User) -> Bool,
+        decide: (Job, any TenantStorage, inout ChangeSet, Date) async throws -> Job
+    ) async throws -> Job {
+        try await environment.run(operation, tenant: principal.tenantID) {
+            let store = environment.store(principal)
+            let actor = try await environment.actor(principal, in: store)
+            let job = try await environment.visibleJob(id, for: principal, in: store)
+            guard allowed(job, actor) else { throw TradesKitError.forbidden("You may not do this to this job") }
+            let now = environment.now()
+            var changes = ChangeSet()
+            let changed = try await decide(job, store, &changes, now)
+            let committed = changes.update(changed)
+            if changed.status != job.status {
+                try environment.record(JobStatusChanged(jobID: job.id, ownerID: job.ownerID, contractorID: changed.contractorID, from: job.status,
+                                                        to: changed.status, automatic: false), in: &changes, at: now)
+            }
+            try await store.commit(changes)
+            return committed
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Logging
+import CoreMetrics
+
+/// What every service shares: storage, providers, clock, ids, logger and the retry policy.
+struct ServiceEnvironment: Sendable {
+    let storage: any Storage
+    let payments: any PaymentProcessor
+    let passwordHasher: any PasswordHasher
+    let clock: any WallClock
+    let ids: any IDGenerator
+    let logger: Logger
+    let maxAttempts: Int
+
+    func now() -> Date { clock.now().truncatedToMilliseconds }
+
+    /// The tenant-scoped handle for a principal: the only way a service reaches data.
+    func store(_ principal: Principal) -> any TenantStorage { storage.tenant(principal.tenantID) }
+
+    /// Runs a read-decide-commit operation, retrying it from a fresh read when a concurrent change won
+    /// (``StorageError/Code/versionConflict``), and turning storage errors into ``TradesKitError``.
+    func run<T: Sendable>(_ operation: String, tenant: TenantID?, _ body: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let error as StorageError where error.code == .versionConflict && attempt < maxAttempts {
+                attempt += 1
+                // A short random pause spreads out writers that collided, so the next round has a winner quickly.
+                try? await Task.sleep(nanoseconds: UInt64.random(in: 0...UInt64(attempt) * 2_000_000))
+            } catch let error as StorageError {
+                var metadata: Logger.Metadata = ["tradeskit.operation": "\(operation)", "tradeskit.storage_error": "\(error.code)"]
+                if let tenant { metadata["tradeskit.tenant"] = "\(tenant)" }
+                logger.warning("Storage error", metadata: metadata)
+                throw Self.translate(error)
+            }
+        }
+    }
+
+    static func translate(_ error: StorageError) -> TradesKitError {
+        switch error.code {
+        case .versionConflict:
+            return TradesKitError(.conflict, "The data changed concurrently too many times; try again")
+        case .uniqueViolation:
+            return TradesKitError(.conflict, uniqueMessage(error.constraint))
+        case .missingRow:
+            return TradesKitError(.notFound, "The record no longer exists")
+        default:
+            return TradesKitError(.storageUnavailable, "Storage is unavailable")
+        }
+    }
+
+    private static func uniqueMessage(_ constraint: String?) -> String {
+        switch constraint {
+        case UniqueConstraint.tenantSlug: "A tenant with this slug already exists"
+        case UniqueConstraint.userEmail: "An account with this e-mail address already exists"
+        case UniqueConstraint.categorySlug: "A category with this slug already exists"
+        case UniqueConstraint.liveBid: "You already have a live bid on this job"
+        case UniqueConstraint.escrowJob: "This job already has a payment"
+        case UniqueConstraint.openDispute: "This job already has an open dispute"
+        case UniqueConstraint.reviewAuthor: "You already reviewed this job"
+        default: "This record already exists"
+        }
+    }
+
+    /// The calling user, checked to exist in the principal's tenant, in the principal's role, and not suspended.
+    func actor(_ principal: Principal, in store: any TenantStorage) async throws -> User {
+        guard let user = try await store.user(principal.userID), user.role == principal.role else {
+            throw TradesKitError(.forbidden, "Unknown user or role")
+        }
+        if user.suspended { throw TradesKitError(.suspended, "This account is suspended") }
+        return user
+    }
+
+    /// The principal's tenant record.
+    func tenant(of store: any TenantStorage) async throws -> Tenant {
+        guard let tenant = try await store.tenantRecord() else { throw TradesKitError.notFound("Tenant") }
+        return tenant
+    }
+
+    /// Records a typed event in a change set with a fresh id.
+    func record<Event: DomainEvent>(_ event: Event, in changes: inout ChangeSet, at now: Date) throws {
+        try changes.record(event, id: ids.make(), at: now)
+    }
+
+    /// A balanced ledger transaction with fresh ids.
+    func ledger(_ kind: LedgerTransactionKind, job: JobID, _ lines: [(LedgerAccount, Money)], at now: Date) throws -> ChangeSet.Change {
+        .insertLedgerTransaction(try LedgerTransaction(kind: kind, jobID: job, lines: lines, at: now, ids: ids))
+    }
+
+    /// Calls the payment processor, turning its failures into ``TradesKitError/Code/paymentFailed`` without leaking details.
+    func pay<T: Sendable>(_ step: String, tenant: TenantID, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as TradesKitError {
+            throw error
+        } catch {
+            logger.error("Payment step failed", metadata: [
+                "tradeskit.tenant": "\(tenant)", "tradeskit.payment_step": "\(step)", "tradeskit.error_type": "\(type(of: error))",
+            ])
+            throw TradesKitError(.paymentFailed, "The payment processor could not \(step)")
+        }
+    }
+}
+
+/// Business counters (swift-metrics); the reference server exports them to Prometheus.
+enum BusinessMetrics {
+    static let jobsPosted = Counter(label: "tradeskit_jobs_posted_total")
+    static let bidsSubmitted = Counter(label: "tradeskit_bids_submitted_total")
+    static let bidsAccepted = Counter(label: "tradeskit_bids_accepted_total")
+    static let paymentsReleased = Counter(label: "tradeskit_payments_released_total")
+    static let disputesOpened = Counter(label: "tradeskit_disputes_opened_total")
+}
