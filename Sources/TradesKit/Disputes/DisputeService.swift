@@ -15,11 +15,10 @@ public struct DisputeService: Sendable {
             let store = environment.store(principal)
             let actor = try await environment.actor(principal, in: store)
             let job = try await environment.visibleJob(jobID, for: principal, in: store)
-            guard job.isParty(actor.id), let contractorID = job.contractorID else {
-                throw TradesKitError.forbidden("Only the homeowner or the awarded contractor can open a dispute")
-            }
+            guard job.isParty(actor.id) else { throw TradesKitError.forbidden("Only the homeowner or the awarded contractor can open a dispute") }
             let now = environment.now()
             let disputed = try job.disputing(at: now)
+            guard let contractorID = job.contractorID else { throw TradesKitError.invalidTransition("The job has no contractor") }
             let respondent = actor.id == job.ownerID ? contractorID : job.ownerID
             let dispute = Dispute(id: environment.ids.make(), jobID: job.id, openedBy: actor.id, respondent: respondent, reason: reason,
                                   jobStatusBefore: job.status, createdAt: now)
