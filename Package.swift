@@ -52,6 +52,7 @@ let package = Package(
                 "TradesKit",
                 "TradesKitTesting",
                 "StorageSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -60,6 +61,11 @@ let package = Package(
         .testTarget(
             name: "TradesKitTests",
             dependencies: ["TradesKit", "TradesKitTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MarketplaceTests",
+            dependencies: ["TradesKit", "TradesKitTesting", "StorageSQLite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

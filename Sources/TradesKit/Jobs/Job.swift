@@ -56,6 +56,16 @@ public struct Job: Sendable, Hashable, Codable, Identifiable {
 
     /// Whether `user` is the owner or the awarded contractor.
     public func isParty(_ user: UserID) -> Bool { user == ownerID || user == contractorID }
+
+    /// The job as `principal` may see it: who won, and with which bid, is known only to the parties and admins,
+    /// so a losing bidder learns nothing about the winning bid.
+    public func redacted(for principal: Principal) -> Job {
+        guard principal.role != .admin, !isParty(principal.userID) else { return self }
+        var job = self
+        job.acceptedBidID = nil
+        job.contractorID = nil
+        return job
+    }
 }
 
 /// A budget range in one currency.

@@ -80,7 +80,7 @@ public struct JobService: Sendable {
         try await environment.run("job.get", tenant: principal.tenantID) {
             let store = environment.store(principal)
             _ = try await environment.actor(principal, in: store)
-            return try await environment.visibleJob(id, for: principal, in: store)
+            return try await environment.visibleJob(id, for: principal, in: store).redacted(for: principal)
         }
     }
 
@@ -102,7 +102,9 @@ public struct JobService: Sendable {
         return try await environment.run("job.search", tenant: principal.tenantID) { [query] in
             let store = environment.store(principal)
             _ = try await environment.actor(principal, in: store)
-            return try await store.jobs(query)
+            var page = try await store.jobs(query)
+            page.items = page.items.map { $0.redacted(for: principal) }
+            return page
         }
     }
 

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+import TradesKit
+import TradesKitTesting
+
+@Suite("The marketplace flow, on every storage")
+struct MarketplaceFlowTests {
+    @Test("post → bid → accept → start → complete → approve moves the money and balances the ledger", arguments: StorageKind.allCases)
+    func happyPath(_ kind: StorageKind) async throws {
+        let t = try TestMarket(kind)
+        defer { t.cleanup() }
+        let world = try await t.makeWorld()
+        let (job, bids) = try await t.jobWithBids(world)
+        let winner = world.contractors[1]
+
+        let acceptance = try await t.market.bids.accept(by: world.owner, bids[1].id)
+        #expect(acceptance.job.status == .awarded)
+        #expect(acceptance.job.contractorID == winner.userID)
+        #expect(acceptance.accepted.status == .accepted)
+        #expect(Set(acceptance.declined.map(\.id)) == Set([bids[0].id, bids[2].id]))
+        #expect(acceptance.escrow.status == .held)
+        #expect(acceptance.escrow.amount == Money(21_000, .usd))
+        let stored = try await t.market.bids.list(by: world.owner, job: job.id)
+        #expect(stored.map(\.status) == [.declined, .accepted, .declined])
+
+        _ = try await t.market.jobs.start(by: winner, job.id)
+        #expect(try await t.market.payments.escrow(by: world.owner, job: job.id).status == .captured)
+        _ = try await t.market.jobs.complete(by: winner, job.id)
+        let closed = try await t.market.jobs.approve(by: world.owner, job.id)
+        #expect(closed.status == .closed)
+        #expect(closed.closedAt == t.clock.now())
+
+        let escrow = try await t.market.payments.escrow(by: winner, job: job.id)
+        #expect(escrow.status == .released)
+        #expect(escrow.platformFee == Money(2_100, .usd))
+        #expect(escrow.releasedAmount == Money(18_900, .usd))
+
+        let ledger = try await t.market.payments.ledger(by: world.admin, job: job.id)
+        #expect(Ledger.unbalancedTransactions(in: ledger).isEmpty)
+        let balances = Ledger.balances(of: ledger)
+        #expect(balances[.escrowHeld, default: 0] == 0)
+        #expect(balances[.authorizationsReceivable, default: 0] == 0)
+        #expect(balances[.contractorPayable, default: 0] == 0)
+        #expect(balances[.platformRevenue] == -2_100)
+        #expect(balances[.processorBalance] == 2_100)
+        #expect(try await t.market.payments.unbalancedTransactions(by: TestMarket.op, in: world.tenant.id).isEmpty)
+
+        let keys = t.payments.calls.map(\.idempotencyKey)
+        #expect(keys == ["accept:\(bids[1].id)", "capture:\(job.id)", "release:\(job.id)"])
+
+        let types = try await t.allEvents(world).map(\.type)
+        for expected in ["job.posted", "bid.submitted", "bid.accepted", "bid.declined", "payment.changed", "job.status_changed"] {
+            #expect(types.contains(expected), "missing \(expected)")
+        }
+    }
+
+    @Test("the lifecycle refuses steps by the wrong person or in the wrong state", arguments: [StorageKind.sqliteMemory])
+    func lifecycleGuards(_ kind: StorageKind) async throws {
+        let t = try TestMarket(kind)
+        let world = try await t.makeWorld()
+        let (job, bids) = try await t.jobWithBids(world)
+        let loser = world.contractors[0]
+        let winner = world.contractors[2]
+
+        await expectError(.forbidden) { try await t.market.jobs.post(by: winner, .init(categoryID: world.plumbing.id, title: "Nope", description: "x",
+                                                                                        location: TestMarket.home, budget: job.budget)) }
+        await expectError(.forbidden) { try await t.market.bids.accept(by: winner, bids[2].id) }
+        await expectError(.notFound) { try await t.market.bids.accept(by: world.otherOwner, bids[2].id) }
+        await expectError(.invalidTransition) { try await t.market.jobs.start(by: world.owner, job.id) }
+
+        _ = try await t.market.bids.accept(by: world.owner, bids[2].id)
+        await expectError(.invalidTransition) { try await t.market.bids.accept(by: world.owner, bids[0].id) }
+        await expectError(.forbidden) { try await t.market.jobs.start(by: world.owner, job.id) }
+        await expectError(.forbidden) { try await t.market.jobs.start(by: loser, job.id) }
+        await expectError(.invalidTransition) { try await t.market.jobs.complete(by: winner, job.id) }
+        await expectError(.invalidTransition) { try await t.market.jobs.approve(by: world.owner, job.id) }
+        await expectError(.invalidTransition) { try await t.market.jobs.update(by: world.owner, job.id, .init(title: "Changed title")) }
+        await expectError(.invalidTransition) { try await t.market.bids.withdraw(by: loser, bids[0].id) }
+        _ = try await t.market.jobs.start(by: winner, job.id)
+        await expectError(.forbidden) { try await t.market.jobs.cancel(by: world.owner, job.id) }
+        await expectError(.forbidden) { try await t.market.jobs.complete(by: world.owner, job.id) }
+        _ = try await t.market.jobs.complete(by: winner, job.id)
+        await expectError(.forbidden) { try await t.market.jobs.approve(by: winner, job.id) }
+        await expectError(.invalidTransition) { try await t.market.jobs.cancel(by: world.admin, job.id) }
+    }
+
+    @Test("withdrawing frees the contractor to bid again; one live bid per contractor per job", arguments: [StorageKind.sqliteMemory, .memory])
+    func withdrawAndRebid(_ kind: StorageKind) async throws {
+        let t = try TestMarket(kind)
+        let world = try await t.makeWorld(contractors: 1)
+        let job = try await t.postJob(world)
+        let pro = world.contractors[0]
+        let first = try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(30_000, .usd)))
+        await expectError(.conflict) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(29_000, .usd))) }
+        await expectError(.forbidden) { try await t.market.bids.withdraw(by: world.owner, first.id) }
+        let withdrawn = try await t.market.bids.withdraw(by: pro, first.id)
+        #expect(withdrawn.status == .withdrawn)
+        let second = try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(29_000, .usd)))
+        #expect(try await t.market.bids.list(by: pro, job: job.id).map(\.id) == [first.id, second.id])
+    }
+
+    @Test("bidding rules: trades, service area, vetting, currency, open jobs, a profile")
+    func biddingRules() async throws {
+        let t = try TestMarket()
+        let world = try await t.makeWorld(contractors: 1, vetting: true)
+        let pro = world.contractors[0]
+        let job = try await t.postJob(world)
+        await expectError(.forbidden) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .usd))) }
+        _ = try await t.market.contractors.setVetting(by: world.admin, pro.userID, .approved)
+        await expectError(.validationFailed) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .eur))) }
+        await expectError(.validationFailed) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(0, .usd))) }
+
+        let roofJob = try await t.market.jobs.post(by: world.owner, .init(categoryID: world.roofing.id, title: "Roof leak", description: "Tiles",
+                                                                          location: TestMarket.home, budget: job.budget))
+        await expectError(.forbidden) { try await t.market.bids.submit(by: pro, on: roofJob.id, .init(amount: Money(20_000, .usd))) }
+        let farJob = try await t.market.jobs.post(by: world.owner, .init(categoryID: world.plumbing.id, title: "Far away", description: "Boston",
+                                                                         location: GeoPoint(latitude: 42.36, longitude: -71.06), budget: job.budget))
+        await expectError(.forbidden) { try await t.market.bids.submit(by: pro, on: farJob.id, .init(amount: Money(20_000, .usd))) }
+        let noProfile = try await t.register(world.tenant, "new@acme.example", .contractor)
+        await expectError(.forbidden) { try await t.market.bids.submit(by: noProfile, on: job.id, .init(amount: Money(20_000, .usd))) }
+        await expectError(.forbidden) { try await t.market.bids.submit(by: world.owner, on: job.id, .init(amount: Money(20_000, .usd))) }
+
+        let bid = try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .usd)))
+        #expect(bid.status == .submitted)
+        _ = try await t.market.jobs.cancel(by: world.owner, job.id)
+        #expect(try await t.market.bids.get(by: pro, bid.id).status == .declined)
+        await expectError(.invalidTransition) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .usd))) }
+    }
+
+    @Test("cancelling after award voids the hold; an admin cancelling work in progress refunds it", arguments: [StorageKind.sqliteMemory, .memory])
+    func cancellationMoney(_ kind: StorageKind) async throws {
+        let t = try TestMarket(kind)
+        let world = try await t.makeWorld(contractors: 2)
+        let (job, bids) = try await t.jobWithBids(world)
+        _ = try await t.market.bids.accept(by: world.owner, bids[0].id)
+        let cancelled = try await t.market.jobs.cancel(by: world.contractors[0], job.id)
+        #expect(cancelled.status == .cancelled)
+        #expect(try await t.market.payments.escrow(by: world.owner, job: job.id).status == .cancelled)
+
+        let (job2, bids2) = try await t.jobWithBids(world)
+        _ = try await t.market.bids.accept(by: world.owner, bids2[1].id)
+        _ = try await t.market.jobs.start(by: world.contractors[1], job2.id)
+        _ = try await t.market.jobs.cancel(by: world.admin, job2.id)
+        let escrow = try await t.market.payments.escrow(by: world.owner, job: job2.id)
+        #expect(escrow.status == .refunded)
+        #expect(escrow.refundedAmount == escrow.amount)
+        let ledger = try await t.market.payments.ledger(by: world.admin)
+        #expect(Ledger.unbalancedTransactions(in: ledger).isEmpty)
+        #expect(Ledger.balances(of: ledger).values.allSatisfy { $0 == 0 }, "a cancelled job leaves every account at zero")
+    }
+
+    @Test("completed jobs are approved automatically once the tenant's window passes, not a millisecond before")
+    func autoApprove() async throws {
+        let t = try TestMarket()
+        let world = try await t.makeWorld(contractors: 1)
+        let (job, bids) = try await t.jobWithBids(world)
+        _ = try await t.market.bids.accept(by: world.owner, bids[0].id)
+        _ = try await t.market.jobs.start(by: world.contractors[0], job.id)
+        _ = try await t.market.jobs.complete(by: world.contractors[0], job.id)
+        let window = Double(world.tenant.settings.policies.autoApproveAfterSeconds)
+        t.clock.advance(by: window - 0.001)
+        #expect(try await t.market.jobs.runAutoApprovals(in: world.tenant.id) == 0)
+        t.clock.advance(by: 0.001)
+        #expect(try await t.market.jobs.runAutoApprovals(in: world.tenant.id) == 1)
+        #expect(try await t.market.jobs.runAutoApprovals(in: world.tenant.id) == 0)
+        #expect(try await t.market.jobs.get(by: world.owner, job.id).status == .closed)
+        #expect(try await t.market.payments.escrow(by: world.owner, job: job.id).status == .released)
+        let automatic = try await t.allEvents(world).compactMap { try $0.decode(JobStatusChanged.self) }.filter(\.automatic)
+        #expect(automatic.map(\.to) == [.closed])
+    }
+}
