@@ -33,7 +33,7 @@ public struct StorageConformanceCheck: Sendable, CustomStringConvertible {
 public enum StorageConformance {
     /// Every check, in a stable order.
     public static let checks: [StorageConformanceCheck] =
-        roundTripChecks + versionChecks + constraintChecks + isolationChecks + queryChecks
+        roundTripChecks + versionChecks + constraintChecks + isolationChecks + queryChecks + paginationChecks + outboxChecks
 }
 
 /// A conformance check found the storage misbehaving.
