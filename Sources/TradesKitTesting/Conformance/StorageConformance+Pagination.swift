@@ -91,7 +91,9 @@ extension StorageConformance {
             try expect(Set(seen.dropFirst(expected.count)).isSubset(of: Set(added)), "the feed listed an event of other recipients")
             let forOther = try await world.db.events(recipient: world.contractor2.id, page: PageRequest()).items.map(\.id)
             try expect(forOther == [unrelated.id], "events(recipient:) must list only events naming the recipient")
-            let everything = try await collectPages { cursor in try await world.db.events(recipient: nil, page: PageRequest(cursor: cursor, limit: 4)) }
+            let everything = try await collectPages { cursor in
+                try await world.db.events(recipient: nil, page: PageRequest(cursor: cursor, limit: 4))
+            }
             try expect(everything.count == initial.count + 1 + added.count, "events(recipient: nil) must list every event of the tenant")
         },
         StorageConformanceCheck("pagination.otherListings") { storage in

@@ -9,7 +9,8 @@ extension StorageConformance {
             let mine = try await world.insertBid(on: job)
             let theirs = try await world.insertBid(on: job, by: world.contractor2)
             let db = world.db
-            try expect(try await db.bids(job: job.id, viewer: .user(world.owner.id)) == [mine, theirs], "the job's owner must see every bid, oldest first")
+            try expect(try await db.bids(job: job.id, viewer: .user(world.owner.id)) == [mine, theirs],
+                       "the job's owner must see every bid, oldest first")
             try expect(try await db.bids(job: job.id, viewer: .admin) == [mine, theirs], "an admin must see every bid")
             try expect(try await db.bids(job: job.id, viewer: .user(world.contractor.id)) == [mine], "a contractor must see only their own bid")
             try expect(try await db.bids(job: job.id, viewer: .user(world.otherOwner.id)).isEmpty, "an unrelated homeowner must see no bid")

@@ -140,7 +140,8 @@ public final class MemoryPaymentProcessor: PaymentProcessor, Sendable {
 
     /// Captures a held payment once, at most the authorised amount.
     public func capture(paymentReference: String, amount: Money, idempotencyKey: String) async throws {
-        _ = try perform(.capture(paymentReference: paymentReference, amount: amount, idempotencyKey: idempotencyKey)) { state throws(MemoryPaymentError) in
+        let call = Call.capture(paymentReference: paymentReference, amount: amount, idempotencyKey: idempotencyKey)
+        _ = try perform(call) { state throws(MemoryPaymentError) in
             var payment = try state.payment(paymentReference)
             guard !payment.voided else { throw MemoryPaymentError(.invalidState, "The payment was voided") }
             guard payment.captured == nil else { throw MemoryPaymentError(.alreadyCaptured, "The payment was already captured") }
