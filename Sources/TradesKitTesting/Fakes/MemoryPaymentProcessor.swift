@@ -8,10 +8,15 @@ public import TradesKit
 public final class MemoryPaymentProcessor: PaymentProcessor, Sendable {
     /// One recorded call, in the order made, failures and idempotent replays included.
     public enum Call: Sendable, Hashable {
+        /// ``MemoryPaymentProcessor/authorize(_:)``.
         case authorize(PaymentAuthorizationRequest)
+        /// ``MemoryPaymentProcessor/capture(paymentReference:amount:idempotencyKey:)``.
         case capture(paymentReference: String, amount: Money, idempotencyKey: String)
+        /// ``MemoryPaymentProcessor/void(paymentReference:idempotencyKey:)``.
         case void(paymentReference: String, idempotencyKey: String)
+        /// ``MemoryPaymentProcessor/refund(paymentReference:amount:idempotencyKey:)``.
         case refund(paymentReference: String, amount: Money, idempotencyKey: String)
+        /// ``MemoryPaymentProcessor/transfer(_:)``.
         case transfer(PaymentTransferRequest)
 
         /// The call's idempotency key.
@@ -232,9 +237,11 @@ public final class MemoryPaymentProcessor: PaymentProcessor, Sendable {
 public struct MemoryPaymentError: Error, Hashable, CustomStringConvertible {
     /// A stable code.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The stable string.
         public let rawValue: String
         /// Creates a code.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The stable string.
         public var description: String { rawValue }
 
         /// No payment has the reference.
@@ -270,5 +277,6 @@ public struct MemoryPaymentError: Error, Hashable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The code and message.
     public var description: String { "MemoryPaymentError(\(code)): \(message)" }
 }
