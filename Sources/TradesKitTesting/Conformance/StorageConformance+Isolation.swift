@@ -1,0 +1,99 @@
+import Foundation
+import TradesKit
+
+extension StorageConformance {
+    static let isolationChecks: [StorageConformanceCheck] = [
+        StorageConformanceCheck("isolation.reads") { storage in
+            let a = try await ConformanceWorld.make(storage, slug: "acme")
+            let b = try await ConformanceWorld.make(storage, slug: "beta", fixtures: a.fixtures, clock: a.clock)
+            // Tenant A gets one of everything.
+            let profile = a.fixtures.contractorProfile(for: a.contractor.id, trades: [a.plumbing.id])
+            try await a.commit(.insertContractorProfile(profile))
+            let job = try await a.insertJob()
+            let bid = try await a.insertBid(on: job)
+            let awarded = try await a.award(job, to: bid)
+            var changes = ChangeSet()
+            let started = changes.update(try awarded.job.starting(at: a.next()))
+            try await a.db.commit(changes)
+            changes = ChangeSet()
+            changes.update(try started.completing(at: a.next()))
+            try await a.db.commit(changes)
+            let escrow = a.fixtures.escrow(job: job, bid: bid, at: a.next())
+            let hold = try a.fixtures.holdTransaction(job: job.id, amount: bid.amount, at: a.next())
+            let dispute = a.fixtures.dispute(job: job.id, openedBy: a.owner.id, respondent: a.contractor.id, at: a.next())
+            let review = a.fixtures.review(job: job.id, author: a.owner.id, subject: a.contractor.id, at: a.next())
+            let message = a.fixtures.message(job: job.id, sender: a.owner.id, at: a.next())
+            let event = try a.fixtures.event(job: job.id, sender: a.owner.id, recipient: a.contractor.id, at: a.next())
+            let dead = try a.fixtures.event(job: job.id, sender: a.contractor.id, recipient: a.owner.id, at: a.next())
+            try await a.commit(.insertEscrow(escrow), .insertLedgerTransaction(hold), .insertDispute(dispute), .insertReview(review),
+                               .insertMessage(message), .appendEvent(event), .appendEvent(dead))
+            try await a.db.recordFailure(dead.id, attempts: 5, retryAt: nil, reason: "gone")
+            let later = a.clock.now().addingTimeInterval(365 * 86_400)
+
+            // Tenant B's handle sees none of it.
+            let db = b.db
+            let page = PageRequest(limit: 100)
+            try expect(try await db.tenantRecord() == b.tenant, "tenantRecord() must answer the handle's own tenant")
+            try expect(try await db.user(a.owner.id) == nil, "user(_:) leaks across tenants")
+            try expect(try await db.user(email: a.owner.email) == nil, "user(email:) leaks across tenants")
+            let users = try await db.users(role: nil, page: page).items
+            try expect(Set(users.map(\.id)) == Set([b.owner, b.otherOwner, b.contractor, b.contractor2, b.admin].map(\.id)),
+                       "users(role:page:) leaks across tenants")
+            try expect(try await db.contractorProfile(a.contractor.id) == nil, "contractorProfile(_:) leaks across tenants")
+            try expect(try await db.ratingSummary(for: a.contractor.id, at: later).count == 0, "ratingSummary leaks across tenants")
+            try expect(Set(try await db.categories().map(\.id)) == [b.plumbing.id, b.roofing.id], "categories() leaks across tenants")
+            try expect(try await db.category(a.plumbing.id) == nil, "category(_:) leaks across tenants")
+            try expect(try await db.job(job.id) == nil, "job(_:) leaks across tenants")
+            try expect(try await db.jobs(JobQuery(limit: 100)).items.isEmpty, "jobs(_:) leaks across tenants")
+            try expect(try await db.jobsCompleted(before: later, limit: 100).isEmpty, "jobsCompleted leaks across tenants")
+            try expect(try await db.bid(bid.id, viewer: .admin) == nil, "bid(_:viewer:) leaks across tenants")
+            try expect(try await db.bids(job: job.id, viewer: .admin).isEmpty, "bids(job:viewer:) leaks across tenants")
+            try expect(try await db.bids(contractor: a.contractor.id, page: page).items.isEmpty, "bids(contractor:) leaks across tenants")
+            try expect(try await db.escrow(job: job.id) == nil, "escrow(job:) leaks across tenants")
+            try expect(try await db.ledgerEntries(job: job.id).isEmpty, "ledgerEntries(job:) leaks across tenants")
+            try expect(try await db.ledgerEntries(job: nil).isEmpty, "ledgerEntries(job: nil) leaks across tenants")
+            try expect(try await db.unbalancedLedgerTransactions().isEmpty, "unbalancedLedgerTransactions leaks across tenants")
+            try expect(try await db.dispute(dispute.id) == nil, "dispute(_:) leaks across tenants")
+            try expect(try await db.disputes(participant: nil, statuses: nil, page: page).items.isEmpty, "disputes(…) leaks across tenants")
+            try expect(try await db.disputes(participant: a.owner.id, statuses: nil, page: page).items.isEmpty, "disputes(participant:) leaks")
+            try expect(try await db.openDispute(job: job.id) == nil, "openDispute(job:) leaks across tenants")
+            try expect(try await db.reviews(job: job.id).isEmpty, "reviews(job:) leaks across tenants")
+            try expect(try await db.reviews(subject: a.contractor.id, visibleAt: later, page: page).items.isEmpty, "reviews(subject:) leaks")
+            try expect(try await db.messages(job: job.id, page: page).items.isEmpty, "messages(job:) leaks across tenants")
+            try expect(try await db.events(recipient: nil, page: page).items.isEmpty, "events(recipient: nil) leaks across tenants")
+            try expect(try await db.events(recipient: a.contractor.id, page: page).items.isEmpty, "events(recipient:) leaks across tenants")
+            try expect(try await db.deadLetters(limit: 100).isEmpty, "deadLetters leaks across tenants")
+            try expect(try await db.claimEvents(limit: 100, now: later, leaseUntil: later).isEmpty, "claimEvents leaks across tenants")
+            // Outbox writes through B's handle do not touch A's events.
+            try await db.markDelivered([event.id])
+            try await db.recordFailure(event.id, attempts: 9, retryAt: nil, reason: "wrong tenant")
+            let aEvent = try await a.db.events(recipient: nil, page: page).items.first { $0.id == event.id }
+            try expect(aEvent == event, "tenant B's handle changed tenant A's event delivery")
+            // Sanity: A still sees its own data.
+            try expect(try await a.db.job(job.id) != nil, "tenant A lost its job")
+            try expect(try await a.db.bids(job: job.id, viewer: .admin).count == 1, "tenant A lost its bid")
+        },
+        StorageConformanceCheck("isolation.writes") { storage in
+            let a = try await ConformanceWorld.make(storage, slug: "acme")
+            let b = try await ConformanceWorld.make(storage, slug: "beta", fixtures: a.fixtures, clock: a.clock)
+            let job = try await a.insertJob()
+            var changes = ChangeSet()
+            changes.update(try job.updated(title: "Hijacked", description: nil, budget: nil, at: b.next()))
+            try await expectStorageError(.missingRow, "tenant B updating tenant A's job") { try await b.db.commit(changes) }
+            try expect(try await a.db.job(job.id) == job, "tenant B's update changed tenant A's job")
+            var user = a.owner
+            user.suspended = true
+            try await expectStorageError(.missingRow, "tenant B updating tenant A's user") { try await b.commit(.updateUser(user)) }
+            try expect(try await a.db.user(user.id) == a.owner, "tenant B's update changed tenant A's user")
+            var tenant = a.tenant
+            tenant.displayName = "Hijacked"
+            try await expectStorageError(.missingRow, "tenant B updating tenant A's record") { try await b.commit(.updateTenant(tenant)) }
+            try await expectStorageError(.missingRow, "tenant B expecting tenant A's job version") {
+                try await b.commit(.expectJobVersion(job.id, version: 1))
+            }
+            let bid = b.fixtures.bid(on: job.id, by: b.contractor.id, at: b.next())
+            try await expectStorageError(.missingRow, "tenant B bidding on tenant A's job") { try await b.commit(.insertBid(bid)) }
+            try expect(try await a.db.bids(job: job.id, viewer: .admin).isEmpty, "tenant B's bid landed on tenant A's job")
+        },
+    ]
+}

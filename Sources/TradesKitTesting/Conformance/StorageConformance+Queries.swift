@@ -1,0 +1,173 @@
+import Foundation
+import TradesKit
+
+extension StorageConformance {
+    static let queryChecks: [StorageConformanceCheck] = [
+        StorageConformanceCheck("bids.visibility") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            let job = try await world.insertJob()
+            let mine = try await world.insertBid(on: job)
+            let theirs = try await world.insertBid(on: job, by: world.contractor2)
+            let db = world.db
+            try expect(try await db.bids(job: job.id, viewer: .user(world.owner.id)) == [mine, theirs],
+                       "the job's owner must see every bid, oldest first")
+            try expect(try await db.bids(job: job.id, viewer: .admin) == [mine, theirs], "an admin must see every bid")
+            try expect(try await db.bids(job: job.id, viewer: .user(world.contractor.id)) == [mine], "a contractor must see only their own bid")
+            try expect(try await db.bids(job: job.id, viewer: .user(world.otherOwner.id)).isEmpty, "an unrelated homeowner must see no bid")
+            try expect(try await db.bid(theirs.id, viewer: .user(world.owner.id)) == theirs, "bid(_:viewer:) must show the owner any bid")
+            try expect(try await db.bid(theirs.id, viewer: .admin) == theirs, "bid(_:viewer:) must show an admin any bid")
+            try expect(try await db.bid(mine.id, viewer: .user(world.contractor.id)) == mine, "bid(_:viewer:) must show the bidder their bid")
+            try expect(try await db.bid(theirs.id, viewer: .user(world.contractor.id)) == nil, "bid(_:viewer:) leaks another contractor's bid")
+            try expect(try await db.bid(mine.id, viewer: .user(world.otherOwner.id)) == nil, "bid(_:viewer:) leaks to an unrelated homeowner")
+            let own = try await db.bids(contractor: world.contractor.id, page: PageRequest()).items
+            try expect(own == [mine], "bids(contractor:) must list exactly the contractor's bids")
+        },
+        StorageConformanceCheck("jobs.search") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            let london = Fixtures.london
+            let brighton = GeoPoint(latitude: 50.8225, longitude: -0.1372)   // about 75 km south of London
+            let leak = try await world.insertJob(title: "Leaking TAP in kitchen", description: "Drips")
+            let roof = try await world.insertJob(title: "Roof", description: "Missing tiles after the storm, LEAKING too", category: world.roofing,
+                                                 location: brighton)
+            let paint = try await world.insertJob(owner: world.otherOwner, title: "Paint a fence", description: "Ünïcode fence 🛠️")
+            let awardedBid = try await world.insertBid(on: paint)
+            let awarded = try await world.award(paint, to: awardedBid).job
+            let hidden = try await world.insertJob(owner: world.otherOwner, title: "Private", description: "Cancelled job")
+            var changes = ChangeSet()
+            let cancelled = changes.update(try hidden.cancelling(at: world.next()).job)
+            try await world.db.commit(changes)
+            func ids(_ query: JobQuery) async throws -> [JobID] { try await world.db.jobs(query).items.map(\.id) }
+            try expect(try await ids(JobQuery()) == [cancelled.id, awarded.id, roof.id, leak.id], "jobs() must list every job newest first")
+            try expect(try await ids(JobQuery(statuses: [.open])) == [roof.id, leak.id], "status filter")
+            try expect(try await ids(JobQuery(statuses: [.awarded, .cancelled])) == [cancelled.id, awarded.id], "multi-status filter")
+            try expect(try await ids(JobQuery(categoryID: world.roofing.id)) == [roof.id], "category filter")
+            try expect(try await ids(JobQuery(text: "leaking")) == [roof.id, leak.id], "text must match title or description case-insensitively")
+            // Case folding is only required for ASCII (SQLite's lower() folds nothing else); unicode must match as written.
+            try expect(try await ids(JobQuery(text: "ünïcode")) == [awarded.id], "unicode text must match as written")
+            try expect(try await ids(JobQuery(text: "no such words")).isEmpty, "text that matches nothing")
+            try expect(try await ids(JobQuery(text: "50%_")).isEmpty, "LIKE wildcards in text must match literally")
+            try expect(try await ids(JobQuery(near: GeoCircle(center: london, radiusKm: 10))) == [cancelled.id, awarded.id, leak.id],
+                       "near filter with a 10 km radius")
+            try expect(try await ids(JobQuery(near: GeoCircle(center: london, radiusKm: 100))).count == 4, "near filter with a 100 km radius")
+            try expect(try await ids(JobQuery(near: GeoCircle(center: brighton, radiusKm: 1))) == [roof.id], "near filter around Brighton")
+            try expect(try await ids(JobQuery(ownerID: world.otherOwner.id)) == [cancelled.id, awarded.id], "owner filter")
+            try expect(try await ids(JobQuery(contractorID: world.contractor.id)) == [awarded.id], "contractor filter")
+            var visible = JobQuery()
+            visible.visibleTo = world.contractor.id
+            try expect(try await ids(visible) == [awarded.id, roof.id, leak.id], "visibleTo: open jobs or jobs awarded to the contractor")
+            visible.visibleTo = world.otherOwner.id
+            try expect(try await ids(visible) == [cancelled.id, awarded.id, roof.id, leak.id], "visibleTo: open jobs or the owner's jobs")
+            visible.visibleTo = world.contractor2.id
+            try expect(try await ids(visible) == [roof.id, leak.id], "visibleTo: only open jobs for an unrelated user")
+            let combined = JobQuery(statuses: [.open], categoryID: world.plumbing.id, text: "tap", near: GeoCircle(center: london, radiusKm: 5),
+                                    ownerID: world.owner.id)
+            try expect(try await ids(combined) == [leak.id], "filters combine with AND")
+        },
+        StorageConformanceCheck("jobs.completedBefore") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            var completed: [Job] = []
+            for index in 0..<3 {
+                let job = try await world.insertJob(title: "Job \(index)")
+                let bid = try await world.insertBid(on: job)
+                var current = try await world.award(job, to: bid).job
+                var changes = ChangeSet()
+                current = changes.update(try current.starting(at: world.next()))
+                try await world.db.commit(changes)
+                changes = ChangeSet()
+                current = changes.update(try current.completing(at: world.next()))
+                try await world.db.commit(changes)
+                completed.append(current)
+            }
+            _ = try await world.insertJob(title: "Still open")
+            let cutoff = try requireValue(completed[1].completedAt, "completing must set completedAt")
+            try expect(try await world.db.jobsCompleted(before: cutoff, limit: 10) == Array(completed.prefix(2)),
+                       "jobsCompleted(before:) must include completedAt == cutoff, oldest first")
+            try expect(try await world.db.jobsCompleted(before: cutoff, limit: 1) == [completed[0]], "jobsCompleted must honour limit")
+            let end = world.next()
+            try expect(try await world.db.jobsCompleted(before: end, limit: 10) == completed, "jobsCompleted must list every completed job")
+        },
+        StorageConformanceCheck("reviews.ratingSummaryAndVisibility") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            let now = world.next()
+            let hiddenUntil = now.addingTimeInterval(86_400)
+            var visible: [Review] = []
+            for rating in [5, 4] {
+                let job = try await world.insertJob()
+                let review = world.fixtures.review(job: job.id, author: world.owner.id, subject: world.contractor.id, rating: rating,
+                                                   at: world.next(), visibleFrom: now)
+                try await world.commit(.insertReview(review))
+                visible.append(review)
+            }
+            let job = try await world.insertJob()
+            let hidden = world.fixtures.review(job: job.id, author: world.owner.id, subject: world.contractor.id, rating: 1, at: world.next(),
+                                               visibleFrom: hiddenUntil)
+            let aboutOwner = world.fixtures.review(job: job.id, author: world.contractor.id, subject: world.owner.id, rating: 2,
+                                                   at: world.next(), visibleFrom: now)
+            try await world.commit(.insertReview(hidden), .insertReview(aboutOwner))
+            let at = world.next()
+            try expect(try await world.db.ratingSummary(for: world.contractor.id, at: at) == RatingSummary(count: 2, ratingSum: 9),
+                       "ratingSummary must count only visible reviews about the user")
+            try expect(try await world.db.ratingSummary(for: world.contractor.id, at: hiddenUntil) == RatingSummary(count: 3, ratingSum: 10),
+                       "a review is visible from visibleFrom inclusive")
+            try expect(try await world.db.ratingSummary(for: world.admin.id, at: at) == RatingSummary(count: 0, ratingSum: 0),
+                       "no reviews: a zero summary")
+            let listed = try await world.db.reviews(subject: world.contractor.id, visibleAt: at, page: PageRequest()).items
+            try expect(listed == visible.reversed(), "reviews(subject:visibleAt:) must list visible reviews newest first")
+        },
+        StorageConformanceCheck("ledger.balanced") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            let job = try await world.insertJob()
+            let amount = Money(25_000, .usd)
+            let fee = try amount.fee(basisPoints: 1_000)
+            let contractor = try amount.subtracting(fee)
+            for (kind, lines) in [(LedgerTransactionKind.hold, Ledger.hold(amount)), (.capture, Ledger.capture(amount)),
+                                  (.release, Ledger.settle(total: amount, refund: .zero(.usd), contractor: contractor, fee: fee))] {
+                let transaction = try LedgerTransaction(kind: kind, jobID: job.id, lines: lines, at: world.next(), ids: world.fixtures.ids)
+                try await world.commit(.insertLedgerTransaction(transaction))
+            }
+            try expect(try await world.db.unbalancedLedgerTransactions().isEmpty, "balanced transactions reported unbalanced")
+            let entries = try await world.db.ledgerEntries(job: job.id)
+            try expect(Ledger.balances(of: entries)[.platformRevenue] == -fee.amount, "platform revenue must be the fee, credited")
+            try expect(entries.map(\.kind).first == .hold && entries.map(\.kind).last == .release, "entries must be in posting order")
+        },
+        StorageConformanceCheck("disputes.listing") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            var disputes: [Dispute] = []
+            for opener in [world.owner, world.otherOwner] {
+                let job = try await world.insertJob(owner: opener)
+                let dispute = world.fixtures.dispute(job: job.id, openedBy: opener.id, respondent: world.contractor.id, at: world.next())
+                try await world.commit(.insertDispute(dispute))
+                disputes.append(dispute)
+            }
+            var changes = ChangeSet()
+            let resolution = DisputeResolution(outcome: .fullRefund, note: "Refunded", resolvedBy: world.admin.id, resolvedAt: world.next())
+            let resolved = changes.update(try disputes[0].resolving(resolution, at: world.next()))
+            try await world.db.commit(changes)
+            let page = PageRequest()
+            try expect(try await world.db.disputes(participant: nil, statuses: nil, page: page).items == [disputes[1], resolved],
+                       "disputes() must list all, newest first")
+            try expect(try await world.db.disputes(participant: world.owner.id, statuses: nil, page: page).items == [resolved],
+                       "disputes(participant:) must list those the user opened")
+            try expect(try await world.db.disputes(participant: world.contractor.id, statuses: nil, page: page).items.count == 2,
+                       "disputes(participant:) must list those the user must answer")
+            try expect(try await world.db.disputes(participant: nil, statuses: [.awaitingResponse], page: page).items == [disputes[1]],
+                       "disputes(statuses:) must filter by status")
+        },
+        StorageConformanceCheck("tenants.allAndSlug") { storage in
+            let clock = ManualClock()
+            let fixtures = Fixtures()
+            let a = try await ConformanceWorld.make(storage, slug: "zeta", fixtures: fixtures, clock: clock)
+            let b = try await ConformanceWorld.make(storage, slug: "alpha", fixtures: fixtures, clock: clock)
+            try expect(try await storage.allTenants() == [a.tenant, b.tenant], "allTenants() must list every tenant in creation order")
+            try expect(try await storage.tenant(slug: "alpha") == b.tenant, "tenant(slug:) must find the tenant")
+            try expect(try await storage.tenant(slug: "ALPHA-missing") == nil, "tenant(slug:) must answer nil for an unknown slug")
+            try expect(try await storage.tenant(TenantID(fixtures.ids.next())).tenantRecord() == nil, "an unknown tenant has no record")
+        },
+    ]
+}
+
+/// Unwraps `value` or throws ``ConformanceFailure``.
+func requireValue<T>(_ value: T?, _ message: String, file: String = #fileID, line: Int = #line) throws(ConformanceFailure) -> T {
+    guard let value else { throw ConformanceFailure(message, file: file, line: line) }
+    return value
+}

@@ -1,0 +1,202 @@
+import Foundation
+import TradesKit
+
+/// The tenant-scoped handle of a ``MemoryStorage``.
+struct MemoryTenantStorage: TenantStorage {
+    let storage: MemoryStorage
+    let tenantID: TenantID
+
+    private var data: TenantData { storage.state.current.data[tenantID] ?? TenantData() }
+
+    func commit(_ changes: ChangeSet) async throws {
+        try storage.state.withLock { state in
+            var copy = state
+            var applier = ChangeApplier(state: copy, tenantID: tenantID)
+            for change in changes.changes { try applier.apply(change) }
+            copy = applier.state
+            state = copy
+        }
+    }
+
+    func tenantRecord() async throws -> Tenant? { storage.state.current.tenants[tenantID] }
+
+    // MARK: Users
+
+    func user(_ id: UserID) async throws -> User? { data.users[id] }
+
+    func user(email: EmailAddress) async throws -> User? { data.users.values.first { $0.email.normalized == email.normalized } }
+
+    func users(role: Role?, page: PageRequest) async throws -> Page<User> {
+        let users = data.users.values.filter { role == nil || $0.role == role }
+        return .keyset(users, descending: false, cursor: page.cursor, limit: page.limit) { ($0.createdAt, $0.id.rawValue) }
+    }
+
+    func contractorProfile(_ userID: UserID) async throws -> ContractorProfile? { data.profiles[userID] }
+
+    func ratingSummary(for userID: UserID, at now: Date) async throws -> RatingSummary {
+        let visible = data.reviews.values.filter { $0.subjectID == userID && $0.isVisible(at: now) }
+        return RatingSummary(count: visible.count, ratingSum: visible.reduce(0) { $0 + $1.rating })
+    }
+
+    // MARK: Catalogue
+
+    func categories() async throws -> [TradeCategory] {
+        data.categories.values.sorted { ($0.name, $0.id.uuidString) < ($1.name, $1.id.uuidString) }
+    }
+
+    func category(_ id: CategoryID) async throws -> TradeCategory? { data.categories[id] }
+
+    // MARK: Jobs and bids
+
+    func job(_ id: JobID) async throws -> Job? { data.jobs[id] }
+
+    func jobs(_ query: JobQuery) async throws -> Page<Job> {
+        let needle = query.text?.lowercased()
+        let jobs = data.jobs.values.filter { job in
+            if let statuses = query.statuses, !statuses.contains(job.status) { return false }
+            if let category = query.categoryID, job.categoryID != category { return false }
+            if let needle, !needle.isEmpty, !job.title.lowercased().contains(needle), !job.description.lowercased().contains(needle) {
+                return false
+            }
+            if let near = query.near, !near.contains(job.location) { return false }
+            if let owner = query.ownerID, job.ownerID != owner { return false }
+            if let contractor = query.contractorID, job.contractorID != contractor { return false }
+            if let viewer = query.visibleTo, job.status != .open, job.ownerID != viewer, job.contractorID != viewer { return false }
+            return true
+        }
+        return .keyset(jobs, descending: true, cursor: query.cursor, limit: query.limit) { ($0.createdAt, $0.id.rawValue) }
+    }
+
+    func jobsCompleted(before cutoff: Date, limit: Int) async throws -> [Job] {
+        let cutoffKey = cutoff.millisecondsSince1970
+        return data.jobs.values
+            .compactMap { job -> (Job, SortKey)? in
+                guard job.status == .completed, let completedAt = job.completedAt, completedAt.millisecondsSince1970 <= cutoffKey else { return nil }
+                return (job, SortKey(completedAt, job.id.rawValue))
+            }
+            .sorted { $0.1 < $1.1 }
+            .prefix(max(0, limit))
+            .map(\.0)
+    }
+
+    func bid(_ id: BidID, viewer: BidViewer) async throws -> Bid? {
+        let data = self.data
+        guard let bid = data.bids[id], let job = data.jobs[bid.jobID], viewer.canSee(bid, jobOwner: job.ownerID) else { return nil }
+        return bid
+    }
+
+    func bids(job jobID: JobID, viewer: BidViewer) async throws -> [Bid] {
+        let data = self.data
+        guard let job = data.jobs[jobID] else { return [] }
+        return data.bids.values
+            .filter { $0.jobID == jobID && viewer.canSee($0, jobOwner: job.ownerID) }
+            .sorted { SortKey($0.createdAt, $0.id.rawValue) < SortKey($1.createdAt, $1.id.rawValue) }
+    }
+
+    func bids(contractor: UserID, page: PageRequest) async throws -> Page<Bid> {
+        let bids = data.bids.values.filter { $0.contractorID == contractor }
+        return .keyset(bids, descending: true, cursor: page.cursor, limit: page.limit) { ($0.createdAt, $0.id.rawValue) }
+    }
+
+    // MARK: Money
+
+    func escrow(job: JobID) async throws -> Escrow? { data.escrows.values.first { $0.jobID == job } }
+
+    func ledgerEntries(job: JobID?) async throws -> [LedgerEntry] {
+        // Stable sort: entries posted at the same instant keep their insertion order.
+        data.ledger.filter { job == nil || $0.jobID == job }.sorted { $0.postedAt.millisecondsSince1970 < $1.postedAt.millisecondsSince1970 }
+    }
+
+    func unbalancedLedgerTransactions() async throws -> [LedgerTransactionID] { Ledger.unbalancedTransactions(in: data.ledger) }
+
+    // MARK: Disputes, reviews, messages
+
+    func dispute(_ id: DisputeID) async throws -> Dispute? { data.disputes[id] }
+
+    func disputes(participant: UserID?, statuses: Set<DisputeStatus>?, page: PageRequest) async throws -> Page<Dispute> {
+        let disputes = data.disputes.values.filter { dispute in
+            (participant == nil || dispute.openedBy == participant || dispute.respondent == participant)
+                && (statuses == nil || statuses?.contains(dispute.status) == true)
+        }
+        return .keyset(disputes, descending: true, cursor: page.cursor, limit: page.limit) { ($0.createdAt, $0.id.rawValue) }
+    }
+
+    func openDispute(job: JobID) async throws -> Dispute? { data.disputes.values.first { $0.jobID == job && $0.status != .resolved } }
+
+    func reviews(job: JobID) async throws -> [Review] {
+        data.reviews.values.filter { $0.jobID == job }.sorted { SortKey($0.createdAt, $0.id.rawValue) < SortKey($1.createdAt, $1.id.rawValue) }
+    }
+
+    func reviews(subject: UserID, visibleAt now: Date, page: PageRequest) async throws -> Page<Review> {
+        let reviews = data.reviews.values.filter { $0.subjectID == subject && $0.isVisible(at: now) }
+        return .keyset(reviews, descending: true, cursor: page.cursor, limit: page.limit) { ($0.createdAt, $0.id.rawValue) }
+    }
+
+    func messages(job: JobID, page: PageRequest) async throws -> Page<Message> {
+        let messages = data.messages.values.filter { $0.jobID == job }
+        return .keyset(messages, descending: false, cursor: page.cursor, limit: page.limit) { ($0.createdAt, $0.id.rawValue) }
+    }
+
+    // MARK: Events and outbox
+
+    func events(recipient: UserID?, page: PageRequest) async throws -> Page<OutboxEvent> {
+        let events = data.events.values.filter { recipient == nil || $0.recipients.contains { $0 == recipient } }
+        return .keyset(events, descending: false, cursor: page.cursor, limit: page.limit) { ($0.occurredAt, $0.id.rawValue) }
+    }
+
+    func claimEvents(limit: Int, now: Date, leaseUntil: Date) async throws -> [OutboxEvent] {
+        let tenantID = self.tenantID
+        return storage.state.withLock { state in
+            guard var data = state.data[tenantID] else { return [] }
+            let nowKey = now.millisecondsSince1970
+            let claimed = data.events.values
+                .filter { $0.delivery.status == .pending && $0.delivery.availableAt.millisecondsSince1970 <= nowKey }
+                .sorted { SortKey($0.occurredAt, $0.id.rawValue) < SortKey($1.occurredAt, $1.id.rawValue) }
+                .prefix(max(0, limit))
+                .map { event -> OutboxEvent in
+                    var event = event
+                    event.delivery.availableAt = leaseUntil
+                    return event
+                }
+            for event in claimed { data.events[event.id] = event }
+            state.data[tenantID] = data
+            return claimed
+        }
+    }
+
+    func markDelivered(_ ids: [EventID]) async throws {
+        updateEvents(ids) { $0.delivery.status = .delivered }
+    }
+
+    func recordFailure(_ id: EventID, attempts: Int, retryAt: Date?, reason: String) async throws {
+        updateEvents([id]) { event in
+            event.delivery.attempts = attempts
+            event.delivery.lastError = reason
+            if let retryAt {
+                event.delivery.status = .pending
+                event.delivery.availableAt = retryAt
+            } else {
+                event.delivery.status = .dead
+            }
+        }
+    }
+
+    func deadLetters(limit: Int) async throws -> [OutboxEvent] {
+        Array(data.events.values.filter { $0.delivery.status == .dead }
+            .sorted { SortKey($0.occurredAt, $0.id.rawValue) < SortKey($1.occurredAt, $1.id.rawValue) }
+            .prefix(max(0, limit)))
+    }
+
+    private func updateEvents(_ ids: [EventID], _ body: (inout OutboxEvent) -> Void) {
+        let tenantID = self.tenantID
+        storage.state.withLock { state in
+            guard var data = state.data[tenantID] else { return }
+            for id in ids {
+                guard var event = data.events[id] else { continue }
+                body(&event)
+                data.events[id] = event
+            }
+            state.data[tenantID] = data
+        }
+    }
+}
