@@ -7,6 +7,12 @@ public struct UserRegistered: DomainEvent {
     public let role: Role
     public var aggregateID: UUID { userID.rawValue }
     public var recipients: [UserID] { [userID] }
+
+    /// Creates the event.
+    public init(userID: UserID, role: Role) {
+        self.userID = userID
+        self.role = role
+    }
 }
 
 /// An admin suspended or reinstated a user.
@@ -16,6 +22,12 @@ public struct UserSuspensionChanged: DomainEvent {
     public let suspended: Bool
     public var aggregateID: UUID { userID.rawValue }
     public var recipients: [UserID] { [userID] }
+
+    /// Creates the event.
+    public init(userID: UserID, suspended: Bool) {
+        self.userID = userID
+        self.suspended = suspended
+    }
 }
 
 /// An admin changed a contractor's vetting status.
@@ -25,6 +37,12 @@ public struct ContractorVettingChanged: DomainEvent {
     public let vetting: VettingStatus
     public var aggregateID: UUID { contractorID.rawValue }
     public var recipients: [UserID] { [contractorID] }
+
+    /// Creates the event.
+    public init(contractorID: UserID, vetting: VettingStatus) {
+        self.contractorID = contractorID
+        self.vetting = vetting
+    }
 }
 
 /// A job was posted.
@@ -35,6 +53,13 @@ public struct JobPosted: DomainEvent {
     public let categoryID: CategoryID
     public var aggregateID: UUID { jobID.rawValue }
     public var recipients: [UserID] { [ownerID] }
+
+    /// Creates the event.
+    public init(jobID: JobID, ownerID: UserID, categoryID: CategoryID) {
+        self.jobID = jobID
+        self.ownerID = ownerID
+        self.categoryID = categoryID
+    }
 }
 
 /// A job's status changed (awarded, started, completed, approved, cancelled, disputed, closed).
@@ -49,6 +74,16 @@ public struct JobStatusChanged: DomainEvent {
     public let automatic: Bool
     public var aggregateID: UUID { jobID.rawValue }
     public var recipients: [UserID] { [ownerID] + (contractorID.map { [$0] } ?? []) }
+
+    /// Creates the event.
+    public init(jobID: JobID, ownerID: UserID, contractorID: UserID?, from: JobStatus, to: JobStatus, automatic: Bool) {
+        self.jobID = jobID
+        self.ownerID = ownerID
+        self.contractorID = contractorID
+        self.from = from
+        self.to = to
+        self.automatic = automatic
+    }
 }
 
 /// A bid was submitted. Seen only by the job's owner and the bidder.
@@ -61,6 +96,15 @@ public struct BidSubmitted: DomainEvent {
     public let amount: Money
     public var aggregateID: UUID { jobID.rawValue }
     public var recipients: [UserID] { [ownerID, contractorID] }
+
+    /// Creates the event.
+    public init(bidID: BidID, jobID: JobID, ownerID: UserID, contractorID: UserID, amount: Money) {
+        self.bidID = bidID
+        self.jobID = jobID
+        self.ownerID = ownerID
+        self.contractorID = contractorID
+        self.amount = amount
+    }
 }
 
 /// A bid was withdrawn.
@@ -72,6 +116,14 @@ public struct BidWithdrawn: DomainEvent {
     public let contractorID: UserID
     public var aggregateID: UUID { jobID.rawValue }
     public var recipients: [UserID] { [ownerID, contractorID] }
+
+    /// Creates the event.
+    public init(bidID: BidID, jobID: JobID, ownerID: UserID, contractorID: UserID) {
+        self.bidID = bidID
+        self.jobID = jobID
+        self.ownerID = ownerID
+        self.contractorID = contractorID
+    }
 }
 
 /// A bid was accepted. Seen by the owner and the winner only.
@@ -84,6 +136,15 @@ public struct BidAccepted: DomainEvent {
     public let amount: Money
     public var aggregateID: UUID { jobID.rawValue }
     public var recipients: [UserID] { [ownerID, contractorID] }
+
+    /// Creates the event.
+    public init(bidID: BidID, jobID: JobID, ownerID: UserID, contractorID: UserID, amount: Money) {
+        self.bidID = bidID
+        self.jobID = jobID
+        self.ownerID = ownerID
+        self.contractorID = contractorID
+        self.amount = amount
+    }
 }
 
 /// A bid was declined because another won or the job was cancelled. Carries no other bid's data.
@@ -94,6 +155,13 @@ public struct BidDeclined: DomainEvent {
     public let contractorID: UserID
     public var aggregateID: UUID { jobID.rawValue }
     public var recipients: [UserID] { [contractorID] }
+
+    /// Creates the event.
+    public init(bidID: BidID, jobID: JobID, contractorID: UserID) {
+        self.bidID = bidID
+        self.jobID = jobID
+        self.contractorID = contractorID
+    }
 }
 
 /// Money moved through escrow.
@@ -108,6 +176,16 @@ public struct PaymentEvent: DomainEvent {
     public let amount: Money
     public var aggregateID: UUID { jobID.rawValue }
     public var recipients: [UserID] { [ownerID, contractorID] }
+
+    /// Creates the event.
+    public init(jobID: JobID, escrowID: EscrowID, ownerID: UserID, contractorID: UserID, status: EscrowStatus, amount: Money) {
+        self.jobID = jobID
+        self.escrowID = escrowID
+        self.ownerID = ownerID
+        self.contractorID = contractorID
+        self.status = status
+        self.amount = amount
+    }
 }
 
 /// A dispute was opened, answered or resolved.
@@ -121,6 +199,16 @@ public struct DisputeChanged: DomainEvent {
     public let outcome: String?
     public var aggregateID: UUID { jobID.rawValue }
     public var recipients: [UserID] { [openedBy, respondent] }
+
+    /// Creates the event.
+    public init(disputeID: DisputeID, jobID: JobID, openedBy: UserID, respondent: UserID, status: DisputeStatus, outcome: String?) {
+        self.disputeID = disputeID
+        self.jobID = jobID
+        self.openedBy = openedBy
+        self.respondent = respondent
+        self.status = status
+        self.outcome = outcome
+    }
 }
 
 /// A review was written. Carries no rating, so it leaks nothing before the review is visible.
@@ -132,6 +220,14 @@ public struct ReviewSubmitted: DomainEvent {
     public let subjectID: UserID
     public var aggregateID: UUID { jobID.rawValue }
     public var recipients: [UserID] { [authorID, subjectID] }
+
+    /// Creates the event.
+    public init(reviewID: ReviewID, jobID: JobID, authorID: UserID, subjectID: UserID) {
+        self.reviewID = reviewID
+        self.jobID = jobID
+        self.authorID = authorID
+        self.subjectID = subjectID
+    }
 }
 
 /// A message was posted in a job's thread.
@@ -143,4 +239,12 @@ public struct MessagePosted: DomainEvent {
     public let recipientID: UserID
     public var aggregateID: UUID { jobID.rawValue }
     public var recipients: [UserID] { [senderID, recipientID] }
+
+    /// Creates the event.
+    public init(messageID: MessageID, jobID: JobID, senderID: UserID, recipientID: UserID) {
+        self.messageID = messageID
+        self.jobID = jobID
+        self.senderID = senderID
+        self.recipientID = recipientID
+    }
 }

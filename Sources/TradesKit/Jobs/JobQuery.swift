@@ -21,13 +21,14 @@ public struct JobQuery: Sendable, Hashable {
 
     /// Creates a query.
     public init(statuses: Set<JobStatus>? = nil, categoryID: CategoryID? = nil, text: String? = nil, near: GeoCircle? = nil,
-                ownerID: UserID? = nil, contractorID: UserID? = nil, cursor: PageCursor? = nil, limit: Int = 20) {
+                ownerID: UserID? = nil, contractorID: UserID? = nil, visibleTo: UserID? = nil, cursor: PageCursor? = nil, limit: Int = 20) {
         self.statuses = statuses
         self.categoryID = categoryID
         self.text = text
         self.near = near
         self.ownerID = ownerID
         self.contractorID = contractorID
+        self.visibleTo = visibleTo
         self.cursor = cursor
         self.limit = limit
     }

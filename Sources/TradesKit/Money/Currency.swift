@@ -30,11 +30,16 @@ public struct Currency: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     /// US dollar.
-    public static let usd = Currency(code: "USD")!
+    public static let usd = Currency(known: "USD", digits: 2)
     /// Euro.
-    public static let eur = Currency(code: "EUR")!
+    public static let eur = Currency(known: "EUR", digits: 2)
     /// Pound sterling.
-    public static let gbp = Currency(code: "GBP")!
+    public static let gbp = Currency(known: "GBP", digits: 2)
+
+    private init(known code: String, digits: Int) {
+        self.code = code
+        self.minorUnitDigits = digits
+    }
 
     /// Supported ISO 4217 codes and their minor-unit digits (those Stripe settles in).
     static let table: [String: Int] = [
