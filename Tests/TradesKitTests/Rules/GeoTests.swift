@@ -79,6 +79,27 @@ struct GeoTests {
         #expect(outside.isEmpty, "\(outside.count) points outside \(box), e.g. \(outside.prefix(3))")
     }
 
+    @Test func boundingBoxContainsRandomCircles() {
+        var random = SeededGenerator(seed: 0x6765_6f)
+        var failures: [String] = []
+        for _ in 0..<300 {
+            let center = GeoPoint(latitude: Double.random(in: -89.99...89.99, using: &random),
+                                  longitude: Double.random(in: -180...180, using: &random))
+            let radius = pow(10, Double.random(in: -1...4.3, using: &random))
+            let box = GeoCircle(center: center, radiusKm: radius).boundingBox
+            for step in 0..<360 {
+                let point = destination(from: center, distanceKm: radius, bearing: Double(step))
+                let inside = (box.minLatitude...box.maxLatitude).contains(point.latitude)
+                    && (box.minLongitude...box.maxLongitude).contains(point.longitude)
+                if !inside {
+                    failures.append("centre \(center), radius \(radius) km, edge point \(point), box \(box)")
+                    break
+                }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) circles, e.g. \(failures.prefix(2))")
+    }
+
     @Test func boundingBoxOfASmallCircleIsTight() {
         let box = GeoCircle(center: Self.london, radiusKm: 10).boundingBox
         #expect(box.maxLatitude - box.minLatitude < 0.2)
