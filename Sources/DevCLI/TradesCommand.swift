@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Logging
 
 /// `trades`: the TradesKit developer command.
 @main
@@ -11,4 +13,23 @@ struct TradesCommand: AsyncParsableCommand {
             BenchCommand.self, DurabilityWriterCommand.self,
         ]
     )
+
+    static func main() async {
+        // The command prints its own output; library logs are for warnings and errors only.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["TRADESKIT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+            return handler
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

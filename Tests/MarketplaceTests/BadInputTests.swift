@@ -61,7 +61,7 @@ struct BadInputTests {
             try await m.jobs.post(by: world.owner, .init(categoryID: world.category, title: "Bad\u{0}title", description: "d", location: world.home, budget: budget))
         }
         try await rejects(.notFound, storage) { try await m.jobs.get(by: world.owner, JobID(UUID())) }
-        try await rejects(.invalidTransition, storage) { try await m.jobs.start(by: world.owner, job.id) }
+        try await rejects(.forbidden, storage) { try await m.jobs.start(by: world.owner, job.id) }
         try await rejects(.invalidTransition, storage) { try await m.jobs.approve(by: world.owner, job.id) }
         try await rejects(.validationFailed, storage, fields: ["limit", "q"]) {
             try await m.jobs.search(by: world.owner, JobQuery(text: long, limit: 0))

@@ -16,7 +16,9 @@ struct ConcurrencyTests {
 
         let outcomes = await withTaskGroup(of: Result<BidService.Acceptance, any Error>.self) { group in
             for bid in bids {
-                group.addTask { await Result { try await t.market.bids.accept(by: world.owner, bid.id) } }
+                group.addTask {
+                    do { return .success(try await t.market.bids.accept(by: world.owner, bid.id)) } catch { return .failure(error) }
+                }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }

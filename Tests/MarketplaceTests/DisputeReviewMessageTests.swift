@@ -28,7 +28,7 @@ struct DisputeReviewMessageTests {
         #expect(dispute.status == .awaitingResponse)
         #expect(dispute.respondent == pro.userID)
         #expect(try await t.market.jobs.get(by: world.owner, job.id).status == .disputed)
-        await expectError(.conflict) { try await t.market.disputes.open(by: pro, job: job.id, reason: "A second dispute on the same job") }
+        await expectError(.invalidTransition) { try await t.market.disputes.open(by: pro, job: job.id, reason: "A second dispute on the same job") }
         await expectError(.forbidden) { try await t.market.disputes.respond(by: world.owner, dispute.id, response: "Answering my own dispute") }
         await expectError(.notFound) { try await t.market.disputes.get(by: world.otherOwner, dispute.id) }
         let answered = try await t.market.disputes.respond(by: pro, dispute.id, response: "It was a different pipe.")
@@ -85,7 +85,7 @@ struct DisputeReviewMessageTests {
         await expectError(.invalidTransition) { try await t.market.reviews.submit(by: world.owner, job: job.id, rating: 5, text: "Too early") }
         _ = try await t.market.jobs.approve(by: world.owner, job.id)
         await expectError(.validationFailed) { try await t.market.reviews.submit(by: world.owner, job: job.id, rating: 6, text: "") }
-        await expectError(.forbidden) { try await t.market.reviews.submit(by: world.otherOwner, job: job.id, rating: 1, text: "Not my job") }
+        await expectError(.notFound) { try await t.market.reviews.submit(by: world.otherOwner, job: job.id, rating: 1, text: "Not my job") }
 
         let ownerReview = try await t.market.reviews.submit(by: world.owner, job: job.id, rating: 4, text: "Good work")
         #expect(try await t.market.reviews.forJob(by: pro, job: job.id).isEmpty, "the subject cannot see it before replying")

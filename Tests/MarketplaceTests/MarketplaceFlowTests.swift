@@ -66,7 +66,8 @@ struct MarketplaceFlowTests {
                                                                                         location: TestMarket.home, budget: job.budget)) }
         await expectError(.forbidden) { try await t.market.bids.accept(by: winner, bids[2].id) }
         await expectError(.notFound) { try await t.market.bids.accept(by: world.otherOwner, bids[2].id) }
-        await expectError(.invalidTransition) { try await t.market.jobs.start(by: world.owner, job.id) }
+        await expectError(.forbidden) { try await t.market.jobs.start(by: world.owner, job.id) }
+        await expectError(.forbidden) { try await t.market.jobs.start(by: winner, job.id) }
 
         _ = try await t.market.bids.accept(by: world.owner, bids[2].id)
         await expectError(.invalidTransition) { try await t.market.bids.accept(by: world.owner, bids[0].id) }

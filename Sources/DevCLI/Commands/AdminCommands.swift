@@ -159,7 +159,7 @@ struct LedgerCommand: AsyncParsableCommand {
         func run() async throws {
             let storage = try options.openSQLite()
             let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
-            let tenants = try await tenant.map { [try await resolveTenant($0, in: storage)] } ?? storage.allTenants()
+            let tenants = if let tenant { [try await resolveTenant(tenant, in: storage)] } else { try await storage.allTenants() }
             var broken = 0
             for tenant in tenants {
                 let unbalanced = try await market.payments.unbalancedTransactions(by: cliOperator, in: tenant.id)

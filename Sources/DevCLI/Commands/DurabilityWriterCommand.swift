@@ -13,6 +13,11 @@ struct DurabilityWriterCommand: AsyncParsableCommand {
     @OptionGroup var options: DatabaseOptions
     @Option(help: "Stop after this many accepts.") var count: Int = 1_000_000
 
+    /// Writes a line straight to the file descriptor: the test reads it the moment the commit has returned.
+    private func acknowledge(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
     func run() async throws {
         let storage = try options.openSQLite()
         let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
@@ -27,15 +32,13 @@ struct DurabilityWriterCommand: AsyncParsableCommand {
         let proP = Principal(tenantID: tenant.id, userID: contractor.id, role: .contractor)
         let here = GeoPoint(latitude: 51.5, longitude: -0.12)
         _ = try await market.contractors.saveProfile(by: proP, .init(trades: [category.id], serviceArea: GeoCircle(center: here, radiusKm: 50)))
-        print("ready \(tenant.id)")
-        fflush(stdout)
+        acknowledge("ready \(tenant.id)")
         for index in 0..<count {
             let job = try await market.jobs.post(by: ownerP, .init(categoryID: category.id, title: "Job \(index)", description: "Durability",
                                                                    location: here, budget: BudgetRange(min: Money(100, .usd), max: Money(10_000, .usd))))
             let bid = try await market.bids.submit(by: proP, on: job.id, .init(amount: Money(Int64(1_000 + index), .usd)))
             _ = try await market.bids.accept(by: ownerP, bid.id)
-            print("ack \(job.id)")
-            fflush(stdout)
+            acknowledge("ack \(job.id)")
         }
     }
 }

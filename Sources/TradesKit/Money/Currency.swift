@@ -7,6 +7,8 @@ public struct Currency: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// The currency for `code` (case-insensitive); `nil` when it is not a supported ISO 4217 code.
     public init?(code: String) {
+        // ASCII only: Unicode case mapping would turn look-alikes (such as "uſd") into real codes.
+        guard code.utf8.count == 3, code.utf8.allSatisfy({ (65...90).contains($0) || (97...122).contains($0) }) else { return nil }
         let upper = code.uppercased()
         guard let digits = Currency.table[upper] else { return nil }
         self.code = upper

@@ -86,6 +86,11 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
     /// Paid out: captured → released, or partially refunded with the rest released.
     public func settling(refund: Money, contractor: Money, fee: Money, transferReference: String?, at now: Date) throws(TradesKitError) -> Escrow {
         guard status == .captured else { throw .invalidTransition("Only captured money can be released or refunded") }
+        let parts = [refund, contractor, fee]
+        guard parts.allSatisfy({ $0.currency == amount.currency && $0.amount >= 0 }),
+              Ledger.sumsToZero(parts.map(\.amount) + [0 &- amount.amount]) else {
+            throw .invalidTransition("A settlement must split exactly the escrowed amount")
+        }
         var escrow = self
         escrow.refundedAmount = refund
         escrow.releasedAmount = contractor

@@ -71,9 +71,10 @@ public struct LedgerTransaction: Sendable, Hashable {
         guard let currency = nonZero.first?.1.currency else {
             throw TradesKitError(.validationFailed, "A ledger transaction needs at least one non-zero line")
         }
-        var sum = Money.zero(currency)
-        for (_, amount) in nonZero { sum = try sum.adding(amount) }
-        guard sum.amount == 0 else { throw TradesKitError(.validationFailed, "Ledger lines must balance") }
+        guard nonZero.allSatisfy({ $0.1.currency == currency }) else {
+            throw TradesKitError(.currencyMismatch, "Ledger lines must share one currency")
+        }
+        guard Ledger.sumsToZero(nonZero.map(\.1.amount)) else { throw TradesKitError(.validationFailed, "Ledger lines must balance") }
         let id: LedgerTransactionID = ids.make()
         self.id = id
         self.entries = nonZero.map { account, amount in
@@ -112,13 +113,25 @@ public enum Ledger {
 
     /// Whether entries balance per transaction: the ids of any set that does not sum to zero.
     public static func unbalancedTransactions(in entries: [LedgerEntry]) -> [LedgerTransactionID] {
-        var sums: [LedgerTransactionID: Int64] = [:]
+        var amounts: [LedgerTransactionID: [Int64]] = [:]
         var currencies: [LedgerTransactionID: Set<Currency>] = [:]
         for entry in entries {
-            sums[entry.transactionID, default: 0] &+= entry.amount.amount
+            amounts[entry.transactionID, default: []].append(entry.amount.amount)
             currencies[entry.transactionID, default: []].insert(entry.amount.currency)
         }
-        return sums.filter { $0.value != 0 || (currencies[$0.key]?.count ?? 0) > 1 }.map(\.key).sorted()
+        return amounts.filter { !sumsToZero($0.value) || (currencies[$0.key]?.count ?? 0) > 1 }.map(\.key).sorted()
+    }
+
+    /// Whether `amounts` sum to exactly zero, computed without overflow (a wrapped sum could hide an imbalance).
+    static func sumsToZero(_ amounts: [Int64]) -> Bool {
+        var low: Int64 = 0
+        var carry = 0
+        for amount in amounts {
+            let (sum, overflow) = low.addingReportingOverflow(amount)
+            if overflow { carry += amount > 0 ? 1 : -1 }
+            low = sum
+        }
+        return low == 0 && carry == 0
     }
 
     /// Balances per account, in one currency.

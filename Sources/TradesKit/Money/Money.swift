@@ -55,7 +55,7 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
-    /// A human rendering such as `USD 1,234.56`; exact, no floating point.
+    /// A human rendering such as `USD 1234.56`; exact, no floating point.
     public var description: String {
         let digits = currency.minorUnitDigits
         let sign = amount < 0 ? "-" : ""

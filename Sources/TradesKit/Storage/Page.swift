@@ -44,7 +44,7 @@ public struct PageCursor: Sendable, Hashable, Codable {
         while base64.count % 4 != 0 { base64 += "=" }
         let invalid = TradesKitError.validation([FieldError(field: "cursor", code: "invalid_format", message: "is not a cursor from this API")])
         guard token.count <= 100, let data = Data(base64Encoded: base64), let raw = String(data: data, encoding: .utf8) else { throw invalid }
-        let parts = raw.split(separator: "_")
+        let parts = raw.split(separator: "_", omittingEmptySubsequences: false)
         guard parts.count == 2, let milliseconds = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { throw invalid }
         self.milliseconds = milliseconds
         self.id = id

@@ -26,6 +26,10 @@ extension Date {
 
     /// The same instant with sub-millisecond precision dropped.
     public var truncatedToMilliseconds: Date {
-        Date(millisecondsSince1970: Int64((timeIntervalSince1970 * 1000).rounded(.down)))
+        let milliseconds = timeIntervalSince1970 * 1000
+        let nearest = milliseconds.rounded()
+        // A date made from whole milliseconds can land a hair below them in binary floating point: keep it whole.
+        let whole = abs(milliseconds - nearest) < 1e-3 ? nearest : milliseconds.rounded(.down)
+        return Date(millisecondsSince1970: Int64(whole))
     }
 }

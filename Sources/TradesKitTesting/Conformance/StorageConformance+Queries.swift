@@ -42,8 +42,8 @@ extension StorageConformance {
             try expect(try await ids(JobQuery(statuses: [.awarded, .cancelled])) == [cancelled.id, awarded.id], "multi-status filter")
             try expect(try await ids(JobQuery(categoryID: world.roofing.id)) == [roof.id], "category filter")
             try expect(try await ids(JobQuery(text: "leaking")) == [roof.id, leak.id], "text must match title or description case-insensitively")
-            // Case folding is only required for ASCII (SQLite's lower() folds nothing else); unicode must match as written.
-            try expect(try await ids(JobQuery(text: "ünïcode")) == [awarded.id], "unicode text must match as written")
+            try expect(try await ids(JobQuery(text: "ünïcode")) == [awarded.id], "text must match case-insensitively beyond ASCII too")
+            try expect(try await ids(JobQuery(text: "🛠️")) == [awarded.id], "text must match emoji as written")
             try expect(try await ids(JobQuery(text: "no such words")).isEmpty, "text that matches nothing")
             try expect(try await ids(JobQuery(text: "50%_")).isEmpty, "LIKE wildcards in text must match literally")
             try expect(try await ids(JobQuery(near: GeoCircle(center: london, radiusKm: 10))) == [cancelled.id, awarded.id, leak.id],

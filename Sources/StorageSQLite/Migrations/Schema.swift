@@ -1,0 +1,275 @@
+import GRDB
+
+/// The versioned schema. Applied migrations are never edited: a change is a new migration.
+///
+/// Every tenant table leads its primary key, unique constraints, foreign keys and indexes with `tenant_id`, and its
+/// foreign keys are composite `(tenant_id, x_id)`, so a row can never point into another tenant. Ids are lower-case UUID
+/// text, instants are integer milliseconds since 1970, money is an integer amount of minor units beside a currency code.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core") { db in
+            for statement in v1 { try db.execute(sql: statement) }
+        }
+        return migrator
+    }
+
+    static let v1: [String] = [
+        """
+        CREATE TABLE tenants (
+            id TEXT NOT NULL PRIMARY KEY,
+            slug TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            version INTEGER NOT NULL
+        )
+        """,
+        // The platform's one index not led by tenant_id: slugs are unique across tenants.
+        "CREATE UNIQUE INDEX tenant_slug ON tenants(slug)",
+        """
+        CREATE TABLE users (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id),
+            id TEXT NOT NULL,
+            email TEXT NOT NULL,
+            email_normalized TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            phone TEXT,
+            role TEXT NOT NULL CHECK (role IN ('homeowner', 'contractor', 'admin')),
+            password_hash TEXT,
+            email_verified INTEGER NOT NULL,
+            suspended INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        )
+        """,
+        "CREATE UNIQUE INDEX user_email ON users(tenant_id, email_normalized)",
+        "CREATE INDEX users_created ON users(tenant_id, created_at, id)",
+        "CREATE INDEX users_role ON users(tenant_id, role, created_at, id)",
+        """
+        CREATE TABLE contractor_profiles (
+            tenant_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            headline TEXT NOT NULL,
+            trades TEXT NOT NULL,
+            center_latitude REAL NOT NULL,
+            center_longitude REAL NOT NULL,
+            radius_km REAL NOT NULL,
+            licence_number TEXT,
+            licence_region TEXT,
+            licence_expires_at INTEGER,
+            insurance_expires_at INTEGER,
+            vetting TEXT NOT NULL CHECK (vetting IN ('pending', 'approved', 'rejected')),
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, user_id),
+            FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, id)
+        )
+        """,
+        """
+        CREATE TABLE categories (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id),
+            id TEXT NOT NULL,
+            slug TEXT NOT NULL,
+            name TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, id)
+        )
+        """,
+        "CREATE UNIQUE INDEX category_slug ON categories(tenant_id, slug)",
+        """
+        CREATE TABLE jobs (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            owner_id TEXT NOT NULL,
+            category_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL,
+            latitude REAL NOT NULL,
+            longitude REAL NOT NULL,
+            budget_min INTEGER NOT NULL,
+            budget_max INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'awarded', 'in_progress', 'completed', 'disputed', 'closed', 'cancelled')),
+            accepted_bid_id TEXT,
+            contractor_id TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            completed_at INTEGER,
+            closed_at INTEGER,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, owner_id) REFERENCES users(tenant_id, id),
+            FOREIGN KEY (tenant_id, contractor_id) REFERENCES users(tenant_id, id),
+            FOREIGN KEY (tenant_id, category_id) REFERENCES categories(tenant_id, id)
+        )
+        """,
+        "CREATE INDEX jobs_created ON jobs(tenant_id, created_at, id)",
+        "CREATE INDEX jobs_status ON jobs(tenant_id, status, created_at, id)",
+        "CREATE INDEX jobs_owner ON jobs(tenant_id, owner_id, created_at, id)",
+        "CREATE INDEX jobs_contractor ON jobs(tenant_id, contractor_id, created_at, id)",
+        "CREATE INDEX jobs_category ON jobs(tenant_id, category_id, created_at, id)",
+        "CREATE INDEX jobs_location ON jobs(tenant_id, latitude, longitude)",
+        "CREATE INDEX jobs_completed ON jobs(tenant_id, status, completed_at)",
+        """
+        CREATE TABLE bids (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            contractor_id TEXT NOT NULL,
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            currency TEXT NOT NULL,
+            message TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('submitted', 'withdrawn', 'accepted', 'declined')),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, job_id) REFERENCES jobs(tenant_id, id),
+            FOREIGN KEY (tenant_id, contractor_id) REFERENCES users(tenant_id, id)
+        )
+        """,
+        // One live bid per contractor per job.
+        "CREATE UNIQUE INDEX live_bid ON bids(tenant_id, job_id, contractor_id) WHERE status IN ('submitted', 'accepted')",
+        "CREATE INDEX bids_job ON bids(tenant_id, job_id, created_at, id)",
+        "CREATE INDEX bids_contractor ON bids(tenant_id, contractor_id, created_at, id)",
+        """
+        CREATE TABLE escrows (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            bid_id TEXT NOT NULL,
+            homeowner_id TEXT NOT NULL,
+            contractor_id TEXT NOT NULL,
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            currency TEXT NOT NULL,
+            fee_basis_points INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            payment_reference TEXT,
+            transfer_reference TEXT,
+            refunded_amount INTEGER NOT NULL,
+            released_amount INTEGER NOT NULL,
+            platform_fee INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, job_id) REFERENCES jobs(tenant_id, id),
+            FOREIGN KEY (tenant_id, bid_id) REFERENCES bids(tenant_id, id)
+        )
+        """,
+        "CREATE UNIQUE INDEX escrow_job ON escrows(tenant_id, job_id)",
+        """
+        CREATE TABLE ledger_entries (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            transaction_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            account TEXT NOT NULL,
+            amount INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            posted_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, job_id) REFERENCES jobs(tenant_id, id)
+        )
+        """,
+        "CREATE INDEX ledger_job ON ledger_entries(tenant_id, job_id, posted_at)",
+        "CREATE INDEX ledger_transaction ON ledger_entries(tenant_id, transaction_id)",
+        // The ledger is append-only: corrections are new, balancing entries.
+        "CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END",
+        "CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger_entries BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END",
+        """
+        CREATE TABLE disputes (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            opened_by TEXT NOT NULL,
+            respondent TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            response TEXT,
+            status TEXT NOT NULL CHECK (status IN ('awaiting_response', 'under_review', 'resolved')),
+            job_status_before TEXT NOT NULL,
+            outcome TEXT,
+            refund_amount INTEGER,
+            refund_currency TEXT,
+            note TEXT,
+            resolved_by TEXT,
+            resolved_at INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, job_id) REFERENCES jobs(tenant_id, id),
+            FOREIGN KEY (tenant_id, opened_by) REFERENCES users(tenant_id, id),
+            FOREIGN KEY (tenant_id, respondent) REFERENCES users(tenant_id, id)
+        )
+        """,
+        "CREATE UNIQUE INDEX open_dispute ON disputes(tenant_id, job_id) WHERE status <> 'resolved'",
+        "CREATE INDEX disputes_created ON disputes(tenant_id, created_at, id)",
+        "CREATE INDEX disputes_opened_by ON disputes(tenant_id, opened_by)",
+        "CREATE INDEX disputes_respondent ON disputes(tenant_id, respondent)",
+        """
+        CREATE TABLE reviews (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+            text TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            visible_from INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, job_id) REFERENCES jobs(tenant_id, id),
+            FOREIGN KEY (tenant_id, author_id) REFERENCES users(tenant_id, id),
+            FOREIGN KEY (tenant_id, subject_id) REFERENCES users(tenant_id, id)
+        )
+        """,
+        "CREATE UNIQUE INDEX review_author ON reviews(tenant_id, job_id, author_id)",
+        "CREATE INDEX reviews_subject ON reviews(tenant_id, subject_id, created_at, id)",
+        """
+        CREATE TABLE messages (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            sender_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, job_id) REFERENCES jobs(tenant_id, id),
+            FOREIGN KEY (tenant_id, sender_id) REFERENCES users(tenant_id, id)
+        )
+        """,
+        "CREATE INDEX messages_job ON messages(tenant_id, job_id, created_at, id)",
+        """
+        CREATE TABLE events (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id),
+            id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            schema_version INTEGER NOT NULL,
+            aggregate_id TEXT NOT NULL,
+            recipients TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+            attempts INTEGER NOT NULL,
+            available_at INTEGER NOT NULL,
+            last_error TEXT,
+            PRIMARY KEY (tenant_id, id)
+        )
+        """,
+        "CREATE INDEX events_feed ON events(tenant_id, occurred_at, id)",
+        "CREATE INDEX events_delivery ON events(tenant_id, status, available_at, occurred_at, id)",
+        """
+        CREATE TABLE event_recipients (
+            tenant_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            event_id TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, user_id, occurred_at, event_id),
+            FOREIGN KEY (tenant_id, event_id) REFERENCES events(tenant_id, id)
+        )
+        """,
+    ]
+}

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+public import TradesKit
+
+/// The embedded TradesKit storage on SQLite (GRDB.swift).
+///
+/// A file database is a `DatabasePool` in WAL mode (concurrent reads, one writer), with foreign keys on and
+/// `synchronous=FULL` unless configured otherwise; an in-memory one is a `DatabaseQueue`. Every tenant query goes
+/// through ``tenant(_:)`` and filters by `tenant_id` in SQL.
+///
+/// ```swift
+/// let storage = try SQLiteStorage(.file(path: "trades.sqlite"))
+/// let market = Marketplace(storage: storage, payments: payments, passwordHasher: hasher)
+/// ```
+public final class SQLiteStorage: Storage, Sendable {
+    let writer: any DatabaseWriter
+    /// The location it was opened at.
+    public let location: Location
+
+    /// Opens (and by default migrates) a database.
+    public init(_ location: Location, configuration: Configuration = Configuration()) throws {
+        self.location = location
+        var grdb = GRDB.Configuration()
+        grdb.foreignKeysEnabled = true
+        grdb.busyMode = .timeout(configuration.busyTimeoutSeconds)
+        grdb.maximumReaderCount = max(1, configuration.maximumReaderCount)
+        let synchronous = configuration.synchronous.rawValue
+        grdb.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            db.add(function: SQLiteStorage.distanceFunction)
+            db.add(function: SQLiteStorage.containsFunction)
+        }
+        do {
+            switch location {
+            case .file(let path): writer = try DatabasePool(path: path, configuration: grdb)
+            case .inMemory: writer = try DatabaseQueue(configuration: grdb)
+            }
+            if configuration.migrateOnOpen { try Schema.migrator.migrate(writer) }
+        } catch {
+            throw SQLiteStorage.storageError(error)
+        }
+    }
+
+    /// `tk_distance_km(lat1, lon1, lat2, lon2)`: the same haversine as core's `GeoPoint`, for radius search in SQL.
+    static let distanceFunction = DatabaseFunction("tk_distance_km", argumentCount: 4, pure: true) { values in
+        let numbers = values.compactMap { Double.fromDatabaseValue($0) }
+        guard numbers.count == 4 else { return nil }
+        return GeoPoint.haversineKm(numbers[0], numbers[1], numbers[2], numbers[3])
+    }
+
+    /// `tk_contains(text, needle)`: case-insensitive substring match with Unicode case folding, no wildcards.
+    static let containsFunction = DatabaseFunction("tk_contains", argumentCount: 2, pure: true) { values in
+        guard let text = String.fromDatabaseValue(values[0]), let needle = String.fromDatabaseValue(values[1]) else { return false }
+        return text.lowercased().contains(needle.lowercased())
+    }
+
+    public func tenant(_ id: TenantID) -> any TenantStorage { SQLiteTenantStorage(writer: writer, tenantID: id) }
+
+    public func allTenants() async throws -> [Tenant] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM tenants ORDER BY created_at, id").map(Records.tenant) }
+    }
+
+    public func tenant(slug: String) async throws -> Tenant? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM tenants WHERE slug = ?", arguments: [slug]).map(Records.tenant) }
+    }
+
+    public func migrate() async throws {
+        do { try Schema.migrator.migrate(writer) } catch { throw SQLiteStorage.storageError(error) }
+    }
+
+    /// The names of the applied migrations, in order.
+    public func appliedMigrations() async throws -> [String] {
+        try await read { db in try Schema.migrator.appliedMigrations(db) }
+    }
+
+    /// Whether migrations are pending (a server's readiness check).
+    public func hasPendingMigrations() async throws -> Bool {
+        try await read { db in try !Schema.migrator.hasCompletedMigrations(db) }
+    }
+
+    /// Copies the whole database to a new file at `path`, online: readers and writers carry on meanwhile.
+    public func backup(to path: String) async throws {
+        do {
+            let destination = try DatabaseQueue(path: path)
+            try writer.backup(to: destination)
+            try destination.close()
+        } catch {
+            throw SQLiteStorage.storageError(error)
+        }
+    }
+
+    /// Closes the database; later calls fail with `unavailable`.
+    public func close() throws {
+        do { try writer.close() } catch { throw SQLiteStorage.storageError(error) }
+    }
+
+    /// A deterministic text dump of every row of every table (tables by name, rows in full-column order), to prove that
+    /// a rejected operation left the database unchanged.
+    public func dumpContent() async throws -> String {
+        try await read { db in
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            var lines: [String] = []
+            for table in tables {
+                let columns = try db.columns(in: table).map(\.name)
+                let order = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+                lines.append("# \(table)")
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\" ORDER BY \(order)") {
+                    lines.append(columns.map { "\(row[$0] as DatabaseValue)" }.joined(separator: "|"))
+                }
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do { return try await writer.read(body) } catch { throw SQLiteStorage.storageError(error) }
+    }
+}
