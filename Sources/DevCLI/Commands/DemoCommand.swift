@@ -82,7 +82,7 @@ struct DemoScenario {
             slug: "demo", displayName: "Demo Trades", settings: .defaults(named: "Demo Trades")))
         let catalogue = try await market.catalog.categories(in: tenant.id)
         guard let plumbing = catalogue.first(where: { $0.slug == "plumbing" }) else { throw ValidationError("The catalogue has no plumbing") }
-        say("1. Tenant 'demo' created: \(tenant.settings.currency.code), platform fee \(Double(tenant.settings.platformFeeBasisPoints) / 100)%, \(catalogue.count) trade categories.")
+        say("1. Tenant 'demo' created: \(tenant.settings.currency.code), platform fee \(tenant.settings.platformFeeBasisPoints / 100).\(String(format: "%02d", tenant.settings.platformFeeBasisPoints % 100))%, \(catalogue.count) trade categories.")
 
         let admin = try await market.users.createAdmin(by: PlatformOperator(label: "demo"), in: tenant.id, email: "admin@demo.example",
                                                        displayName: "Avery Admin", password: "correct horse battery")

@@ -1,0 +1,159 @@
+import Foundation
+import GRDB
+@testable import StorageSQLite
+import Testing
+import TradesKit
+import TradesKitTesting
+
+/// What only the SQLite storage has: its pragmas, schema rules, triggers, backup and error redaction.
+@Suite("SQLite specifics")
+struct SQLiteStorageTests {
+    let directory: URL
+    let now = ManualClock.defaultStart
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-sqlite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String = "db.sqlite") -> String { directory.appendingPathComponent(name).path }
+
+    /// A tenant with a homeowner, a contractor, a category, an open job and one bid.
+    func seed(_ storage: SQLiteStorage, slug: String = "acme", email: String? = nil) async throws -> (Tenant, Job, Bid, User) {
+        let fixtures = Fixtures(ids: UUIDv7Generator())
+        let tenant = fixtures.tenant(slug: slug, at: now)
+        let owner = try fixtures.user(.homeowner, email: email, at: now)
+        let pro = try fixtures.user(.contractor, at: now)
+        let category = fixtures.category()
+        let job = fixtures.job(owner: owner.id, category: category.id, at: now)
+        let bid = fixtures.bid(on: job.id, by: pro.id, at: now)
+        var changes = ChangeSet()
+        for change: ChangeSet.Change in [.insertTenant(tenant), .insertUser(owner), .insertUser(pro), .insertCategory(category), .insertJob(job), .insertBid(bid)] {
+            changes.append(change)
+        }
+        try await storage.tenant(tenant.id).commit(changes)
+        return (tenant, job, bid, owner)
+    }
+
+    @Test("file databases are WAL with synchronous=FULL and foreign keys on by default; NORMAL when configured")
+    func pragmas() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let full = try SQLiteStorage(.file(path: path()))
+        let (journal, synchronous, foreignKeys) = try await full.writer.read { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA foreign_keys"))
+        }
+        #expect(journal == "wal")
+        #expect(synchronous == 2)
+        #expect(foreignKeys == 1)
+        let normal = try SQLiteStorage(.file(path: path("normal.sqlite")), configuration: .init(synchronous: .normal))
+        #expect(try await normal.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1)
+    }
+
+    @Test("migrations are listed, idempotent, and can be deferred")
+    func migrations() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let deferred = try SQLiteStorage(.file(path: path()), configuration: .init(migrateOnOpen: false))
+        #expect(try await deferred.hasPendingMigrations())
+        #expect(try await deferred.appliedMigrations().isEmpty)
+        try await deferred.migrate()
+        try await deferred.migrate()
+        #expect(try await deferred.appliedMigrations() == ["v1-core"])
+        #expect(try await !deferred.hasPendingMigrations())
+    }
+
+    @Test("every key and index of a tenant table leads with tenant_id")
+    func tenantLeadsEveryKey() async throws {
+        let storage = try SQLiteStorage(.inMemory)
+        let offenders = try await storage.writer.read { db -> [String] in
+            var offenders: [String] = []
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'")
+            for table in tables where table != "tenants" {
+                #expect(try db.columns(in: table).contains { $0.name == "tenant_id" }, "\(table) has no tenant_id")
+                let primaryKey = try db.primaryKey(table).columns
+                if primaryKey.first != "tenant_id" { offenders.append("\(table) primary key \(primaryKey)") }
+                for index in try db.indexes(on: table) where index.columns.first != "tenant_id" {
+                    offenders.append("\(table) index \(index.name) \(index.columns)")
+                }
+                for foreignKey in try db.foreignKeys(on: table) where foreignKey.originColumns.first != "tenant_id" {
+                    offenders.append("\(table) foreign key \(foreignKey.originColumns)")
+                }
+            }
+            return offenders
+        }
+        #expect(offenders.isEmpty, "\(offenders)")
+    }
+
+    @Test("a row cannot point into another tenant, even with a valid id")
+    func crossTenantForeignKey() async throws {
+        let storage = try SQLiteStorage(.inMemory)
+        let (_, jobA, _, _) = try await seed(storage, slug: "tenant-a")
+        let (tenantB, _, _, _) = try await seed(storage, slug: "tenant-b")
+        let fixtures = Fixtures(ids: UUIDv7Generator())
+        let contractorB = try fixtures.user(.contractor, at: now)
+        var changes = ChangeSet()
+        changes.append(.insertUser(contractorB))
+        changes.append(.insertBid(fixtures.bid(on: jobA.id, by: contractorB.id, at: now)))
+        let before = try await storage.dumpContent()
+        await #expect(throws: StorageError.self) { try await storage.tenant(tenantB.id).commit(changes) }
+        #expect(try await storage.dumpContent() == before)
+    }
+
+    @Test("the ledger is append-only")
+    func ledgerIsAppendOnly() async throws {
+        let storage = try SQLiteStorage(.inMemory)
+        let (tenant, job, _, _) = try await seed(storage)
+        var changes = ChangeSet()
+        changes.append(.insertLedgerTransaction(try Fixtures().holdTransaction(job: job.id, amount: Money(5_000, .usd), at: now)))
+        try await storage.tenant(tenant.id).commit(changes)
+        for statement in ["UPDATE ledger_entries SET amount = 0", "DELETE FROM ledger_entries"] {
+            await #expect(throws: DatabaseError.self) { try await storage.writer.write { db in try db.execute(sql: statement) } }
+        }
+        #expect(try await storage.tenant(tenant.id).ledgerEntries(job: job.id).count == 2)
+    }
+
+    @Test("an online backup holds the same content, taken while a writer is busy")
+    func backup() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage = try SQLiteStorage(.file(path: path()))
+        _ = try await seed(storage)
+        let writer = Task {
+            for index in 0..<20 { _ = try await seed(storage, slug: "busy-\(index)") }
+        }
+        try await storage.backup(to: path("backup.sqlite"))
+        try await writer.value
+        let copy = try SQLiteStorage(.file(path: path("backup.sqlite")))
+        #expect(try await copy.allTenants().contains { $0.slug == "acme" })
+        try await storage.backup(to: path("backup2.sqlite"))
+        #expect(try await SQLiteStorage(.file(path: path("backup2.sqlite"))).dumpContent() == storage.dumpContent())
+    }
+
+    @Test("storage errors carry no SQL and no values")
+    func redactedErrors() async throws {
+        let storage = try SQLiteStorage(.inMemory)
+        let (tenant, _, _, _) = try await seed(storage, email: "secret-person@example.com")
+        let duplicate = try Fixtures(ids: UUIDv7Generator()).user(.homeowner, email: "Secret-Person@example.com", at: now)
+        var changes = ChangeSet()
+        changes.append(.insertUser(duplicate))
+        do {
+            try await storage.tenant(tenant.id).commit(changes)
+            Issue.record("a duplicate e-mail was accepted")
+        } catch let error as StorageError {
+            #expect(error.code == .uniqueViolation)
+            #expect(error.constraint == UniqueConstraint.userEmail)
+            for leak in ["secret", "INSERT", "VALUES", "users ("] {
+                #expect(!"\(error)".lowercased().contains(leak.lowercased()), "\(error) leaks \(leak)")
+                #expect(!String(reflecting: error).lowercased().contains(leak.lowercased()))
+            }
+        }
+    }
+
+    @Test("text search folds Unicode case and treats LIKE wildcards literally")
+    func textSearch() async throws {
+        let storage = try SQLiteStorage(.inMemory)
+        let (tenant, job, _, _) = try await seed(storage)
+        let store = storage.tenant(tenant.id)
+        #expect(try await store.jobs(JobQuery(text: "LEAKING TAP")).items.map(\.id) == [job.id])
+        #expect(try await store.jobs(JobQuery(text: "%")).items.isEmpty)
+        #expect(try await store.jobs(JobQuery(text: "_")).items.isEmpty)
+    }
+}
