@@ -18,18 +18,16 @@ extension SQLiteTenantStorage {
         switch change {
         case .insertTenant(let value):
             guard value.id == tenantID else { throw StorageError(.failure, message: "A tenant can only be inserted through its own handle") }
-            try db.execute(sql: "INSERT INTO tenants (id, slug, display_name, settings, created_at, version) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [value.id.sql, value.slug, value.displayName, try Records.json(value.settings), value.createdAt.ms, value.version])
+            try db.cachedStatement(sql: "INSERT INTO tenants (id, slug, display_name, settings, created_at, version) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [value.id.sql, value.slug, value.displayName, try Records.json(value.settings), value.createdAt.ms, value.version])
         case .updateTenant(let value):
             guard value.id == tenantID else { throw StorageError(.missingRow, message: "The tenant does not exist") }
-            try db.execute(sql: "UPDATE tenants SET slug = ?, display_name = ?, settings = ?, version = version + 1 WHERE id = ? AND version = ?",
-                           arguments: [value.slug, value.displayName, try Records.json(value.settings), value.id.sql, value.version])
+            try db.cachedStatement(sql: "UPDATE tenants SET slug = ?, display_name = ?, settings = ?, version = version + 1 WHERE id = ? AND version = ?").execute(arguments: [value.slug, value.displayName, try Records.json(value.settings), value.id.sql, value.version])
             try checkUpdated(db, table: "tenants", key: "id = ?", [value.id.sql])
         case .insertUser(let value):
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO users (tenant_id, id, email, email_normalized, display_name, phone, role, password_hash, email_verified, suspended,
                                    created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [tenant, value.id.sql, value.email.value, value.email.normalized, value.displayName, value.phone?.value,
+                """).execute(arguments: [tenant, value.id.sql, value.email.value, value.email.normalized, value.displayName, value.phone?.value,
                                  value.role.rawValue, value.passwordHash, value.emailVerified, value.suspended, value.createdAt.ms, value.version])
         case .updateUser(let value):
             try update(db, tenant, "users", value.id.sql, value.version, [
@@ -183,7 +181,8 @@ extension SQLiteTenantStorage {
     private static func insert(_ db: Database, _ table: String, _ columns: [String: (any DatabaseValueConvertible)?]) throws {
         let names = columns.keys.sorted()
         let sql = "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
-        try db.execute(sql: sql, arguments: StatementArguments(names.map { columns[$0] ?? nil }))
+        let values: [(any DatabaseValueConvertible)?] = names.map { columns[$0] ?? nil }
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values))
     }
 
     /// An optimistic update: succeeds only if the stored version is the one the caller read, and bumps it.
@@ -192,8 +191,7 @@ extension SQLiteTenantStorage {
         let names = columns.keys.sorted()
         let assignments = (names.map { "\($0) = ?" } + ["version = version + 1"]).joined(separator: ", ")
         let values: [(any DatabaseValueConvertible)?] = names.map { columns[$0] ?? nil } + [tenant, id, version]
-        try db.execute(sql: "UPDATE \(table) SET \(assignments) WHERE tenant_id = ? AND \(idColumn) = ? AND version = ?",
-                       arguments: StatementArguments(values))
+        try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments) WHERE tenant_id = ? AND \(idColumn) = ? AND version = ?").execute(arguments: StatementArguments(values))
         try checkUpdated(db, table: table, key: "tenant_id = ? AND \(idColumn) = ?", [tenant, id])
     }
 

@@ -294,14 +294,14 @@ struct SQLiteTenantStorage: TenantStorage {
     private func one<T: Sendable>(_ sql: String, _ arguments: [any DatabaseValueConvertible],
                                   _ decode: @Sendable @escaping (Row) throws -> T) async throws -> T? {
         let bound = StatementArguments(([tenant] + arguments).map { Optional($0) })
-        return try await read { db in try Row.fetchOne(db, sql: sql, arguments: bound).map(decode) }
+        return try await read { db in try Row.fetchOne(db.cachedStatement(sql: sql), arguments: bound).map(decode) }
     }
 
     /// Every row of `sql`, whose first parameter is the tenant.
     private func all<T: Sendable>(_ sql: String, _ arguments: [any DatabaseValueConvertible],
                                   _ decode: @Sendable @escaping (Row) throws -> T) async throws -> [T] {
         let bound = StatementArguments(([tenant] + arguments).map { Optional($0) })
-        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(decode) }
+        return try await read { db in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map(decode) }
     }
 
     /// A keyset page of `filter` (a SELECT with a WHERE clause, whose arguments include the tenant), ordered by
@@ -322,7 +322,7 @@ struct SQLiteTenantStorage: TenantStorage {
         values.append(limit + 1)
         let bound = StatementArguments(values.map { Optional($0) })
         let statement = sql
-        let rows = try await read { db in try Row.fetchAll(db, sql: statement, arguments: bound).map(decode) }
+        let rows = try await read { db in try Row.fetchAll(db.cachedStatement(sql: statement), arguments: bound).map(decode) }
         guard rows.count > limit else { return Page(items: rows, nextCursor: nil) }
         let items = Array(rows.prefix(limit))
         let last = key(items[items.count - 1])
