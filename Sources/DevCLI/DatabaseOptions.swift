@@ -37,6 +37,14 @@ func resolveTenant(_ slug: String, in storage: any Storage) async throws -> Tena
     return tenant
 }
 
+/// Basis points as a percentage with two decimals, in integers: 1050 → "10.50%".
+func percent(basisPoints: Int) -> String { "\(basisPoints / 100).\(String(format: "%02d", basisPoints % 100))%" }
+
+extension String {
+    /// Left-aligned in a column of `width` characters.
+    func padded(_ width: Int) -> String { padding(toLength: max(width, count), withPad: " ", startingAt: 0) }
+}
+
 /// Prints any `Encodable` as pretty JSON on standard output.
 func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()

@@ -98,7 +98,8 @@ public final class SQLiteStorage: Storage, Sendable {
     /// a rejected operation left the database unchanged.
     public func dumpContent() async throws -> String {
         try await read { db in
-            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             var lines: [String] = []
             for table in tables {
                 let columns = try db.columns(in: table).map(\.name)

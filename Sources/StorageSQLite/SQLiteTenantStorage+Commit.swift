@@ -18,23 +18,34 @@ extension SQLiteTenantStorage {
         switch change {
         case .insertTenant(let value):
             guard value.id == tenantID else { throw StorageError(.failure, message: "A tenant can only be inserted through its own handle") }
-            try db.cachedStatement(sql: "INSERT INTO tenants (id, slug, display_name, settings, created_at, version) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [value.id.sql, value.slug, value.displayName, try Records.json(value.settings), value.createdAt.ms, value.version])
+            try db.cachedStatement(sql: "INSERT INTO tenants (id, slug, display_name, settings, created_at, version) VALUES (?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [
+                    value.id.sql, value.slug, value.displayName, try Records.json(value.settings), value.createdAt.ms, value.version,
+                ])
         case .updateTenant(let value):
             guard value.id == tenantID else { throw StorageError(.missingRow, message: "The tenant does not exist") }
-            try db.cachedStatement(sql: "UPDATE tenants SET slug = ?, display_name = ?, settings = ?, version = version + 1 WHERE id = ? AND version = ?").execute(arguments: [value.slug, value.displayName, try Records.json(value.settings), value.id.sql, value.version])
+            try db.cachedStatement(
+                sql: "UPDATE tenants SET slug = ?, display_name = ?, settings = ?, version = version + 1 WHERE id = ? AND version = ?"
+            ).execute(arguments: [value.slug, value.displayName, try Records.json(value.settings), value.id.sql, value.version])
             try checkUpdated(db, table: "tenants", key: "id = ?", [value.id.sql])
         case .insertUser(let value):
-            try db.cachedStatement(sql: """
-                INSERT INTO users (tenant_id, id, email, email_normalized, display_name, phone, role, password_hash, email_verified, suspended,
-                                   created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [tenant, value.id.sql, value.email.value, value.email.normalized, value.displayName, value.phone?.value,
-                                 value.role.rawValue, value.passwordHash, value.emailVerified, value.suspended, value.createdAt.ms, value.version])
-        case .updateUser(let value):
-            try update(db, tenant, "users", value.id.sql, value.version, [
-                "email": value.email.value, "email_normalized": value.email.normalized, "display_name": value.displayName,
-                "phone": value.phone?.value, "role": value.role.rawValue, "password_hash": value.passwordHash,
-                "email_verified": value.emailVerified, "suspended": value.suspended,
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO users (tenant_id, id, email, email_normalized, display_name, phone, role, password_hash, email_verified, suspended,
+                                       created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                tenant, value.id.sql, value.email.value, value.email.normalized, value.displayName, value.phone?.value,
+                value.role.rawValue, value.passwordHash, value.emailVerified, value.suspended, value.createdAt.ms, value.version,
             ])
+        case .updateUser(let value):
+            try update(
+                db, tenant, "users", value.id.sql, value.version,
+                [
+                    "email": value.email.value, "email_normalized": value.email.normalized, "display_name": value.displayName,
+                    "phone": value.phone?.value, "role": value.role.rawValue, "password_hash": value.passwordHash,
+                    "email_verified": value.emailVerified, "suspended": value.suspended,
+                ])
         case .insertContractorProfile(let value):
             var columns = profileColumns(value)
             columns["tenant_id"] = tenant
@@ -56,16 +67,20 @@ extension SQLiteTenantStorage {
         case .updateJob(let value):
             try update(db, tenant, "jobs", value.id.sql, value.version, jobColumns(value))
         case .insertBid(let value):
-            try insert(db, "bids", [
-                "tenant_id": tenant, "id": value.id.sql, "job_id": value.jobID.sql, "contractor_id": value.contractorID.sql,
-                "amount": value.amount.amount, "currency": value.amount.currency.code, "message": value.message, "status": value.status.rawValue,
-                "created_at": value.createdAt.ms, "updated_at": value.updatedAt.ms, "version": value.version,
-            ])
+            try insert(
+                db, "bids",
+                [
+                    "tenant_id": tenant, "id": value.id.sql, "job_id": value.jobID.sql, "contractor_id": value.contractorID.sql,
+                    "amount": value.amount.amount, "currency": value.amount.currency.code, "message": value.message, "status": value.status.rawValue,
+                    "created_at": value.createdAt.ms, "updated_at": value.updatedAt.ms, "version": value.version,
+                ])
         case .updateBid(let value):
-            try update(db, tenant, "bids", value.id.sql, value.version, [
-                "amount": value.amount.amount, "currency": value.amount.currency.code, "message": value.message,
-                "status": value.status.rawValue, "updated_at": value.updatedAt.ms,
-            ])
+            try update(
+                db, tenant, "bids", value.id.sql, value.version,
+                [
+                    "amount": value.amount.amount, "currency": value.amount.currency.code, "message": value.message,
+                    "status": value.status.rawValue, "updated_at": value.updatedAt.ms,
+                ])
         case .insertEscrow(let value):
             var columns = escrowColumns(value)
             columns["tenant_id"] = tenant
@@ -84,11 +99,13 @@ extension SQLiteTenantStorage {
             try update(db, tenant, "escrows", value.id.sql, value.version, escrowColumns(value))
         case .insertLedgerTransaction(let transaction):
             for entry in transaction.entries {
-                try insert(db, "ledger_entries", [
-                    "tenant_id": tenant, "id": entry.id.sql, "transaction_id": entry.transactionID.sql, "kind": entry.kind.rawValue,
-                    "job_id": entry.jobID.sql, "account": entry.account.rawValue, "amount": entry.amount.amount,
-                    "currency": entry.amount.currency.code, "posted_at": entry.postedAt.ms,
-                ])
+                try insert(
+                    db, "ledger_entries",
+                    [
+                        "tenant_id": tenant, "id": entry.id.sql, "transaction_id": entry.transactionID.sql, "kind": entry.kind.rawValue,
+                        "job_id": entry.jobID.sql, "account": entry.account.rawValue, "amount": entry.amount.amount,
+                        "currency": entry.amount.currency.code, "posted_at": entry.postedAt.ms,
+                    ])
             }
         case .insertDispute(let value):
             var columns = disputeColumns(value)
@@ -104,30 +121,40 @@ extension SQLiteTenantStorage {
         case .updateDispute(let value):
             try update(db, tenant, "disputes", value.id.sql, value.version, disputeColumns(value))
         case .insertReview(let value):
-            try insert(db, "reviews", [
-                "tenant_id": tenant, "id": value.id.sql, "job_id": value.jobID.sql, "author_id": value.authorID.sql,
-                "subject_id": value.subjectID.sql, "rating": value.rating, "text": value.text, "created_at": value.createdAt.ms,
-                "visible_from": value.visibleFrom.ms, "version": value.version,
-            ])
+            try insert(
+                db, "reviews",
+                [
+                    "tenant_id": tenant, "id": value.id.sql, "job_id": value.jobID.sql, "author_id": value.authorID.sql,
+                    "subject_id": value.subjectID.sql, "rating": value.rating, "text": value.text, "created_at": value.createdAt.ms,
+                    "visible_from": value.visibleFrom.ms, "version": value.version,
+                ])
         case .updateReview(let value):
             try update(db, tenant, "reviews", value.id.sql, value.version, ["visible_from": value.visibleFrom.ms])
         case .insertMessage(let value):
-            try insert(db, "messages", [
-                "tenant_id": tenant, "id": value.id.sql, "job_id": value.jobID.sql, "sender_id": value.senderID.sql, "body": value.body,
-                "created_at": value.createdAt.ms,
-            ])
+            try insert(
+                db, "messages",
+                [
+                    "tenant_id": tenant, "id": value.id.sql, "job_id": value.jobID.sql, "sender_id": value.senderID.sql, "body": value.body,
+                    "created_at": value.createdAt.ms,
+                ])
         case .appendEvent(let event):
-            try insert(db, "events", [
-                "tenant_id": tenant, "id": event.id.sql, "type": event.type, "schema_version": event.schemaVersion,
-                "aggregate_id": event.aggregateID.uuidString.lowercased(), "recipients": try Records.json(event.recipients), "payload": event.payload,
-                "occurred_at": event.occurredAt.ms, "status": event.delivery.status.rawValue, "attempts": event.delivery.attempts,
-                "available_at": event.delivery.availableAt.ms, "last_error": event.delivery.lastError,
-            ])
+            try insert(
+                db, "events",
+                [
+                    "tenant_id": tenant, "id": event.id.sql, "type": event.type, "schema_version": event.schemaVersion,
+                    "aggregate_id": event.aggregateID.uuidString.lowercased(), "recipients": try Records.json(event.recipients),
+                    "payload": event.payload,
+                    "occurred_at": event.occurredAt.ms, "status": event.delivery.status.rawValue, "attempts": event.delivery.attempts,
+                    "available_at": event.delivery.availableAt.ms, "last_error": event.delivery.lastError,
+                ])
             for recipient in Set(event.recipients) {
-                try insert(db, "event_recipients", ["tenant_id": tenant, "user_id": recipient.sql, "occurred_at": event.occurredAt.ms, "event_id": event.id.sql])
+                try insert(
+                    db, "event_recipients",
+                    ["tenant_id": tenant, "user_id": recipient.sql, "occurred_at": event.occurredAt.ms, "event_id": event.id.sql])
             }
         case .expectJobVersion(let id, let version):
-            guard let current = try Int64.fetchOne(db, sql: "SELECT version FROM jobs WHERE tenant_id = ? AND id = ?", arguments: [tenant, id.sql]) else {
+            guard let current = try Int64.fetchOne(db, sql: "SELECT version FROM jobs WHERE tenant_id = ? AND id = ?", arguments: [tenant, id.sql])
+            else {
                 throw StorageError(.missingRow, message: "The job does not exist")
             }
             if current != version { throw StorageError(.versionConflict, message: "The job changed concurrently") }
@@ -135,8 +162,9 @@ extension SQLiteTenantStorage {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE tenant_id = ? AND id = ?", arguments: [tenant, job.sql]) != nil else {
                 throw StorageError(.missingRow, message: "The job does not exist")
             }
-            let live = try String.fetchAll(db, sql: "SELECT id FROM bids WHERE tenant_id = ? AND job_id = ? AND status IN ('submitted', 'accepted')",
-                                           arguments: [tenant, job.sql])
+            let live = try String.fetchAll(
+                db, sql: "SELECT id FROM bids WHERE tenant_id = ? AND job_id = ? AND status IN ('submitted', 'accepted')",
+                arguments: [tenant, job.sql])
             if Set(live) != Set(expected.map(\.sql)) { throw StorageError(.versionConflict, message: "The job's live bids changed concurrently") }
         }
     }
@@ -146,7 +174,8 @@ extension SQLiteTenantStorage {
             "headline": value.headline, "trades": (try? Records.json(value.trades)) ?? "[]",
             "center_latitude": value.serviceArea.center.latitude, "center_longitude": value.serviceArea.center.longitude,
             "radius_km": value.serviceArea.radiusKm, "licence_number": value.licence?.number, "licence_region": value.licence?.region,
-            "licence_expires_at": value.licence?.expiresAt.ms, "insurance_expires_at": value.insuranceExpiresAt?.ms, "vetting": value.vetting.rawValue,
+            "licence_expires_at": value.licence?.expiresAt.ms, "insurance_expires_at": value.insuranceExpiresAt?.ms,
+            "vetting": value.vetting.rawValue,
         ]
     }
 
@@ -180,24 +209,29 @@ extension SQLiteTenantStorage {
 
     private static func insert(_ db: Database, _ table: String, _ columns: [String: (any DatabaseValueConvertible)?]) throws {
         let names = columns.keys.sorted()
-        let sql = "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
+        let sql =
+            "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
         let values: [(any DatabaseValueConvertible)?] = names.map { columns[$0] ?? nil }
         try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values))
     }
 
     /// An optimistic update: succeeds only if the stored version is the one the caller read, and bumps it.
-    private static func update(_ db: Database, _ tenant: String, _ table: String, _ id: String, _ version: Int64,
-                               _ columns: [String: (any DatabaseValueConvertible)?], idColumn: String = "id") throws {
+    private static func update(
+        _ db: Database, _ tenant: String, _ table: String, _ id: String, _ version: Int64,
+        _ columns: [String: (any DatabaseValueConvertible)?], idColumn: String = "id"
+    ) throws {
         let names = columns.keys.sorted()
         let assignments = (names.map { "\($0) = ?" } + ["version = version + 1"]).joined(separator: ", ")
         let values: [(any DatabaseValueConvertible)?] = names.map { columns[$0] ?? nil } + [tenant, id, version]
-        try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments) WHERE tenant_id = ? AND \(idColumn) = ? AND version = ?").execute(arguments: StatementArguments(values))
+        try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments) WHERE tenant_id = ? AND \(idColumn) = ? AND version = ?").execute(
+            arguments: StatementArguments(values))
         try checkUpdated(db, table: table, key: "tenant_id = ? AND \(idColumn) = ?", [tenant, id])
     }
 
     private static func checkUpdated(_ db: Database, table: String, key: String, _ arguments: [String]) throws {
         guard db.changesCount == 0 else { return }
         let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE \(key)", arguments: StatementArguments(arguments)) != nil
-        throw exists ? StorageError(.versionConflict, message: "The row changed concurrently") : StorageError(.missingRow, message: "The row does not exist")
+        throw exists
+            ? StorageError(.versionConflict, message: "The row changed concurrently") : StorageError(.missingRow, message: "The row does not exist")
     }
 }

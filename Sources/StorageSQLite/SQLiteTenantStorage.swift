@@ -46,10 +46,12 @@ struct SQLiteTenantStorage: TenantStorage {
     func ratingSummary(for userID: UserID, at now: Date) async throws -> RatingSummary {
         let tenant = tenant
         return try await read { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*) AS n, COALESCE(SUM(rating), 0) AS total FROM reviews
-                WHERE tenant_id = ? AND subject_id = ? AND visible_from <= ?
-                """, arguments: [tenant, userID.sql, now.ms])
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) AS n, COALESCE(SUM(rating), 0) AS total FROM reviews
+                    WHERE tenant_id = ? AND subject_id = ? AND visible_from <= ?
+                    """, arguments: [tenant, userID.sql, now.ms])
             return RatingSummary(count: row?["n"] ?? 0, ratingSum: row?["total"] ?? 0)
         }
     }
@@ -90,7 +92,9 @@ struct SQLiteTenantStorage: TenantStorage {
         if let near = query.near {
             let box = near.boundingBox
             filter += " AND latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ? AND tk_distance_km(?, ?, latitude, longitude) <= ?"
-            arguments += [box.minLatitude, box.maxLatitude, box.minLongitude, box.maxLongitude, near.center.latitude, near.center.longitude, near.radiusKm]
+            arguments += [
+                box.minLatitude, box.maxLatitude, box.minLongitude, box.maxLongitude, near.center.latitude, near.center.longitude, near.radiusKm,
+            ]
         }
         if let owner = query.ownerID {
             filter += " AND owner_id = ?"
@@ -104,12 +108,15 @@ struct SQLiteTenantStorage: TenantStorage {
             filter += " AND (status = 'open' OR owner_id = ? OR contractor_id = ?)"
             arguments += [viewer.sql, viewer.sql]
         }
-        return try await paged(filter, arguments, sort: "created_at", id: "id", descending: true, query.cursor, min(100, max(1, query.limit)),
-                               Records.job) { ($0.createdAt, $0.id.rawValue) }
+        return try await paged(
+            filter, arguments, sort: "created_at", id: "id", descending: true, query.cursor, min(100, max(1, query.limit)),
+            Records.job
+        ) { ($0.createdAt, $0.id.rawValue) }
     }
 
     func jobsCompleted(before cutoff: Date, limit: Int) async throws -> [Job] {
-        try await all("""
+        try await all(
+            """
             SELECT * FROM jobs WHERE tenant_id = ? AND status = 'completed' AND completed_at <= ?
             ORDER BY completed_at, id LIMIT ?
             """, [cutoff.ms, max(0, limit)], Records.job)
@@ -125,7 +132,8 @@ struct SQLiteTenantStorage: TenantStorage {
 
     func bid(_ id: BidID, viewer: BidViewer) async throws -> Bid? {
         let rule = Self.visibility(viewer)
-        return try await one("""
+        return try await one(
+            """
             SELECT bids.* FROM bids JOIN jobs ON jobs.tenant_id = bids.tenant_id AND jobs.id = bids.job_id
             WHERE bids.tenant_id = ? AND bids.id = ?\(rule.sql)
             """, [id.sql] + rule.arguments, Records.bid)
@@ -133,15 +141,18 @@ struct SQLiteTenantStorage: TenantStorage {
 
     func bids(job: JobID, viewer: BidViewer) async throws -> [Bid] {
         let rule = Self.visibility(viewer)
-        return try await all("""
+        return try await all(
+            """
             SELECT bids.* FROM bids JOIN jobs ON jobs.tenant_id = bids.tenant_id AND jobs.id = bids.job_id
             WHERE bids.tenant_id = ? AND bids.job_id = ?\(rule.sql) ORDER BY bids.created_at, bids.id
             """, [job.sql] + rule.arguments, Records.bid)
     }
 
     func bids(contractor: UserID, page: PageRequest) async throws -> Page<Bid> {
-        try await paged("SELECT * FROM bids WHERE tenant_id = ? AND contractor_id = ?", [tenant, contractor.sql], sort: "created_at", id: "id",
-                        descending: true, page.cursor, page.limit, Records.bid) { ($0.createdAt, $0.id.rawValue) }
+        try await paged(
+            "SELECT * FROM bids WHERE tenant_id = ? AND contractor_id = ?", [tenant, contractor.sql], sort: "created_at", id: "id",
+            descending: true, page.cursor, page.limit, Records.bid
+        ) { ($0.createdAt, $0.id.rawValue) }
     }
 
     // MARK: Money
@@ -152,7 +163,8 @@ struct SQLiteTenantStorage: TenantStorage {
 
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry] {
         if let job {
-            return try await all("SELECT * FROM ledger_entries WHERE tenant_id = ? AND job_id = ? ORDER BY posted_at, rowid", [job.sql], Records.ledgerEntry)
+            return try await all(
+                "SELECT * FROM ledger_entries WHERE tenant_id = ? AND job_id = ? ORDER BY posted_at, rowid", [job.sql], Records.ledgerEntry)
         }
         return try await all("SELECT * FROM ledger_entries WHERE tenant_id = ? ORDER BY posted_at, rowid", [], Records.ledgerEntry)
     }
@@ -215,42 +227,54 @@ struct SQLiteTenantStorage: TenantStorage {
     }
 
     func reviews(subject: UserID, visibleAt now: Date, page: PageRequest) async throws -> Page<Review> {
-        try await paged("SELECT * FROM reviews WHERE tenant_id = ? AND subject_id = ? AND visible_from <= ?", [tenant, subject.sql, now.ms],
-                        sort: "created_at", id: "id", descending: true, page.cursor, page.limit, Records.review) { ($0.createdAt, $0.id.rawValue) }
+        try await paged(
+            "SELECT * FROM reviews WHERE tenant_id = ? AND subject_id = ? AND visible_from <= ?", [tenant, subject.sql, now.ms],
+            sort: "created_at", id: "id", descending: true, page.cursor, page.limit, Records.review
+        ) { ($0.createdAt, $0.id.rawValue) }
     }
 
     func messages(job: JobID, page: PageRequest) async throws -> Page<Message> {
-        try await paged("SELECT * FROM messages WHERE tenant_id = ? AND job_id = ?", [tenant, job.sql], sort: "created_at", id: "id",
-                        descending: false, page.cursor, page.limit, Records.message) { ($0.createdAt, $0.id.rawValue) }
+        try await paged(
+            "SELECT * FROM messages WHERE tenant_id = ? AND job_id = ?", [tenant, job.sql], sort: "created_at", id: "id",
+            descending: false, page.cursor, page.limit, Records.message
+        ) { ($0.createdAt, $0.id.rawValue) }
     }
 
     // MARK: Events and outbox
 
     func events(recipient: UserID?, page: PageRequest) async throws -> Page<OutboxEvent> {
         if let recipient {
-            return try await paged("""
-                SELECT events.* FROM event_recipients JOIN events ON events.tenant_id = event_recipients.tenant_id AND events.id = event_recipients.event_id
+            return try await paged(
+                """
+                SELECT events.* FROM event_recipients
+                JOIN events ON events.tenant_id = event_recipients.tenant_id AND events.id = event_recipients.event_id
                 WHERE event_recipients.tenant_id = ? AND event_recipients.user_id = ?
                 """, [tenant, recipient.sql], sort: "event_recipients.occurred_at", id: "event_recipients.event_id", descending: false,
-                page.cursor, page.limit, Records.event) { ($0.occurredAt, $0.id.rawValue) }
+                page.cursor, page.limit, Records.event
+            ) { ($0.occurredAt, $0.id.rawValue) }
         }
-        return try await paged("SELECT * FROM events WHERE tenant_id = ?", [tenant], sort: "occurred_at", id: "id", descending: false,
-                               page.cursor, page.limit, Records.event) { ($0.occurredAt, $0.id.rawValue) }
+        return try await paged(
+            "SELECT * FROM events WHERE tenant_id = ?", [tenant], sort: "occurred_at", id: "id", descending: false,
+            page.cursor, page.limit, Records.event
+        ) { ($0.occurredAt, $0.id.rawValue) }
     }
 
     func claimEvents(limit: Int, now: Date, leaseUntil: Date) async throws -> [OutboxEvent] {
         let tenant = tenant
         do {
             return try await writer.write { db in
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT * FROM events WHERE tenant_id = ? AND status = 'pending' AND available_at <= ?
-                    ORDER BY occurred_at, id LIMIT ?
-                    """, arguments: [tenant, now.ms, max(0, limit)])
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM events WHERE tenant_id = ? AND status = 'pending' AND available_at <= ?
+                        ORDER BY occurred_at, id LIMIT ?
+                        """, arguments: [tenant, now.ms, max(0, limit)])
                 var events: [OutboxEvent] = []
                 for row in rows {
                     var event = try Records.event(row)
-                    try db.execute(sql: "UPDATE events SET available_at = ? WHERE tenant_id = ? AND id = ?",
-                                   arguments: [leaseUntil.ms, tenant, event.id.sql])
+                    try db.execute(
+                        sql: "UPDATE events SET available_at = ? WHERE tenant_id = ? AND id = ?",
+                        arguments: [leaseUntil.ms, tenant, event.id.sql])
                     event.delivery.availableAt = leaseUntil
                     events.append(event)
                 }
@@ -273,10 +297,11 @@ struct SQLiteTenantStorage: TenantStorage {
     func recordFailure(_ id: EventID, attempts: Int, retryAt: Date?, reason: String) async throws {
         let tenant = tenant
         try await write { db in
-            try db.execute(sql: """
-                UPDATE events SET attempts = ?, status = ?, available_at = COALESCE(?, available_at), last_error = ?
-                WHERE tenant_id = ? AND id = ?
-                """, arguments: [attempts, retryAt == nil ? "dead" : "pending", retryAt?.ms, reason, tenant, id.sql])
+            try db.execute(
+                sql: """
+                    UPDATE events SET attempts = ?, status = ?, available_at = COALESCE(?, available_at), last_error = ?
+                    WHERE tenant_id = ? AND id = ?
+                    """, arguments: [attempts, retryAt == nil ? "dead" : "pending", retryAt?.ms, reason, tenant, id.sql])
         }
     }
 
@@ -291,15 +316,19 @@ struct SQLiteTenantStorage: TenantStorage {
     }
 
     /// One row of `sql`, whose first parameter is the tenant.
-    private func one<T: Sendable>(_ sql: String, _ arguments: [any DatabaseValueConvertible],
-                                  _ decode: @Sendable @escaping (Row) throws -> T) async throws -> T? {
+    private func one<T: Sendable>(
+        _ sql: String, _ arguments: [any DatabaseValueConvertible],
+        _ decode: @Sendable @escaping (Row) throws -> T
+    ) async throws -> T? {
         let bound = StatementArguments(([tenant] + arguments).map { Optional($0) })
         return try await read { db in try Row.fetchOne(db.cachedStatement(sql: sql), arguments: bound).map(decode) }
     }
 
     /// Every row of `sql`, whose first parameter is the tenant.
-    private func all<T: Sendable>(_ sql: String, _ arguments: [any DatabaseValueConvertible],
-                                  _ decode: @Sendable @escaping (Row) throws -> T) async throws -> [T] {
+    private func all<T: Sendable>(
+        _ sql: String, _ arguments: [any DatabaseValueConvertible],
+        _ decode: @Sendable @escaping (Row) throws -> T
+    ) async throws -> [T] {
         let bound = StatementArguments(([tenant] + arguments).map { Optional($0) })
         return try await read { db in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map(decode) }
     }

@@ -23,11 +23,13 @@ public final class SequentialIDGenerator: IDGenerator, Sendable {
         }
         let p = prefix
         // 48 bits of counter in the last group; bytes 6 and 8 carry the version (7) and variant bits.
-        return UUID(uuid: (
-            UInt8(truncatingIfNeeded: p >> 24), UInt8(truncatingIfNeeded: p >> 16), UInt8(truncatingIfNeeded: p >> 8), UInt8(truncatingIfNeeded: p),
-            0, 0, 0x70, 0, 0x80, 0,
-            UInt8(truncatingIfNeeded: value >> 40), UInt8(truncatingIfNeeded: value >> 32), UInt8(truncatingIfNeeded: value >> 24),
-            UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)
-        ))
+        return UUID(
+            uuid: (
+                UInt8(truncatingIfNeeded: p >> 24), UInt8(truncatingIfNeeded: p >> 16), UInt8(truncatingIfNeeded: p >> 8),
+                UInt8(truncatingIfNeeded: p),
+                0, 0, 0x70, 0, 0x80, 0,
+                UInt8(truncatingIfNeeded: value >> 40), UInt8(truncatingIfNeeded: value >> 32), UInt8(truncatingIfNeeded: value >> 24),
+                UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value)
+            ))
     }
 }

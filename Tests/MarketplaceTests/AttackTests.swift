@@ -61,8 +61,12 @@ struct AttackTests {
                 Probe("bid.accept", f.bBid.id, ghostBid) { try await m.bids.accept(by: principal, $0) },
                 Probe("dispute.get", f.bDispute.id, ghostDispute) { try await m.disputes.get(by: principal, $0) },
                 Probe("dispute.respond", f.bDispute.id, ghostDispute) { try await m.disputes.respond(by: principal, $0, response: "Not mine") },
-                Probe("dispute.resolve", f.bDispute.id, ghostDispute) { try await m.disputes.resolve(by: principal, $0, outcome: .fullRefund, note: "x") },
-                Probe("dispute.open", f.bAwardedJob.id, ghostJob) { try await m.disputes.open(by: principal, job: $0, reason: "Cross-tenant dispute attempt") },
+                Probe("dispute.resolve", f.bDispute.id, ghostDispute) {
+                    try await m.disputes.resolve(by: principal, $0, outcome: .fullRefund, note: "x")
+                },
+                Probe("dispute.open", f.bAwardedJob.id, ghostJob) {
+                    try await m.disputes.open(by: principal, job: $0, reason: "Cross-tenant dispute attempt")
+                },
                 Probe("review.submit", f.bClosedJob.id, ghostJob) { try await m.reviews.submit(by: principal, job: $0, rating: 1, text: "x") },
                 Probe("review.job", f.bClosedJob.id, ghostJob) { try await m.reviews.forJob(by: principal, job: $0) },
                 Probe("message.post", f.bAwardedJob.id, ghostJob) { try await m.messages.post(by: principal, job: $0, body: "hi") },
@@ -154,7 +158,8 @@ struct AttackTests {
         _ = try await m.messages.post(by: world.owner, job: job.id, body: "Thread with the winner")
 
         for (index, contractor) in world.contractors.enumerated() {
-            let secrets = amounts.enumerated().filter { $0.offset != index }.map { "\($0.element)" }
+            let secrets =
+                amounts.enumerated().filter { $0.offset != index }.map { "\($0.element)" }
                 + bids.enumerated().filter { $0.offset != index }.map(\.element.id.uuidString)
             var seen: [String] = []
             let encoder = JSONEncoder()

@@ -7,8 +7,10 @@ import TradesKitTesting
 @Suite("Bad input: typed errors, and the database unchanged")
 struct BadInputTests {
     /// Runs `body`, expects `code`, and checks the database content is byte-for-byte what it was.
-    func rejects<T>(_ code: TradesKitError.Code, _ storage: SQLiteStorage, fields: Set<String>? = nil,
-                    sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T) async throws {
+    func rejects<T>(
+        _ code: TradesKitError.Code, _ storage: SQLiteStorage, fields: Set<String>? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
+    ) async throws {
         let before = try await storage.dumpContent()
         do {
             _ = try await body()
@@ -38,27 +40,44 @@ struct BadInputTests {
         let m = market
 
         // Jobs.
-        try await rejects(.validationFailed, storage, fields: ["title", "description", "location.latitude", "location.longitude",
-                                                                "budget.min.amount", "budget.max.currency", "budget.max.amount"]) {
-            try await m.jobs.post(by: world.owner, .init(categoryID: world.category, title: "  ", description: "", location: GeoPoint(latitude: 91, longitude: .nan),
-                                                         budget: BudgetRange(min: Money(0, usd), max: Money(-1, .eur))))
+        try await rejects(
+            .validationFailed, storage,
+            fields: [
+                "title", "description", "location.latitude", "location.longitude",
+                "budget.min.amount", "budget.max.currency", "budget.max.amount",
+            ]
+        ) {
+            try await m.jobs.post(
+                by: world.owner,
+                .init(
+                    categoryID: world.category, title: "  ", description: "", location: GeoPoint(latitude: 91, longitude: .nan),
+                    budget: BudgetRange(min: Money(0, usd), max: Money(-1, .eur))))
         }
         try await rejects(.validationFailed, storage, fields: ["title"]) {
-            try await m.jobs.post(by: world.owner, .init(categoryID: world.category, title: long, description: "d", location: world.home, budget: budget))
+            try await m.jobs.post(
+                by: world.owner, .init(categoryID: world.category, title: long, description: "d", location: world.home, budget: budget))
         }
         try await rejects(.validationFailed, storage, fields: ["description"]) {
-            try await m.jobs.post(by: world.owner, .init(categoryID: world.category, title: "Title", description: String(repeating: "x", count: 5_001),
-                                                         location: world.home, budget: budget))
+            try await m.jobs.post(
+                by: world.owner,
+                .init(
+                    categoryID: world.category, title: "Title", description: String(repeating: "x", count: 5_001),
+                    location: world.home, budget: budget))
         }
         try await rejects(.validationFailed, storage, fields: ["budget"]) {
-            try await m.jobs.post(by: world.owner, .init(categoryID: world.category, title: "Title", description: "d", location: world.home,
-                                                         budget: BudgetRange(min: Money(300, usd), max: Money(200, usd))))
+            try await m.jobs.post(
+                by: world.owner,
+                .init(
+                    categoryID: world.category, title: "Title", description: "d", location: world.home,
+                    budget: BudgetRange(min: Money(300, usd), max: Money(200, usd))))
         }
         try await rejects(.validationFailed, storage, fields: ["categoryID"]) {
-            try await m.jobs.post(by: world.owner, .init(categoryID: CategoryID(UUID()), title: "Title", description: "d", location: world.home, budget: budget))
+            try await m.jobs.post(
+                by: world.owner, .init(categoryID: CategoryID(UUID()), title: "Title", description: "d", location: world.home, budget: budget))
         }
         try await rejects(.validationFailed, storage, fields: ["title"]) {
-            try await m.jobs.post(by: world.owner, .init(categoryID: world.category, title: "Bad\u{0}title", description: "d", location: world.home, budget: budget))
+            try await m.jobs.post(
+                by: world.owner, .init(categoryID: world.category, title: "Bad\u{0}title", description: "d", location: world.home, budget: budget))
         }
         try await rejects(.notFound, storage) { try await m.jobs.get(by: world.owner, JobID(UUID())) }
         try await rejects(.forbidden, storage) { try await m.jobs.start(by: world.owner, job.id) }
@@ -70,9 +89,13 @@ struct BadInputTests {
 
         // Bids.
         for amount in [Money(0, usd), Money(-100, usd)] {
-            try await rejects(.validationFailed, storage, fields: ["amount.amount"]) { try await m.bids.submit(by: world.pro, on: job.id, .init(amount: amount)) }
+            try await rejects(.validationFailed, storage, fields: ["amount.amount"]) {
+                try await m.bids.submit(by: world.pro, on: job.id, .init(amount: amount))
+            }
         }
-        try await rejects(.validationFailed, storage, fields: ["amount.currency"]) { try await m.bids.submit(by: world.pro, on: job.id, .init(amount: Money(500, .gbp))) }
+        try await rejects(.validationFailed, storage, fields: ["amount.currency"]) {
+            try await m.bids.submit(by: world.pro, on: job.id, .init(amount: Money(500, .gbp)))
+        }
         try await rejects(.validationFailed, storage, fields: ["message"]) {
             try await m.bids.submit(by: world.pro, on: job.id, .init(amount: Money(500, usd), message: String(repeating: "m", count: 2_001)))
         }
@@ -81,28 +104,39 @@ struct BadInputTests {
 
         // People.
         try await rejects(.validationFailed, storage, fields: ["email", "password", "phone", "displayName"]) {
-            try await m.users.register(in: world.tenant.id, .init(email: "not-an-email", password: "short", displayName: "", phone: "555-1234", role: .homeowner))
+            try await m.users.register(
+                in: world.tenant.id, .init(email: "not-an-email", password: "short", displayName: "", phone: "555-1234", role: .homeowner))
         }
         try await rejects(.conflict, storage) {
-            try await m.users.register(in: world.tenant.id, .init(email: "OWNER@bad.example", password: TestMarket.password, displayName: "Dup", role: .homeowner))
+            try await m.users.register(
+                in: world.tenant.id, .init(email: "OWNER@bad.example", password: TestMarket.password, displayName: "Dup", role: .homeowner))
         }
         try await rejects(.forbidden, storage) {
-            try await m.users.register(in: world.tenant.id, .init(email: "root@bad.example", password: TestMarket.password, displayName: "Root", role: .admin))
+            try await m.users.register(
+                in: world.tenant.id, .init(email: "root@bad.example", password: TestMarket.password, displayName: "Root", role: .admin))
         }
         try await rejects(.notFound, storage) {
-            try await m.users.register(in: TenantID(UUID()), .init(email: "x@bad.example", password: TestMarket.password, displayName: "X", role: .homeowner))
+            try await m.users.register(
+                in: TenantID(UUID()), .init(email: "x@bad.example", password: TestMarket.password, displayName: "X", role: .homeowner))
         }
         try await rejects(.validationFailed, storage, fields: ["serviceArea.radiusKm", "trades"]) {
             try await m.contractors.saveProfile(by: world.pro, .init(trades: [], serviceArea: GeoCircle(center: world.home, radiusKm: 0)))
         }
         try await rejects(.validationFailed, storage, fields: ["trades"]) {
-            try await m.contractors.saveProfile(by: world.pro, .init(trades: [CategoryID(UUID())], serviceArea: GeoCircle(center: world.home, radiusKm: 5)))
+            try await m.contractors.saveProfile(
+                by: world.pro, .init(trades: [CategoryID(UUID())], serviceArea: GeoCircle(center: world.home, radiusKm: 5)))
         }
 
         // Tenants.
-        try await rejects(.validationFailed, storage, fields: ["slug", "displayName", "platformFeeBasisPoints", "branding.fromEmail", "branding.primaryColor"]) {
-            try await m.tenants.create(by: TestMarket.op, .init(slug: "Bad Slug!", displayName: "", settings: TenantSettings(
-                currency: usd, platformFeeBasisPoints: 20_000, branding: Branding(name: "B", primaryColor: "red", fromEmail: "nope"))))
+        try await rejects(
+            .validationFailed, storage, fields: ["slug", "displayName", "platformFeeBasisPoints", "branding.fromEmail", "branding.primaryColor"]
+        ) {
+            try await m.tenants.create(
+                by: TestMarket.op,
+                .init(
+                    slug: "Bad Slug!", displayName: "",
+                    settings: TenantSettings(
+                        currency: usd, platformFeeBasisPoints: 20_000, branding: Branding(name: "B", primaryColor: "red", fromEmail: "nope"))))
         }
         try await rejects(.conflict, storage) {
             try await m.tenants.create(by: TestMarket.op, .init(slug: world.tenant.slug, displayName: "Again", settings: world.tenant.settings))
@@ -110,8 +144,12 @@ struct BadInputTests {
 
         // Disputes, reviews, messages.
         try await rejects(.validationFailed, storage, fields: ["reason"]) { try await m.disputes.open(by: world.owner, job: job.id, reason: "short") }
-        try await rejects(.validationFailed, storage, fields: ["rating"]) { try await m.reviews.submit(by: world.owner, job: job.id, rating: 0, text: "") }
-        try await rejects(.validationFailed, storage, fields: ["body"]) { try await m.messages.post(by: world.owner, job: job.id, body: String(repeating: "b", count: 4_001)) }
+        try await rejects(.validationFailed, storage, fields: ["rating"]) {
+            try await m.reviews.submit(by: world.owner, job: job.id, rating: 0, text: "")
+        }
+        try await rejects(.validationFailed, storage, fields: ["body"]) {
+            try await m.messages.post(by: world.owner, job: job.id, body: String(repeating: "b", count: 4_001))
+        }
         try await rejects(.forbidden, storage) { try await m.messages.post(by: world.owner, job: job.id, body: "Not awarded yet") }
     }
 
@@ -129,17 +167,26 @@ struct BadInputTests {
         }
 
         func world() async throws -> World {
-            let tenant = try await market.tenants.create(by: TestMarket.op, .init(slug: "bad", displayName: "Bad", settings: TenantSettings(
-                currency: .usd, platformFeeBasisPoints: 500, branding: Branding(name: "Bad", fromEmail: "no-reply@bad.example"))))
+            let tenant = try await market.tenants.create(
+                by: TestMarket.op,
+                .init(
+                    slug: "bad", displayName: "Bad",
+                    settings: TenantSettings(
+                        currency: .usd, platformFeeBasisPoints: 500, branding: Branding(name: "Bad", fromEmail: "no-reply@bad.example"))))
             let category = try #require(try await market.catalog.categories(in: tenant.id).first).id
-            let owner = try await market.users.register(in: tenant.id, .init(email: "owner@bad.example", password: TestMarket.password, displayName: "O", role: .homeowner))
-            let pro = try await market.users.register(in: tenant.id, .init(email: "pro@bad.example", password: TestMarket.password, displayName: "P", role: .contractor))
+            let owner = try await market.users.register(
+                in: tenant.id, .init(email: "owner@bad.example", password: TestMarket.password, displayName: "O", role: .homeowner))
+            let pro = try await market.users.register(
+                in: tenant.id, .init(email: "pro@bad.example", password: TestMarket.password, displayName: "P", role: .contractor))
             let ownerP = Principal(tenantID: tenant.id, userID: owner.id, role: .homeowner)
             let proP = Principal(tenantID: tenant.id, userID: pro.id, role: .contractor)
             let home = GeoPoint(latitude: 48.85, longitude: 2.35)
             _ = try await market.contractors.saveProfile(by: proP, .init(trades: [category], serviceArea: GeoCircle(center: home, radiusKm: 10)))
-            let job = try await market.jobs.post(by: ownerP, .init(categoryID: category, title: "Paint", description: "Two rooms", location: home,
-                                                                   budget: BudgetRange(min: Money(100, .usd), max: Money(200, .usd))))
+            let job = try await market.jobs.post(
+                by: ownerP,
+                .init(
+                    categoryID: category, title: "Paint", description: "Two rooms", location: home,
+                    budget: BudgetRange(min: Money(100, .usd), max: Money(200, .usd))))
             return World(tenant: tenant, owner: ownerP, pro: proP, category: category, home: home, job: job)
         }
     }

@@ -84,7 +84,9 @@ struct CLITests {
         #expect(seed.stdout.contains("\"created\" : true"))
         let again = try await Self.trades(["seed", "--database", database, "--tenant", "demo", "--admin-email", "admin@demo.example", "--json"])
         #expect(again.stdout.contains("\"created\" : false"), "seeding twice is idempotent")
-        #expect(try await Self.trades(["tenant", "create", "--database", database, "--slug", "acme", "--name", "Acme Trades", "--currency", "EUR"]).status == 0)
+        #expect(
+            try await Self.trades(["tenant", "create", "--database", database, "--slug", "acme", "--name", "Acme Trades", "--currency", "EUR"]).status
+                == 0)
         let duplicate = try await Self.trades(["tenant", "create", "--database", database, "--slug", "acme", "--name", "Acme Again"])
         #expect(duplicate.status != 0)
         #expect(duplicate.stderr.contains("already exists"))

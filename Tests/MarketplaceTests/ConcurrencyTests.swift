@@ -5,8 +5,9 @@ import TradesKitTesting
 
 @Suite("Concurrent writers")
 struct ConcurrencyTests {
-    @Test("50 concurrent accepts of different bids on one job: one winner, 49 declined, the ledger balanced",
-          arguments: [StorageKind.sqliteFile, .sqliteMemory, .memory])
+    @Test(
+        "50 concurrent accepts of different bids on one job: one winner, 49 declined, the ledger balanced",
+        arguments: [StorageKind.sqliteFile, .sqliteMemory, .memory])
     func fiftyAccepts(_ kind: StorageKind) async throws {
         let t = try TestMarket(kind)
         defer { t.cleanup() }
@@ -58,7 +59,8 @@ struct ConcurrencyTests {
         #expect(try await t.market.bids.list(by: world.owner, job: job.id).filter(\.isLive).count == 1)
     }
 
-    @Test("bids racing an accept are either declined by it or refused: none stays live on an awarded job", arguments: [StorageKind.sqliteFile, .memory])
+    @Test(
+        "bids racing an accept are either declined by it or refused: none stays live on an awarded job", arguments: [StorageKind.sqliteFile, .memory])
     func bidsRacingAccept(_ kind: StorageKind) async throws {
         let t = try TestMarket(kind)
         defer { t.cleanup() }

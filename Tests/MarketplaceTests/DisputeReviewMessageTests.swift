@@ -16,8 +16,9 @@ struct DisputeReviewMessageTests {
         return job
     }
 
-    @Test("an admin's resolution moves the money as decided, from every disputable stage",
-          arguments: Stage.allCases, [DisputeOutcome.release, .partialRefund(Money(5_000, .usd)), .fullRefund])
+    @Test(
+        "an admin's resolution moves the money as decided, from every disputable stage",
+        arguments: Stage.allCases, [DisputeOutcome.release, .partialRefund(Money(5_000, .usd)), .fullRefund])
     func resolutions(stage: Stage, outcome: DisputeOutcome) async throws {
         let t = try TestMarket()
         let world = try await t.makeWorld(contractors: 1)
@@ -73,7 +74,9 @@ struct DisputeReviewMessageTests {
             }
         }
         #expect(try await t.market.disputes.get(by: world.admin, dispute.id).status == .awaitingResponse)
-        await expectError(.invalidTransition) { try await t.market.disputes.open(by: world.owner, job: try await t.postJob(world).id, reason: "Open jobs cannot be disputed") }
+        await expectError(.invalidTransition) {
+            try await t.market.disputes.open(by: world.owner, job: try await t.postJob(world).id, reason: "Open jobs cannot be disputed")
+        }
     }
 
     @Test("reviews stay hidden until both are in, or until the window ends")
@@ -113,7 +116,9 @@ struct DisputeReviewMessageTests {
         #expect(try await t.market.users.publicProfile(by: world.admin, pro).rating.count == 0)
         t.clock.advance(by: Double(world.tenant.settings.policies.reviewWindowSeconds))
         #expect(try await t.market.users.publicProfile(by: world.admin, pro).rating == RatingSummary(count: 1, ratingSum: 2))
-        await expectError(.invalidTransition) { try await t.market.reviews.submit(by: world.contractors[0], job: job.id, rating: 5, text: "Too late") }
+        await expectError(.invalidTransition) {
+            try await t.market.reviews.submit(by: world.contractors[0], job: job.id, rating: 5, text: "Too late")
+        }
     }
 
     @Test("messages are between the owner and the awarded contractor; admins may read")

@@ -62,8 +62,13 @@ struct MarketplaceFlowTests {
         let loser = world.contractors[0]
         let winner = world.contractors[2]
 
-        await expectError(.forbidden) { try await t.market.jobs.post(by: winner, .init(categoryID: world.plumbing.id, title: "Nope", description: "x",
-                                                                                        location: TestMarket.home, budget: job.budget)) }
+        await expectError(.forbidden) {
+            try await t.market.jobs.post(
+                by: winner,
+                .init(
+                    categoryID: world.plumbing.id, title: "Nope", description: "x",
+                    location: TestMarket.home, budget: job.budget))
+        }
         await expectError(.forbidden) { try await t.market.bids.accept(by: winner, bids[2].id) }
         await expectError(.notFound) { try await t.market.bids.accept(by: world.otherOwner, bids[2].id) }
         await expectError(.forbidden) { try await t.market.jobs.start(by: world.owner, job.id) }
@@ -111,11 +116,17 @@ struct MarketplaceFlowTests {
         await expectError(.validationFailed) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .eur))) }
         await expectError(.validationFailed) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(0, .usd))) }
 
-        let roofJob = try await t.market.jobs.post(by: world.owner, .init(categoryID: world.roofing.id, title: "Roof leak", description: "Tiles",
-                                                                          location: TestMarket.home, budget: job.budget))
+        let roofJob = try await t.market.jobs.post(
+            by: world.owner,
+            .init(
+                categoryID: world.roofing.id, title: "Roof leak", description: "Tiles",
+                location: TestMarket.home, budget: job.budget))
         await expectError(.forbidden) { try await t.market.bids.submit(by: pro, on: roofJob.id, .init(amount: Money(20_000, .usd))) }
-        let farJob = try await t.market.jobs.post(by: world.owner, .init(categoryID: world.plumbing.id, title: "Far away", description: "Boston",
-                                                                         location: GeoPoint(latitude: 42.36, longitude: -71.06), budget: job.budget))
+        let farJob = try await t.market.jobs.post(
+            by: world.owner,
+            .init(
+                categoryID: world.plumbing.id, title: "Far away", description: "Boston",
+                location: GeoPoint(latitude: 42.36, longitude: -71.06), budget: job.budget))
         await expectError(.forbidden) { try await t.market.bids.submit(by: pro, on: farJob.id, .init(amount: Money(20_000, .usd))) }
         let noProfile = try await t.register(world.tenant, "new@acme.example", .contractor)
         await expectError(.forbidden) { try await t.market.bids.submit(by: noProfile, on: job.id, .init(amount: Money(20_000, .usd))) }

@@ -44,8 +44,9 @@ struct TestMarket {
         self.cleanup = cleanup
         clock = ManualClock()
         payments = MemoryPaymentProcessor()
-        market = Marketplace(storage: storage, payments: payments, passwordHasher: MemoryPasswordHasher(), clock: clock,
-                             ids: UUIDv7Generator(clock: clock))
+        market = Marketplace(
+            storage: storage, payments: payments, passwordHasher: MemoryPasswordHasher(), clock: clock,
+            ids: UUIDv7Generator(clock: clock))
     }
 
     /// One tenant with an admin, a homeowner and contractors that can bid on plumbing jobs around `home`.
@@ -62,24 +63,29 @@ struct TestMarket {
     static let home = GeoPoint(latitude: 40.7128, longitude: -74.0060)
 
     func makeWorld(slug: String = "acme", contractors count: Int = 3, currency: Currency = .usd, vetting: Bool = false) async throws -> World {
-        var settings = TenantSettings(currency: currency, platformFeeBasisPoints: 1_000, branding: Branding(name: slug, fromEmail: "no-reply@\(slug).example"))
+        var settings = TenantSettings(
+            currency: currency, platformFeeBasisPoints: 1_000, branding: Branding(name: slug, fromEmail: "no-reply@\(slug).example"))
         settings.policies.vettingRequiredToBid = vetting
         let tenant = try await market.tenants.create(by: Self.op, .init(slug: slug, displayName: slug.capitalized, settings: settings))
         let categories = try await market.catalog.categories(in: tenant.id)
         let plumbing = try #require(categories.first { $0.slug == "plumbing" })
         let roofing = try #require(categories.first { $0.slug == "roofing" })
-        let admin = try await market.users.createAdmin(by: Self.op, in: tenant.id, email: "admin@\(slug).example", displayName: "Admin", password: Self.password)
+        let admin = try await market.users.createAdmin(
+            by: Self.op, in: tenant.id, email: "admin@\(slug).example", displayName: "Admin", password: Self.password)
         let owner = try await register(tenant, "owner@\(slug).example", .homeowner)
         let otherOwner = try await register(tenant, "other-owner@\(slug).example", .homeowner)
         var contractors: [Principal] = []
         for index in 0..<count {
             let contractor = try await register(tenant, "pro\(index)@\(slug).example", .contractor)
-            _ = try await market.contractors.saveProfile(by: contractor, .init(
-                headline: "Pro \(index)", trades: [plumbing.id], serviceArea: GeoCircle(center: Self.home, radiusKm: 30)))
+            _ = try await market.contractors.saveProfile(
+                by: contractor,
+                .init(
+                    headline: "Pro \(index)", trades: [plumbing.id], serviceArea: GeoCircle(center: Self.home, radiusKm: 30)))
             contractors.append(contractor)
         }
-        return World(tenant: tenant, plumbing: plumbing, roofing: roofing, admin: Principal(tenantID: tenant.id, userID: admin.id, role: .admin),
-                     owner: owner, otherOwner: otherOwner, contractors: contractors)
+        return World(
+            tenant: tenant, plumbing: plumbing, roofing: roofing, admin: Principal(tenantID: tenant.id, userID: admin.id, role: .admin),
+            owner: owner, otherOwner: otherOwner, contractors: contractors)
     }
 
     func register(_ tenant: Tenant, _ email: String, _ role: Role) async throws -> Principal {
@@ -88,9 +94,11 @@ struct TestMarket {
     }
 
     func postJob(_ world: World, by owner: Principal? = nil, title: String = "Fix the kitchen sink") async throws -> Job {
-        try await market.jobs.post(by: owner ?? world.owner, .init(
-            categoryID: world.plumbing.id, title: title, description: "The trap under the sink drips.", location: Self.home,
-            budget: BudgetRange(min: Money(10_000, world.tenant.settings.currency), max: Money(50_000, world.tenant.settings.currency))))
+        try await market.jobs.post(
+            by: owner ?? world.owner,
+            .init(
+                categoryID: world.plumbing.id, title: title, description: "The trap under the sink drips.", location: Self.home,
+                budget: BudgetRange(min: Money(10_000, world.tenant.settings.currency), max: Money(50_000, world.tenant.settings.currency))))
     }
 
     /// Posts a job and has every contractor bid on it (amounts 20000, 21000, …).
@@ -98,7 +106,9 @@ struct TestMarket {
         let job = try await postJob(world)
         var bids: [Bid] = []
         for (index, contractor) in world.contractors.enumerated() {
-            bids.append(try await market.bids.submit(by: contractor, on: job.id, .init(amount: Money(Int64(20_000 + 1_000 * index), world.tenant.settings.currency))))
+            bids.append(
+                try await market.bids.submit(
+                    by: contractor, on: job.id, .init(amount: Money(Int64(20_000 + 1_000 * index), world.tenant.settings.currency))))
         }
         return (job, bids)
     }
@@ -116,8 +126,10 @@ struct TestMarket {
 }
 
 /// Asserts that `body` throws a ``TradesKitError`` with `code`.
-func expectError<T>(_ code: TradesKitError.Code, sourceLocation: SourceLocation = #_sourceLocation,
-                    _ body: () async throws -> T) async {
+func expectError<T>(
+    _ code: TradesKitError.Code, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> T
+) async {
     do {
         _ = try await body()
         Issue.record("Expected \(code), but the call succeeded", sourceLocation: sourceLocation)

@@ -28,7 +28,9 @@ struct SQLiteStorageTests {
         let job = fixtures.job(owner: owner.id, category: category.id, at: now)
         let bid = fixtures.bid(on: job.id, by: pro.id, at: now)
         var changes = ChangeSet()
-        for change: ChangeSet.Change in [.insertTenant(tenant), .insertUser(owner), .insertUser(pro), .insertCategory(category), .insertJob(job), .insertBid(bid)] {
+        for change: ChangeSet.Change in [
+            .insertTenant(tenant), .insertUser(owner), .insertUser(pro), .insertCategory(category), .insertJob(job), .insertBid(bid),
+        ] {
             changes.append(change)
         }
         try await storage.tenant(tenant.id).commit(changes)
@@ -40,7 +42,10 @@ struct SQLiteStorageTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let full = try SQLiteStorage(.file(path: path()))
         let (journal, synchronous, foreignKeys) = try await full.writer.read { db in
-            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA foreign_keys"))
+            (
+                try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
+                try Int.fetchOne(db, sql: "PRAGMA foreign_keys")
+            )
         }
         #expect(journal == "wal")
         #expect(synchronous == 2)
@@ -66,7 +71,8 @@ struct SQLiteStorageTests {
         let storage = try SQLiteStorage(.inMemory)
         let offenders = try await storage.writer.read { db -> [String] in
             var offenders: [String] = []
-            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'")
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'")
             for table in tables where table != "tenants" {
                 #expect(try db.columns(in: table).contains { $0.name == "tenant_id" }, "\(table) has no tenant_id")
                 let primaryKey = try db.primaryKey(table).columns

@@ -50,8 +50,9 @@ struct Boom: Error, Equatable {}
         let refund = try await processor.refund(paymentReference: first.reference, amount: Money(4_000, .usd), idempotencyKey: "refund:1")
         let refundAgain = try await processor.refund(paymentReference: first.reference, amount: Money(4_000, .usd), idempotencyKey: "refund:1")
         #expect(refund == refundAgain)
-        let transfer = PaymentTransferRequest(tenantID: tenant, jobID: job, contractorID: contractor, paymentReference: first.reference,
-                                              amount: Money(5_400, .usd), idempotencyKey: "release:1")
+        let transfer = PaymentTransferRequest(
+            tenantID: tenant, jobID: job, contractorID: contractor, paymentReference: first.reference,
+            amount: Money(5_400, .usd), idempotencyKey: "release:1")
         let reference = try await processor.transfer(transfer)
         #expect(try await processor.transfer(transfer) == reference)
         let payment = try #require(processor.payment(reference: first.reference))

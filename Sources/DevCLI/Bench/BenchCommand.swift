@@ -3,8 +3,9 @@ import Foundation
 
 /// `trades bench …`: benchmarks that report ratios against baselines measured in the same run.
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks (build with -c release).",
-                                                    subcommands: [StorageBenchCommand.self])
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks (build with -c release).",
+        subcommands: [StorageBenchCommand.self])
 }
 
 /// Wall-clock timing and latency percentiles.
@@ -37,10 +38,13 @@ extension Array where Element == Double {
 /// What the machine is, for the report.
 enum MachineInfo {
     static var summary: String {
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+        let cpu =
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("model name") }?
             .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         let memory = ProcessInfo.processInfo.physicalMemory / 1_073_741_824
-        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(memory) GiB RAM, \(ProcessInfo.processInfo.operatingSystemVersionString)"
+        return
+            "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(memory) GiB RAM, "
+            + ProcessInfo.processInfo.operatingSystemVersionString
     }
 }

@@ -49,29 +49,48 @@ enum PlainAcceptWriter {
         let watch = Stopwatch()
         for (index, item) in plan.enumerated() {
             try await pool.write { db in
-                try db.cachedStatement(sql: "UPDATE jobs SET status = 'awarded', accepted_bid_id = ?, contractor_id = ?, updated_at = ?, version = version + 1 WHERE tenant_id = ? AND id = ?").execute(arguments: [item.accepted.uuidString, item.bids.first { $0.id == item.accepted }?.contractorID.uuidString, now, tenant, item.job.id.uuidString])
+                try db.cachedStatement(
+                    sql:
+                        """
+                        UPDATE jobs SET status = 'awarded', accepted_bid_id = ?, contractor_id = ?, updated_at = ?, version = version + 1
+                        WHERE tenant_id = ? AND id = ?
+                        """
+                ).execute(arguments: [
+                    item.accepted.uuidString, item.bids.first { $0.id == item.accepted }?.contractorID.uuidString, now, tenant,
+                    item.job.id.uuidString,
+                ])
                 var eventCount = 0
                 for bid in item.bids {
-                    try db.cachedStatement(sql: "UPDATE bids SET status = ?, updated_at = ?, version = version + 1 WHERE tenant_id = ? AND id = ?").execute(arguments: [bid.id == item.accepted ? "accepted" : "declined", now, tenant, bid.id.uuidString])
+                    try db.cachedStatement(sql: "UPDATE bids SET status = ?, updated_at = ?, version = version + 1 WHERE tenant_id = ? AND id = ?")
+                        .execute(arguments: [bid.id == item.accepted ? "accepted" : "declined", now, tenant, bid.id.uuidString])
                     if bid.id != item.accepted {
-                        try insertEvent(db, tenant: tenant, type: "bid.declined", recipients: [bid.contractorID.uuidString], at: now, index: index, n: eventCount)
+                        try insertEvent(
+                            db, tenant: tenant, type: "bid.declined", recipients: [bid.contractorID.uuidString], at: now, index: index, n: eventCount)
                         eventCount += 1
                     }
                 }
                 guard let winner = item.bids.first(where: { $0.id == item.accepted }) else { return }
                 let escrow = UUID().uuidString.lowercased()
-                try db.cachedStatement(sql: """
-                    INSERT INTO escrows (tenant_id, id, job_id, bid_id, homeowner_id, contractor_id, amount, currency, fee_basis_points, status,
-                        payment_reference, refunded_amount, released_amount, platform_fee, created_at, updated_at, version)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'USD', 1000, 'held', ?, 0, 0, 0, ?, ?, 1)
-                    """).execute(arguments: [tenant, escrow, item.job.id.uuidString, winner.id.uuidString, owner.userID.uuidString, winner.contractorID.uuidString,
-                                     winner.amount.amount, "pi_\(index)", now, now])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO escrows (tenant_id, id, job_id, bid_id, homeowner_id, contractor_id, amount, currency, fee_basis_points, status,
+                            payment_reference, refunded_amount, released_amount, platform_fee, created_at, updated_at, version)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, 'USD', 1000, 'held', ?, 0, 0, 0, ?, ?, 1)
+                        """
+                ).execute(arguments: [
+                    tenant, escrow, item.job.id.uuidString, winner.id.uuidString, owner.userID.uuidString, winner.contractorID.uuidString,
+                    winner.amount.amount, "pi_\(index)", now, now,
+                ])
                 let transaction = UUID().uuidString.lowercased()
                 for (account, sign) in [("authorizations_receivable", Int64(1)), ("escrow_held", Int64(-1))] {
-                    try db.cachedStatement(sql: """
-                        INSERT INTO ledger_entries (tenant_id, id, transaction_id, kind, job_id, account, amount, currency, posted_at)
-                        VALUES (?, ?, ?, 'hold', ?, ?, ?, 'USD', ?)
-                        """).execute(arguments: [tenant, UUID().uuidString.lowercased(), transaction, item.job.id.uuidString, account, sign * winner.amount.amount, now])
+                    try db.cachedStatement(
+                        sql: """
+                            INSERT INTO ledger_entries (tenant_id, id, transaction_id, kind, job_id, account, amount, currency, posted_at)
+                            VALUES (?, ?, ?, 'hold', ?, ?, ?, 'USD', ?)
+                            """
+                    ).execute(arguments: [
+                        tenant, UUID().uuidString.lowercased(), transaction, item.job.id.uuidString, account, sign * winner.amount.amount, now,
+                    ])
                 }
                 let parties = [owner.userID.uuidString, winner.contractorID.uuidString]
                 for type in ["bid.accepted", "job.status_changed", "payment.changed"] {
@@ -86,12 +105,16 @@ enum PlainAcceptWriter {
     private static func insertEvent(_ db: Database, tenant: String, type: String, recipients: [String], at now: Int64, index: Int, n: Int) throws {
         let id = UUID().uuidString.lowercased()
         let payload = Data(#"{"jobID":"\#(index)","n":\#(n),"type":"\#(type)"}"#.utf8)
-        try db.cachedStatement(sql: """
-            INSERT INTO events (tenant_id, id, type, schema_version, aggregate_id, recipients, payload, occurred_at, status, attempts, available_at)
-            VALUES (?, ?, ?, 1, ?, ?, ?, ?, 'pending', 0, ?)
-            """).execute(arguments: [tenant, id, type, id, "[]", payload, now, now])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO events (tenant_id, id, type, schema_version, aggregate_id, recipients, payload, occurred_at, status, attempts,
+                                    available_at)
+                VALUES (?, ?, ?, 1, ?, ?, ?, ?, 'pending', 0, ?)
+                """
+        ).execute(arguments: [tenant, id, type, id, "[]", payload, now, now])
         for recipient in recipients {
-            try db.cachedStatement(sql: "INSERT INTO event_recipients (tenant_id, user_id, occurred_at, event_id) VALUES (?, ?, ?, ?)").execute(arguments: [tenant, recipient, now, id])
+            try db.cachedStatement(sql: "INSERT INTO event_recipients (tenant_id, user_id, occurred_at, event_id) VALUES (?, ?, ?, ?)").execute(
+                arguments: [tenant, recipient, now, id])
         }
     }
 }

@@ -57,10 +57,11 @@ struct StorageBenchCommand: AsyncParsableCommand {
         let tradesKitWatch = Stopwatch()
         var rowsPerAccept = 0
         for bidID in fixture.bidToAccept {
-            latencies.append(try await Stopwatch.milliseconds {
-                let acceptance = try await fixture.market.bids.accept(by: fixture.owner, bidID)
-                rowsPerAccept = 1 + 1 + acceptance.declined.count + 1 + 2
-            })
+            latencies.append(
+                try await Stopwatch.milliseconds {
+                    let acceptance = try await fixture.market.bids.accept(by: fixture.owner, bidID)
+                    rowsPerAccept = 1 + 1 + acceptance.declined.count + 1 + 2
+                })
         }
         let acceptsPerSecond = Double(accepts) / tradesKitWatch.elapsedSeconds
         guard try await storage.tenant(fixture.tenant).unbalancedLedgerTransactions().isEmpty else { throw ValidationError("ledger unbalanced") }
@@ -68,20 +69,25 @@ struct StorageBenchCommand: AsyncParsableCommand {
         rowsPerAccept += eventRows
 
         // (2) The same rows with plain GRDB statements, one transaction per accept, on the same schema.
-        let plain = try await PlainAcceptWriter.measure(path: base.appendingPathComponent("plain.sqlite").path, configuration: configuration,
-                                                        jobs: accepts, bidsPerJob: bids)
+        let plain = try await PlainAcceptWriter.measure(
+            path: base.appendingPathComponent("plain.sqlite").path, configuration: configuration,
+            jobs: accepts, bidsPerJob: bids)
 
         // (3) The disk's durable-commit limit: one tiny row per transaction.
-        let single = try await SingleRowCommits.measure(path: base.appendingPathComponent("single.sqlite").path, synchronous: synchronous, commits: commits)
+        let single = try await SingleRowCommits.measure(
+            path: base.appendingPathComponent("single.sqlite").path, synchronous: synchronous, commits: commits)
 
-        let report = Report(machine: MachineInfo.summary, synchronous: synchronous.rawValue, accepts: accepts, bidsPerJob: bids,
-                            rowsPerAccept: rowsPerAccept, acceptsPerSecond: acceptsPerSecond,
-                            acceptP50Milliseconds: latencies.percentile(50), acceptP99Milliseconds: latencies.percentile(99),
-                            plainGRDBTransactionsPerSecond: plain, singleRowCommitsPerSecond: single,
-                            ratioToPlainGRDB: acceptsPerSecond / plain, ratioToDurableCommitLimit: acceptsPerSecond / single)
+        let report = Report(
+            machine: MachineInfo.summary, synchronous: synchronous.rawValue, accepts: accepts, bidsPerJob: bids,
+            rowsPerAccept: rowsPerAccept, acceptsPerSecond: acceptsPerSecond,
+            acceptP50Milliseconds: latencies.percentile(50), acceptP99Milliseconds: latencies.percentile(99),
+            plainGRDBTransactionsPerSecond: plain, singleRowCommitsPerSecond: single,
+            ratioToPlainGRDB: acceptsPerSecond / plain, ratioToDurableCommitLimit: acceptsPerSecond / single)
         if json { return try printJSON(report) }
-        print(String(format: "(1) TradesKit accept (full change set, %d rows):   %8.1f accepts/s   p50 %.2f ms  p99 %.2f ms",
-                     rowsPerAccept, acceptsPerSecond, report.acceptP50Milliseconds, report.acceptP99Milliseconds))
+        print(
+            String(
+                format: "(1) TradesKit accept (full change set, %d rows):   %8.1f accepts/s   p50 %.2f ms  p99 %.2f ms",
+                rowsPerAccept, acceptsPerSecond, report.acceptP50Milliseconds, report.acceptP99Milliseconds))
         print(String(format: "(2) plain GRDB, same rows, 1 transaction each:    %8.1f transactions/s", plain))
         print(String(format: "(3) single-row commits (durable-commit limit):    %8.1f commits/s", single))
         print(String(format: "\n(1)/(2) = %.2f   (target ≥ 0.50)\n(1)/(3) = %.2f", report.ratioToPlainGRDB, report.ratioToDurableCommitLimit))
@@ -98,19 +104,26 @@ struct AcceptFixture {
 
     static func make(storage: SQLiteStorage, jobs: Int, bidsPerJob: Int) async throws -> AcceptFixture {
         let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
-        let tenant = try await market.tenants.create(by: PlatformOperator(label: "bench"), .init(slug: "bench", displayName: "Bench",
-                                                                                                 settings: .defaults(named: "Bench")))
+        let tenant = try await market.tenants.create(
+            by: PlatformOperator(label: "bench"),
+            .init(
+                slug: "bench", displayName: "Bench",
+                settings: .defaults(named: "Bench")))
         guard let category = try await market.catalog.categories(in: tenant.id).first else { throw ValidationError("no categories") }
-        let owner = try await market.users.register(in: tenant.id, .init(email: "owner@bench.example", password: "bench-password",
-                                                                          displayName: "Owner", role: .homeowner))
+        let owner = try await market.users.register(
+            in: tenant.id,
+            .init(
+                email: "owner@bench.example", password: "bench-password",
+                displayName: "Owner", role: .homeowner))
         let ids = UUIDv7Generator()
         let clock = SystemClock()
         let store = storage.tenant(tenant.id)
         var contractors: [UserID] = []
         var setup = ChangeSet()
         for index in 0..<bidsPerJob {
-            let contractor = User(id: ids.make(), email: try EmailAddress("pro\(index)@bench.example"), displayName: "Pro \(index)",
-                                  role: .contractor, createdAt: clock.now())
+            let contractor = User(
+                id: ids.make(), email: try EmailAddress("pro\(index)@bench.example"), displayName: "Pro \(index)",
+                role: .contractor, createdAt: clock.now())
             setup.append(.insertUser(contractor))
             contractors.append(contractor.id)
         }
@@ -122,20 +135,23 @@ struct AcceptFixture {
             var changes = ChangeSet()
             for index in batchStart..<min(jobs, batchStart + 100) {
                 let now = clock.now()
-                let job = Job(id: ids.make(), ownerID: owner.id, categoryID: category.id, title: "Bench job \(index)", description: "Benchmark",
-                              location: here, budget: BudgetRange(min: Money(1_000, .usd), max: Money(100_000, .usd)), createdAt: now)
+                let job = Job(
+                    id: ids.make(), ownerID: owner.id, categoryID: category.id, title: "Bench job \(index)", description: "Benchmark",
+                    location: here, budget: BudgetRange(min: Money(1_000, .usd), max: Money(100_000, .usd)), createdAt: now)
                 changes.append(.insertJob(job))
                 for (offset, contractor) in contractors.enumerated() {
-                    let bid = Bid(id: ids.make(), jobID: job.id, contractorID: contractor, amount: Money(Int64(10_000 + offset), .usd),
-                                  message: "Bid \(offset)", createdAt: now)
+                    let bid = Bid(
+                        id: ids.make(), jobID: job.id, contractorID: contractor, amount: Money(Int64(10_000 + offset), .usd),
+                        message: "Bid \(offset)", createdAt: now)
                     changes.append(.insertBid(bid))
                     if offset == contractors.count / 2 { toAccept.append(bid.id) }
                 }
             }
             try await store.commit(changes)
         }
-        return AcceptFixture(market: market, tenant: tenant.id, owner: Principal(tenantID: tenant.id, userID: owner.id, role: .homeowner),
-                             bidToAccept: toAccept)
+        return AcceptFixture(
+            market: market, tenant: tenant.id, owner: Principal(tenantID: tenant.id, userID: owner.id, role: .homeowner),
+            bidToAccept: toAccept)
     }
 }
 

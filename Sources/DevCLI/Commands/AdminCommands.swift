@@ -49,12 +49,14 @@ struct SeedCommand: AsyncParsableCommand {
             if let found = try await storage.tenant(record.id).user(email: address) {
                 admin = found
             } else {
-                admin = try await market.users.createAdmin(by: cliOperator, in: record.id, email: adminEmail, displayName: "Administrator", password: nil)
+                admin = try await market.users.createAdmin(
+                    by: cliOperator, in: record.id, email: adminEmail, displayName: "Administrator", password: nil)
             }
         }
         let categories = try await storage.tenant(record.id).categories()
         if json {
-            try printJSON(SeedReport(tenantID: record.id, slug: record.slug, created: existing == nil, categories: categories.count, adminID: admin?.id))
+            try printJSON(
+                SeedReport(tenantID: record.id, slug: record.slug, created: existing == nil, categories: categories.count, adminID: admin?.id))
         } else {
             print("Tenant '\(record.slug)' \(existing == nil ? "created" : "already existed") with \(categories.count) trade categories.")
             if let admin { print("Admin \(admin.id) ready (no password yet).") }
@@ -71,8 +73,9 @@ struct SeedCommand: AsyncParsableCommand {
 }
 
 struct TenantCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tenant", abstract: "Create and list tenants.",
-                                                    subcommands: [Create.self, List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "tenant", abstract: "Create and list tenants.",
+        subcommands: [Create.self, List.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a tenant with the default trade catalogue.")
@@ -110,8 +113,8 @@ struct TenantCommand: AsyncParsableCommand {
             if json { return try printJSON(tenants.map(TenantRow.init)) }
             if tenants.isEmpty { return print("No tenants. Create one with `trades tenant create --slug acme --name \"Acme Trades\"`.") }
             for tenant in tenants {
-                let fee = tenant.settings.platformFeeBasisPoints
-                print("\(tenant.slug.padding(toLength: 20, withPad: " ", startingAt: 0)) \(tenant.id)  \(tenant.settings.currency.code)  fee \(fee / 100).\(String(format: "%02d", fee % 100))%  \(tenant.displayName)")
+                let fee = percent(basisPoints: tenant.settings.platformFeeBasisPoints)
+                print("\(tenant.slug.padded(20)) \(tenant.id)  \(tenant.settings.currency.code)  fee \(fee)  \(tenant.displayName)")
             }
         }
     }
@@ -164,7 +167,11 @@ struct LedgerCommand: AsyncParsableCommand {
             for tenant in tenants {
                 let unbalanced = try await market.payments.unbalancedTransactions(by: cliOperator, in: tenant.id)
                 broken += unbalanced.count
-                print("\(tenant.slug): \(unbalanced.isEmpty ? "balanced" : "\(unbalanced.count) unbalanced transactions: \(unbalanced.map(\.description).joined(separator: ", "))")")
+                print(
+                    unbalanced.isEmpty
+                        ? "\(tenant.slug): balanced"
+                        : "\(tenant.slug): \(unbalanced.count) unbalanced transactions: \(unbalanced.map(\.description).joined(separator: ", "))"
+                )
             }
             if broken > 0 { throw ExitCode(1) }
         }

@@ -78,42 +78,60 @@ struct DemoScenario {
         say("TradesKit demo: the whole marketplace flow on SQLite (\(databasePath)) with in-memory payment, e-mail and SMS providers.\n")
 
         // 1. A tenant, its people.
-        let tenant = try await market.tenants.create(by: PlatformOperator(label: "demo"), .init(
-            slug: "demo", displayName: "Demo Trades", settings: .defaults(named: "Demo Trades")))
+        let tenant = try await market.tenants.create(
+            by: PlatformOperator(label: "demo"),
+            .init(
+                slug: "demo", displayName: "Demo Trades", settings: .defaults(named: "Demo Trades")))
         let catalogue = try await market.catalog.categories(in: tenant.id)
         guard let plumbing = catalogue.first(where: { $0.slug == "plumbing" }) else { throw ValidationError("The catalogue has no plumbing") }
-        say("1. Tenant 'demo' created: \(tenant.settings.currency.code), platform fee \(tenant.settings.platformFeeBasisPoints / 100).\(String(format: "%02d", tenant.settings.platformFeeBasisPoints % 100))%, \(catalogue.count) trade categories.")
+        let fee = percent(basisPoints: tenant.settings.platformFeeBasisPoints)
+        say("1. Tenant 'demo' created: \(tenant.settings.currency.code), platform fee \(fee), \(catalogue.count) trade categories.")
 
-        let admin = try await market.users.createAdmin(by: PlatformOperator(label: "demo"), in: tenant.id, email: "admin@demo.example",
-                                                       displayName: "Avery Admin", password: "correct horse battery")
+        let admin = try await market.users.createAdmin(
+            by: PlatformOperator(label: "demo"), in: tenant.id, email: "admin@demo.example",
+            displayName: "Avery Admin", password: "correct horse battery")
         let adminP = Principal(tenantID: tenant.id, userID: admin.id, role: .admin)
-        let homeowner = try await market.users.register(in: tenant.id, .init(email: "hana@demo.example", password: "correct horse battery",
-                                                                              displayName: "Hana Homeowner", role: .homeowner))
+        let homeowner = try await market.users.register(
+            in: tenant.id,
+            .init(
+                email: "hana@demo.example", password: "correct horse battery",
+                displayName: "Hana Homeowner", role: .homeowner))
         let owner = Principal(tenantID: tenant.id, userID: homeowner.id, role: .homeowner)
         let home = GeoPoint(latitude: 37.7749, longitude: -122.4194)
         var contractors: [(name: String, principal: Principal)] = []
         for (index, name) in ["Ada's Plumbing", "Bo's Pipes", "Cy & Sons"].enumerated() {
-            let user = try await market.users.register(in: tenant.id, .init(email: "contractor\(index + 1)@demo.example", password: "correct horse battery",
-                                                                              displayName: name, role: .contractor))
+            let user = try await market.users.register(
+                in: tenant.id,
+                .init(
+                    email: "contractor\(index + 1)@demo.example", password: "correct horse battery",
+                    displayName: name, role: .contractor))
             let principal = Principal(tenantID: tenant.id, userID: user.id, role: .contractor)
-            _ = try await market.contractors.saveProfile(by: principal, .init(
-                headline: "\(name): licensed plumbers", trades: [plumbing.id],
-                serviceArea: GeoCircle(center: GeoPoint(latitude: 37.78 + Double(index) / 100, longitude: -122.41), radiusKm: 25)))
+            _ = try await market.contractors.saveProfile(
+                by: principal,
+                .init(
+                    headline: "\(name): licensed plumbers", trades: [plumbing.id],
+                    serviceArea: GeoCircle(center: GeoPoint(latitude: 37.78 + Double(index) / 100, longitude: -122.41), radiusKm: 25)))
             contractors.append((name, principal))
         }
-        say("2. Registered homeowner Hana, admin Avery, and contractors \(contractors.map(\.name).joined(separator: ", ")), each with a plumbing profile.")
+        say(
+            "2. Registered homeowner Hana, admin Avery, and contractors \(contractors.map(\.name).joined(separator: ", ")), "
+                + "each with a plumbing profile."
+        )
 
         // 2. A job and three blind bids.
-        let job = try await market.jobs.post(by: owner, .init(
-            categoryID: plumbing.id, title: "Fix a leaking kitchen sink", description: "Water drips from the trap under the sink.",
-            location: home, budget: BudgetRange(min: Money(15_000, .usd), max: Money(40_000, .usd))))
+        let job = try await market.jobs.post(
+            by: owner,
+            .init(
+                categoryID: plumbing.id, title: "Fix a leaking kitchen sink", description: "Water drips from the trap under the sink.",
+                location: home, budget: BudgetRange(min: Money(15_000, .usd), max: Money(40_000, .usd))))
         report.jobID = job.id
         say("3. Hana posted '\(job.title)' (budget \(job.budget.min) – \(job.budget.max)).")
 
         let amounts: [Int64] = [32_500, 27_800, 35_000]
         var bids: [(name: String, bid: Bid)] = []
         for (contractor, amount) in zip(contractors, amounts) {
-            let bid = try await market.bids.submit(by: contractor.principal, on: job.id, .init(amount: Money(amount, .usd), message: "Can come tomorrow."))
+            let bid = try await market.bids.submit(
+                by: contractor.principal, on: job.id, .init(amount: Money(amount, .usd), message: "Can come tomorrow."))
             bids.append((contractor.name, bid))
             say("4. \(contractor.name) bid \(bid.amount) (sealed).")
         }
@@ -124,8 +142,9 @@ struct DemoScenario {
         for (name, principal) in [("Hana (owner)", owner)] + contractors.map({ ($0.name, $0.principal) }) {
             let visible = try await market.bids.list(by: principal, job: job.id)
             report.visibility.append(Visibility(viewer: name, seesBids: visible.map { "\(names[$0.id] ?? "?"): \($0.amount)" }))
-            say("   \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) sees \(visible.count) bid(s): "
-                + visible.map { "\(names[$0.id] ?? "?") \($0.amount)" }.joined(separator: ", "))
+            say(
+                "   \(name.padded(16)) sees \(visible.count) bid(s): "
+                    + visible.map { "\(names[$0.id] ?? "?") \($0.amount)" }.joined(separator: ", "))
         }
 
         // 4. Accept the cheapest; the others are declined in the same change set.
@@ -133,11 +152,12 @@ struct DemoScenario {
         let acceptance = try await market.bids.accept(by: owner, cheapest.bid.id)
         report.acceptedBidID = acceptance.accepted.id
         say("\n6. Hana accepted \(cheapest.name)'s bid of \(acceptance.accepted.amount). In the same transaction:")
-        say("   job → \(acceptance.job.status.rawValue); escrow \(acceptance.escrow.status.rawValue) \(acceptance.escrow.amount); declined: "
-            + acceptance.declined.map { names[$0.id] ?? "?" }.joined(separator: ", "))
+        say(
+            "   job → \(acceptance.job.status.rawValue); escrow \(acceptance.escrow.status.rawValue) \(acceptance.escrow.amount); declined: "
+                + acceptance.declined.map { names[$0.id] ?? "?" }.joined(separator: ", "))
         for bid in try await market.bids.list(by: owner, job: job.id) {
             report.bids.append(BidRow(id: bid.id, contractor: names[bid.id] ?? "?", amount: bid.amount, status: bid.status.rawValue))
-            say("   \((names[bid.id] ?? "?").padding(toLength: 16, withPad: " ", startingAt: 0)) \(bid.amount)  \(bid.status.rawValue)")
+            say("   \((names[bid.id] ?? "?").padded(16)) \(bid.amount)  \(bid.status.rawValue)")
         }
 
         // 5. The work and the money.
@@ -151,8 +171,12 @@ struct DemoScenario {
         let closed = try await market.jobs.approve(by: owner, job.id)
         report.finalJobStatus = closed.status.rawValue
         let escrow = try await market.payments.escrow(by: owner, job: job.id)
-        report.escrow = EscrowRow(status: escrow.status.rawValue, amount: escrow.amount, released: escrow.releasedAmount, platformFee: escrow.platformFee)
-        say("9. Hana approved: job \(closed.status.rawValue); \(escrow.releasedAmount) released to \(cheapest.name), platform fee \(escrow.platformFee).")
+        report.escrow = EscrowRow(
+            status: escrow.status.rawValue, amount: escrow.amount, released: escrow.releasedAmount, platformFee: escrow.platformFee)
+        say(
+            "9. Hana approved: job \(closed.status.rawValue); \(escrow.releasedAmount) released to \(cheapest.name), "
+                + "platform fee \(escrow.platformFee)."
+        )
         _ = try await market.reviews.submit(by: owner, job: job.id, rating: 5, text: "Quick and tidy.")
         _ = try await market.reviews.submit(by: winner, job: job.id, rating: 5, text: "Clear brief, paid promptly.")
         say("10. Both sides reviewed each other; both reviews are now visible.")
@@ -161,7 +185,9 @@ struct DemoScenario {
         say("\nLedger (debits positive, credits negative; every transaction sums to zero):")
         for entry in try await market.payments.ledger(by: adminP, job: job.id) {
             report.ledger.append(LedgerRow(kind: entry.kind.rawValue, account: entry.account.rawValue, amount: entry.amount))
-            say("   \(entry.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(entry.account.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0)) \(entry.amount)")
+            say(
+                "   \(entry.kind.rawValue.padded(8)) \(entry.account.rawValue.padded(26)) \(entry.amount)"
+            )
         }
         report.ledgerBalanced = try await market.payments.unbalancedTransactions(by: PlatformOperator(label: "demo"), in: tenant.id).isEmpty
         say("   Balanced: \(report.ledgerBalanced ? "yes" : "NO")")

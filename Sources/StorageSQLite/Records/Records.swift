@@ -15,25 +15,31 @@ enum Records {
     static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String) throws -> T { try JSONDecoder().decode(type, from: Data(text.utf8)) }
 
     static func tenant(_ row: Row) throws -> Tenant {
-        Tenant(id: try row.id("id"), slug: row["slug"], displayName: row["display_name"],
-               settings: try decodeJSON(TenantSettings.self, row["settings"]), createdAt: row.date("created_at"), version: row["version"])
+        Tenant(
+            id: try row.id("id"), slug: row["slug"], displayName: row["display_name"],
+            settings: try decodeJSON(TenantSettings.self, row["settings"]), createdAt: row.date("created_at"), version: row["version"])
     }
 
     static func user(_ row: Row) throws -> User {
-        User(id: try row.id("id"), email: try EmailAddress(row["email"] as String), displayName: row["display_name"],
-             phone: try (row["phone"] as String?).map { try PhoneNumber($0) }, role: try row.enumValue("role"), passwordHash: row["password_hash"],
-             emailVerified: row["email_verified"], suspended: row["suspended"], createdAt: row.date("created_at"), version: row["version"])
+        User(
+            id: try row.id("id"), email: try EmailAddress(row["email"] as String), displayName: row["display_name"],
+            phone: try (row["phone"] as String?).map { try PhoneNumber($0) }, role: try row.enumValue("role"), passwordHash: row["password_hash"],
+            emailVerified: row["email_verified"], suspended: row["suspended"], createdAt: row.date("created_at"), version: row["version"])
     }
 
     static func profile(_ row: Row) throws -> ContractorProfile {
         var licence: Licence?
-        if let number = row["licence_number"] as String?, let region = row["licence_region"] as String?, let expires = row.optionalDate("licence_expires_at") {
+        if let number = row["licence_number"] as String?, let region = row["licence_region"] as String?,
+            let expires = row.optionalDate("licence_expires_at")
+        {
             licence = Licence(number: number, region: region, expiresAt: expires)
         }
         return ContractorProfile(
             userID: try row.id("user_id"), headline: row["headline"], trades: try decodeJSON([CategoryID].self, row["trades"]),
-            serviceArea: GeoCircle(center: GeoPoint(latitude: row["center_latitude"], longitude: row["center_longitude"]), radiusKm: row["radius_km"]),
-            licence: licence, insuranceExpiresAt: row.optionalDate("insurance_expires_at"), vetting: try row.enumValue("vetting"), version: row["version"])
+            serviceArea: GeoCircle(
+                center: GeoPoint(latitude: row["center_latitude"], longitude: row["center_longitude"]), radiusKm: row["radius_km"]),
+            licence: licence, insuranceExpiresAt: row.optionalDate("insurance_expires_at"), vetting: try row.enumValue("vetting"),
+            version: row["version"])
     }
 
     static func category(_ row: Row) throws -> TradeCategory {
@@ -42,33 +48,38 @@ enum Records {
 
     static func job(_ row: Row) throws -> Job {
         let currency = try row.currency("currency")
-        return Job(id: try row.id("id"), ownerID: try row.id("owner_id"), categoryID: try row.id("category_id"), title: row["title"],
-                   description: row["description"], location: GeoPoint(latitude: row["latitude"], longitude: row["longitude"]),
-                   budget: BudgetRange(min: Money(row["budget_min"], currency), max: Money(row["budget_max"], currency)),
-                   status: try row.enumValue("status"), acceptedBidID: try row.optionalID("accepted_bid_id"), contractorID: try row.optionalID("contractor_id"),
-                   createdAt: row.date("created_at"), updatedAt: row.date("updated_at"), completedAt: row.optionalDate("completed_at"),
-                   closedAt: row.optionalDate("closed_at"), version: row["version"])
+        return Job(
+            id: try row.id("id"), ownerID: try row.id("owner_id"), categoryID: try row.id("category_id"), title: row["title"],
+            description: row["description"], location: GeoPoint(latitude: row["latitude"], longitude: row["longitude"]),
+            budget: BudgetRange(min: Money(row["budget_min"], currency), max: Money(row["budget_max"], currency)),
+            status: try row.enumValue("status"), acceptedBidID: try row.optionalID("accepted_bid_id"),
+            contractorID: try row.optionalID("contractor_id"),
+            createdAt: row.date("created_at"), updatedAt: row.date("updated_at"), completedAt: row.optionalDate("completed_at"),
+            closedAt: row.optionalDate("closed_at"), version: row["version"])
     }
 
     static func bid(_ row: Row) throws -> Bid {
-        Bid(id: try row.id("id"), jobID: try row.id("job_id"), contractorID: try row.id("contractor_id"),
+        Bid(
+            id: try row.id("id"), jobID: try row.id("job_id"), contractorID: try row.id("contractor_id"),
             amount: Money(row["amount"], try row.currency("currency")), message: row["message"], status: try row.enumValue("status"),
             createdAt: row.date("created_at"), updatedAt: row.date("updated_at"), version: row["version"])
     }
 
     static func escrow(_ row: Row) throws -> Escrow {
         let currency = try row.currency("currency")
-        return Escrow(id: try row.id("id"), jobID: try row.id("job_id"), bidID: try row.id("bid_id"), homeownerID: try row.id("homeowner_id"),
-                      contractorID: try row.id("contractor_id"), amount: Money(row["amount"], currency), feeBasisPoints: row["fee_basis_points"],
-                      status: try row.enumValue("status"), paymentReference: row["payment_reference"], transferReference: row["transfer_reference"],
-                      refundedAmount: Money(row["refunded_amount"], currency), releasedAmount: Money(row["released_amount"], currency),
-                      platformFee: Money(row["platform_fee"], currency), createdAt: row.date("created_at"), updatedAt: row.date("updated_at"),
-                      version: row["version"])
+        return Escrow(
+            id: try row.id("id"), jobID: try row.id("job_id"), bidID: try row.id("bid_id"), homeownerID: try row.id("homeowner_id"),
+            contractorID: try row.id("contractor_id"), amount: Money(row["amount"], currency), feeBasisPoints: row["fee_basis_points"],
+            status: try row.enumValue("status"), paymentReference: row["payment_reference"], transferReference: row["transfer_reference"],
+            refundedAmount: Money(row["refunded_amount"], currency), releasedAmount: Money(row["released_amount"], currency),
+            platformFee: Money(row["platform_fee"], currency), createdAt: row.date("created_at"), updatedAt: row.date("updated_at"),
+            version: row["version"])
     }
 
     static func ledgerEntry(_ row: Row) throws -> LedgerEntry {
-        LedgerEntry(id: try row.id("id"), transactionID: try row.id("transaction_id"), kind: try row.enumValue("kind"), jobID: try row.id("job_id"),
-                    account: try row.enumValue("account"), amount: Money(row["amount"], try row.currency("currency")), postedAt: row.date("posted_at"))
+        LedgerEntry(
+            id: try row.id("id"), transactionID: try row.id("transaction_id"), kind: try row.enumValue("kind"), jobID: try row.id("job_id"),
+            account: try row.enumValue("account"), amount: Money(row["amount"], try row.currency("currency")), postedAt: row.date("posted_at"))
     }
 
     static func dispute(_ row: Row) throws -> Dispute {
@@ -81,30 +92,38 @@ enum Records {
             case "partial_refund": outcome = .partialRefund(Money(row["refund_amount"], try row.currency("refund_currency")))
             default: throw StorageError(.failure, message: "Unknown dispute outcome in storage")
             }
-            resolution = DisputeResolution(outcome: outcome, note: row["note"] ?? "", resolvedBy: try row.id("resolved_by"),
-                                           resolvedAt: row.date("resolved_at"))
+            resolution = DisputeResolution(
+                outcome: outcome, note: row["note"] ?? "", resolvedBy: try row.id("resolved_by"),
+                resolvedAt: row.date("resolved_at"))
         }
-        return Dispute(id: try row.id("id"), jobID: try row.id("job_id"), openedBy: try row.id("opened_by"), respondent: try row.id("respondent"),
-                       reason: row["reason"], response: row["response"], status: try row.enumValue("status"),
-                       jobStatusBefore: try row.enumValue("job_status_before"), resolution: resolution, createdAt: row.date("created_at"),
-                       updatedAt: row.date("updated_at"), version: row["version"])
+        return Dispute(
+            id: try row.id("id"), jobID: try row.id("job_id"), openedBy: try row.id("opened_by"), respondent: try row.id("respondent"),
+            reason: row["reason"], response: row["response"], status: try row.enumValue("status"),
+            jobStatusBefore: try row.enumValue("job_status_before"), resolution: resolution, createdAt: row.date("created_at"),
+            updatedAt: row.date("updated_at"), version: row["version"])
     }
 
     static func review(_ row: Row) throws -> Review {
-        Review(id: try row.id("id"), jobID: try row.id("job_id"), authorID: try row.id("author_id"), subjectID: try row.id("subject_id"),
-               rating: row["rating"], text: row["text"], createdAt: row.date("created_at"), visibleFrom: row.date("visible_from"), version: row["version"])
+        Review(
+            id: try row.id("id"), jobID: try row.id("job_id"), authorID: try row.id("author_id"), subjectID: try row.id("subject_id"),
+            rating: row["rating"], text: row["text"], createdAt: row.date("created_at"), visibleFrom: row.date("visible_from"),
+            version: row["version"])
     }
 
     static func message(_ row: Row) throws -> Message {
-        Message(id: try row.id("id"), jobID: try row.id("job_id"), senderID: try row.id("sender_id"), body: row["body"], createdAt: row.date("created_at"))
+        Message(
+            id: try row.id("id"), jobID: try row.id("job_id"), senderID: try row.id("sender_id"), body: row["body"], createdAt: row.date("created_at")
+        )
     }
 
     static func event(_ row: Row) throws -> OutboxEvent {
         guard let aggregate = UUID(uuidString: row["aggregate_id"]) else { throw StorageError(.failure, message: "Corrupt aggregate id in storage") }
-        return OutboxEvent(id: try row.id("id"), type: row["type"], schemaVersion: row["schema_version"], aggregateID: aggregate,
-                           recipients: try decodeJSON([UserID].self, row["recipients"]), payload: row["payload"], occurredAt: row.date("occurred_at"),
-                           delivery: .init(status: try row.enumValue("status"), attempts: row["attempts"], availableAt: row.date("available_at"),
-                                           lastError: row["last_error"]))
+        return OutboxEvent(
+            id: try row.id("id"), type: row["type"], schemaVersion: row["schema_version"], aggregateID: aggregate,
+            recipients: try decodeJSON([UserID].self, row["recipients"]), payload: row["payload"], occurredAt: row.date("occurred_at"),
+            delivery: .init(
+                status: try row.enumValue("status"), attempts: row["attempts"], availableAt: row.date("available_at"),
+                lastError: row["last_error"]))
     }
 }
 

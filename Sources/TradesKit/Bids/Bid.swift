@@ -22,8 +22,10 @@ public struct Bid: Sendable, Hashable, Codable, Identifiable {
     public var version: Int64
 
     /// Creates a bid value.
-    public init(id: BidID, jobID: JobID, contractorID: UserID, amount: Money, message: String, status: BidStatus = .submitted,
-                createdAt: Date, updatedAt: Date? = nil, version: Int64 = 1) {
+    public init(
+        id: BidID, jobID: JobID, contractorID: UserID, amount: Money, message: String, status: BidStatus = .submitted,
+        createdAt: Date, updatedAt: Date? = nil, version: Int64 = 1
+    ) {
         self.id = id
         self.jobID = jobID
         self.contractorID = contractorID

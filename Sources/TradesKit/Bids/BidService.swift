@@ -61,14 +61,16 @@ public struct BidService: Sendable {
             guard profile.serviceArea.contains(job.location) else { throw TradesKitError.forbidden("The job is outside your service area") }
 
             let now = environment.now()
-            let bid = Bid(id: environment.ids.make(), jobID: job.id, contractorID: principal.userID, amount: input.amount, message: message,
-                          createdAt: now)
+            let bid = Bid(
+                id: environment.ids.make(), jobID: job.id, contractorID: principal.userID, amount: input.amount, message: message,
+                createdAt: now)
             var changes = ChangeSet()
             // The job must still be open, as read: an accept that commits first makes this set fail and retry.
             changes.append(.expectJobVersion(job.id, version: job.version))
             changes.append(.insertBid(bid))
-            try environment.record(BidSubmitted(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount),
-                                   in: &changes, at: now)
+            try environment.record(
+                BidSubmitted(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount),
+                in: &changes, at: now)
             try await store.commit(changes)
             BusinessMetrics.bidsSubmitted.increment()
             return bid
@@ -77,9 +79,7 @@ public struct BidService: Sendable {
 
     /// Withdraws the caller's own submitted bid while the job is open.
     public func withdraw(by principal: Principal, _ bidID: BidID) async throws -> Bid {
-        try await environment.run("bid.withdraw", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            _ = try await environment.actor(principal, in: store)
+        try await environment.acting("bid.withdraw", as: principal) { store, _ in
             guard let bid = try await store.bid(bidID, viewer: BidViewer(principal)) else { throw TradesKitError.notFound("Bid") }
             guard bid.contractorID == principal.userID else { throw TradesKitError.forbidden("Only the bidder can withdraw a bid") }
             guard let job = try await store.job(bid.jobID) else { throw TradesKitError.notFound("Job") }
@@ -87,7 +87,8 @@ public struct BidService: Sendable {
             let now = environment.now()
             var changes = ChangeSet()
             let withdrawn = changes.update(try bid.withdrawing(at: now))
-            try environment.record(BidWithdrawn(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID), in: &changes, at: now)
+            try environment.record(
+                BidWithdrawn(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID), in: &changes, at: now)
             try await store.commit(changes)
             return withdrawn
         }
@@ -95,9 +96,7 @@ public struct BidService: Sendable {
 
     /// The bids on a job that the caller may see: all of them for the owner and admins, only their own for a contractor.
     public func list(by principal: Principal, job jobID: JobID) async throws -> [Bid] {
-        try await environment.run("bid.list", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            _ = try await environment.actor(principal, in: store)
+        try await environment.acting("bid.list", as: principal) { store, _ in
             let job = try await environment.visibleJob(jobID, for: principal, in: store)
             return try await store.bids(job: job.id, viewer: BidViewer(principal))
         }
@@ -105,9 +104,7 @@ public struct BidService: Sendable {
 
     /// One bid, if the caller may see it; otherwise not found.
     public func get(by principal: Principal, _ bidID: BidID) async throws -> Bid {
-        try await environment.run("bid.get", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            _ = try await environment.actor(principal, in: store)
+        try await environment.acting("bid.get", as: principal) { store, _ in
             guard let bid = try await store.bid(bidID, viewer: BidViewer(principal)) else { throw TradesKitError.notFound("Bid") }
             return bid
         }
@@ -115,9 +112,7 @@ public struct BidService: Sendable {
 
     /// The caller's own bids, newest first (contractors).
     public func mine(by principal: Principal, page: PageRequest = PageRequest()) async throws -> Page<Bid> {
-        try await environment.run("bid.mine", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            _ = try await environment.actor(principal, in: store)
+        try await environment.acting("bid.mine", as: principal) { store, _ in
             return try await store.bids(contractor: principal.userID, page: page)
         }
     }
@@ -144,8 +139,9 @@ public struct BidService: Sendable {
                 let live = try await store.bids(job: job.id, viewer: .admin).filter(\.isLive)
                 let others = live.filter { $0.id != bid.id }
 
-                let request = PaymentAuthorizationRequest(tenantID: principal.tenantID, jobID: job.id, bidID: bid.id, homeownerID: job.ownerID,
-                                                          amount: bid.amount, idempotencyKey: "accept:\(bid.id)")
+                let request = PaymentAuthorizationRequest(
+                    tenantID: principal.tenantID, jobID: job.id, bidID: bid.id, homeownerID: job.ownerID,
+                    amount: bid.amount, idempotencyKey: "accept:\(bid.id)")
                 let auth = try await environment.pay("authorise the payment", tenant: principal.tenantID) {
                     try await environment.payments.authorize(request)
                 }
@@ -160,17 +156,21 @@ public struct BidService: Sendable {
                     declined.append(changes.update(try other.declining(at: now)))
                     try environment.record(BidDeclined(bidID: other.id, jobID: job.id, contractorID: other.contractorID), in: &changes, at: now)
                 }
-                let escrow = Escrow(id: environment.ids.make(), jobID: job.id, bidID: bid.id, homeownerID: job.ownerID, contractorID: bid.contractorID,
-                                    amount: bid.amount, feeBasisPoints: tenant.settings.platformFeeBasisPoints,
-                                    status: auth.status == .held ? .held : .authorizationPending, paymentReference: auth.reference, createdAt: now)
+                let escrow = Escrow(
+                    id: environment.ids.make(), jobID: job.id, bidID: bid.id, homeownerID: job.ownerID, contractorID: bid.contractorID,
+                    amount: bid.amount, feeBasisPoints: tenant.settings.platformFeeBasisPoints,
+                    status: auth.status == .held ? .held : .authorizationPending, paymentReference: auth.reference, createdAt: now)
                 changes.append(.insertEscrow(escrow))
                 if escrow.status == .held {
                     changes.append(try environment.ledger(.hold, job: job.id, Ledger.hold(bid.amount), at: now))
                 }
-                try environment.record(BidAccepted(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount),
-                                       in: &changes, at: now)
-                try environment.record(JobStatusChanged(jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, from: job.status,
-                                                        to: awarded.status, automatic: false), in: &changes, at: now)
+                try environment.record(
+                    BidAccepted(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount),
+                    in: &changes, at: now)
+                try environment.record(
+                    JobStatusChanged(
+                        jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, from: job.status,
+                        to: awarded.status, automatic: false), in: &changes, at: now)
                 try environment.recordPayment(escrow, in: &changes, at: now)
                 try await store.commit(changes)
                 return Acceptance(job: committedJob, accepted: committedBid, declined: declined, escrow: escrow)
@@ -188,7 +188,8 @@ public struct BidService: Sendable {
             try await environment.payments.void(paymentReference: authorization.reference, idempotencyKey: "void:accept:\(bidID)")
         } catch {
             // The authorisation lapses on its own after a few days; log it for reconciliation, without payment details.
-            environment.logger.error("Could not void an abandoned authorisation", metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.bid": "\(bidID)"])
+            environment.logger.error(
+                "Could not void an abandoned authorisation", metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.bid": "\(bidID)"])
         }
     }
 }

@@ -28,9 +28,11 @@ public struct Dispute: Sendable, Hashable, Codable, Identifiable {
     public var version: Int64
 
     /// Creates a dispute value.
-    public init(id: DisputeID, jobID: JobID, openedBy: UserID, respondent: UserID, reason: String, response: String? = nil,
-                status: DisputeStatus = .awaitingResponse, jobStatusBefore: JobStatus, resolution: DisputeResolution? = nil,
-                createdAt: Date, updatedAt: Date? = nil, version: Int64 = 1) {
+    public init(
+        id: DisputeID, jobID: JobID, openedBy: UserID, respondent: UserID, reason: String, response: String? = nil,
+        status: DisputeStatus = .awaitingResponse, jobStatusBefore: JobStatus, resolution: DisputeResolution? = nil,
+        createdAt: Date, updatedAt: Date? = nil, version: Int64 = 1
+    ) {
         self.id = id
         self.jobID = jobID
         self.openedBy = openedBy

@@ -11,23 +11,24 @@ public struct DisputeService: Sendable {
         var validator = Validator()
         let reason = validator.text(reason, field: "reason", min: 10, max: 5_000)
         try validator.check()
-        return try await environment.run("dispute.open", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        return try await environment.acting("dispute.open", as: principal) { store, actor in
             let job = try await environment.visibleJob(jobID, for: principal, in: store)
             guard job.isParty(actor.id) else { throw TradesKitError.forbidden("Only the homeowner or the awarded contractor can open a dispute") }
             let now = environment.now()
             let disputed = try job.disputing(at: now)
             guard let contractorID = job.contractorID else { throw TradesKitError.invalidTransition("The job has no contractor") }
             let respondent = actor.id == job.ownerID ? contractorID : job.ownerID
-            let dispute = Dispute(id: environment.ids.make(), jobID: job.id, openedBy: actor.id, respondent: respondent, reason: reason,
-                                  jobStatusBefore: job.status, createdAt: now)
+            let dispute = Dispute(
+                id: environment.ids.make(), jobID: job.id, openedBy: actor.id, respondent: respondent, reason: reason,
+                jobStatusBefore: job.status, createdAt: now)
             var changes = ChangeSet()
             changes.update(disputed)
             changes.append(.insertDispute(dispute))
             try record(dispute, in: &changes, at: now)
-            try environment.record(JobStatusChanged(jobID: job.id, ownerID: job.ownerID, contractorID: contractorID, from: job.status, to: .disputed,
-                                                    automatic: false), in: &changes, at: now)
+            try environment.record(
+                JobStatusChanged(
+                    jobID: job.id, ownerID: job.ownerID, contractorID: contractorID, from: job.status, to: .disputed,
+                    automatic: false), in: &changes, at: now)
             try await store.commit(changes)
             BusinessMetrics.disputesOpened.increment()
             return dispute
@@ -57,9 +58,7 @@ public struct DisputeService: Sendable {
         var validator = Validator()
         let note = validator.text(note, field: "note", max: 5_000)
         try validator.check()
-        return try await environment.run("dispute.resolve", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        return try await environment.acting("dispute.resolve", as: principal) { store, actor in
             guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can resolve disputes") }
             guard let dispute = try await store.dispute(id), let job = try await store.job(dispute.jobID) else {
                 throw TradesKitError.notFound("Dispute")
@@ -99,8 +98,10 @@ public struct DisputeService: Sendable {
             let committed = changes.update(resolved)
             changes.update(closed)
             try record(committed, in: &changes, at: now)
-            try environment.record(JobStatusChanged(jobID: job.id, ownerID: job.ownerID, contractorID: job.contractorID, from: job.status, to: closed.status,
-                                                    automatic: false), in: &changes, at: now)
+            try environment.record(
+                JobStatusChanged(
+                    jobID: job.id, ownerID: job.ownerID, contractorID: job.contractorID, from: job.status, to: closed.status,
+                    automatic: false), in: &changes, at: now)
             try await store.commit(changes)
             return committed
         }
@@ -115,9 +116,7 @@ public struct DisputeService: Sendable {
 
     /// Disputes newest first: every dispute for an admin (the queue), the caller's own otherwise.
     public func list(by principal: Principal, statuses: Set<DisputeStatus>? = nil, page: PageRequest = PageRequest()) async throws -> Page<Dispute> {
-        try await environment.run("dispute.list", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        try await environment.acting("dispute.list", as: principal) { store, actor in
             return try await store.disputes(participant: actor.role == .admin ? nil : actor.id, statuses: statuses, page: page)
         }
     }
@@ -131,7 +130,9 @@ public struct DisputeService: Sendable {
     }
 
     private func record(_ dispute: Dispute, in changes: inout ChangeSet, at now: Date) throws {
-        try environment.record(DisputeChanged(disputeID: dispute.id, jobID: dispute.jobID, openedBy: dispute.openedBy, respondent: dispute.respondent,
-                                              status: dispute.status, outcome: dispute.resolution?.outcome.name), in: &changes, at: now)
+        try environment.record(
+            DisputeChanged(
+                disputeID: dispute.id, jobID: dispute.jobID, openedBy: dispute.openedBy, respondent: dispute.respondent,
+                status: dispute.status, outcome: dispute.resolution?.outcome.name), in: &changes, at: now)
     }
 }

@@ -68,8 +68,10 @@ public struct OutboxEvent: Sendable, Hashable, Identifiable {
     }
 
     /// Creates an envelope.
-    public init(id: EventID, type: String, schemaVersion: Int, aggregateID: UUID, recipients: [UserID], payload: Data, occurredAt: Date,
-                delivery: Delivery? = nil) {
+    public init(
+        id: EventID, type: String, schemaVersion: Int, aggregateID: UUID, recipients: [UserID], payload: Data, occurredAt: Date,
+        delivery: Delivery? = nil
+    ) {
         self.id = id
         self.type = type
         self.schemaVersion = schemaVersion
@@ -85,8 +87,9 @@ public struct OutboxEvent: Sendable, Hashable, Identifiable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .millisecondsSince1970
-        self.init(id: id, type: Event.eventType, schemaVersion: Event.schemaVersion, aggregateID: event.aggregateID,
-                  recipients: Array(Set(event.recipients)).sorted(), payload: try encoder.encode(event), occurredAt: now)
+        self.init(
+            id: id, type: Event.eventType, schemaVersion: Event.schemaVersion, aggregateID: event.aggregateID,
+            recipients: Array(Set(event.recipients)).sorted(), payload: try encoder.encode(event), occurredAt: now)
     }
 
     /// Decodes the payload as `Event`; `nil` when the type or version differs.

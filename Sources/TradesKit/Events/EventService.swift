@@ -7,9 +7,7 @@ public struct EventService: Sendable {
 
     /// The caller's events, oldest first: events naming them as a recipient; every event of the tenant for an admin.
     public func feed(by principal: Principal, page: PageRequest = PageRequest()) async throws -> Page<OutboxEvent> {
-        try await environment.run("event.feed", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        try await environment.acting("event.feed", as: principal) { store, actor in
             return try await store.events(recipient: actor.role == .admin ? nil : actor.id, page: page)
         }
     }
@@ -18,8 +16,9 @@ public struct EventService: Sendable {
     public func claim(in tenant: TenantID, limit: Int = 50, lease: TimeInterval = 60) async throws -> [OutboxEvent] {
         let now = environment.now()
         return try await environment.run("outbox.claim", tenant: tenant) {
-            try await environment.storage.tenant(tenant).claimEvents(limit: min(500, max(1, limit)), now: now,
-                                                                      leaseUntil: now.addingTimeInterval(lease).truncatedToMilliseconds)
+            try await environment.storage.tenant(tenant).claimEvents(
+                limit: min(500, max(1, limit)), now: now,
+                leaseUntil: now.addingTimeInterval(lease).truncatedToMilliseconds)
         }
     }
 
@@ -35,7 +34,8 @@ public struct EventService: Sendable {
         let attempts = event.delivery.attempts + 1
         let retryAt = policy.delay(afterAttempt: attempts).map { environment.now().addingTimeInterval($0).truncatedToMilliseconds }
         try await environment.run("outbox.failed", tenant: tenant) {
-            try await environment.storage.tenant(tenant).recordFailure(event.id, attempts: attempts, retryAt: retryAt, reason: String(reason.prefix(500)))
+            try await environment.storage.tenant(tenant).recordFailure(
+                event.id, attempts: attempts, retryAt: retryAt, reason: String(reason.prefix(500)))
         }
         return retryAt
     }

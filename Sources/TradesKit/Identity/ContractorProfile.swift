@@ -20,8 +20,10 @@ public struct ContractorProfile: Sendable, Hashable, Codable {
     public var version: Int64
 
     /// Creates a profile value.
-    public init(userID: UserID, headline: String = "", trades: [CategoryID], serviceArea: GeoCircle, licence: Licence? = nil,
-                insuranceExpiresAt: Date? = nil, vetting: VettingStatus = .pending, version: Int64 = 1) {
+    public init(
+        userID: UserID, headline: String = "", trades: [CategoryID], serviceArea: GeoCircle, licence: Licence? = nil,
+        insuranceExpiresAt: Date? = nil, vetting: VettingStatus = .pending, version: Int64 = 1
+    ) {
         self.userID = userID
         self.headline = headline
         self.trades = trades

@@ -44,13 +44,13 @@ public struct ContractorService: Sendable {
         }
         try validator.check()
 
-        return try await environment.run("contractor.profile", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            _ = try await environment.actor(principal, in: store)
+        return try await environment.acting("contractor.profile", as: principal) { store, _ in
             let known = Set(try await store.categories().map(\.id))
             let unknown = input.trades.filter { !known.contains($0) }
             if !unknown.isEmpty {
-                throw TradesKitError.validation([FieldError(field: "trades", code: "unknown_category", message: "contains a category that does not exist")])
+                throw TradesKitError.validation([
+                    FieldError(field: "trades", code: "unknown_category", message: "contains a category that does not exist")
+                ])
             }
             var changes = ChangeSet()
             var seen = Set<CategoryID>()
@@ -65,8 +65,9 @@ public struct ContractorService: Sendable {
                 try await store.commit(changes)
                 return updated
             }
-            let profile = ContractorProfile(userID: principal.userID, headline: headline, trades: trades, serviceArea: input.serviceArea,
-                                            licence: input.licence, insuranceExpiresAt: input.insuranceExpiresAt)
+            let profile = ContractorProfile(
+                userID: principal.userID, headline: headline, trades: trades, serviceArea: input.serviceArea,
+                licence: input.licence, insuranceExpiresAt: input.insuranceExpiresAt)
             changes.append(.insertContractorProfile(profile))
             try await store.commit(changes)
             return profile
@@ -75,9 +76,7 @@ public struct ContractorService: Sendable {
 
     /// A contractor's profile (any member of the tenant may read it).
     public func profile(by principal: Principal, _ contractorID: UserID) async throws -> ContractorProfile {
-        try await environment.run("contractor.get", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            _ = try await environment.actor(principal, in: store)
+        try await environment.acting("contractor.get", as: principal) { store, _ in
             guard let profile = try await store.contractorProfile(contractorID) else { throw TradesKitError.notFound("Contractor profile") }
             return profile
         }
@@ -85,9 +84,7 @@ public struct ContractorService: Sendable {
 
     /// Sets a contractor's vetting status (admin only).
     public func setVetting(by principal: Principal, _ contractorID: UserID, _ status: VettingStatus) async throws -> ContractorProfile {
-        try await environment.run("contractor.vetting", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        try await environment.acting("contractor.vetting", as: principal) { store, actor in
             guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can vet contractors") }
             guard var profile = try await store.contractorProfile(contractorID) else { throw TradesKitError.notFound("Contractor profile") }
             profile.vetting = status

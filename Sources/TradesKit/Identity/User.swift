@@ -24,8 +24,10 @@ public struct User: Sendable, Hashable, Codable, Identifiable {
     public var version: Int64
 
     /// Creates a user value.
-    public init(id: UserID, email: EmailAddress, displayName: String, phone: PhoneNumber? = nil, role: Role,
-                passwordHash: String? = nil, emailVerified: Bool = false, suspended: Bool = false, createdAt: Date, version: Int64 = 1) {
+    public init(
+        id: UserID, email: EmailAddress, displayName: String, phone: PhoneNumber? = nil, role: Role,
+        passwordHash: String? = nil, emailVerified: Bool = false, suspended: Bool = false, createdAt: Date, version: Int64 = 1
+    ) {
         self.id = id
         self.email = email
         self.displayName = displayName
@@ -55,7 +57,8 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
     public init(_ raw: String) throws(TradesKitError) {
         let value = raw.trimmingCharacters(in: .whitespaces)
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        let valid = value.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[0].count <= 64
+        let valid =
+            value.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[0].count <= 64
             && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".") && !parts[1].contains("..")
             && value.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && $0 != "<" && $0 != ">" && $0 != "," && $0 != ";" }
         guard valid else {
@@ -87,7 +90,9 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible 
         let value = raw.trimmingCharacters(in: .whitespaces)
         let digits = value.dropFirst()
         guard value.first == "+", (8...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.first != "0" else {
-            throw TradesKitError.validation([FieldError(field: "phone", code: "invalid_format", message: "must be in E.164 format, e.g. +14155550123")])
+            throw TradesKitError.validation([
+                FieldError(field: "phone", code: "invalid_format", message: "must be in E.164 format, e.g. +14155550123")
+            ])
         }
         self.value = value
     }

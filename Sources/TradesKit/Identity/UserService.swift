@@ -49,8 +49,10 @@ public struct UserService: Sendable {
     }
 
     /// Creates an admin of `tenant` (platform operator only). `password` may be `nil` to be set later.
-    public func createAdmin(by operator: PlatformOperator, in tenant: TenantID, email: String, displayName: String,
-                            password: String?) async throws -> User {
+    public func createAdmin(
+        by operator: PlatformOperator, in tenant: TenantID, email: String, displayName: String,
+        password: String?
+    ) async throws -> User {
         let registration = Registration(email: email, password: password ?? "", displayName: displayName, role: .admin)
         return try await create(in: tenant, registration, emailVerified: true, passwordOptional: password == nil)
     }
@@ -71,8 +73,9 @@ public struct UserService: Sendable {
         return try await environment.run("user.register", tenant: tenantID) {
             _ = try await environment.tenant(of: store)
             let now = environment.now()
-            let user = User(id: environment.ids.make(), email: email, displayName: displayName, phone: phone, role: input.role,
-                            passwordHash: hash, emailVerified: emailVerified, createdAt: now)
+            let user = User(
+                id: environment.ids.make(), email: email, displayName: displayName, phone: phone, role: input.role,
+                passwordHash: hash, emailVerified: emailVerified, createdAt: now)
             var changes = ChangeSet()
             changes.append(.insertUser(user))
             try environment.record(UserRegistered(userID: user.id, role: user.role), in: &changes, at: now)
@@ -97,9 +100,7 @@ public struct UserService: Sendable {
 
     /// The caller's own account, or any account for an admin.
     public func get(by principal: Principal, _ id: UserID) async throws -> User {
-        try await environment.run("user.get", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        try await environment.acting("user.get", as: principal) { store, actor in
             guard actor.id == id || actor.role == .admin, let user = try await store.user(id) else { throw TradesKitError.notFound("User") }
             return user
         }
@@ -107,9 +108,7 @@ public struct UserService: Sendable {
 
     /// What any member of the tenant may see about a user: name, role, rating and (for contractors) profile.
     public func publicProfile(by principal: Principal, _ id: UserID) async throws -> PublicUser {
-        try await environment.run("user.public", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            _ = try await environment.actor(principal, in: store)
+        try await environment.acting("user.public", as: principal) { store, _ in
             guard let user = try await store.user(id) else { throw TradesKitError.notFound("User") }
             let rating = try await store.ratingSummary(for: id, at: environment.now())
             let profile = user.role == .contractor ? try await store.contractorProfile(id) : nil
@@ -124,9 +123,7 @@ public struct UserService: Sendable {
         var phone: PhoneNumber??
         if let raw = update.phone { phone = .some(raw.isEmpty ? nil : validatePhone(raw, into: &validator)) }
         try validator.check()
-        return try await environment.run("user.update", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        return try await environment.acting("user.update", as: principal) { store, actor in
             guard actor.id == id || actor.role == .admin, var user = try await store.user(id) else { throw TradesKitError.notFound("User") }
             if let displayName { user.displayName = displayName }
             if let phone { user.phone = phone }
@@ -169,9 +166,7 @@ public struct UserService: Sendable {
 
     /// Suspends or reinstates a user (admin only). Admins cannot suspend themselves.
     public func setSuspended(by principal: Principal, _ id: UserID, suspended: Bool) async throws -> User {
-        try await environment.run("user.suspend", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        try await environment.acting("user.suspend", as: principal) { store, actor in
             guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can suspend users") }
             guard var user = try await store.user(id) else { throw TradesKitError.notFound("User") }
             guard user.id != actor.id else { throw TradesKitError.forbidden("Admins cannot suspend themselves") }
@@ -188,9 +183,7 @@ public struct UserService: Sendable {
 
     /// Users of the tenant in registration order (admin only).
     public func list(by principal: Principal, role: Role? = nil, page: PageRequest = PageRequest()) async throws -> Page<User> {
-        try await environment.run("user.list", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        try await environment.acting("user.list", as: principal) { store, actor in
             guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can list users") }
             return try await store.users(role: role, page: page)
         }

@@ -34,9 +34,11 @@ public struct Job: Sendable, Hashable, Codable, Identifiable {
     public var version: Int64
 
     /// Creates a job value.
-    public init(id: JobID, ownerID: UserID, categoryID: CategoryID, title: String, description: String, location: GeoPoint,
-                budget: BudgetRange, status: JobStatus = .open, acceptedBidID: BidID? = nil, contractorID: UserID? = nil,
-                createdAt: Date, updatedAt: Date? = nil, completedAt: Date? = nil, closedAt: Date? = nil, version: Int64 = 1) {
+    public init(
+        id: JobID, ownerID: UserID, categoryID: CategoryID, title: String, description: String, location: GeoPoint,
+        budget: BudgetRange, status: JobStatus = .open, acceptedBidID: BidID? = nil, contractorID: UserID? = nil,
+        createdAt: Date, updatedAt: Date? = nil, completedAt: Date? = nil, closedAt: Date? = nil, version: Int64 = 1
+    ) {
         self.id = id
         self.ownerID = ownerID
         self.categoryID = categoryID

@@ -20,8 +20,10 @@ public struct JobQuery: Sendable, Hashable {
     public var limit: Int
 
     /// Creates a query.
-    public init(statuses: Set<JobStatus>? = nil, categoryID: CategoryID? = nil, text: String? = nil, near: GeoCircle? = nil,
-                ownerID: UserID? = nil, contractorID: UserID? = nil, visibleTo: UserID? = nil, cursor: PageCursor? = nil, limit: Int = 20) {
+    public init(
+        statuses: Set<JobStatus>? = nil, categoryID: CategoryID? = nil, text: String? = nil, near: GeoCircle? = nil,
+        ownerID: UserID? = nil, contractorID: UserID? = nil, visibleTo: UserID? = nil, cursor: PageCursor? = nil, limit: Int = 20
+    ) {
         self.statuses = statuses
         self.categoryID = categoryID
         self.text = text

@@ -64,8 +64,9 @@ public struct JobService: Sendable {
             try validator.check()
 
             let now = environment.now()
-            let job = Job(id: environment.ids.make(), ownerID: principal.userID, categoryID: input.categoryID, title: title,
-                          description: description, location: input.location, budget: input.budget, createdAt: now)
+            let job = Job(
+                id: environment.ids.make(), ownerID: principal.userID, categoryID: input.categoryID, title: title,
+                description: description, location: input.location, budget: input.budget, createdAt: now)
             var changes = ChangeSet()
             changes.append(.insertJob(job))
             try environment.record(JobPosted(jobID: job.id, ownerID: job.ownerID, categoryID: job.categoryID), in: &changes, at: now)
@@ -77,9 +78,7 @@ public struct JobService: Sendable {
 
     /// A job: open jobs for every member of the tenant; others for their parties, bidders and admins.
     public func get(by principal: Principal, _ id: JobID) async throws -> Job {
-        try await environment.run("job.get", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            _ = try await environment.actor(principal, in: store)
+        try await environment.acting("job.get", as: principal) { store, _ in
             return try await environment.visibleJob(id, for: principal, in: store).redacted(for: principal)
         }
     }
@@ -99,9 +98,7 @@ public struct JobService: Sendable {
         var query = query
         query.text = query.text?.trimmingCharacters(in: .whitespacesAndNewlines)
         if principal.role != .admin { query.visibleTo = principal.userID }
-        return try await environment.run("job.search", tenant: principal.tenantID) { [query] in
-            let store = environment.store(principal)
-            _ = try await environment.actor(principal, in: store)
+        return try await environment.acting("job.search", as: principal) { [query] store, _ in
             var page = try await store.jobs(query)
             page.items = page.items.map { $0.redacted(for: principal) }
             return page
@@ -148,9 +145,12 @@ public struct JobService: Sendable {
     /// Cancels a job. The owner may cancel before work starts, the awarded contractor before it starts, an admin any time
     /// before completion. Open bids are declined; held money is voided; captured money is refunded in full.
     public func cancel(by principal: Principal, _ id: JobID) async throws -> Job {
-        try await transition("job.cancel", principal, id, allowed: { job, actor in
-            actor.role == .admin || (job.isParty(actor.id) && job.status != .inProgress)
-        }) { job, store, changes, now in
+        try await transition(
+            "job.cancel", principal, id,
+            allowed: { job, actor in
+                actor.role == .admin || (job.isParty(actor.id) && job.status != .inProgress)
+            }
+        ) { job, store, changes, now in
             let (cancelled, stage) = try job.cancelling(at: now)
             switch stage {
             case .beforeAward:
@@ -185,12 +185,15 @@ public struct JobService: Sendable {
         for candidate in due {
             let done = try await environment.run("job.auto_approve", tenant: tenantID) { () -> Bool in
                 guard let job = try await store.job(candidate.id),
-                      job.isDueForAutoApproval(at: now, after: tenant.settings.policies.autoApproveAfterSeconds) else { return false }
+                    job.isDueForAutoApproval(at: now, after: tenant.settings.policies.autoApproveAfterSeconds)
+                else { return false }
                 var changes = ChangeSet()
                 let closed = try await approve(job, tenant: tenantID, store: store, changes: &changes, at: now)
                 changes.update(closed)
-                try environment.record(JobStatusChanged(jobID: job.id, ownerID: job.ownerID, contractorID: job.contractorID, from: job.status,
-                                                        to: closed.status, automatic: true), in: &changes, at: now)
+                try environment.record(
+                    JobStatusChanged(
+                        jobID: job.id, ownerID: job.ownerID, contractorID: job.contractorID, from: job.status,
+                        to: closed.status, automatic: true), in: &changes, at: now)
                 try await store.commit(changes)
                 return true
             }
@@ -213,9 +216,7 @@ public struct JobService: Sendable {
         allowed: @Sendable (Job, User) -> Bool,
         decide: (Job, any TenantStorage, inout ChangeSet, Date) async throws -> Job
     ) async throws -> Job {
-        try await environment.run(operation, tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        try await environment.acting(operation, as: principal) { store, actor in
             let job = try await environment.visibleJob(id, for: principal, in: store)
             guard allowed(job, actor) else { throw TradesKitError.forbidden("You may not do this to this job") }
             let now = environment.now()
@@ -223,8 +224,10 @@ public struct JobService: Sendable {
             let changed = try await decide(job, store, &changes, now)
             let committed = changes.update(changed)
             if changed.status != job.status {
-                try environment.record(JobStatusChanged(jobID: job.id, ownerID: job.ownerID, contractorID: changed.contractorID, from: job.status,
-                                                        to: changed.status, automatic: false), in: &changes, at: now)
+                try environment.record(
+                    JobStatusChanged(
+                        jobID: job.id, ownerID: job.ownerID, contractorID: changed.contractorID, from: job.status,
+                        to: changed.status, automatic: false), in: &changes, at: now)
             }
             try await store.commit(changes)
             return committed

@@ -8,9 +8,7 @@ public struct MessageService: Sendable {
         var validator = Validator()
         let body = validator.text(body, field: "body", max: 4_000)
         try validator.check()
-        return try await environment.run("message.post", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        return try await environment.acting("message.post", as: principal) { store, actor in
             let job = try await environment.visibleJob(jobID, for: principal, in: store)
             guard job.isParty(actor.id), let contractorID = job.contractorID else {
                 throw TradesKitError.forbidden("Only the homeowner and the awarded contractor can message on this job")
@@ -20,7 +18,8 @@ public struct MessageService: Sendable {
             var changes = ChangeSet()
             changes.append(.insertMessage(message))
             let recipient = actor.id == job.ownerID ? contractorID : job.ownerID
-            try environment.record(MessagePosted(messageID: message.id, jobID: job.id, senderID: actor.id, recipientID: recipient), in: &changes, at: now)
+            try environment.record(
+                MessagePosted(messageID: message.id, jobID: job.id, senderID: actor.id, recipientID: recipient), in: &changes, at: now)
             try await store.commit(changes)
             return message
         }
@@ -28,9 +27,7 @@ public struct MessageService: Sendable {
 
     /// The thread, oldest first (the parties and admins).
     public func list(by principal: Principal, job jobID: JobID, page: PageRequest = PageRequest()) async throws -> Page<Message> {
-        try await environment.run("message.list", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        try await environment.acting("message.list", as: principal) { store, actor in
             let job = try await environment.visibleJob(jobID, for: principal, in: store)
             guard actor.role == .admin || (job.isParty(actor.id) && job.contractorID != nil) else { throw TradesKitError.notFound("Thread") }
             return try await store.messages(job: job.id, page: page)

@@ -37,9 +37,11 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
     public var version: Int64
 
     /// Creates an escrow value.
-    public init(id: EscrowID, jobID: JobID, bidID: BidID, homeownerID: UserID, contractorID: UserID, amount: Money, feeBasisPoints: Int,
-                status: EscrowStatus, paymentReference: String? = nil, transferReference: String? = nil, refundedAmount: Money? = nil,
-                releasedAmount: Money? = nil, platformFee: Money? = nil, createdAt: Date, updatedAt: Date? = nil, version: Int64 = 1) {
+    public init(
+        id: EscrowID, jobID: JobID, bidID: BidID, homeownerID: UserID, contractorID: UserID, amount: Money, feeBasisPoints: Int,
+        status: EscrowStatus, paymentReference: String? = nil, transferReference: String? = nil, refundedAmount: Money? = nil,
+        releasedAmount: Money? = nil, platformFee: Money? = nil, createdAt: Date, updatedAt: Date? = nil, version: Int64 = 1
+    ) {
         self.id = id
         self.jobID = jobID
         self.bidID = bidID
@@ -88,7 +90,8 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
         guard status == .captured else { throw .invalidTransition("Only captured money can be released or refunded") }
         let parts = [refund, contractor, fee]
         guard parts.allSatisfy({ $0.currency == amount.currency && $0.amount >= 0 }),
-              Ledger.sumsToZero(parts.map(\.amount) + [0 &- amount.amount]) else {
+            Ledger.sumsToZero(parts.map(\.amount) + [0 &- amount.amount])
+        else {
             throw .invalidTransition("A settlement must split exactly the escrowed amount")
         }
         var escrow = self

@@ -46,8 +46,10 @@ public struct LedgerEntry: Sendable, Hashable, Codable, Identifiable {
     public let postedAt: Date
 
     /// Creates an entry.
-    public init(id: LedgerEntryID, transactionID: LedgerTransactionID, kind: LedgerTransactionKind, jobID: JobID, account: LedgerAccount,
-                amount: Money, postedAt: Date) {
+    public init(
+        id: LedgerEntryID, transactionID: LedgerTransactionID, kind: LedgerTransactionKind, jobID: JobID, account: LedgerAccount,
+        amount: Money, postedAt: Date
+    ) {
         self.id = id
         self.transactionID = transactionID
         self.kind = kind
@@ -66,7 +68,8 @@ public struct LedgerTransaction: Sendable, Hashable {
     public let entries: [LedgerEntry]
 
     /// Builds a balanced set from `(account, signed amount)` lines, dropping zero lines.
-    public init(kind: LedgerTransactionKind, jobID: JobID, lines: [(LedgerAccount, Money)], at now: Date, ids: any IDGenerator) throws(TradesKitError) {
+    public init(kind: LedgerTransactionKind, jobID: JobID, lines: [(LedgerAccount, Money)], at now: Date, ids: any IDGenerator) throws(TradesKitError)
+    {
         let nonZero = lines.filter { $0.1.amount != 0 }
         guard let currency = nonZero.first?.1.currency else {
             throw TradesKitError(.validationFailed, "A ledger transaction needs at least one non-zero line")

@@ -9,20 +9,17 @@ public struct PaymentService: Sendable {
 
     /// The escrow of a job: for its owner, its contractor and admins.
     public func escrow(by principal: Principal, job jobID: JobID) async throws -> Escrow {
-        try await environment.run("payment.escrow", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        try await environment.acting("payment.escrow", as: principal) { store, actor in
             guard let job = try await store.job(jobID), actor.role == .admin || job.isParty(actor.id),
-                  let escrow = try await store.escrow(job: jobID) else { throw TradesKitError.notFound("Payment") }
+                let escrow = try await store.escrow(job: jobID)
+            else { throw TradesKitError.notFound("Payment") }
             return escrow
         }
     }
 
     /// Ledger entries of one job or of the whole tenant (admin only).
     public func ledger(by principal: Principal, job: JobID? = nil) async throws -> [LedgerEntry] {
-        try await environment.run("payment.ledger", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        try await environment.acting("payment.ledger", as: principal) { store, actor in
             guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can read the ledger") }
             return try await store.ledgerEntries(job: job)
         }
@@ -68,13 +65,15 @@ extension ServiceEnvironment {
         }
         var transfer: String?
         if contractorShare.amount > 0 {
-            let request = PaymentTransferRequest(tenantID: tenant, jobID: escrow.jobID, contractorID: escrow.contractorID, paymentReference: reference,
-                                                 amount: contractorShare, idempotencyKey: "release:\(escrow.jobID)")
+            let request = PaymentTransferRequest(
+                tenantID: tenant, jobID: escrow.jobID, contractorID: escrow.contractorID, paymentReference: reference,
+                amount: contractorShare, idempotencyKey: "release:\(escrow.jobID)")
             transfer = try await pay("pay the contractor", tenant: tenant) { try await payments.transfer(request) }
         }
         let settled = try escrow.settling(refund: refund, contractor: contractorShare, fee: fee, transferReference: transfer, at: now)
         let kind: LedgerTransactionKind = contractorShare.amount > 0 ? .release : .refund
-        changes.append(try ledger(kind, job: escrow.jobID, Ledger.settle(total: escrow.amount, refund: refund, contractor: contractorShare, fee: fee), at: now))
+        changes.append(
+            try ledger(kind, job: escrow.jobID, Ledger.settle(total: escrow.amount, refund: refund, contractor: contractorShare, fee: fee), at: now))
         try recordPayment(settled, in: &changes, at: now)
         if settled.status == .released { BusinessMetrics.paymentsReleased.increment() }
         return changes.update(settled)
@@ -96,8 +95,9 @@ extension ServiceEnvironment {
     }
 
     func recordPayment(_ escrow: Escrow, in changes: inout ChangeSet, at now: Date) throws {
-        let event = PaymentEvent(jobID: escrow.jobID, escrowID: escrow.id, ownerID: escrow.homeownerID, contractorID: escrow.contractorID,
-                                 status: escrow.status, amount: escrow.amount)
+        let event = PaymentEvent(
+            jobID: escrow.jobID, escrowID: escrow.id, ownerID: escrow.homeownerID, contractorID: escrow.contractorID,
+            status: escrow.status, amount: escrow.amount)
         try record(event, in: &changes, at: now)
     }
 

@@ -23,8 +23,10 @@ public struct Review: Sendable, Hashable, Codable, Identifiable {
     public var version: Int64
 
     /// Creates a review value.
-    public init(id: ReviewID, jobID: JobID, authorID: UserID, subjectID: UserID, rating: Int, text: String, createdAt: Date,
-                visibleFrom: Date, version: Int64 = 1) {
+    public init(
+        id: ReviewID, jobID: JobID, authorID: UserID, subjectID: UserID, rating: Int, text: String, createdAt: Date,
+        visibleFrom: Date, version: Int64 = 1
+    ) {
         self.id = id
         self.jobID = jobID
         self.authorID = authorID

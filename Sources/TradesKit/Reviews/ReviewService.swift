@@ -11,14 +11,14 @@ public struct ReviewService: Sendable {
         validator.range(rating, 1...5, field: "rating")
         let text = validator.text(text, field: "text", min: 0, max: 2_000)
         try validator.check()
-        return try await environment.run("review.submit", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        return try await environment.acting("review.submit", as: principal) { store, actor in
             let job = try await environment.visibleJob(jobID, for: principal, in: store)
             guard job.isParty(actor.id), let contractorID = job.contractorID else {
                 throw TradesKitError.forbidden("Only the homeowner and the contractor of a job review it")
             }
-            guard job.status == .closed, let closedAt = job.closedAt else { throw TradesKitError.invalidTransition("Only closed jobs can be reviewed") }
+            guard job.status == .closed, let closedAt = job.closedAt else {
+                throw TradesKitError.invalidTransition("Only closed jobs can be reviewed")
+            }
             let tenant = try await environment.tenant(of: store)
             let now = environment.now()
             let windowEnd = closedAt.addingTimeInterval(Double(tenant.settings.policies.reviewWindowSeconds))
@@ -26,8 +26,9 @@ public struct ReviewService: Sendable {
 
             let subject = actor.id == job.ownerID ? contractorID : job.ownerID
             var changes = ChangeSet()
-            var review = Review(id: environment.ids.make(), jobID: job.id, authorID: actor.id, subjectID: subject, rating: rating, text: text,
-                                createdAt: now, visibleFrom: windowEnd)
+            var review = Review(
+                id: environment.ids.make(), jobID: job.id, authorID: actor.id, subjectID: subject, rating: rating, text: text,
+                createdAt: now, visibleFrom: windowEnd)
             // The second review reveals both at once.
             if var other = try await store.reviews(job: job.id).first(where: { $0.authorID == subject }) {
                 review.visibleFrom = now
@@ -43,9 +44,7 @@ public struct ReviewService: Sendable {
 
     /// A job's reviews the caller may see: visible ones, plus the caller's own; all for an admin.
     public func forJob(by principal: Principal, job jobID: JobID) async throws -> [Review] {
-        try await environment.run("review.job", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            let actor = try await environment.actor(principal, in: store)
+        try await environment.acting("review.job", as: principal) { store, actor in
             let job = try await environment.visibleJob(jobID, for: principal, in: store)
             let now = environment.now()
             return try await store.reviews(job: job.id).filter { actor.role == .admin || $0.authorID == actor.id || $0.isVisible(at: now) }
@@ -54,9 +53,7 @@ public struct ReviewService: Sendable {
 
     /// Visible reviews about a user, newest first.
     public func about(by principal: Principal, user subject: UserID, page: PageRequest = PageRequest()) async throws -> Page<Review> {
-        try await environment.run("review.about", tenant: principal.tenantID) {
-            let store = environment.store(principal)
-            _ = try await environment.actor(principal, in: store)
+        try await environment.acting("review.about", as: principal) { store, _ in
             return try await store.reviews(subject: subject, visibleAt: environment.now(), page: page)
         }
     }

@@ -21,11 +21,14 @@ public struct Marketplace: Sendable {
     let environment: ServiceEnvironment
 
     /// Creates a marketplace.
-    public init(storage: any Storage, payments: any PaymentProcessor, passwordHasher: any PasswordHasher,
-                clock: any WallClock = SystemClock(), ids: (any IDGenerator)? = nil, logger: Logger = Logger(label: "tradeskit"),
-                configuration: Configuration = Configuration()) {
-        environment = ServiceEnvironment(storage: storage, payments: payments, passwordHasher: passwordHasher, clock: clock,
-                                         ids: ids ?? UUIDv7Generator(clock: clock), logger: logger, maxAttempts: configuration.maxAttempts)
+    public init(
+        storage: any Storage, payments: any PaymentProcessor, passwordHasher: any PasswordHasher,
+        clock: any WallClock = SystemClock(), ids: (any IDGenerator)? = nil, logger: Logger = Logger(label: "tradeskit"),
+        configuration: Configuration = Configuration()
+    ) {
+        environment = ServiceEnvironment(
+            storage: storage, payments: payments, passwordHasher: passwordHasher, clock: clock,
+            ids: ids ?? UUIDv7Generator(clock: clock), logger: logger, maxAttempts: configuration.maxAttempts)
     }
 
     /// The storage behind the marketplace.

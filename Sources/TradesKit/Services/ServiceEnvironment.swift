@@ -63,6 +63,15 @@ struct ServiceEnvironment: Sendable {
         }
     }
 
+    /// Runs `body` for `principal` with its tenant's storage and its checked user (see ``actor(_:in:)``), retried and
+    /// translated like ``run(_:tenant:_:)``: the shape of almost every service call.
+    func acting<T: Sendable>(_ operation: String, as principal: Principal, _ body: (any TenantStorage, User) async throws -> T) async throws -> T {
+        try await run(operation, tenant: principal.tenantID) {
+            let store = store(principal)
+            return try await body(store, try await actor(principal, in: store))
+        }
+    }
+
     /// The calling user, checked to exist in the principal's tenant, in the principal's role, and not suspended.
     func actor(_ principal: Principal, in store: any TenantStorage) async throws -> User {
         guard let user = try await store.user(principal.userID), user.role == principal.role else {
@@ -95,9 +104,11 @@ struct ServiceEnvironment: Sendable {
         } catch let error as TradesKitError {
             throw error
         } catch {
-            logger.error("Payment step failed", metadata: [
-                "tradeskit.tenant": "\(tenant)", "tradeskit.payment_step": "\(step)", "tradeskit.error_type": "\(type(of: error))",
-            ])
+            logger.error(
+                "Payment step failed",
+                metadata: [
+                    "tradeskit.tenant": "\(tenant)", "tradeskit.payment_step": "\(step)", "tradeskit.error_type": "\(type(of: error))",
+                ])
             throw TradesKitError(.paymentFailed, "The payment processor could not \(step)")
         }
     }

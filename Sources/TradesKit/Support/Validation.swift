@@ -18,8 +18,9 @@ public struct Validator: Sendable {
     public mutating func text(_ value: String, field: String, min: Int = 1, max: Int) -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.count < min {
-            fail(field, trimmed.isEmpty ? "required" : "too_short",
-                 trimmed.isEmpty ? "must not be empty" : "must be at least \(min) characters")
+            fail(
+                field, trimmed.isEmpty ? "required" : "too_short",
+                trimmed.isEmpty ? "must not be empty" : "must be at least \(min) characters")
         } else if trimmed.count > max {
             fail(field, "too_long", "must be at most \(max) characters")
         } else if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" && $0 != "\r" }) {

@@ -68,8 +68,10 @@ public struct Branding: Sendable, Hashable, Codable {
     public var smsSender: String?
 
     /// Creates branding.
-    public init(name: String, primaryColor: String = "#1F6FEB", secondaryColor: String = "#0B1F33", logoURL: String? = nil,
-                fromEmail: String, smsSender: String? = nil) {
+    public init(
+        name: String, primaryColor: String = "#1F6FEB", secondaryColor: String = "#0B1F33", logoURL: String? = nil,
+        fromEmail: String, smsSender: String? = nil
+    ) {
         self.name = name
         self.primaryColor = primaryColor
         self.secondaryColor = secondaryColor
@@ -112,9 +114,11 @@ public struct TenantPolicies: Sendable, Hashable, Codable {
     public var rateLimitWindowSeconds: Int64
 
     /// Creates policies; the defaults are the seed's.
-    public init(reviewWindowSeconds: Int64 = 14 * 86_400, autoApproveAfterSeconds: Int64 = 7 * 86_400,
-                vettingRequiredToBid: Bool = false, loginAttemptsPerWindow: Int = 10, apiRequestsPerUserPerWindow: Int = 100,
-                apiRequestsPerIPPerWindow: Int = 2_000, rateLimitWindowSeconds: Int64 = 900) {
+    public init(
+        reviewWindowSeconds: Int64 = 14 * 86_400, autoApproveAfterSeconds: Int64 = 7 * 86_400,
+        vettingRequiredToBid: Bool = false, loginAttemptsPerWindow: Int = 10, apiRequestsPerUserPerWindow: Int = 100,
+        apiRequestsPerIPPerWindow: Int = 2_000, rateLimitWindowSeconds: Int64 = 900
+    ) {
         self.reviewWindowSeconds = reviewWindowSeconds
         self.autoApproveAfterSeconds = autoApproveAfterSeconds
         self.vettingRequiredToBid = vettingRequiredToBid

@@ -27,7 +27,8 @@ public struct TenantService: Sendable {
     public func create(by operator: PlatformOperator, _ input: NewTenant) async throws -> Tenant {
         var validator = Validator()
         let slug = input.slug.trimmingCharacters(in: .whitespaces)
-        let slugValid = (2...63).contains(slug.count) && slug.first != "-" && slug.last != "-"
+        let slugValid =
+            (2...63).contains(slug.count) && slug.first != "-" && slug.last != "-"
             && slug.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
         if !slugValid { validator.fail("slug", "invalid_format", "must be 2–63 lower-case letters, digits or hyphens") }
         let displayName = validator.text(input.displayName, field: "displayName", max: 100)

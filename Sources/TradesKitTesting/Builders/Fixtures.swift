@@ -18,8 +18,10 @@ public struct Fixtures: Sendable {
     }
 
     /// A tenant with default settings: USD, a 1000 bps (10 %) fee, default policies.
-    public func tenant(slug: String = "acme", displayName: String? = nil, currency: Currency = .usd, feeBasisPoints: Int = 1_000,
-                       at date: Date) -> Tenant {
+    public func tenant(
+        slug: String = "acme", displayName: String? = nil, currency: Currency = .usd, feeBasisPoints: Int = 1_000,
+        at date: Date
+    ) -> Tenant {
         let name = displayName ?? "\(slug.capitalized) Trades"
         let branding = Branding(name: name, fromEmail: "no-reply@\(slug).example.com", smsSender: "TRADES")
         let settings = TenantSettings(currency: currency, platformFeeBasisPoints: feeBasisPoints, branding: branding)
@@ -27,19 +29,25 @@ public struct Fixtures: Sendable {
     }
 
     /// A user of `role`; the e-mail defaults to `<role>-<id>@example.com`.
-    public func user(_ role: Role, email: String? = nil, displayName: String? = nil, phone: String? = nil,
-                     at date: Date) throws -> User {
+    public func user(
+        _ role: Role, email: String? = nil, displayName: String? = nil, phone: String? = nil,
+        at date: Date
+    ) throws -> User {
         let id: UserID = ids.make()
         let address = try EmailAddress(email ?? "\(role.rawValue)-\(id.uuidString.suffix(12))@example.com")
-        return User(id: id, email: address, displayName: displayName ?? "Test \(role.rawValue.capitalized)",
-                    phone: try phone.map { try PhoneNumber($0) }, role: role, passwordHash: nil, emailVerified: true, createdAt: date)
+        return User(
+            id: id, email: address, displayName: displayName ?? "Test \(role.rawValue.capitalized)",
+            phone: try phone.map { try PhoneNumber($0) }, role: role, passwordHash: nil, emailVerified: true, createdAt: date)
     }
 
     /// A vetted contractor profile working in `trades` within `radiusKm` of `center`.
-    public func contractorProfile(for userID: UserID, trades: [CategoryID], center: GeoPoint = Fixtures.london,
-                                  radiusKm: Double = 50, vetting: VettingStatus = .approved) -> ContractorProfile {
-        ContractorProfile(userID: userID, headline: "Reliable and insured", trades: trades,
-                          serviceArea: GeoCircle(center: center, radiusKm: radiusKm), vetting: vetting)
+    public func contractorProfile(
+        for userID: UserID, trades: [CategoryID], center: GeoPoint = Fixtures.london,
+        radiusKm: Double = 50, vetting: VettingStatus = .approved
+    ) -> ContractorProfile {
+        ContractorProfile(
+            userID: userID, headline: "Reliable and insured", trades: trades,
+            serviceArea: GeoCircle(center: center, radiusKm: radiusKm), vetting: vetting)
     }
 
     /// One category.
@@ -53,25 +61,34 @@ public struct Fixtures: Sendable {
     }
 
     /// An open job with a budget of 100.00–500.00 in `currency`.
-    public func job(owner: UserID, category: CategoryID, title: String = "Fix a leaking tap",
-                    description: String = "The kitchen tap drips all night.", location: GeoPoint = Fixtures.london,
-                    currency: Currency = .usd, status: JobStatus = .open, at date: Date) -> Job {
-        Job(id: ids.make(), ownerID: owner, categoryID: category, title: title, description: description, location: location,
+    public func job(
+        owner: UserID, category: CategoryID, title: String = "Fix a leaking tap",
+        description: String = "The kitchen tap drips all night.", location: GeoPoint = Fixtures.london,
+        currency: Currency = .usd, status: JobStatus = .open, at date: Date
+    ) -> Job {
+        Job(
+            id: ids.make(), ownerID: owner, categoryID: category, title: title, description: description, location: location,
             budget: BudgetRange(min: Money(10_000, currency), max: Money(50_000, currency)), status: status, createdAt: date)
     }
 
     /// A submitted bid on `job`.
-    public func bid(on jobID: JobID, by contractor: UserID, amount: Int64 = 25_000, currency: Currency = .usd,
-                    message: String = "I can do it this week.", status: BidStatus = .submitted, at date: Date) -> Bid {
-        Bid(id: ids.make(), jobID: jobID, contractorID: contractor, amount: Money(amount, currency), message: message,
+    public func bid(
+        on jobID: JobID, by contractor: UserID, amount: Int64 = 25_000, currency: Currency = .usd,
+        message: String = "I can do it this week.", status: BidStatus = .submitted, at date: Date
+    ) -> Bid {
+        Bid(
+            id: ids.make(), jobID: jobID, contractorID: contractor, amount: Money(amount, currency), message: message,
             status: status, createdAt: date)
     }
 
     /// An escrow holding `bid`'s amount for `job`.
-    public func escrow(job: Job, bid: Bid, feeBasisPoints: Int = 1_000, status: EscrowStatus = .held,
-                       paymentReference: String? = "pi_test_1", at date: Date) -> Escrow {
-        Escrow(id: ids.make(), jobID: job.id, bidID: bid.id, homeownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount,
-               feeBasisPoints: feeBasisPoints, status: status, paymentReference: paymentReference, createdAt: date)
+    public func escrow(
+        job: Job, bid: Bid, feeBasisPoints: Int = 1_000, status: EscrowStatus = .held,
+        paymentReference: String? = "pi_test_1", at date: Date
+    ) -> Escrow {
+        Escrow(
+            id: ids.make(), jobID: job.id, bidID: bid.id, homeownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount,
+            feeBasisPoints: feeBasisPoints, status: status, paymentReference: paymentReference, createdAt: date)
     }
 
     /// The balanced ledger transaction of a hold of `amount` on `job`.
@@ -80,17 +97,23 @@ public struct Fixtures: Sendable {
     }
 
     /// A dispute on `job` awaiting the respondent's answer.
-    public func dispute(job: JobID, openedBy: UserID, respondent: UserID, reason: String = "The work is unfinished.",
-                        jobStatusBefore: JobStatus = .completed, at date: Date) -> Dispute {
-        Dispute(id: ids.make(), jobID: job, openedBy: openedBy, respondent: respondent, reason: reason, jobStatusBefore: jobStatusBefore,
-                createdAt: date)
+    public func dispute(
+        job: JobID, openedBy: UserID, respondent: UserID, reason: String = "The work is unfinished.",
+        jobStatusBefore: JobStatus = .completed, at date: Date
+    ) -> Dispute {
+        Dispute(
+            id: ids.make(), jobID: job, openedBy: openedBy, respondent: respondent, reason: reason, jobStatusBefore: jobStatusBefore,
+            createdAt: date)
     }
 
     /// A review visible from `visibleFrom` (by default at once).
-    public func review(job: JobID, author: UserID, subject: UserID, rating: Int = 5, text: String = "Great work.", at date: Date,
-                       visibleFrom: Date? = nil) -> Review {
-        Review(id: ids.make(), jobID: job, authorID: author, subjectID: subject, rating: rating, text: text, createdAt: date,
-               visibleFrom: visibleFrom ?? date)
+    public func review(
+        job: JobID, author: UserID, subject: UserID, rating: Int = 5, text: String = "Great work.", at date: Date,
+        visibleFrom: Date? = nil
+    ) -> Review {
+        Review(
+            id: ids.make(), jobID: job, authorID: author, subjectID: subject, rating: rating, text: text, createdAt: date,
+            visibleFrom: visibleFrom ?? date)
     }
 
     /// A message in `job`'s thread.

@@ -17,8 +17,10 @@ struct ConformanceWorld {
     let roofing: TradeCategory
 
     /// Creates the tenant and its cast in one change set. Worlds sharing `fixtures` and `clock` get distinct ids.
-    static func make(_ storage: any Storage, slug: String = "acme", fixtures: Fixtures = Fixtures(),
-                     clock: ManualClock = ManualClock()) async throws -> ConformanceWorld {
+    static func make(
+        _ storage: any Storage, slug: String = "acme", fixtures: Fixtures = Fixtures(),
+        clock: ManualClock = ManualClock()
+    ) async throws -> ConformanceWorld {
         clock.advance(by: 1)
         let tenant = fixtures.tenant(slug: slug, at: clock.now())
         let db = storage.tenant(tenant.id)
@@ -39,9 +41,10 @@ struct ConformanceWorld {
         changes.append(.insertCategory(plumbing))
         changes.append(.insertCategory(roofing))
         try await db.commit(changes)
-        return ConformanceWorld(storage: storage, fixtures: fixtures, clock: clock, tenant: tenant, db: db, owner: owner,
-                                otherOwner: otherOwner, contractor: contractor, contractor2: contractor2, admin: admin,
-                                plumbing: plumbing, roofing: roofing)
+        return ConformanceWorld(
+            storage: storage, fixtures: fixtures, clock: clock, tenant: tenant, db: db, owner: owner,
+            otherOwner: otherOwner, contractor: contractor, contractor2: contractor2, admin: admin,
+            plumbing: plumbing, roofing: roofing)
     }
 
     /// A moment one second after the previous one, so every row has a distinct, increasing timestamp.
@@ -58,10 +61,13 @@ struct ConformanceWorld {
     }
 
     /// Inserts and returns an open job of `owner` (the world's homeowner by default).
-    func insertJob(owner: User? = nil, title: String = "Fix a leaking tap", description: String = "The kitchen tap drips.",
-                   category: TradeCategory? = nil, location: GeoPoint = Fixtures.london, at date: Date? = nil) async throws -> Job {
-        let job = fixtures.job(owner: (owner ?? self.owner).id, category: (category ?? plumbing).id, title: title, description: description,
-                               location: location, currency: tenant.settings.currency, at: date ?? next())
+    func insertJob(
+        owner: User? = nil, title: String = "Fix a leaking tap", description: String = "The kitchen tap drips.",
+        category: TradeCategory? = nil, location: GeoPoint = Fixtures.london, at date: Date? = nil
+    ) async throws -> Job {
+        let job = fixtures.job(
+            owner: (owner ?? self.owner).id, category: (category ?? plumbing).id, title: title, description: description,
+            location: location, currency: tenant.settings.currency, at: date ?? next())
         try await commit(.insertJob(job))
         return job
     }

@@ -34,8 +34,9 @@ extension StorageConformance {
             let other = try await ConformanceWorld.make(storage, slug: "beta", fixtures: world.fixtures, clock: world.clock)
             let elsewhere = try world.fixtures.user(.homeowner, email: "owner@acme.example.com", at: world.next())
             try await other.commit(.insertUser(elsewhere))
-            try expect(try await world.db.user(email: try EmailAddress("OWNER@acme.EXAMPLE.com")) == world.owner,
-                       "user(email:) must compare case-insensitively")
+            try expect(
+                try await world.db.user(email: try EmailAddress("OWNER@acme.EXAMPLE.com")) == world.owner,
+                "user(email:) must compare case-insensitively")
         },
         StorageConformanceCheck("unique.categorySlug") { storage in
             let world = try await ConformanceWorld.make(storage)
@@ -101,14 +102,20 @@ extension StorageConformance {
         StorageConformanceCheck("unique.reviewAuthor") { storage in
             let world = try await ConformanceWorld.make(storage)
             let job = try await world.insertJob()
-            try await world.commit(.insertReview(world.fixtures.review(job: job.id, author: world.owner.id, subject: world.contractor.id,
-                                                                       at: world.next())))
+            try await world.commit(
+                .insertReview(
+                    world.fixtures.review(
+                        job: job.id, author: world.owner.id, subject: world.contractor.id,
+                        at: world.next())))
             let twin = world.fixtures.review(job: job.id, author: world.owner.id, subject: world.contractor.id, rating: 1, at: world.next())
             try await expectStorageError(.uniqueViolation, constraint: UniqueConstraint.reviewAuthor, "a second review by the same author") {
                 try await world.commit(.insertReview(twin))
             }
-            try await world.commit(.insertReview(world.fixtures.review(job: job.id, author: world.contractor.id, subject: world.owner.id,
-                                                                       at: world.next())))
+            try await world.commit(
+                .insertReview(
+                    world.fixtures.review(
+                        job: job.id, author: world.contractor.id, subject: world.owner.id,
+                        at: world.next())))
             try expect(try await world.db.reviews(job: job.id).count == 2, "the other party's review must be allowed")
         },
         StorageConformanceCheck("unique.primaryKey") { storage in

@@ -25,8 +25,9 @@ extension StorageConformance {
             let message = a.fixtures.message(job: job.id, sender: a.owner.id, at: a.next())
             let event = try a.fixtures.event(job: job.id, sender: a.owner.id, recipient: a.contractor.id, at: a.next())
             let dead = try a.fixtures.event(job: job.id, sender: a.contractor.id, recipient: a.owner.id, at: a.next())
-            try await a.commit(.insertEscrow(escrow), .insertLedgerTransaction(hold), .insertDispute(dispute), .insertReview(review),
-                               .insertMessage(message), .appendEvent(event), .appendEvent(dead))
+            try await a.commit(
+                .insertEscrow(escrow), .insertLedgerTransaction(hold), .insertDispute(dispute), .insertReview(review),
+                .insertMessage(message), .appendEvent(event), .appendEvent(dead))
             try await a.db.recordFailure(dead.id, attempts: 5, retryAt: nil, reason: "gone")
             let later = a.clock.now().addingTimeInterval(365 * 86_400)
 
@@ -37,8 +38,9 @@ extension StorageConformance {
             try expect(try await db.user(a.owner.id) == nil, "user(_:) leaks across tenants")
             try expect(try await db.user(email: a.owner.email) == nil, "user(email:) leaks across tenants")
             let users = try await db.users(role: nil, page: page).items
-            try expect(Set(users.map(\.id)) == Set([b.owner, b.otherOwner, b.contractor, b.contractor2, b.admin].map(\.id)),
-                       "users(role:page:) leaks across tenants")
+            try expect(
+                Set(users.map(\.id)) == Set([b.owner, b.otherOwner, b.contractor, b.contractor2, b.admin].map(\.id)),
+                "users(role:page:) leaks across tenants")
             try expect(try await db.contractorProfile(a.contractor.id) == nil, "contractorProfile(_:) leaks across tenants")
             try expect(try await db.ratingSummary(for: a.contractor.id, at: later).count == 0, "ratingSummary leaks across tenants")
             try expect(Set(try await db.categories().map(\.id)) == [b.plumbing.id, b.roofing.id], "categories() leaks across tenants")

@@ -47,15 +47,18 @@ extension StorageConformance {
             try await world.db.recordFailure(dying.id, attempts: 8, retryAt: nil, reason: "HTTP 410")
             let stored = try await world.db.events(recipient: nil, page: PageRequest()).items
             let retriedNow = try requireValue(stored.first { $0.id == retried.id }, "the retried event vanished")
-            try expect(retriedNow.delivery == OutboxEvent.Delivery(status: .pending, attempts: 1, availableAt: retryAt, lastError: "HTTP 503"),
-                       "recordFailure with retryAt must leave the event pending until retryAt: \(retriedNow.delivery)")
+            try expect(
+                retriedNow.delivery == OutboxEvent.Delivery(status: .pending, attempts: 1, availableAt: retryAt, lastError: "HTTP 503"),
+                "recordFailure with retryAt must leave the event pending until retryAt: \(retriedNow.delivery)")
             let dead = try await world.db.deadLetters(limit: 10)
             try expect(dead.map(\.id) == [dying.id], "recordFailure without retryAt must dead-letter the event")
-            try expect(dead.first?.delivery.status == .dead && dead.first?.delivery.attempts == 8 && dead.first?.delivery.lastError == "HTTP 410",
-                       "a dead letter must keep its attempts and reason")
+            try expect(
+                dead.first?.delivery.status == .dead && dead.first?.delivery.attempts == 8 && dead.first?.delivery.lastError == "HTTP 410",
+                "a dead letter must keep its attempts and reason")
             let beforeRetry = retryAt.addingTimeInterval(-1)
-            try expect(try await world.db.claimEvents(limit: 10, now: beforeRetry, leaseUntil: retryAt).isEmpty,
-                       "an event must not be claimed before retryAt, and a dead one never")
+            try expect(
+                try await world.db.claimEvents(limit: 10, now: beforeRetry, leaseUntil: retryAt).isEmpty,
+                "an event must not be claimed before retryAt, and a dead one never")
             let claimed = try await world.db.claimEvents(limit: 10, now: retryAt, leaseUntil: retryAt.addingTimeInterval(30))
             try expect(claimed.map(\.id) == [retried.id], "a failed event must be claimable at retryAt")
             try expect(try await world.db.deadLetters(limit: 0).isEmpty, "deadLetters must honour limit")

@@ -33,8 +33,9 @@ extension StorageConformance {
             let first = try await world.db.jobs(JobQuery(limit: 2))
             let firstCursor = try requireValue(first.nextCursor, "a partial page must have a nextCursor")
             let lastOfPage = try requireValue(first.items.last, "an empty first page")
-            try expect(firstCursor == PageCursor(after: lastOfPage.createdAt, id: lastOfPage.id.rawValue),
-                       "nextCursor must be the last item's (createdAt, id)")
+            try expect(
+                firstCursor == PageCursor(after: lastOfPage.createdAt, id: lastOfPage.id.rawValue),
+                "nextCursor must be the last item's (createdAt, id)")
         },
         StorageConformanceCheck("pagination.messagesStableUnderInserts") { storage in
             let world = try await ConformanceWorld.make(storage)
@@ -100,8 +101,9 @@ extension StorageConformance {
             let world = try await ConformanceWorld.make(storage)
             // Users: ascending by creation; role filter.
             let users = try await collectPages { cursor in try await world.db.users(role: nil, page: PageRequest(cursor: cursor, limit: 2)) }
-            try expect(users.map(\.id) == [world.owner, world.otherOwner, world.contractor, world.contractor2, world.admin].map(\.id),
-                       "users(role:page:) must list users oldest first across pages")
+            try expect(
+                users.map(\.id) == [world.owner, world.otherOwner, world.contractor, world.contractor2, world.admin].map(\.id),
+                "users(role:page:) must list users oldest first across pages")
             let contractors = try await world.db.users(role: .contractor, page: PageRequest()).items
             try expect(contractors.map(\.id) == [world.contractor.id, world.contractor2.id], "users(role:) must filter by role")
             // A contractor's bids: newest first.

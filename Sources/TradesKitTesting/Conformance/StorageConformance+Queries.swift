@@ -9,8 +9,9 @@ extension StorageConformance {
             let mine = try await world.insertBid(on: job)
             let theirs = try await world.insertBid(on: job, by: world.contractor2)
             let db = world.db
-            try expect(try await db.bids(job: job.id, viewer: .user(world.owner.id)) == [mine, theirs],
-                       "the job's owner must see every bid, oldest first")
+            try expect(
+                try await db.bids(job: job.id, viewer: .user(world.owner.id)) == [mine, theirs],
+                "the job's owner must see every bid, oldest first")
             try expect(try await db.bids(job: job.id, viewer: .admin) == [mine, theirs], "an admin must see every bid")
             try expect(try await db.bids(job: job.id, viewer: .user(world.contractor.id)) == [mine], "a contractor must see only their own bid")
             try expect(try await db.bids(job: job.id, viewer: .user(world.otherOwner.id)).isEmpty, "an unrelated homeowner must see no bid")
@@ -25,10 +26,11 @@ extension StorageConformance {
         StorageConformanceCheck("jobs.search") { storage in
             let world = try await ConformanceWorld.make(storage)
             let london = Fixtures.london
-            let brighton = GeoPoint(latitude: 50.8225, longitude: -0.1372)   // about 75 km south of London
+            let brighton = GeoPoint(latitude: 50.8225, longitude: -0.1372)  // about 75 km south of London
             let leak = try await world.insertJob(title: "Leaking TAP in kitchen", description: "Drips")
-            let roof = try await world.insertJob(title: "Roof", description: "Missing tiles after the storm, LEAKING too", category: world.roofing,
-                                                 location: brighton)
+            let roof = try await world.insertJob(
+                title: "Roof", description: "Missing tiles after the storm, LEAKING too", category: world.roofing,
+                location: brighton)
             let paint = try await world.insertJob(owner: world.otherOwner, title: "Paint a fence", description: "Ünïcode fence 🛠️")
             let awardedBid = try await world.insertBid(on: paint)
             let awarded = try await world.award(paint, to: awardedBid).job
@@ -46,8 +48,9 @@ extension StorageConformance {
             try expect(try await ids(JobQuery(text: "🛠️")) == [awarded.id], "text must match emoji as written")
             try expect(try await ids(JobQuery(text: "no such words")).isEmpty, "text that matches nothing")
             try expect(try await ids(JobQuery(text: "50%_")).isEmpty, "LIKE wildcards in text must match literally")
-            try expect(try await ids(JobQuery(near: GeoCircle(center: london, radiusKm: 10))) == [cancelled.id, awarded.id, leak.id],
-                       "near filter with a 10 km radius")
+            try expect(
+                try await ids(JobQuery(near: GeoCircle(center: london, radiusKm: 10))) == [cancelled.id, awarded.id, leak.id],
+                "near filter with a 10 km radius")
             try expect(try await ids(JobQuery(near: GeoCircle(center: london, radiusKm: 100))).count == 4, "near filter with a 100 km radius")
             try expect(try await ids(JobQuery(near: GeoCircle(center: brighton, radiusKm: 1))) == [roof.id], "near filter around Brighton")
             try expect(try await ids(JobQuery(ownerID: world.otherOwner.id)) == [cancelled.id, awarded.id], "owner filter")
@@ -59,8 +62,9 @@ extension StorageConformance {
             try expect(try await ids(visible) == [cancelled.id, awarded.id, roof.id, leak.id], "visibleTo: open jobs or the owner's jobs")
             visible.visibleTo = world.contractor2.id
             try expect(try await ids(visible) == [roof.id, leak.id], "visibleTo: only open jobs for an unrelated user")
-            let combined = JobQuery(statuses: [.open], categoryID: world.plumbing.id, text: "tap", near: GeoCircle(center: london, radiusKm: 5),
-                                    ownerID: world.owner.id)
+            let combined = JobQuery(
+                statuses: [.open], categoryID: world.plumbing.id, text: "tap", near: GeoCircle(center: london, radiusKm: 5),
+                ownerID: world.owner.id)
             try expect(try await ids(combined) == [leak.id], "filters combine with AND")
         },
         StorageConformanceCheck("jobs.completedBefore") { storage in
@@ -80,8 +84,9 @@ extension StorageConformance {
             }
             _ = try await world.insertJob(title: "Still open")
             let cutoff = try requireValue(completed[1].completedAt, "completing must set completedAt")
-            try expect(try await world.db.jobsCompleted(before: cutoff, limit: 10) == Array(completed.prefix(2)),
-                       "jobsCompleted(before:) must include completedAt == cutoff, oldest first")
+            try expect(
+                try await world.db.jobsCompleted(before: cutoff, limit: 10) == Array(completed.prefix(2)),
+                "jobsCompleted(before:) must include completedAt == cutoff, oldest first")
             try expect(try await world.db.jobsCompleted(before: cutoff, limit: 1) == [completed[0]], "jobsCompleted must honour limit")
             let end = world.next()
             try expect(try await world.db.jobsCompleted(before: end, limit: 10) == completed, "jobsCompleted must list every completed job")
@@ -93,24 +98,30 @@ extension StorageConformance {
             var visible: [Review] = []
             for rating in [5, 4] {
                 let job = try await world.insertJob()
-                let review = world.fixtures.review(job: job.id, author: world.owner.id, subject: world.contractor.id, rating: rating,
-                                                   at: world.next(), visibleFrom: now)
+                let review = world.fixtures.review(
+                    job: job.id, author: world.owner.id, subject: world.contractor.id, rating: rating,
+                    at: world.next(), visibleFrom: now)
                 try await world.commit(.insertReview(review))
                 visible.append(review)
             }
             let job = try await world.insertJob()
-            let hidden = world.fixtures.review(job: job.id, author: world.owner.id, subject: world.contractor.id, rating: 1, at: world.next(),
-                                               visibleFrom: hiddenUntil)
-            let aboutOwner = world.fixtures.review(job: job.id, author: world.contractor.id, subject: world.owner.id, rating: 2,
-                                                   at: world.next(), visibleFrom: now)
+            let hidden = world.fixtures.review(
+                job: job.id, author: world.owner.id, subject: world.contractor.id, rating: 1, at: world.next(),
+                visibleFrom: hiddenUntil)
+            let aboutOwner = world.fixtures.review(
+                job: job.id, author: world.contractor.id, subject: world.owner.id, rating: 2,
+                at: world.next(), visibleFrom: now)
             try await world.commit(.insertReview(hidden), .insertReview(aboutOwner))
             let at = world.next()
-            try expect(try await world.db.ratingSummary(for: world.contractor.id, at: at) == RatingSummary(count: 2, ratingSum: 9),
-                       "ratingSummary must count only visible reviews about the user")
-            try expect(try await world.db.ratingSummary(for: world.contractor.id, at: hiddenUntil) == RatingSummary(count: 3, ratingSum: 10),
-                       "a review is visible from visibleFrom inclusive")
-            try expect(try await world.db.ratingSummary(for: world.admin.id, at: at) == RatingSummary(count: 0, ratingSum: 0),
-                       "no reviews: a zero summary")
+            try expect(
+                try await world.db.ratingSummary(for: world.contractor.id, at: at) == RatingSummary(count: 2, ratingSum: 9),
+                "ratingSummary must count only visible reviews about the user")
+            try expect(
+                try await world.db.ratingSummary(for: world.contractor.id, at: hiddenUntil) == RatingSummary(count: 3, ratingSum: 10),
+                "a review is visible from visibleFrom inclusive")
+            try expect(
+                try await world.db.ratingSummary(for: world.admin.id, at: at) == RatingSummary(count: 0, ratingSum: 0),
+                "no reviews: a zero summary")
             let listed = try await world.db.reviews(subject: world.contractor.id, visibleAt: at, page: PageRequest()).items
             try expect(listed == visible.reversed(), "reviews(subject:visibleAt:) must list visible reviews newest first")
         },
@@ -120,8 +131,10 @@ extension StorageConformance {
             let amount = Money(25_000, .usd)
             let fee = try amount.fee(basisPoints: 1_000)
             let contractor = try amount.subtracting(fee)
-            for (kind, lines) in [(LedgerTransactionKind.hold, Ledger.hold(amount)), (.capture, Ledger.capture(amount)),
-                                  (.release, Ledger.settle(total: amount, refund: .zero(.usd), contractor: contractor, fee: fee))] {
+            for (kind, lines) in [
+                (LedgerTransactionKind.hold, Ledger.hold(amount)), (.capture, Ledger.capture(amount)),
+                (.release, Ledger.settle(total: amount, refund: .zero(.usd), contractor: contractor, fee: fee)),
+            ] {
                 let transaction = try LedgerTransaction(kind: kind, jobID: job.id, lines: lines, at: world.next(), ids: world.fixtures.ids)
                 try await world.commit(.insertLedgerTransaction(transaction))
             }
@@ -144,14 +157,18 @@ extension StorageConformance {
             let resolved = changes.update(try disputes[0].resolving(resolution, at: world.next()))
             try await world.db.commit(changes)
             let page = PageRequest()
-            try expect(try await world.db.disputes(participant: nil, statuses: nil, page: page).items == [disputes[1], resolved],
-                       "disputes() must list all, newest first")
-            try expect(try await world.db.disputes(participant: world.owner.id, statuses: nil, page: page).items == [resolved],
-                       "disputes(participant:) must list those the user opened")
-            try expect(try await world.db.disputes(participant: world.contractor.id, statuses: nil, page: page).items.count == 2,
-                       "disputes(participant:) must list those the user must answer")
-            try expect(try await world.db.disputes(participant: nil, statuses: [.awaitingResponse], page: page).items == [disputes[1]],
-                       "disputes(statuses:) must filter by status")
+            try expect(
+                try await world.db.disputes(participant: nil, statuses: nil, page: page).items == [disputes[1], resolved],
+                "disputes() must list all, newest first")
+            try expect(
+                try await world.db.disputes(participant: world.owner.id, statuses: nil, page: page).items == [resolved],
+                "disputes(participant:) must list those the user opened")
+            try expect(
+                try await world.db.disputes(participant: world.contractor.id, statuses: nil, page: page).items.count == 2,
+                "disputes(participant:) must list those the user must answer")
+            try expect(
+                try await world.db.disputes(participant: nil, statuses: [.awaitingResponse], page: page).items == [disputes[1]],
+                "disputes(statuses:) must filter by status")
         },
         StorageConformanceCheck("tenants.allAndSlug") { storage in
             let clock = ManualClock()

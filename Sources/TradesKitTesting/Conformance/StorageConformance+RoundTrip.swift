@@ -27,8 +27,9 @@ extension StorageConformance {
         },
         StorageConformanceCheck("roundTrip.userAndProfile") { storage in
             let world = try await ConformanceWorld.make(storage)
-            var full = try world.fixtures.user(.contractor, email: "Full.Name+tag@Example.COM", displayName: trickyText, phone: "+14155550123",
-                                               at: world.next())
+            var full = try world.fixtures.user(
+                .contractor, email: "Full.Name+tag@Example.COM", displayName: trickyText, phone: "+14155550123",
+                at: world.next())
             full.passwordHash = "memory$s1$0123456789abcdef"
             full.suspended = true
             var bare = try world.fixtures.user(.homeowner, at: world.next())
@@ -37,8 +38,9 @@ extension StorageConformance {
             try expect(try await world.db.user(full.id) == full, "user with every optional set differs after read-back")
             try expect(try await world.db.user(bare.id) == bare, "user with optionals nil differs after read-back")
             try expect(try await world.db.user(email: full.email) == full, "user(email:) did not find the user")
-            var profile = world.fixtures.contractorProfile(for: full.id, trades: [world.plumbing.id, world.roofing.id],
-                                                           center: GeoPoint(latitude: -33.8688, longitude: 151.2093), radiusKm: 12.5)
+            var profile = world.fixtures.contractorProfile(
+                for: full.id, trades: [world.plumbing.id, world.roofing.id],
+                center: GeoPoint(latitude: -33.8688, longitude: 151.2093), radiusKm: 12.5)
             profile.headline = trickyText
             profile.licence = Licence(number: "LIC-42", region: "NSW", expiresAt: world.next())
             profile.insuranceExpiresAt = world.next()
@@ -60,8 +62,9 @@ extension StorageConformance {
         },
         StorageConformanceCheck("roundTrip.jobAndBid") { storage in
             let world = try await ConformanceWorld.make(storage)
-            let job = try await world.insertJob(title: trickyText, description: trickyText,
-                                                location: GeoPoint(latitude: 40.712776, longitude: -74.005974))
+            let job = try await world.insertJob(
+                title: trickyText, description: trickyText,
+                location: GeoPoint(latitude: 40.712776, longitude: -74.005974))
             try expect(try await world.db.job(job.id) == job, "job with optionals nil differs after read-back")
             let bid = try await world.insertBid(on: job, amount: 9_223_372_036_854_775_807)
             try expect(try await world.db.bid(bid.id, viewer: .admin) == bid, "bid differs after read-back (Int64.max amount)")
@@ -84,15 +87,17 @@ extension StorageConformance {
             try expect(try await world.db.escrow(job: job.id) == escrow, "escrow with optionals nil differs after read-back")
             var settled = try escrow.holding(reference: "pi_'; DROP TABLE escrows;--", at: world.next())
             settled = try settled.capturing(at: world.next())
-            settled = try settled.settling(refund: Money(5_000, .usd), contractor: Money(18_000, .usd), fee: Money(2_000, .usd),
-                                           transferReference: "tr_123", at: world.next())
+            settled = try settled.settling(
+                refund: Money(5_000, .usd), contractor: Money(18_000, .usd), fee: Money(2_000, .usd),
+                transferReference: "tr_123", at: world.next())
             var changes = ChangeSet()
             let committed = changes.update(settled)
             try await world.db.commit(changes)
             try expect(try await world.db.escrow(job: job.id) == committed, "escrow with every field set differs after read-back")
             let hold = try world.fixtures.holdTransaction(job: job.id, amount: bid.amount, at: world.next())
-            let capture = try LedgerTransaction(kind: .capture, jobID: job.id, lines: Ledger.capture(bid.amount), at: world.next(),
-                                                ids: world.fixtures.ids)
+            let capture = try LedgerTransaction(
+                kind: .capture, jobID: job.id, lines: Ledger.capture(bid.amount), at: world.next(),
+                ids: world.fixtures.ids)
             try await world.commit(.insertLedgerTransaction(hold), .insertLedgerTransaction(capture))
             let entries = try await world.db.ledgerEntries(job: job.id)
             try expect(Set(entries) == Set(hold.entries + capture.entries), "ledger entries differ after read-back")
@@ -105,8 +110,9 @@ extension StorageConformance {
             let outcomes: [DisputeOutcome] = [.partialRefund(Money(12_345, .usd)), .release, .fullRefund]
             for outcome in outcomes {
                 let job = try await world.insertJob()
-                let dispute = world.fixtures.dispute(job: job.id, openedBy: world.owner.id, respondent: world.contractor.id, reason: trickyText,
-                                                     at: world.next())
+                let dispute = world.fixtures.dispute(
+                    job: job.id, openedBy: world.owner.id, respondent: world.contractor.id, reason: trickyText,
+                    at: world.next())
                 try await world.commit(.insertDispute(dispute))
                 try expect(try await world.db.dispute(dispute.id) == dispute, "dispute with optionals nil differs after read-back")
                 let answered = try dispute.responding(trickyText, at: world.next())
@@ -121,8 +127,9 @@ extension StorageConformance {
         StorageConformanceCheck("roundTrip.reviewMessageEvent") { storage in
             let world = try await ConformanceWorld.make(storage)
             let job = try await world.insertJob()
-            let review = world.fixtures.review(job: job.id, author: world.owner.id, subject: world.contractor.id, rating: 4, text: trickyText,
-                                               at: world.next(), visibleFrom: world.clock.now().addingTimeInterval(14 * 86_400))
+            let review = world.fixtures.review(
+                job: job.id, author: world.owner.id, subject: world.contractor.id, rating: 4, text: trickyText,
+                at: world.next(), visibleFrom: world.clock.now().addingTimeInterval(14 * 86_400))
             let message = world.fixtures.message(job: job.id, sender: world.owner.id, body: trickyText, at: world.next())
             let event = try world.fixtures.event(job: job.id, sender: world.owner.id, recipient: world.contractor.id, at: world.next())
             var failed = try world.fixtures.event(job: job.id, sender: world.contractor.id, recipient: world.owner.id, at: world.next())

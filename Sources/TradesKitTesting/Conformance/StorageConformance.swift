@@ -62,14 +62,17 @@ func expect(_ condition: Bool, _ message: @autoclosure () -> String, file: Strin
 }
 
 /// Throws ``ConformanceFailure`` unless `body` throws a ``StorageError`` with `code` (and `constraint`, when given).
-func expectStorageError(_ code: StorageError.Code, constraint: String? = nil, _ what: String, file: String = #fileID, line: Int = #line,
-                        _ body: () async throws -> Void) async throws {
+func expectStorageError(
+    _ code: StorageError.Code, constraint: String? = nil, _ what: String, file: String = #fileID, line: Int = #line,
+    _ body: () async throws -> Void
+) async throws {
     do {
         try await body()
     } catch let error as StorageError {
         let wanted = "\(code)" + (constraint.map { " on \($0)" } ?? "")
-        try expect(error.code == code && (constraint == nil || error.constraint == constraint),
-                   "\(what): expected StorageError(\(wanted)), got \(error)", file: file, line: line)
+        try expect(
+            error.code == code && (constraint == nil || error.constraint == constraint),
+            "\(what): expected StorageError(\(wanted)), got \(error)", file: file, line: line)
         return
     }
     throw ConformanceFailure("\(what): expected StorageError(\(code)), but the call succeeded", file: file, line: line)

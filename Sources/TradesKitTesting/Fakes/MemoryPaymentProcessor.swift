@@ -134,8 +134,9 @@ public final class MemoryPaymentProcessor: PaymentProcessor, Sendable {
             } else {
                 status = .held
             }
-            state.payments[reference] = Payment(reference: reference, request: request, status: status, captured: nil, voided: false,
-                                                refunded: .zero(request.amount.currency), refunds: [], transfers: [])
+            state.payments[reference] = Payment(
+                reference: reference, request: request, status: status, captured: nil, voided: false,
+                refunded: .zero(request.amount.currency), refunds: [], transfers: [])
             state.order.append(reference)
             return .authorization(PaymentAuthorization(reference: reference, status: status))
         }

@@ -72,8 +72,10 @@ struct SortKey: Comparable {
 extension Page {
     /// Keyset-paginates `items`: sorts by `(date, id)` ascending or descending, continues strictly past `cursor`,
     /// and sets `nextCursor` when more items exist.
-    static func keyset(_ items: [Item], descending: Bool, cursor: PageCursor?, limit: Int,
-                       key: (Item) -> (date: Date, id: UUID)) -> Page<Item> {
+    static func keyset(
+        _ items: [Item], descending: Bool, cursor: PageCursor?, limit: Int,
+        key: (Item) -> (date: Date, id: UUID)
+    ) -> Page<Item> {
         var keyed = items.map { (item: $0, key: SortKey(key($0).date, key($0).id)) }
         keyed.sort { descending ? $0.key > $1.key : $0.key < $1.key }
         if let cursor {

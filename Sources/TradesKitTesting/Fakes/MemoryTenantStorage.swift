@@ -182,9 +182,10 @@ struct MemoryTenantStorage: TenantStorage {
     }
 
     func deadLetters(limit: Int) async throws -> [OutboxEvent] {
-        Array(data.events.values.filter { $0.delivery.status == .dead }
-            .sorted { SortKey($0.occurredAt, $0.id.rawValue) < SortKey($1.occurredAt, $1.id.rawValue) }
-            .prefix(max(0, limit)))
+        Array(
+            data.events.values.filter { $0.delivery.status == .dead }
+                .sorted { SortKey($0.occurredAt, $0.id.rawValue) < SortKey($1.occurredAt, $1.id.rawValue) }
+                .prefix(max(0, limit)))
     }
 
     private func updateEvents(_ ids: [EventID], _ body: (inout OutboxEvent) -> Void) {

@@ -45,8 +45,9 @@ struct BidTests {
         }
     }
 
-    @Test("isLive: submitted and accepted only",
-          arguments: [(BidStatus.submitted, true), (.accepted, true), (.withdrawn, false), (.declined, false)])
+    @Test(
+        "isLive: submitted and accepted only",
+        arguments: [(BidStatus.submitted, true), (.accepted, true), (.withdrawn, false), (.declined, false)])
     func isLive(status: BidStatus, live: Bool) {
         #expect(status.isLive == live)
         #expect(Fixture.bid(status: status).isLive == live)

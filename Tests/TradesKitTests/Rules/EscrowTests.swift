@@ -61,8 +61,9 @@ struct EscrowTests {
     func settlingStatus(status: EscrowStatus) {
         let escrow = Fixture.escrow(status: status)
         let settle = { () throws(TradesKitError) in
-            try escrow.settling(refund: Fixture.usd(0), contractor: Fixture.usd(22_500), fee: Fixture.usd(2_500), transferReference: "tr_1",
-                                at: Fixture.t1)
+            try escrow.settling(
+                refund: Fixture.usd(0), contractor: Fixture.usd(22_500), fee: Fixture.usd(2_500), transferReference: "tr_1",
+                at: Fixture.t1)
         }
         if status == .captured {
             #expect((try? settle())?.status == .released)
@@ -110,15 +111,16 @@ struct EscrowTests {
         #expect(escrow.platformFee == Money(0, .gbp))
     }
 
-    @Test("payout splits gross into contractor + fee, fee rounded down",
-          arguments: [
-              (Int64(10_000), 1_000, Int64(9_000), Int64(1_000)),
-              (999, 250, 975, 24),  // 24.975 → 24
-              (1, 9_999, 1, 0),  // 0.9999 → 0
-              (12_345, 0, 12_345, 0),
-              (12_345, 10_000, 0, 12_345),
-              (0, 1_000, 0, 0),
-          ])
+    @Test(
+        "payout splits gross into contractor + fee, fee rounded down",
+        arguments: [
+            (Int64(10_000), 1_000, Int64(9_000), Int64(1_000)),
+            (999, 250, 975, 24),  // 24.975 → 24
+            (1, 9_999, 1, 0),  // 0.9999 → 0
+            (12_345, 0, 12_345, 0),
+            (12_345, 10_000, 0, 12_345),
+            (0, 1_000, 0, 0),
+        ])
     func payout(gross: Int64, bps: Int, contractor: Int64, fee: Int64) throws {
         let escrow = Fixture.escrow(status: .captured, amount: Fixture.usd(gross), feeBasisPoints: bps)
         let split = try escrow.payout(of: Fixture.usd(gross))
@@ -158,8 +160,9 @@ struct DisputeTests {
     @Test("resolving: from awaiting response or under review, never twice", arguments: DisputeStatus.allCases)
     func resolving(status: DisputeStatus) {
         let dispute = Fixture.dispute(status: status)
-        let resolution = DisputeResolution(outcome: .partialRefund(Fixture.usd(1_000)), note: "Half the tap", resolvedBy: Fixture.admin,
-                                           resolvedAt: Fixture.t1)
+        let resolution = DisputeResolution(
+            outcome: .partialRefund(Fixture.usd(1_000)), note: "Half the tap", resolvedBy: Fixture.admin,
+            resolvedAt: Fixture.t1)
         if status != .resolved {
             do {
                 let resolved = try dispute.resolving(resolution, at: Fixture.t1)

@@ -25,18 +25,24 @@ enum EventSample: String, CaseIterable, CustomTestStringConvertible {
         case .contractorVettingChanged: (["contractorID": u2, "vetting": "approved"], "contractor.vetting_changed", u2, [u2])
         case .jobPosted: (["jobID": job, "ownerID": u1, "categoryID": other], "job.posted", job, [u1])
         case .jobStatusChanged:
-            (["jobID": job, "ownerID": u1, "contractorID": u2, "from": "completed", "to": "closed", "automatic": true], "job.status_changed", job,
-             [u1, u2])
+            (
+                ["jobID": job, "ownerID": u1, "contractorID": u2, "from": "completed", "to": "closed", "automatic": true], "job.status_changed", job,
+                [u1, u2]
+            )
         case .bidSubmitted: (["bidID": bid, "jobID": job, "ownerID": u1, "contractorID": u2, "amount": Self.money], "bid.submitted", job, [u1, u2])
         case .bidWithdrawn: (["bidID": bid, "jobID": job, "ownerID": u1, "contractorID": u2], "bid.withdrawn", job, [u1, u2])
         case .bidAccepted: (["bidID": bid, "jobID": job, "ownerID": u1, "contractorID": u2, "amount": Self.money], "bid.accepted", job, [u1, u2])
         case .bidDeclined: (["bidID": bid, "jobID": job, "contractorID": u2], "bid.declined", job, [u2])
         case .payment:
-            (["jobID": job, "escrowID": other, "ownerID": u1, "contractorID": u2, "status": "partially_refunded", "amount": Self.money],
-             "payment.changed", job, [u1, u2])
+            (
+                ["jobID": job, "escrowID": other, "ownerID": u1, "contractorID": u2, "status": "partially_refunded", "amount": Self.money],
+                "payment.changed", job, [u1, u2]
+            )
         case .disputeChanged:
-            (["disputeID": other, "jobID": job, "openedBy": u1, "respondent": u2, "status": "resolved", "outcome": "full_refund"],
-             "dispute.changed", job, [u1, u2])
+            (
+                ["disputeID": other, "jobID": job, "openedBy": u1, "respondent": u2, "status": "resolved", "outcome": "full_refund"],
+                "dispute.changed", job, [u1, u2]
+            )
         case .reviewSubmitted: (["reviewID": other, "jobID": job, "authorID": u2, "subjectID": u1], "review.submitted", job, [u1, u2])
         case .messagePosted: (["messageID": other, "jobID": job, "senderID": u1, "recipientID": u2], "message.posted", job, [u1, u2])
         }
@@ -120,16 +126,18 @@ struct EventTests {
 
     @Test func decodingAnotherSchemaVersionAnswersNil() throws {
         let event = try EventSample.bidDeclined.wrapped()
-        let future = OutboxEvent(id: event.id, type: event.type, schemaVersion: 2, aggregateID: event.aggregateID,
-                                 recipients: event.recipients, payload: event.payload, occurredAt: event.occurredAt)
+        let future = OutboxEvent(
+            id: event.id, type: event.type, schemaVersion: 2, aggregateID: event.aggregateID,
+            recipients: event.recipients, payload: event.payload, occurredAt: event.occurredAt)
         #expect(try future.decode(BidDeclined.self) == nil)
         #expect(try event.decode(BidDeclined.self) != nil)
     }
 
     @Test func decodingACorruptPayloadThrows() throws {
         let event = try EventSample.bidDeclined.wrapped()
-        let corrupt = OutboxEvent(id: event.id, type: event.type, schemaVersion: 1, aggregateID: event.aggregateID,
-                                  recipients: event.recipients, payload: Data("{}".utf8), occurredAt: event.occurredAt)
+        let corrupt = OutboxEvent(
+            id: event.id, type: event.type, schemaVersion: 1, aggregateID: event.aggregateID,
+            recipients: event.recipients, payload: Data("{}".utf8), occurredAt: event.occurredAt)
         #expect(throws: DecodingError.self) { try corrupt.decode(BidDeclined.self) }
     }
 

@@ -33,8 +33,9 @@ struct GeoTests {
         #expect(GeoPoint(latitude: 90, longitude: 0).distanceKm(to: GeoPoint(latitude: 90, longitude: 120)) < 1e-9)
     }
 
-    @Test("Antipodes are half the circumference",
-          arguments: [(0.0, 0.0), (51.5, -0.12), (-33.9, 151.2), (90, 0), (10, 179.9)])
+    @Test(
+        "Antipodes are half the circumference",
+        arguments: [(0.0, 0.0), (51.5, -0.12), (-33.9, 151.2), (90, 0), (10, 179.9)])
     func antipodes(latitude: Double, longitude: Double) {
         let point = GeoPoint(latitude: latitude, longitude: longitude)
         let antipode = GeoPoint(latitude: -latitude, longitude: longitude > 0 ? longitude - 180 : longitude + 180)
@@ -56,12 +57,13 @@ struct GeoTests {
         #expect(!GeoCircle(center: Self.london, radiusKm: 300).contains(Self.paris))
     }
 
-    @Test("The bounding box contains every point on the circle's edge",
-          arguments: [
-              (51.5, -0.12, 25.0), (0, 0, 500), (-33.9, 151.2, 100), (60, 10, 2_500), (89.9, 45, 5), (-89.5, -120, 80),
-              (88, 0, 150), (85, 100, 300), (0, 179.9, 50), (10, -179.95, 20), (-45, 179, 200), (70, -178, 400),
-              (45, 90, 5_000), (0, 0, 15_000), (30, -60, 0.5), (-60, 0, 1_000), (75, 170, 1_200),
-          ])
+    @Test(
+        "The bounding box contains every point on the circle's edge",
+        arguments: [
+            (51.5, -0.12, 25.0), (0, 0, 500), (-33.9, 151.2, 100), (60, 10, 2_500), (89.9, 45, 5), (-89.5, -120, 80),
+            (88, 0, 150), (85, 100, 300), (0, 179.9, 50), (10, -179.95, 20), (-45, 179, 200), (70, -178, 400),
+            (45, 90, 5_000), (0, 0, 15_000), (30, -60, 0.5), (-60, 0, 1_000), (75, 170, 1_200),
+        ])
     func boundingBoxContainsTheCircle(latitude: Double, longitude: Double, radiusKm: Double) {
         let circle = GeoCircle(center: GeoPoint(latitude: latitude, longitude: longitude), radiusKm: radiusKm)
         let box = circle.boundingBox
@@ -71,7 +73,8 @@ struct GeoTests {
         for step in 0..<720 {
             for fraction in [1.0, 0.5] {
                 let point = destination(from: circle.center, distanceKm: radiusKm * fraction, bearing: Double(step) / 2)
-                let inside = (box.minLatitude...box.maxLatitude).contains(point.latitude)
+                let inside =
+                    (box.minLatitude...box.maxLatitude).contains(point.latitude)
                     && (box.minLongitude...box.maxLongitude).contains(point.longitude)
                 if !inside { outside.append(point) }
             }
@@ -83,13 +86,15 @@ struct GeoTests {
         var random = SeededGenerator(seed: 0x6765_6f)
         var failures: [String] = []
         for _ in 0..<300 {
-            let center = GeoPoint(latitude: Double.random(in: -89.99...89.99, using: &random),
-                                  longitude: Double.random(in: -180...180, using: &random))
+            let center = GeoPoint(
+                latitude: Double.random(in: -89.99...89.99, using: &random),
+                longitude: Double.random(in: -180...180, using: &random))
             let radius = pow(10, Double.random(in: -1...4.3, using: &random))
             let box = GeoCircle(center: center, radiusKm: radius).boundingBox
             for step in 0..<360 {
                 let point = destination(from: center, distanceKm: radius, bearing: Double(step))
-                let inside = (box.minLatitude...box.maxLatitude).contains(point.latitude)
+                let inside =
+                    (box.minLatitude...box.maxLatitude).contains(point.latitude)
                     && (box.minLongitude...box.maxLongitude).contains(point.longitude)
                 if !inside {
                     failures.append("centre \(center), radius \(radius) km, edge point \(point), box \(box)")

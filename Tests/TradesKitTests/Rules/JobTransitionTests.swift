@@ -38,8 +38,9 @@ enum JobAction: String, CaseIterable, CustomTestStringConvertible {
 
 @Suite("Job state machine")
 struct JobTransitionTests {
-    @Test("Every action from every status: legal moves land on the right status, illegal ones throw invalidTransition",
-          arguments: JobAction.allCases, JobStatus.allCases)
+    @Test(
+        "Every action from every status: legal moves land on the right status, illegal ones throw invalidTransition",
+        arguments: JobAction.allCases, JobStatus.allCases)
     func table(action: JobAction, status: JobStatus) {
         let job = Fixture.job(status: status)
         if let target = action.legalTargets[status] {
@@ -132,8 +133,9 @@ struct JobTransitionTests {
         #expect(disputed.completedAt == Fixture.t0)
     }
 
-    @Test("Cancelling reports the money stage",
-          arguments: [(JobStatus.open, Job.CancellationStage.beforeAward), (.awarded, .afterAward), (.inProgress, .inProgress)])
+    @Test(
+        "Cancelling reports the money stage",
+        arguments: [(JobStatus.open, Job.CancellationStage.beforeAward), (.awarded, .afterAward), (.inProgress, .inProgress)])
     func cancellingStage(status: JobStatus, stage: Job.CancellationStage) throws {
         let result = try Fixture.job(status: status).cancelling(at: Fixture.t1)
         #expect(result.stage == stage)

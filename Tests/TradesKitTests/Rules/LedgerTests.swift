@@ -33,10 +33,12 @@ struct LedgerTests {
     }
 
     @Test func transactionDropsZeroLinesAndStampsEveryEntry() throws {
-        let transaction = try post(.release, [
-            (.escrowHeld, Fixture.usd(1_000)), (.processorBalance, Fixture.usd(0)), (.platformRevenue, Fixture.usd(-100)),
-            (.contractorPayable, Fixture.usd(-900)),
-        ])
+        let transaction = try post(
+            .release,
+            [
+                (.escrowHeld, Fixture.usd(1_000)), (.processorBalance, Fixture.usd(0)), (.platformRevenue, Fixture.usd(-100)),
+                (.contractorPayable, Fixture.usd(-900)),
+            ])
         #expect(transaction.entries.map(\.account) == [.escrowHeld, .platformRevenue, .contractorPayable])
         #expect(transaction.entries.allSatisfy { $0.amount.amount != 0 })
         #expect(transaction.entries.allSatisfy { $0.transactionID == transaction.id && $0.kind == .release })
@@ -76,8 +78,9 @@ struct LedgerTests {
         let victim = try post(.capture, Ledger.capture(Fixture.usd(5_000)))
         var tampered = victim.entries
         let first = tampered[0]
-        tampered[0] = LedgerEntry(id: first.id, transactionID: first.transactionID, kind: first.kind, jobID: first.jobID, account: first.account,
-                                  amount: Fixture.usd(first.amount.amount + 1), postedAt: first.postedAt)
+        tampered[0] = LedgerEntry(
+            id: first.id, transactionID: first.transactionID, kind: first.kind, jobID: first.jobID, account: first.account,
+            amount: Fixture.usd(first.amount.amount + 1), postedAt: first.postedAt)
         #expect(Ledger.unbalancedTransactions(in: good.entries + tampered) == [victim.id])
         #expect(Ledger.unbalancedTransactions(in: good.entries + victim.entries).isEmpty)
         // A dropped entry unbalances its set too.
@@ -87,8 +90,9 @@ struct LedgerTests {
     @Test func unbalancedTransactionsFindsMixedCurrenciesThatSumToZero() throws {
         let victim = try post(.hold, Ledger.hold(Fixture.usd(700)))
         let first = victim.entries[0]
-        let swapped = LedgerEntry(id: first.id, transactionID: first.transactionID, kind: first.kind, jobID: first.jobID, account: first.account,
-                                  amount: Money(first.amount.amount, .eur), postedAt: first.postedAt)
+        let swapped = LedgerEntry(
+            id: first.id, transactionID: first.transactionID, kind: first.kind, jobID: first.jobID, account: first.account,
+            amount: Money(first.amount.amount, .eur), postedAt: first.postedAt)
         #expect(Ledger.unbalancedTransactions(in: [swapped] + victim.entries.dropFirst()) == [victim.id])
     }
 

@@ -80,20 +80,21 @@ struct MoneyTests {
         #expect(tradesKitError { () throws(TradesKitError) in try Fixture.usd(100).fee(basisPoints: bps) }?.code == .validationFailed)
     }
 
-    @Test("description renders minor units exactly",
-          arguments: [
-              (Money(12_345, .usd), "USD 123.45"),
-              (Money(5, .usd), "USD 0.05"),
-              (Money(0, .usd), "USD 0.00"),
-              (Money(-5, .usd), "USD -0.05"),
-              (Money(-100, .usd), "USD -1.00"),
-              (Money(999, .jpy), "JPY 999"),
-              (Money(-7, .jpy), "JPY -7"),
-              (Money(999_999, .kwd), "KWD 999.999"),
-              (Money(5, .kwd), "KWD 0.005"),
-              (Money(-1_000, .kwd), "KWD -1.000"),
-              (Money(-99_999, .usd), "USD -999.99"),
-          ])
+    @Test(
+        "description renders minor units exactly",
+        arguments: [
+            (Money(12_345, .usd), "USD 123.45"),
+            (Money(5, .usd), "USD 0.05"),
+            (Money(0, .usd), "USD 0.00"),
+            (Money(-5, .usd), "USD -0.05"),
+            (Money(-100, .usd), "USD -1.00"),
+            (Money(999, .jpy), "JPY 999"),
+            (Money(-7, .jpy), "JPY -7"),
+            (Money(999_999, .kwd), "KWD 999.999"),
+            (Money(5, .kwd), "KWD 0.005"),
+            (Money(-1_000, .kwd), "KWD -1.000"),
+            (Money(-99_999, .usd), "USD -999.99"),
+        ])
     // Amounts of 1000 major units and more are in KnownBugs.swift: the doc comment promises digit grouping.
     func description(money: Money, text: String) {
         #expect(money.description == text)

@@ -20,7 +20,9 @@ struct Regressions {
         var random = SeededGenerator(seed: 99)
         let values = [Int64(999)] + (0..<2_000).map { _ in Int64.random(in: 0...4_102_444_800_000, using: &random) }
         let wrong = values.filter { Date(millisecondsSince1970: $0).truncatedToMilliseconds.millisecondsSince1970 != $0 }
-        #expect(wrong.count == 0, "e.g. \(wrong.prefix(3).map { "\($0) → \(Date(millisecondsSince1970: $0).truncatedToMilliseconds.millisecondsSince1970)" })")
+        #expect(
+            wrong.count == 0,
+            "e.g. \(wrong.prefix(3).map { "\($0) → \(Date(millisecondsSince1970: $0).truncatedToMilliseconds.millisecondsSince1970)" })")
     }
 
     /// Money/Ledger.swift, `Ledger.unbalancedTransactions(in:)`: it sums with wrapping `&+=`, so a tampered set whose amounts
@@ -29,8 +31,9 @@ struct Regressions {
         let transaction = LedgerTransactionID(UUID())
         let amounts: [Int64] = [.max, .max, 2]  // really 2^64, wraps to 0
         let entries = amounts.enumerated().map { index, amount in
-            LedgerEntry(id: LedgerEntryID(UUID()), transactionID: transaction, kind: .hold, jobID: Fixture.jobID,
-                        account: index == 2 ? .escrowHeld : .authorizationsReceivable, amount: Fixture.usd(amount), postedAt: Fixture.t0)
+            LedgerEntry(
+                id: LedgerEntryID(UUID()), transactionID: transaction, kind: .hold, jobID: Fixture.jobID,
+                account: index == 2 ? .escrowHeld : .authorizationsReceivable, amount: Fixture.usd(amount), postedAt: Fixture.t0)
         }
         #expect(Ledger.unbalancedTransactions(in: entries) == [transaction])
     }

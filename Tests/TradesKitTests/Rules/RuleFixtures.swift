@@ -24,27 +24,34 @@ enum Fixture {
 
     static func usd(_ cents: Int64) -> Money { Money(cents, .usd) }
 
-    static func job(status: JobStatus = .open, acceptedBidID: BidID? = nil, contractorID: UserID? = nil,
-                    completedAt: Date? = nil, closedAt: Date? = nil) -> Job {
-        Job(id: jobID, ownerID: owner, categoryID: category, title: "Fix the sink", description: "It drips.",
+    static func job(
+        status: JobStatus = .open, acceptedBidID: BidID? = nil, contractorID: UserID? = nil,
+        completedAt: Date? = nil, closedAt: Date? = nil
+    ) -> Job {
+        Job(
+            id: jobID, ownerID: owner, categoryID: category, title: "Fix the sink", description: "It drips.",
             location: GeoPoint(latitude: 51.5, longitude: -0.12), budget: BudgetRange(min: usd(10_000), max: usd(50_000)),
             status: status, acceptedBidID: acceptedBidID, contractorID: contractorID, createdAt: t0, completedAt: completedAt,
             closedAt: closedAt)
     }
 
-    static func bid(status: BidStatus = .submitted, jobID: JobID = Fixture.jobID, contractorID: UserID = Fixture.contractor,
-                    amount: Money = Fixture.usd(25_000)) -> Bid {
+    static func bid(
+        status: BidStatus = .submitted, jobID: JobID = Fixture.jobID, contractorID: UserID = Fixture.contractor,
+        amount: Money = Fixture.usd(25_000)
+    ) -> Bid {
         Bid(id: bidID, jobID: jobID, contractorID: contractorID, amount: amount, message: "Can do Tuesday.", status: status, createdAt: t0)
     }
 
     static func escrow(status: EscrowStatus, amount: Money = Fixture.usd(25_000), feeBasisPoints: Int = 1_000) -> Escrow {
-        Escrow(id: escrowID, jobID: jobID, bidID: bidID, homeownerID: owner, contractorID: contractor, amount: amount,
-               feeBasisPoints: feeBasisPoints, status: status, createdAt: t0)
+        Escrow(
+            id: escrowID, jobID: jobID, bidID: bidID, homeownerID: owner, contractorID: contractor, amount: amount,
+            feeBasisPoints: feeBasisPoints, status: status, createdAt: t0)
     }
 
     static func dispute(status: DisputeStatus) -> Dispute {
-        Dispute(id: disputeID, jobID: jobID, openedBy: owner, respondent: contractor, reason: "Leaks again", status: status,
-                jobStatusBefore: .completed, createdAt: t0)
+        Dispute(
+            id: disputeID, jobID: jobID, openedBy: owner, respondent: contractor, reason: "Leaks again", status: status,
+            jobStatusBefore: .completed, createdAt: t0)
     }
 }
 

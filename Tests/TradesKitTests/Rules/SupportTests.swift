@@ -21,17 +21,18 @@ struct PageCursorTests {
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    @Test("Invalid tokens are a validation error",
-          arguments: [
-              "", "!!!", "not a token", "%%%%",
-              String(repeating: "A", count: 101),
-              encode("1700000000000"),
-              encode("1700000000000_00000000-0000-7000-8000-000000000001_extra"),
-              encode("soon_00000000-0000-7000-8000-000000000001"),
-              encode("1700000000000_not-a-uuid"),
-              encode("99999999999999999999_00000000-0000-7000-8000-000000000001"),
-              encode(String(repeating: "1", count: 60) + "_00000000-0000-7000-8000-000000000001"),
-          ])
+    @Test(
+        "Invalid tokens are a validation error",
+        arguments: [
+            "", "!!!", "not a token", "%%%%",
+            String(repeating: "A", count: 101),
+            encode("1700000000000"),
+            encode("1700000000000_00000000-0000-7000-8000-000000000001_extra"),
+            encode("soon_00000000-0000-7000-8000-000000000001"),
+            encode("1700000000000_not-a-uuid"),
+            encode("99999999999999999999_00000000-0000-7000-8000-000000000001"),
+            encode(String(repeating: "1", count: 60) + "_00000000-0000-7000-8000-000000000001"),
+        ])
     func invalidTokens(token: String) {
         let error = tradesKitError { () throws(TradesKitError) in try PageCursor(token: token) }
         #expect(error?.code == .validationFailed)

@@ -79,18 +79,19 @@ struct ValidatorTests {
         #expect(validator.errors.isEmpty)
     }
 
-    @Test("Invalid points name each bad coordinate",
-          arguments: [
-              (Double.nan, 0.0, ["location.latitude"]),
-              (0, .nan, ["location.longitude"]),
-              (.infinity, 0, ["location.latitude"]),
-              (0, -.infinity, ["location.longitude"]),
-              (90.000001, 0, ["location.latitude"]),
-              (-90.000001, 0, ["location.latitude"]),
-              (0, 180.000001, ["location.longitude"]),
-              (0, -180.000001, ["location.longitude"]),
-              (.nan, .infinity, ["location.latitude", "location.longitude"]),
-          ])
+    @Test(
+        "Invalid points name each bad coordinate",
+        arguments: [
+            (Double.nan, 0.0, ["location.latitude"]),
+            (0, .nan, ["location.longitude"]),
+            (.infinity, 0, ["location.latitude"]),
+            (0, -.infinity, ["location.longitude"]),
+            (90.000001, 0, ["location.latitude"]),
+            (-90.000001, 0, ["location.latitude"]),
+            (0, 180.000001, ["location.longitude"]),
+            (0, -180.000001, ["location.longitude"]),
+            (.nan, .infinity, ["location.latitude", "location.longitude"]),
+        ])
     func invalidPoints(latitude: Double, longitude: Double, fields: [String]) {
         var validator = Validator()
         validator.point(GeoPoint(latitude: latitude, longitude: longitude), field: "location")
@@ -106,9 +107,10 @@ struct ValidatorTests {
         validator.positiveAmount(Fixture.usd(-1), currency: .usd, field: "negative")
         validator.positiveAmount(Money(5, .eur), currency: .usd, field: "euro")
         validator.positiveAmount(Money(0, .eur), currency: .usd, field: "both")
-        #expect(validator.errors.map(\.field) == [
-            "zero.amount", "negative.amount", "euro.currency", "both.currency", "both.amount",
-        ])
+        #expect(
+            validator.errors.map(\.field) == [
+                "zero.amount", "negative.amount", "euro.currency", "both.currency", "both.amount",
+            ])
     }
 
     @Test func checkThrowsEveryErrorAtOnce() throws {
@@ -124,20 +126,26 @@ struct ValidatorTests {
 
 @Suite("Personal data values")
 struct PersonalDataTests {
-    @Test("Valid e-mail addresses",
-          arguments: ["a@b.co", "first.last+tag@example.com", "  padded@example.org ", "UPPER@Example.COM",
-                      String(repeating: "x", count: 64) + "@example.com"])
+    @Test(
+        "Valid e-mail addresses",
+        arguments: [
+            "a@b.co", "first.last+tag@example.com", "  padded@example.org ", "UPPER@Example.COM",
+            String(repeating: "x", count: 64) + "@example.com",
+        ])
     func validEmails(raw: String) throws {
         let email = try EmailAddress(raw)
         #expect(email.value == raw.trimmingCharacters(in: .whitespaces))
         #expect(email.normalized == email.value.lowercased())
     }
 
-    @Test("Invalid e-mail addresses",
-          arguments: ["", "plain", "@example.com", "a@", "a@b", "a@.example.com", "a@example.com.", "a@example..com", "a@@example.com",
-                      "a b@example.com", "a@exa mple.com", "ä@example.com", "a@example.com\n", "<a@example.com>", "a,b@example.com",
-                      "a;b@example.com", String(repeating: "x", count: 65) + "@example.com",
-                      "a@" + String(repeating: "d", count: 250) + ".com"])
+    @Test(
+        "Invalid e-mail addresses",
+        arguments: [
+            "", "plain", "@example.com", "a@", "a@b", "a@.example.com", "a@example.com.", "a@example..com", "a@@example.com",
+            "a b@example.com", "a@exa mple.com", "ä@example.com", "a@example.com\n", "<a@example.com>", "a,b@example.com",
+            "a;b@example.com", String(repeating: "x", count: 65) + "@example.com",
+            "a@" + String(repeating: "d", count: 250) + ".com",
+        ])
     func invalidEmails(raw: String) {
         let error = tradesKitError { () throws(TradesKitError) in try EmailAddress(raw) }
         #expect(error?.code == .validationFailed)
@@ -182,9 +190,12 @@ struct PersonalDataTests {
         #expect(phone.value == raw.trimmingCharacters(in: .whitespaces))
     }
 
-    @Test("Invalid E.164 numbers",
-          arguments: ["", "+", "14155550123", "+1234567", "+1234567890123456", "+04155550123", "+1 415 555 0123", "+1-415-555-0123",
-                      "+1415555012a", "++14155550123", "+١٤١٥٥٥٥٠١٢٣", "+１４１５５５５０１２３"])
+    @Test(
+        "Invalid E.164 numbers",
+        arguments: [
+            "", "+", "14155550123", "+1234567", "+1234567890123456", "+04155550123", "+1 415 555 0123", "+1-415-555-0123",
+            "+1415555012a", "++14155550123", "+١٤١٥٥٥٥٠١٢٣", "+１４１５５５５０１２３",
+        ])
     func invalidPhones(raw: String) {
         let error = tradesKitError { () throws(TradesKitError) in try PhoneNumber(raw) }
         #expect(error?.code == .validationFailed)
@@ -204,8 +215,9 @@ struct PersonalDataTests {
     }
 
     @Test func userDescriptionHasNoPersonalData() throws {
-        let user = User(id: Fixture.owner, email: try EmailAddress("ann.secret@example.com"), displayName: "Ann Secretname",
-                        phone: try PhoneNumber("+14155550123"), role: .homeowner, passwordHash: "$2b$12$hashhash", createdAt: Fixture.t0)
+        let user = User(
+            id: Fixture.owner, email: try EmailAddress("ann.secret@example.com"), displayName: "Ann Secretname",
+            phone: try PhoneNumber("+14155550123"), role: .homeowner, passwordHash: "$2b$12$hashhash", createdAt: Fixture.t0)
         let text = "\(user)"
         #expect(!text.contains("ann.secret") && !text.contains("example.com") && !text.contains("@"))
         #expect(!text.contains("4155550123"))
