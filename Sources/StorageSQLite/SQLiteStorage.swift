@@ -32,7 +32,12 @@ public final class SQLiteStorage: Storage, Sendable {
         }
         do {
             switch location {
-            case .file(let path): writer = try DatabasePool(path: path, configuration: grdb)
+            case .file(let path):
+                let pool = try DatabasePool(path: path, configuration: grdb)
+                // Opening a pool switches its writer to synchronous=NORMAL after prepareDatabase ran (GRDB's WAL
+                // default); the writer is the connection that commits, so set the configured level on it again.
+                try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+                writer = pool
             case .inMemory: writer = try DatabaseQueue(configuration: grdb)
             }
             if configuration.migrateOnOpen { try Schema.migrator.migrate(writer) }

@@ -48,10 +48,12 @@ struct SQLiteStorageTests {
             )
         }
         #expect(journal == "wal")
-        #expect(synchronous == 2)
+        #expect(synchronous == 2, "readers")
+        #expect(try await full.writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2, "the writer commits")
         #expect(foreignKeys == 1)
         let normal = try SQLiteStorage(.file(path: path("normal.sqlite")), configuration: .init(synchronous: .normal))
         #expect(try await normal.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1)
+        #expect(try await normal.writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 1)
     }
 
     @Test("migrations are listed, idempotent, and can be deferred")
