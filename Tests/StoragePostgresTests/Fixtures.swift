@@ -14,6 +14,14 @@ struct Fixture: Sendable {
     /// `now` plus whole milliseconds (storages keep milliseconds; a fractional offset would not round-trip).
     static func at(_ milliseconds: Int64) -> Date { Date(millisecondsSince1970: 1_760_000_000_123 + milliseconds) }
 
+    init(tenant: Tenant, homeowner: User, contractor: User, category: TradeCategory, job: Job) {
+        self.tenant = tenant
+        self.homeowner = homeowner
+        self.contractor = contractor
+        self.category = category
+        self.job = job
+    }
+
     init(text: String = "Fix the sink", email: String? = nil) throws {
         let id = TenantID(UUID())
         let slug = "t-" + UUID().uuidString.prefix(8).lowercased()

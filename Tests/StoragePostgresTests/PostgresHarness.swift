@@ -198,3 +198,11 @@ enum PostgresHarness {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
+
+extension PostgresConnection {
+    /// A query with the harness's logger (postgres-nio's async `query` needs one).
+    @discardableResult
+    func run(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        try await self.query(query, logger: PostgresHarness.logger)
+    }
+}
