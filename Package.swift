@@ -56,6 +56,8 @@ let package = Package(
             dependencies: [
                 "TradesKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Only for ConnectionPoolError (a failed lease), to report an unreachable server as `unavailable`.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: postgresSwiftSettings
@@ -88,6 +90,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // Waiting for the conformance suite in TradesKitTesting.
+            exclude: ["PostgresConformanceTests.swift.pending"],
             swiftSettings: postgresSwiftSettings
         ),
     ]

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import TradesKit
+import _ConnectionPoolModule
 
 /// What every transaction of the storage sets first, transaction-locally (`set_config(…, true)`), so that nothing
 /// survives the transaction: safe behind pgbouncer in transaction pooling mode, where the next transaction on the same
@@ -87,6 +88,11 @@ struct Database: Sendable {
         if error is StorageError || error is CancellationError { return error }
         if let decoding = error as? PostgresDecodingError {
             return StorageError(.failure, message: "A stored value could not be decoded (column \(decoding.columnName))")
+        }
+        if let poolError = error as? ConnectionPoolError {
+            if poolError == .requestCancelled { return CancellationError() }
+            // The pool gave up creating connections (circuit breaker, after about a minute of failures) or is shut down.
+            return StorageError(.unavailable, message: "The database could not be reached (no connection could be leased)")
         }
         guard let psql = error as? PSQLError else {
             return StorageError(.failure, message: "The database operation failed (\(type(of: error)))")

@@ -49,6 +49,7 @@ extension PostgresStorage {
                 self.password = password
             }
 
+            /// The role name; the password redacted.
             public var description: String { "Credentials(\(username), password: \(password == nil ? "none" : "<redacted>"))" }
         }
 
@@ -92,6 +93,7 @@ extension PostgresStorage {
             self.init(host: host, port: components.port ?? 5432, username: user, password: components.password, database: database, tls: tls)
         }
 
+        /// Where and as whom, with the password redacted.
         public var description: String {
             "PostgresStorage.Configuration(\(username)@\(host):\(port)/\(database), tls: \(tls.rawValue), password: "
                 + "\(password == nil ? "none" : "<redacted>"), maximumConnections: \(maximumConnections))"
@@ -127,5 +129,6 @@ public struct PostgresConfigurationError: Error, Sendable, Hashable, CustomStrin
 
     init(_ message: String) { self.message = message }
 
+    /// The message.
     public var description: String { "PostgresConfigurationError: \(message)" }
 }

@@ -105,6 +105,8 @@ public struct PostgresStorage: Storage {
         return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
+            // Give run() a moment to start; a lease before it merely waits, but postgres-nio logs a warning.
+            try await Task.sleep(for: .milliseconds(20))
             return try await body(client)
         }
     }
@@ -124,8 +126,11 @@ public struct AppliedMigration: Sendable, Hashable {
 public struct PostgresMigrationError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A stable error code.
     public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        /// The stable string form.
         public let rawValue: String
+        /// Creates a code from its string form.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The string form.
         public var description: String { rawValue }
 
         /// An applied migration's SQL differs from the one in this build: it was edited after it was applied.
@@ -153,6 +158,7 @@ public struct PostgresMigrationError: Error, Sendable, Hashable, CustomStringCon
         self.message = message
     }
 
+    /// The code, the migration and the message; never SQL.
     public var description: String {
         "PostgresMigrationError(\(code)\(version.map { ", migration \($0)" } ?? "")): \(message)"
     }

@@ -59,6 +59,7 @@ enum PostgresHarness {
         return try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
             group.addTask { await storage.run() }
             defer { group.cancelAll() }
+            try await Task.sleep(for: .milliseconds(50))
             return try await body(storage)
         }
     }
@@ -103,6 +104,8 @@ enum PostgresHarness {
         let shared = PostgresStorage(configuration: storageConfiguration, logger: logger)
         // The shared pool runs for the rest of the process, in a task the harness owns.
         Task.detached { await shared.run() }
+        // Let the pool start before the first lease (postgres-nio warns about a lease before run()).
+        try await Task.sleep(for: .milliseconds(100))
         try await shared.migrate()
         return Environment(storage: storageConfiguration, owner: ownerConfiguration, shared: shared)
     }

@@ -438,3 +438,67 @@ struct PostgresStorageRobustnessTests {
         #expect(dead.map(\.id) == [events[2].id] && dead.first?.delivery.status == .dead)
     }
 }
+
+@Suite("PostgresStorage sessions and failures")
+struct PostgresSessionTests {
+    @Test("Tenant and timeout settings are transaction-local: nothing survives on the pooled connection")
+    func noSessionState() async throws {
+        try await PostgresHarness.withStorage(maximumConnections: 1) { storage in
+            let tenant = TenantID(UUID())
+            let inside = try await storage.database.transaction(.tenant(tenant)) { connection in
+                var values: [String?] = []
+                for try await (value) in try await connection.run("""
+                    SELECT current_setting('app.tenant_id', true) UNION ALL SELECT current_setting('statement_timeout')
+                    """).decode(String?.self) {
+                    values.append(value)
+                }
+                return values
+            }
+            #expect(inside == [tenant.uuidString, "30s"])
+            let after = try await storage.client.withConnection { connection in
+                var values: [String?] = []
+                for try await (value) in try await connection.run("""
+                    SELECT NULLIF(current_setting('app.tenant_id', true), '') UNION ALL SELECT current_setting('statement_timeout')
+                    """).decode(String?.self) {
+                    values.append(value)
+                }
+                return values
+            }
+            #expect(after == [nil, "0"])
+        }
+    }
+
+    @Test("An unreachable server is a typed unavailable error, not a hang")
+    func unreachable() async throws {
+        var configuration = try await PostgresHarness.environment().storage
+        configuration.port = 1
+        configuration.password = "secret-password"
+        let storage = PostgresStorage(configuration: configuration, logger: PostgresHarness.logger)
+        let error = try await withThrowingTaskGroup(of: StorageError?.self, returning: StorageError?.self) { group in
+            group.addTask { await storage.run(); return nil }
+            defer { group.cancelAll() }
+            try await Task.sleep(for: .milliseconds(50))
+            do {
+                _ = try await storage.tenant(TenantID(UUID())).job(JobID(UUID()))
+                return nil
+            } catch let error as StorageError {
+                return error
+            }
+        }
+        #expect(error?.code == .unavailable, "\(String(describing: error))")
+        #expect(!(error?.description.contains("secret-password") ?? true))
+        #expect(!configuration.description.contains("secret-password"))
+    }
+
+    @Test("Database URLs parse, and their passwords stay out of descriptions")
+    func urls() throws {
+        let configuration = try PostgresStorage.Configuration(url: "postgres://app:p%40ss@db.example.com:6432/trades?sslmode=require")
+        #expect(configuration.username == "app" && configuration.password == "p@ss" && configuration.host == "db.example.com")
+        #expect(configuration.port == 6432 && configuration.database == "trades" && configuration.tls == .require)
+        #expect(!configuration.description.contains("p@ss"))
+        #expect(try PostgresStorage.Configuration(url: "postgresql://app@127.0.0.1/trades").tls == .disable)
+        #expect(try PostgresStorage.Configuration(url: "postgres://app@remote.example.com/trades").tls == .require)
+        #expect(throws: PostgresConfigurationError.self) { try PostgresStorage.Configuration(url: "mysql://app@host/db") }
+        #expect(throws: PostgresConfigurationError.self) { try PostgresStorage.Configuration(url: "postgres://app@host/") }
+    }
+}
