@@ -86,8 +86,7 @@ enum PostgresHarness {
                                     owner: .init(username: owner.username, password: owner.password))
         }
         let cluster = try startCluster()
-        let superuser = PostgresStorage.Configuration(host: "127.0.0.1", port: cluster.port, username: "postgres", password: cluster.password,
-                                                      database: "postgres")
+        let superuser = cluster.superuser
         let app = PostgresStorage.Configuration.Credentials(username: "tradeskit_app_login", password: appPassword)
         let owner = PostgresStorage.Configuration.Credentials(username: "tradeskit_owner", password: randomSecret())
         try await PostgresProvisioning.createRoles(as: superuser, app: app, owner: owner, logger: logger)
@@ -116,15 +115,49 @@ enum PostgresHarness {
 
     // MARK: Throwaway cluster
 
-    private struct Cluster {
+    struct Cluster: Sendable {
+        let directory: String
         let port: Int
         let password: String
+
+        var superuser: PostgresStorage.Configuration {
+            PostgresStorage.Configuration(host: "127.0.0.1", port: port, username: "postgres", password: password, database: "postgres")
+        }
     }
 
-    /// Paths the `atexit` handler needs; set once, before the handler is registered.
-    nonisolated(unsafe) private static var clusterDirectory: String?
+    /// The clusters the `atexit` handler stops and removes. Only appended to, under the lock.
+    nonisolated(unsafe) private static var clusterDirectories: [String] = []
+    private static let clusterLock = NSLock()
+    private static let registerCleanup: Void = {
+        atexit {
+            PostgresHarness.clusterLock.lock()
+            let directories = PostgresHarness.clusterDirectories
+            PostgresHarness.clusterLock.unlock()
+            for directory in directories {
+                let quoted = PostgresHarness.shellQuoted(directory)
+                _ = system("runuser -u postgres -- pg_ctl -D \(quoted)/data -m immediate -w stop >/dev/null 2>&1; rm -rf \(quoted)")
+            }
+        }
+    }()
 
-    private static func startCluster() throws -> Cluster {
+    /// Stops a cluster at once (`pg_ctl stop -m immediate`: no shutdown checkpoint; the restart runs crash recovery).
+    static func crash(_ cluster: Cluster) throws {
+        try run("/usr/sbin/runuser", ["-u", "postgres", "--", "pg_ctl", "-D", cluster.directory + "/data", "-m", "immediate", "-w", "stop"])
+    }
+
+    /// Starts a stopped cluster again on its port.
+    static func restart(_ cluster: Cluster) throws {
+        try run("/usr/sbin/runuser", ["-u", "postgres", "--", "pg_ctl", "-D", cluster.directory + "/data", "-l", cluster.directory + "/server.log",
+                                      "-w", "-t", "120", "-o", serverOptions(port: cluster.port, directory: cluster.directory), "start"])
+    }
+
+    private static func serverOptions(port: Int, directory: String) -> String {
+        "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(directory) -c fsync=on -c max_connections=100"
+    }
+
+    /// Starts a throwaway cluster of its own (always local, even with `TRADESKIT_POSTGRES_URL`: a test that kills the
+    /// server must not kill a shared one).
+    static func startCluster() throws -> Cluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-pg-\(randomSecret())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let password = randomSecret()
@@ -133,12 +166,10 @@ enum PostgresHarness {
         try run("/bin/chown", ["-R", "postgres:postgres", directory])
         try run("/bin/chmod", ["700", directory])
 
-        clusterDirectory = directory
-        atexit {
-            guard let directory = PostgresHarness.clusterDirectory else { return }
-            let quoted = "'" + directory.replacingOccurrences(of: "'", with: "'\\''") + "'"
-            _ = system("runuser -u postgres -- pg_ctl -D \(quoted)/data -m immediate -w stop >/dev/null 2>&1; rm -rf \(quoted)")
-        }
+        _ = registerCleanup
+        clusterLock.lock()
+        clusterDirectories.append(directory)
+        clusterLock.unlock()
 
         try run("/usr/sbin/runuser", ["-u", "postgres", "--", "initdb", "-D", directory + "/data", "-U", "postgres", "--pwfile=" + passwordFile,
                                       "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"])
@@ -146,10 +177,9 @@ enum PostgresHarness {
         for _ in 0..<5 {
             let port = try freePort()
             do {
-                try run("/usr/sbin/runuser", ["-u", "postgres", "--", "pg_ctl", "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60",
-                                              "-o", "-c listen_addresses=127.0.0.1 -p \(port) -c unix_socket_directories=\(directory) -c fsync=on "
-                                                + "-c max_connections=100", "start"])
-                return Cluster(port: port, password: password)
+                let cluster = Cluster(directory: directory, port: port, password: password)
+                try restart(cluster)
+                return cluster
             } catch {
                 // Another process may have taken the port between the probe and the start.
                 lastError = "\(error)"
