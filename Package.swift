@@ -97,7 +97,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             // Waiting for the conformance suite in TradesKitTesting.
-            exclude: ["PostgresConformanceTests.swift.pending"],
             swiftSettings: postgresSwiftSettings
         ),
     ]

@@ -62,7 +62,8 @@ struct ChangeWriter {
                         \(value.createdAt.millisecondsSince1970), \(value.version))
                 """)
         case .updateTenant(let value):
-            try requireOwnTenant(value.id)
+            // Another tenant's record does not exist as far as this handle can tell, like any other row.
+            guard value.id == tenantID else { throw StorageError(.missingRow, message: "The tenant row does not exist") }
             let affected = try await run("""
                 UPDATE tenants SET slug = \(value.slug), display_name = \(value.displayName), settings = \(try Self.json(value.settings))::jsonb,
                     version = version + 1

@@ -27,6 +27,8 @@ enum PostgresHarness {
         let owner: PostgresStorage.Configuration
         /// The shared, running storage.
         let shared: PostgresStorage
+        /// A role that may create databases: the cluster's superuser, or the `TRADESKIT_POSTGRES_URL` owner.
+        let admin: PostgresStorage.Configuration
     }
 
     struct HarnessError: Error, CustomStringConvertible {
@@ -64,6 +66,82 @@ enum PostgresHarness {
         }
     }
 
+    /// Runs `body` with a storage over a new, empty, migrated database of its own (the conformance checks need one
+    /// each), connected directly or through pgbouncer in transaction pooling mode.
+    static func withFreshDatabase<R: Sendable>(throughBouncer: Bool = false, _ body: @Sendable (PostgresStorage) async throws -> R) async throws -> R {
+        let environment = try await environment()
+        let name = "tk_" + randomSecret().prefix(20)
+        try await PostgresProvisioning.createDatabase(as: environment.admin, name: name, owner: environment.owner.username, logger: logger)
+        var configuration = environment.storage
+        configuration.database = name
+        configuration.maximumConnections = 4
+        if throughBouncer {
+            let bouncer = try await self.bouncer.value
+            configuration.host = "127.0.0.1"
+            configuration.port = bouncer
+        }
+        let storage = PostgresStorage(configuration: configuration, logger: logger)
+        let result = try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
+            group.addTask { await storage.run() }
+            defer { group.cancelAll() }
+            try await Task.sleep(for: .milliseconds(20))
+            try await storage.migrate()
+            return try await body(storage)
+        }
+        // The database is left for the cluster's removal at exit; with TRADESKIT_POSTGRES_URL, drop it now.
+        if ProcessInfo.processInfo.environment["TRADESKIT_POSTGRES_URL"] != nil {
+            _ = try? await PostgresStorage.withTemporaryClient(environment.admin.clientConfiguration(as: nil, maximumConnections: 1), logger: logger) { client in
+                try await client.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
+            }
+        }
+        return result
+    }
+
+    /// pgbouncer in transaction pooling mode in front of the test server, started once; answers its port.
+    static let bouncer = Task<Int, any Error> { try await startBouncer() }
+
+    private static func startBouncer() async throws -> Int {
+        let environment = try await environment()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-pgbouncer-\(randomSecret())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var users = ""
+        for configuration in [environment.storage, environment.owner] {
+            users += "\"\(configuration.username)\" \"\(configuration.password ?? "")\"\n"
+        }
+        try users.write(toFile: directory + "/userlist.txt", atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let ini = """
+            [databases]
+            * = host=\(environment.storage.host) port=\(environment.storage.port)
+            [pgbouncer]
+            listen_addr = 127.0.0.1
+            listen_port = \(port)
+            unix_socket_dir =
+            auth_type = scram-sha-256
+            auth_file = \(directory)/userlist.txt
+            pool_mode = transaction
+            max_client_conn = 500
+            default_pool_size = 20
+            ignore_startup_parameters = extra_float_digits,options
+            logfile = \(directory)/pgbouncer.log
+            pidfile = \(directory)/pgbouncer.pid
+            """
+        try ini.write(toFile: directory + "/pgbouncer.ini", atomically: true, encoding: .utf8)
+        try run("/bin/chown", ["-R", "postgres:postgres", directory])
+        try run("/bin/chmod", ["700", directory])
+        _ = registerCleanup
+        clusterLock.withLock { bouncerDirectories.append(directory) }
+        // pgbouncer refuses to run as root, like initdb.
+        guard let pgbouncer = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw HarnessError(description: "pgbouncer is not installed (apt-get install pgbouncer)")
+        }
+        try run("/usr/sbin/runuser", ["-u", "postgres", "--", pgbouncer, "-d", directory + "/pgbouncer.ini"])
+        for _ in 0..<50 where !FileManager.default.fileExists(atPath: directory + "/pgbouncer.pid") {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return port
+    }
+
     enum Role { case app, owner }
 
     /// A raw client (one connection) as the app or owner role, for attacking the schema directly.
@@ -83,7 +161,7 @@ enum PostgresHarness {
             try await PostgresProvisioning.createRoles(as: owner, app: app, owner: nil, logger: logger)
             try await PostgresProvisioning.createDatabase(as: owner, name: owner.database, owner: owner.username, logger: logger)
             return try await finish(host: owner.host, port: owner.port, database: owner.database, tls: owner.tls, app: app,
-                                    owner: .init(username: owner.username, password: owner.password))
+                                    owner: .init(username: owner.username, password: owner.password), admin: owner)
         }
         let cluster = try startCluster()
         let superuser = cluster.superuser
@@ -91,11 +169,13 @@ enum PostgresHarness {
         let owner = PostgresStorage.Configuration.Credentials(username: "tradeskit_owner", password: randomSecret())
         try await PostgresProvisioning.createRoles(as: superuser, app: app, owner: owner, logger: logger)
         try await PostgresProvisioning.createDatabase(as: superuser, name: "tradeskit_test", owner: owner.username, logger: logger)
-        return try await finish(host: "127.0.0.1", port: cluster.port, database: "tradeskit_test", tls: .disable, app: app, owner: owner)
+        return try await finish(host: "127.0.0.1", port: cluster.port, database: "tradeskit_test", tls: .disable, app: app, owner: owner,
+                                admin: superuser)
     }
 
     private static func finish(host: String, port: Int, database: String, tls: PostgresStorage.Configuration.TLSMode,
-                               app: PostgresStorage.Configuration.Credentials, owner: PostgresStorage.Configuration.Credentials) async throws -> Environment {
+                               app: PostgresStorage.Configuration.Credentials, owner: PostgresStorage.Configuration.Credentials,
+                               admin: PostgresStorage.Configuration) async throws -> Environment {
         let storageConfiguration = PostgresStorage.Configuration(host: host, port: port, username: app.username, password: app.password,
                                                                  database: database, tls: tls, maximumConnections: 8, migrationCredentials: owner)
         let ownerConfiguration = PostgresStorage.Configuration(host: host, port: port, username: owner.username, password: owner.password,
@@ -106,7 +186,7 @@ enum PostgresHarness {
         // Let the pool start before the first lease (postgres-nio warns about a lease before run()).
         try await Task.sleep(for: .milliseconds(100))
         try await shared.migrate()
-        return Environment(storage: storageConfiguration, owner: ownerConfiguration, shared: shared)
+        return Environment(storage: storageConfiguration, owner: ownerConfiguration, shared: shared, admin: admin)
     }
 
     static func randomSecret() -> String {
@@ -127,12 +207,19 @@ enum PostgresHarness {
 
     /// The clusters the `atexit` handler stops and removes. Only appended to, under the lock.
     nonisolated(unsafe) private static var clusterDirectories: [String] = []
+    /// The pgbouncer directories the `atexit` handler stops and removes. Only appended to, under the lock.
+    nonisolated(unsafe) private static var bouncerDirectories: [String] = []
     private static let clusterLock = NSLock()
     private static let registerCleanup: Void = {
         atexit {
             PostgresHarness.clusterLock.lock()
             let directories = PostgresHarness.clusterDirectories
+            let bouncers = PostgresHarness.bouncerDirectories
             PostgresHarness.clusterLock.unlock()
+            for directory in bouncers {
+                let quoted = PostgresHarness.shellQuoted(directory)
+                _ = system("kill $(cat \(quoted)/pgbouncer.pid) >/dev/null 2>&1; rm -rf \(quoted)")
+            }
             for directory in directories {
                 let quoted = PostgresHarness.shellQuoted(directory)
                 _ = system("runuser -u postgres -- pg_ctl -D \(quoted)/data -m immediate -w stop >/dev/null 2>&1; rm -rf \(quoted)")
