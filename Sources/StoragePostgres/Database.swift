@@ -19,6 +19,7 @@ enum TransactionScope: Sendable {
 struct Database: Sendable {
     let client: PostgresClient
     let statementTimeout: Duration?
+    let transactionDeadline: Duration?
     let maximumRetries: Int
     let logger: Logger
 
@@ -54,7 +55,16 @@ struct Database: Sendable {
     private func attemptTransaction<Result: Sendable>(_ scope: TransactionScope, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         let logger = driverLogger
         return try await client.withConnection { connection in
-            try await connection.withTransaction(logger: logger) { connection in
+            // A client-side deadline: postgres-nio 1.33.2 can leave a query waiting forever when the server dies
+            // mid-transaction; closing the connection fails that query (as a lost connection) and frees the caller.
+            let watchdog = transactionDeadline.map { deadline in
+                Task {
+                    try await Task.sleep(for: deadline)
+                    try? await connection.close()
+                }
+            }
+            defer { watchdog?.cancel() }
+            return try await Self.transaction(on: connection, logger: logger) { connection in
                 let timeout = statementTimeout.map { "\(max(1, $0.components.seconds * 1_000 + $0.components.attoseconds / 1_000_000_000_000_000))ms" } ?? "0"
                 switch scope {
                 case .tenant(let tenant):
@@ -67,6 +77,37 @@ struct Database: Sendable {
                 }
                 return try await body(connection)
             }
+        }
+    }
+
+    /// BEGIN, `body`, COMMIT; ROLLBACK when `body` fails, unless the connection itself is gone.
+    ///
+    /// Not postgres-nio's `withTransaction`: in 1.33.2 its ROLLBACK after a lost connection can wait forever (seen when
+    /// the server is stopped mid-transaction). A dead connection needs no ROLLBACK: the server aborts the transaction when
+    /// the session ends, and the pool discards the connection.
+    static func transaction<Result>(on connection: PostgresConnection, logger: Logger, isolation: isolated (any Actor)? = #isolation,
+                                    _ body: (PostgresConnection) async throws -> sending Result) async throws -> sending Result {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            let result = try await body(connection)
+            try await connection.query("COMMIT", logger: logger)
+            return result
+        } catch {
+            if !isConnectionLoss(error), !connection.isClosed {
+                // Best effort: if the rollback fails too, the original error is the one to report.
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+            }
+            throw error
+        }
+    }
+
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        guard let psql = error as? PSQLError else { return false }
+        switch psql.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed: return true
+        default:
+            // The server ends the session after FATAL errors such as 57P01 (admin shutdown).
+            return psql.serverInfo?[.severity] == "FATAL" || psql.serverInfo?[.severity] == "PANIC"
         }
     }
 

@@ -21,6 +21,9 @@ extension PostgresStorage {
         /// The longest a statement may run before the server cancels it, applied per transaction with `SET LOCAL`
         /// semantics (`set_config(…, true)`), so it also holds behind pgbouncer in transaction mode. `nil` for no limit.
         public var statementTimeout: Duration?
+        /// A client-side limit on one transaction: past it the connection is closed and the call fails as `unavailable`.
+        /// It guards against a server that vanished mid-transaction; keep it well above ``statementTimeout``. `nil` for none.
+        public var transactionDeadline: Duration?
         /// How often a transaction that hit a serialization failure or deadlock is retried before giving up.
         public var maximumRetries: Int
         /// The owner role that ``PostgresStorage/migrate()`` connects as; `nil` when this process never migrates.
@@ -55,8 +58,8 @@ extension PostgresStorage {
 
         /// Creates a configuration; TLS is off for loopback hosts and required otherwise unless `tls` says so.
         public init(host: String, port: Int = 5432, username: String, password: String?, database: String, tls: TLSMode? = nil,
-                    maximumConnections: Int = 8, statementTimeout: Duration? = .seconds(30), maximumRetries: Int = 5,
-                    migrationCredentials: Credentials? = nil) {
+                    maximumConnections: Int = 8, statementTimeout: Duration? = .seconds(30), transactionDeadline: Duration? = .seconds(120),
+                    maximumRetries: Int = 5, migrationCredentials: Credentials? = nil) {
             self.host = host
             self.port = port
             self.username = username
@@ -65,6 +68,7 @@ extension PostgresStorage {
             self.tls = tls ?? (Self.isLoopback(host) ? .disable : .require)
             self.maximumConnections = maximumConnections
             self.statementTimeout = statementTimeout
+            self.transactionDeadline = transactionDeadline
             self.maximumRetries = maximumRetries
             self.migrationCredentials = migrationCredentials
         }

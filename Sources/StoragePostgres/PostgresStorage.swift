@@ -38,7 +38,8 @@ public struct PostgresStorage: Storage {
         var backgroundLogger = logger
         if backgroundLogger.logLevel < .info { backgroundLogger.logLevel = .info }
         self.client = PostgresClient(configuration: configuration.clientConfiguration(), backgroundLogger: backgroundLogger)
-        self.database = Database(client: client, statementTimeout: configuration.statementTimeout, maximumRetries: max(0, configuration.maximumRetries),
+        self.database = Database(client: client, statementTimeout: configuration.statementTimeout,
+                                 transactionDeadline: configuration.transactionDeadline, maximumRetries: max(0, configuration.maximumRetries),
                                  logger: logger)
     }
 

@@ -127,7 +127,8 @@ struct PostgresTenantStorage: TenantStorage {
             builder.append(" AND status = ANY(\(try builder.bind(statuses.map(\.rawValue).sorted()))::text[])")
         }
         if let category = query.categoryID { builder.append(" AND category_id = \(try builder.bind(category.rawValue))") }
-        if let text = query.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+        // Core trims and validates the text; the storage matches it literally (an empty text filters nothing).
+        if let text = query.text, !text.isEmpty {
             let pattern = "%" + Self.escapeLike(text) + "%"
             let placeholder = try builder.bind(pattern)
             builder.append(" AND (title ILIKE \(placeholder) ESCAPE '\\' OR description ILIKE \(placeholder) ESCAPE '\\')")

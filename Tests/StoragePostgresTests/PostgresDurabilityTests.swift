@@ -37,7 +37,8 @@ struct PostgresDurabilityTests {
         try await PostgresProvisioning.createRoles(as: cluster.superuser, app: app, owner: owner, logger: PostgresHarness.logger)
         try await PostgresProvisioning.createDatabase(as: cluster.superuser, name: "durability", owner: owner.username, logger: PostgresHarness.logger)
         let configuration = PostgresStorage.Configuration(host: "127.0.0.1", port: cluster.port, username: app.username, password: app.password,
-                                                          database: "durability", maximumConnections: 8, migrationCredentials: owner)
+                                                          database: "durability", maximumConnections: 8, transactionDeadline: .seconds(5),
+                                                          migrationCredentials: owner)
         let fixture = try Fixture()
         let stopping = Flag()
 
@@ -72,6 +73,10 @@ struct PostgresDurabilityTests {
                     try await Task.sleep(for: .milliseconds(1_500))
                     stopping.set()
                     try PostgresHarness.crash(cluster)
+                    // Back up soon, so a writer that leased just before the stop gets a connection again (and its
+                    // commit is acknowledged or fails) instead of waiting for the pool's circuit breaker.
+                    try await Task.sleep(for: .milliseconds(500))
+                    try PostgresHarness.restart(cluster)
                     return []
                 }
                 var all: [JobID] = []
@@ -81,7 +86,6 @@ struct PostgresDurabilityTests {
         }
         #expect(acknowledged.count > 20, "only \(acknowledged.count) writes were acknowledged before the stop")
 
-        try PostgresHarness.restart(cluster)
         try await Self.withRunning(configuration) { storage in
             let store = storage.tenant(fixture.tenant.id)
             var present: Set<JobID> = []

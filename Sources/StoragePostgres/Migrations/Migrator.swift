@@ -14,7 +14,7 @@ struct Migrator {
 
     func migrate() async throws {
         do {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.withConnection { connection in try await Database.transaction(on: connection, logger: logger) { connection in
                 try await connection.query("SELECT set_config('statement_timeout', '0', true)", logger: logger)
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
                 try await createTable(connection)
@@ -50,7 +50,7 @@ struct Migrator {
                         """, logger: logger)
                     logger.info("Applied a migration", metadata: ["tradeskit.migration": "\(migration.version)_\(migration.name)"])
                 }
-            }
+            } }
         } catch {
             let underlying = Database.unwrap(error)
             if underlying is PostgresMigrationError { throw underlying }
@@ -60,9 +60,11 @@ struct Migrator {
 
     func applied() async throws -> [AppliedMigration] {
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await createTable(connection)
-                return try await applied(connection)
+            return try await client.withConnection { connection in
+                try await Database.transaction(on: connection, logger: logger) { connection in
+                    try await createTable(connection)
+                    return try await applied(connection)
+                }
             }
         } catch {
             throw Database.map(Database.unwrap(error))
