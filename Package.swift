@@ -9,6 +9,9 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The Postgres targets also build with internal imports by default, so only what their public API needs is re-exported.
+let postgresSwiftSettings: [SwiftSetting] = swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
+
 let package = Package(
     name: "TradesKit",
     platforms: [.macOS(.v14)],
@@ -16,6 +19,7 @@ let package = Package(
         .library(name: "TradesKit", targets: ["TradesKit"]),
         .library(name: "TradesKitTesting", targets: ["TradesKitTesting"]),
         .library(name: "StorageSQLite", targets: ["StorageSQLite"]),
+        .library(name: "StoragePostgres", targets: ["StoragePostgres"]),
         .executable(name: "trades", targets: ["DevCLI"]),
     ],
     dependencies: [
@@ -23,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         .target(
@@ -45,6 +50,17 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StoragePostgres",
+            dependencies: [
+                "TradesKit",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Only for ConnectionPoolError (a failed lease), to report an unreachable server as `unavailable`.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: postgresSwiftSettings
         ),
         .executableTarget(
             name: "DevCLI",
@@ -72,6 +88,16 @@ let package = Package(
             name: "StorageSQLiteTests",
             dependencies: ["StorageSQLite", "TradesKitTesting", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StoragePostgresTests",
+            dependencies: [
+                "StoragePostgres", "TradesKitTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // Waiting for the conformance suite in TradesKitTesting.
+            swiftSettings: postgresSwiftSettings
         ),
     ]
 )

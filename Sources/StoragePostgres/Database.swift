@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TradesKit
+import _ConnectionPoolModule
+
+/// What every transaction of the storage sets first, transaction-locally (`set_config(…, true)`), so that nothing
+/// survives the transaction: safe behind pgbouncer in transaction pooling mode, where the next transaction on the same
+/// server connection may belong to another client.
+enum TransactionScope: Sendable {
+    /// Tenant data: `app.tenant_id` is the handle's tenant; RLS filters every table by it.
+    case tenant(TenantID)
+    /// Platform reads of the tenants table (`app.scope = 'platform'`); no tenant is set, so every tenant table is empty.
+    case platform
+}
+
+/// Runs transactions over the pool with the tenant set, the statement timeout applied, transient conflicts retried and
+/// errors mapped to ``StorageError`` without SQL or values.
+struct Database: Sendable {
+    let client: PostgresClient
+    let statementTimeout: Duration?
+    let transactionDeadline: Duration?
+    let maximumRetries: Int
+    let logger: Logger
+
+    /// A copy of the logger for postgres-nio, which logs driver details (notices, channel errors) at debug level.
+    var driverLogger: Logger {
+        var logger = logger
+        if logger.logLevel < .info { logger.logLevel = .info }
+        return logger
+    }
+
+    /// Runs `body` in one transaction with the scope set, retrying serialization failures and deadlocks.
+    func transaction<Result: Sendable>(_ scope: TransactionScope, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await attemptTransaction(scope, body)
+            } catch {
+                let underlying = Self.unwrap(error)
+                if underlying is StorageError || underlying is CancellationError { throw underlying }
+                if let state = Self.sqlState(of: underlying), state == "40001" || state == "40P01", attempt <= maximumRetries {
+                    logger.debug("Retrying a transaction after a transient conflict",
+                                 metadata: ["tradeskit.sqlstate": "\(state)", "tradeskit.attempt": "\(attempt)"])
+                    // A short jittered pause lets the winner finish before the retry reads again.
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+                    continue
+                }
+                throw Self.map(underlying)
+            }
+        }
+    }
+
+    private func attemptTransaction<Result: Sendable>(_ scope: TransactionScope, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        let logger = driverLogger
+        return try await client.withConnection { connection in
+            // A client-side deadline: postgres-nio 1.33.2 can leave a query waiting forever when the server dies
+            // mid-transaction; closing the connection fails that query (as a lost connection) and frees the caller.
+            let watchdog = transactionDeadline.map { deadline in
+                Task {
+                    try await Task.sleep(for: deadline)
+                    try? await connection.close()
+                }
+            }
+            defer { watchdog?.cancel() }
+            return try await Self.transaction(on: connection, logger: logger) { connection in
+                let timeout = statementTimeout.map { "\(max(1, $0.components.seconds * 1_000 + $0.components.attoseconds / 1_000_000_000_000_000))ms" } ?? "0"
+                switch scope {
+                case .tenant(let tenant):
+                    try await connection.query(
+                        "SELECT set_config('app.tenant_id', \(tenant.uuidString), true), set_config('statement_timeout', \(timeout), true)",
+                        logger: logger)
+                case .platform:
+                    try await connection.query(
+                        "SELECT set_config('app.scope', 'platform', true), set_config('statement_timeout', \(timeout), true)", logger: logger)
+                }
+                return try await body(connection)
+            }
+        }
+    }
+
+    /// BEGIN, `body`, COMMIT; ROLLBACK when `body` fails, unless the connection itself is gone.
+    ///
+    /// Not postgres-nio's `withTransaction`: in 1.33.2 its ROLLBACK after a lost connection can wait forever (seen when
+    /// the server is stopped mid-transaction). A dead connection needs no ROLLBACK: the server aborts the transaction when
+    /// the session ends, and the pool discards the connection.
+    static func transaction<Result>(on connection: PostgresConnection, logger: Logger, isolation: isolated (any Actor)? = #isolation,
+                                    _ body: (PostgresConnection) async throws -> sending Result) async throws -> sending Result {
+        try await connection.query("BEGIN", logger: logger)
+        do {
+            let result = try await body(connection)
+            try await connection.query("COMMIT", logger: logger)
+            return result
+        } catch {
+            if !isConnectionLoss(error), !connection.isClosed {
+                // Best effort: if the rollback fails too, the original error is the one to report.
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+            }
+            throw error
+        }
+    }
+
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        guard let psql = error as? PSQLError else { return false }
+        switch psql.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed: return true
+        default:
+            // The server ends the session after FATAL errors such as 57P01 (admin shutdown).
+            return psql.serverInfo?[.severity] == "FATAL" || psql.serverInfo?[.severity] == "PANIC"
+        }
+    }
+
+    /// The error a transaction closure or commit threw, out of postgres-nio's wrapper.
+    static func unwrap(_ error: any Error) -> any Error {
+        if let transactionError = error as? PostgresTransactionError {
+            return transactionError.closureError ?? transactionError.commitError ?? transactionError.beginError ?? transactionError.rollbackError ?? error
+        }
+        return error
+    }
+
+    static func sqlState(of error: any Error) -> String? {
+        guard let psql = error as? PSQLError, psql.code == .server else { return nil }
+        return psql.serverInfo?[.sqlState]
+    }
+
+    /// Maps a driver error to a ``StorageError`` built only from codes and constraint names, never SQL or values.
+    static func map(_ error: any Error) -> any Error {
+        if error is StorageError || error is CancellationError { return error }
+        if let decoding = error as? PostgresDecodingError {
+            return StorageError(.failure, message: "A stored value could not be decoded (column \(decoding.columnName))")
+        }
+        if let poolError = error as? ConnectionPoolError {
+            if poolError == .requestCancelled { return CancellationError() }
+            // The pool gave up creating connections (circuit breaker, after about a minute of failures) or is shut down.
+            return StorageError(.unavailable, message: "The database could not be reached (no connection could be leased)")
+        }
+        guard let psql = error as? PSQLError else {
+            return StorageError(.failure, message: "The database operation failed (\(type(of: error)))")
+        }
+        switch psql.code {
+        case .server:
+            let state = psql.serverInfo?[.sqlState] ?? "?????"
+            switch state {
+            case "23505":
+                let constraint = uniqueConstraintName(psql.serverInfo?[.constraintName])
+                return StorageError(.uniqueViolation, constraint: constraint, message: "A unique constraint was violated (SQLSTATE 23505)")
+            case "23503":
+                return StorageError(.missingRow, message: "A row the change set refers to does not exist (SQLSTATE 23503)")
+            case "40001", "40P01":
+                return StorageError(.versionConflict, message: "A concurrent transaction kept conflicting (SQLSTATE \(state))")
+            case "57014":
+                return StorageError(.failure, message: "The statement was cancelled or timed out (SQLSTATE 57014)")
+            case "42501":
+                return StorageError(.failure, message: "Permission denied (SQLSTATE 42501)")
+            case "53300", "57P01", "57P02", "57P03":
+                return StorageError(.unavailable, message: "The database is not accepting work (SQLSTATE \(state))")
+            default:
+                if state.hasPrefix("08") { return StorageError(.unavailable, message: "The connection failed (SQLSTATE \(state))") }
+                return StorageError(.failure, message: "The database reported an error (SQLSTATE \(state))")
+            }
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed, .sslUnsupported,
+             .failedToAddSSLHandler, .queryCancelled:
+            return StorageError(.unavailable, message: "The database could not be reached or the connection was lost (\(psql.code))")
+        default:
+            return StorageError(.failure, message: "The database driver failed (\(psql.code))")
+        }
+    }
+
+    /// Our constraint and index names are ``UniqueConstraint`` names; primary keys end in `_pkey`.
+    static func uniqueConstraintName(_ name: String?) -> String? {
+        guard let name else { return nil }
+        if name.hasSuffix("_pkey") { return UniqueConstraint.primaryKey }
+        let known = [UniqueConstraint.tenantSlug, UniqueConstraint.userEmail, UniqueConstraint.categorySlug, UniqueConstraint.liveBid,
+                     UniqueConstraint.escrowJob, UniqueConstraint.openDispute, UniqueConstraint.reviewAuthor]
+        return known.contains(name) ? name : nil
+    }
+}
+
+/// A SQL text with numbered parameters, for queries whose filters depend on the request (job search, pages).
+struct SQLBuilder {
+    private(set) var sql: String
+    private(set) var binds = PostgresBindings()
+
+    init(_ sql: String) { self.sql = sql }
+
+    /// Binds `value` and answers its placeholder (`$n`).
+    mutating func bind<Value: PostgresThrowingDynamicTypeEncodable>(_ value: Value) throws -> String {
+        try binds.append(value)
+        return "$\(binds.count)"
+    }
+
+    /// Binds `value`, which may be `nil`, and answers its placeholder.
+    mutating func bind<Value: PostgresThrowingDynamicTypeEncodable>(_ value: Value?) throws -> String {
+        try binds.append(value)
+        return "$\(binds.count)"
+    }
+
+    mutating func append(_ text: String) { sql += text }
+
+    var query: PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: binds) }
+}

@@ -1,0 +1,32 @@
+/// One versioned schema change: an ordered list of SQL statements applied in one transaction by the owner role.
+///
+/// Each statement is sent on its own (the extended protocol takes one statement at a time). The checksum recorded in
+/// `tradeskit_migrations` is the SHA-256 of ``sql`` (the statements joined by `;\n`), computed by PostgreSQL, so an
+/// applied migration that was edited afterwards is detected and refused.
+struct Migration: Sendable {
+    /// Strictly increasing, starting at 1.
+    let version: Int
+    /// A short name for the migrations table and error messages.
+    let name: String
+    /// The statements, in order.
+    let statements: [String]
+
+    /// The text whose checksum is recorded.
+    var sql: String { statements.joined(separator: ";\n") }
+
+    /// Every migration, in order. Append new ones; never edit an applied one (add a new migration instead).
+    static let all: [Migration] = [Migration0001InitialSchema.migration]
+}
+
+/// The names the schema shares with the Swift code.
+enum SchemaNames {
+    /// The group role that holds the application's privileges; login roles for the app are members of it.
+    static let appGroupRole = "tradeskit_app"
+    /// The migrations bookkeeping table (owner only, not tenant data).
+    static let migrationsTable = "tradeskit_migrations"
+    /// Tenant tables: every one has `tenant_id`, RLS enabled and forced, and the tenant policy.
+    static let tenantTables = [
+        "users", "contractor_profiles", "categories", "jobs", "bids", "escrows", "ledger_entries", "disputes", "reviews", "messages",
+        "outbox_events", "event_recipients",
+    ]
+}
