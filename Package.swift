@@ -7,10 +7,9 @@ let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    // Imports are internal unless a file says `public import`: a module re-exports only what its public API needs.
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
-
-/// The Postgres targets also build with internal imports by default, so only what their public API needs is re-exported.
-let postgresSwiftSettings: [SwiftSetting] = swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
 
 let package = Package(
     name: "TradesKit",
@@ -60,7 +59,7 @@ let package = Package(
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: postgresSwiftSettings
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "DevCLI",
@@ -97,7 +96,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             // Waiting for the conformance suite in TradesKitTesting.
-            swiftSettings: postgresSwiftSettings
+            swiftSettings: swiftSettings
         ),
     ]
 )

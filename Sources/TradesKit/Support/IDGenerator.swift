@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Makes new identifiers. Injected so that tests can make them predictable.
 public protocol IDGenerator: Sendable {
