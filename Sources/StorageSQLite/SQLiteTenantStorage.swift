@@ -170,8 +170,7 @@ struct SQLiteTenantStorage: TenantStorage {
     }
 
     func unbalancedLedgerTransactions() async throws -> [LedgerTransactionID] {
-        // SQLite integer SUM raises an overflow error rather than wrapping; TOTAL() would lose precision, so amounts
-        // are checked per transaction in core when SUM overflows.
+        // SQLite's integer SUM fails on overflow and TOTAL() loses precision, so the exact check is core's.
         let tenant = tenant
         let rows = try await read { db in
             try Row.fetchAll(db, sql: "SELECT transaction_id, amount, currency FROM ledger_entries WHERE tenant_id = ?", arguments: [tenant])
@@ -183,16 +182,7 @@ struct SQLiteTenantStorage: TenantStorage {
             amounts[id, default: []].append(amount)
             currencies[id, default: []].insert(currency)
         }
-        return amounts.filter { id, values in
-            var low: Int64 = 0
-            var carry = 0
-            for value in values {
-                let (sum, overflow) = low.addingReportingOverflow(value)
-                if overflow { carry += value > 0 ? 1 : -1 }
-                low = sum
-            }
-            return low != 0 || carry != 0 || (currencies[id]?.count ?? 0) > 1
-        }.map(\.key).sorted()
+        return amounts.filter { id, values in !Ledger.sumsToZero(values) || (currencies[id]?.count ?? 0) > 1 }.map(\.key).sorted()
     }
 
     // MARK: Disputes, reviews, messages

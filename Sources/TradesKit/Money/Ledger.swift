@@ -126,7 +126,7 @@ public enum Ledger {
     }
 
     /// Whether `amounts` sum to exactly zero, computed without overflow (a wrapped sum could hide an imbalance).
-    static func sumsToZero(_ amounts: [Int64]) -> Bool {
+    public static func sumsToZero(_ amounts: [Int64]) -> Bool {
         var low: Int64 = 0
         var carry = 0
         for amount in amounts {
