@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import PostgresNIO
 import TradesKit
 import _ConnectionPoolModule
@@ -14,12 +15,30 @@ enum TransactionScope: Sendable {
     case platform
 }
 
+/// Whether a lease was granted, shared by the lease and its timer.
+private final class LeaseFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
+}
+
+/// The connection a transaction leased, so that its deadline can close it.
+private final class LeasedConnection: Sendable {
+    private let connection = Mutex<PostgresConnection?>(nil)
+    func set(_ value: PostgresConnection) { connection.withLock { $0 = value } }
+    func close() {
+        // Best effort; the future's outcome does not matter, the caller has been answered already.
+        if let connection = connection.withLock({ $0 }) { Task { try? await connection.close() } }
+    }
+}
+
 /// Runs transactions over the pool with the tenant set, the statement timeout applied, transient conflicts retried and
 /// errors mapped to ``StorageError`` without SQL or values.
 struct Database: Sendable {
     let client: PostgresClient
     let statementTimeout: Duration?
     let transactionDeadline: Duration?
+    let leaseTimeout: Duration?
     let maximumRetries: Int
     let logger: Logger
 
@@ -31,7 +50,7 @@ struct Database: Sendable {
     }
 
     /// Runs `body` in one transaction with the scope set, retrying serialization failures and deadlocks.
-    func transaction<Result: Sendable>(_ scope: TransactionScope, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    func transaction<Result: Sendable>(_ scope: TransactionScope, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         var attempt = 0
         while true {
             attempt += 1
@@ -52,18 +71,29 @@ struct Database: Sendable {
         }
     }
 
-    private func attemptTransaction<Result: Sendable>(_ scope: TransactionScope, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    private func attemptTransaction<Result: Sendable>(
+        _ scope: TransactionScope, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        guard let transactionDeadline else { return try await leaseAndRun(scope, body, leased: nil) }
+        // A client-side deadline. postgres-nio 1.33.2 can leave a query waiting forever when the server dies
+        // mid-transaction, even after the connection is closed (seen after a SIGKILL of the postmaster). So at the deadline
+        // the caller is answered `unavailable` at once, the connection is closed, and the stuck task is abandoned.
+        let current = LeasedConnection()
+        return try await Deadline.run(
+            after: transactionDeadline,
+            onTimeout: {
+                current.close()
+                return StorageError(.unavailable, message: "The transaction did not finish within \(transactionDeadline); its connection was closed")
+            },
+            { try await leaseAndRun(scope, body, leased: current) })
+    }
+
+    private func leaseAndRun<Result: Sendable>(
+        _ scope: TransactionScope, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result, leased: LeasedConnection?
+    ) async throws -> Result {
         let logger = driverLogger
-        return try await client.withConnection { connection in
-            // A client-side deadline: postgres-nio 1.33.2 can leave a query waiting forever when the server dies
-            // mid-transaction; closing the connection fails that query (as a lost connection) and frees the caller.
-            let watchdog = transactionDeadline.map { deadline in
-                Task {
-                    try await Task.sleep(for: deadline)
-                    try? await connection.close()
-                }
-            }
-            defer { watchdog?.cancel() }
+        return try await withLeaseTimeout { connection in
+            leased?.set(connection)
             return try await Self.transaction(on: connection, logger: logger) { connection in
                 let timeout = statementTimeout.map { "\(max(1, $0.components.seconds * 1_000 + $0.components.attoseconds / 1_000_000_000_000_000))ms" } ?? "0"
                 switch scope {
@@ -76,6 +106,36 @@ struct Database: Sendable {
                         "SELECT set_config('app.scope', 'platform', true), set_config('statement_timeout', \(timeout), true)", logger: logger)
                 }
                 return try await body(connection)
+            }
+        }
+    }
+
+    /// Leases a connection for `body`, failing as `unavailable` when none is leased within ``leaseTimeout``.
+    ///
+    /// Without it a lease waits for the pool's circuit breaker, about a minute, when the server is down. The timer only
+    /// bounds the wait for a connection: once `body` runs, the transaction deadline is what limits it.
+    private func withLeaseTimeout<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        guard let leaseTimeout else { return try await client.withConnection(body) }
+        let leased = LeaseFlag()
+        return try await withoutActuallyEscaping(body) { body in
+            // The closure runs in a child task of the group below, which does not outlive this call.
+            return try await withThrowingTaskGroup(of: Result?.self, returning: Result.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        leased.set()
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: leaseTimeout)
+                    if leased.isSet { return nil }
+                    throw StorageError(.unavailable, message: "No database connection could be leased within \(leaseTimeout)")
+                }
+                defer { group.cancelAll() }
+                while let next = try await group.next() {
+                    if let result = next { return result }
+                }
+                throw CancellationError()
             }
         }
     }

@@ -24,6 +24,9 @@ extension PostgresStorage {
         /// A client-side limit on one transaction: past it the connection is closed and the call fails as `unavailable`.
         /// It guards against a server that vanished mid-transaction; keep it well above ``statementTimeout``. `nil` for none.
         public var transactionDeadline: Duration?
+        /// How long a transaction waits for a pooled connection before it fails as `unavailable` (a server that is down
+        /// or a pool that is exhausted). `nil` waits until the pool's own circuit breaker gives up (about a minute).
+        public var leaseTimeout: Duration?
         /// How often a transaction that hit a serialization failure or deadlock is retried before giving up.
         public var maximumRetries: Int
         /// The owner role that ``PostgresStorage/migrate()`` connects as; `nil` when this process never migrates.
@@ -59,7 +62,7 @@ extension PostgresStorage {
         /// Creates a configuration; TLS is off for loopback hosts and required otherwise unless `tls` says so.
         public init(host: String, port: Int = 5432, username: String, password: String?, database: String, tls: TLSMode? = nil,
                     maximumConnections: Int = 8, statementTimeout: Duration? = .seconds(30), transactionDeadline: Duration? = .seconds(120),
-                    maximumRetries: Int = 5, migrationCredentials: Credentials? = nil) {
+                    leaseTimeout: Duration? = .seconds(10), maximumRetries: Int = 5, migrationCredentials: Credentials? = nil) {
             self.host = host
             self.port = port
             self.username = username
@@ -69,6 +72,7 @@ extension PostgresStorage {
             self.maximumConnections = maximumConnections
             self.statementTimeout = statementTimeout
             self.transactionDeadline = transactionDeadline
+            self.leaseTimeout = leaseTimeout
             self.maximumRetries = maximumRetries
             self.migrationCredentials = migrationCredentials
         }

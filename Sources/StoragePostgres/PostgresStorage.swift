@@ -39,7 +39,8 @@ public struct PostgresStorage: Storage {
         if backgroundLogger.logLevel < .info { backgroundLogger.logLevel = .info }
         self.client = PostgresClient(configuration: configuration.clientConfiguration(), backgroundLogger: backgroundLogger)
         self.database = Database(client: client, statementTimeout: configuration.statementTimeout,
-                                 transactionDeadline: configuration.transactionDeadline, maximumRetries: max(0, configuration.maximumRetries),
+                                 transactionDeadline: configuration.transactionDeadline, leaseTimeout: configuration.leaseTimeout,
+                                 maximumRetries: max(0, configuration.maximumRetries),
                                  logger: logger)
     }
 

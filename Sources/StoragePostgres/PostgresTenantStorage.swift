@@ -10,7 +10,7 @@ struct PostgresTenantStorage: TenantStorage {
 
     var tenant: UUID { tenantID.rawValue }
 
-    func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    func read<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         try await database.transaction(.tenant(tenantID), body)
     }
 

@@ -13,8 +13,7 @@ struct PostgresConformanceTests {
         try await PostgresHarness.withFreshDatabase { storage in try await check.run(storage) }
     }
 
-    @Test("through pgbouncer in transaction mode", .disabled("pgbouncer 1.18 run stalls after about a minute; open work of issue 4"),
-          arguments: StorageConformance.checks)
+    @Test("through pgbouncer in transaction mode", arguments: StorageConformance.checks)
     func throughBouncer(_ check: StorageConformanceCheck) async throws {
         try await PostgresHarness.withFreshDatabase(throughBouncer: true) { storage in try await check.run(storage) }
     }

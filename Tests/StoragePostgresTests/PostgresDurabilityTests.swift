@@ -5,7 +5,7 @@ import TradesKit
 
 /// Kills the server under acknowledged writes, on a cluster of its own (never the shared one, never a server named by
 /// `TRADESKIT_POSTGRES_URL`), and checks after restart that every acknowledged change set is there.
-@Suite("Postgres durability")
+@Suite("Postgres durability", .serialized)
 struct PostgresDurabilityTests {
     final class Flag: @unchecked Sendable {
         private let lock = NSLock()
@@ -28,9 +28,24 @@ struct PostgresDurabilityTests {
         }
     }
 
-    @Test("An immediate stop during acknowledged writes loses none of them; the ledger balances after restart",
-          .disabled("Passes alone; the whole-suite run with it sometimes stalls. Open work of issue 4."))
-    func survivesImmediateStop() async throws {
+    enum Crash: String, Sendable, CaseIterable, CustomTestStringConvertible {
+        /// `pg_ctl stop -m immediate`: every process is told to quit at once, no shutdown checkpoint.
+        case immediateStop
+        /// SIGKILL of the postmaster alone, as a crash or the OOM killer would.
+        case sigkillPostmaster
+
+        var testDescription: String { rawValue }
+
+        func perform(on cluster: PostgresHarness.Cluster) throws {
+            switch self {
+            case .immediateStop: try PostgresHarness.crash(cluster)
+            case .sigkillPostmaster: try PostgresHarness.killPostmaster(cluster)
+            }
+        }
+    }
+
+    @Test("A server crash during acknowledged writes loses none of them; the ledger balances after restart", arguments: Crash.allCases)
+    func survivesCrash(_ crash: Crash) async throws {
         let cluster = try PostgresHarness.startCluster()
         defer { try? PostgresHarness.crash(cluster) }
         let app = PostgresStorage.Configuration.Credentials(username: "tradeskit_app_login", password: PostgresHarness.randomSecret())
@@ -73,7 +88,7 @@ struct PostgresDurabilityTests {
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(1_500))
                     stopping.set()
-                    try PostgresHarness.crash(cluster)
+                    try crash.perform(on: cluster)
                     // Back up soon, so a writer that leased just before the stop gets a connection again (and its
                     // commit is acknowledged or fails) instead of waiting for the pool's circuit breaker.
                     try await Task.sleep(for: .milliseconds(500))

@@ -121,7 +121,10 @@ enum PostgresHarness {
             auth_file = \(directory)/userlist.txt
             pool_mode = transaction
             max_client_conn = 500
-            default_pool_size = 20
+            default_pool_size = 4
+            min_pool_size = 0
+            server_idle_timeout = 1
+            server_lifetime = 30
             ignore_startup_parameters = extra_float_digits,options
             logfile = \(directory)/pgbouncer.log
             pidfile = \(directory)/pgbouncer.pid
@@ -232,8 +235,33 @@ enum PostgresHarness {
         try run("/usr/sbin/runuser", ["-u", "postgres", "--", "pg_ctl", "-D", cluster.directory + "/data", "-m", "immediate", "-w", "stop"])
     }
 
+    /// Kills the postmaster with SIGKILL, as a crash or the OOM killer would: no shutdown of any kind. Its backends notice
+    /// the postmaster's death and exit; ``restart(_:)`` waits for them (the shared memory block stays in use until then).
+    static func killPostmaster(_ cluster: Cluster) throws {
+        let pidFile = try String(contentsOfFile: cluster.directory + "/data/postmaster.pid", encoding: .utf8)
+        guard let line = pidFile.split(separator: "\n").first, let pid = pid_t(line.trimmingCharacters(in: .whitespaces)) else {
+            throw HarnessError(description: "postmaster.pid has no pid")
+        }
+        guard kill(pid, SIGKILL) == 0 else { throw HarnessError(description: "kill(SIGKILL) failed: errno \(errno)") }
+    }
+
     /// Starts a stopped cluster again on its port.
     static func restart(_ cluster: Cluster) throws {
+        // After a SIGKILL the old backends may take a moment to exit; until then the server refuses to start.
+        var lastError: (any Error)?
+        for _ in 0..<20 {
+            do {
+                try start(cluster)
+                return
+            } catch {
+                lastError = error
+                usleep(250_000)
+            }
+        }
+        throw lastError ?? HarnessError(description: "the cluster did not restart")
+    }
+
+    private static func start(_ cluster: Cluster) throws {
         try run("/usr/sbin/runuser", ["-u", "postgres", "--", "pg_ctl", "-D", cluster.directory + "/data", "-l", cluster.directory + "/server.log",
                                       "-w", "-t", "120", "-o", serverOptions(port: cluster.port, directory: cluster.directory), "start"])
     }
@@ -265,7 +293,7 @@ enum PostgresHarness {
             let port = try freePort()
             do {
                 let cluster = Cluster(directory: directory, port: port, password: password)
-                try restart(cluster)
+                try start(cluster)
                 return cluster
             } catch {
                 // Another process may have taken the port between the probe and the start.
