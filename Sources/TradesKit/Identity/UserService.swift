@@ -62,9 +62,7 @@ public struct UserService: Sendable {
         let email = validateEmail(input.email, into: &validator)
         let displayName = validator.text(input.displayName, field: "displayName", max: 100)
         let phone = validatePhone(input.phone, into: &validator)
-        if !(passwordOptional && input.password.isEmpty), !(10...128).contains(input.password.count) {
-            validator.fail("password", "out_of_range", "must be between 10 and 128 characters")
-        }
+        if !(passwordOptional && input.password.isEmpty) { validator.password(input.password) }
         try validator.check()
         guard let email else { throw TradesKitError.validation(validator.errors) }
 
@@ -150,9 +148,9 @@ public struct UserService: Sendable {
 
     /// Replaces a user's password hash (the server calls this after a verified reset).
     public func setPassword(in tenant: TenantID, _ id: UserID, password: String) async throws {
-        guard (10...128).contains(password.count) else {
-            throw TradesKitError.validation([FieldError(field: "password", code: "out_of_range", message: "must be between 10 and 128 characters")])
-        }
+        var validator = Validator()
+        validator.password(password)
+        try validator.check()
         let store = environment.storage.tenant(tenant)
         let hash = try await environment.passwordHasher.hash(password)
         try await environment.run("user.password", tenant: tenant) {
