@@ -83,6 +83,7 @@ public struct UserService: Sendable {
     }
 
     /// Checks an e-mail and password; `nil` for an unknown address or a wrong password (the caller cannot tell which).
+    /// It counts no failures and issues no session: sign-in goes through ``IdentityService/login(in:email:password:totpCode:)``.
     public func authenticate(in tenant: TenantID, email: String, password: String) async throws -> User? {
         let store = environment.storage.tenant(tenant)
         let address = try? EmailAddress(email)
@@ -132,7 +133,8 @@ public struct UserService: Sendable {
         }
     }
 
-    /// Marks a user's e-mail address verified (the server calls this after checking a token).
+    /// Marks a user's e-mail address verified without a link (an embedder's own check; links go through
+    /// ``IdentityService/verifyEmail(in:token:)``).
     public func markEmailVerified(in tenant: TenantID, _ id: UserID) async throws -> User {
         let store = environment.storage.tenant(tenant)
         return try await environment.run("user.verify", tenant: tenant) {
@@ -146,7 +148,8 @@ public struct UserService: Sendable {
         }
     }
 
-    /// Replaces a user's password hash (the server calls this after a verified reset).
+    /// Replaces a user's password hash without a reset link (an embedder's own check). It leaves sessions alone; a reset
+    /// through ``IdentityService/confirmPasswordReset(in:token:newPassword:)`` also revokes them.
     public func setPassword(in tenant: TenantID, _ id: UserID, password: String) async throws {
         var validator = Validator()
         validator.password(password)
