@@ -5,12 +5,17 @@ import TradesKit
 extension ChangeWriter {
     /// The identity changes: sessions, e-mailed tokens, two-factor enrolments, login throttles.
     ///
-    /// Bulk revocations lock and bump every row they change, so a rotation that read a token before the revocation fails
-    /// its versioned update and retries (then finds the token revoked), whichever transaction commits first.
+    /// Every write of a user's refresh tokens first takes a transaction-level advisory lock on (tenant, user), so
+    /// rotations and revocations of one user's sessions serialize. Without it, under READ COMMITTED, a family revocation
+    /// whose UPDATE began before a concurrent rotation committed would wait on the rotated row, then revoke it, but never
+    /// see the token the rotation inserted (not in its snapshot): reuse detection would leave that token alive. With the
+    /// lock, the revocation's UPDATE starts after the rotation committed and sees every token; a rotation that comes
+    /// second finds its token's version bumped by the revocation and fails, and core retries it into the reuse path.
     func applyIdentity(_ change: ChangeSet.Change) async throws {
         let tenant = tenantID.rawValue
         switch change {
         case .insertRefreshToken(let value):
+            try await lockSessions(of: [value.userID])
             try await run(
                 """
                 INSERT INTO refresh_tokens (tenant_id, id, family_id, user_id, token_hash, issued_at, expires_at, used_at, revoked_at, version)
@@ -19,6 +24,7 @@ extension ChangeWriter {
                         \(value.revokedAt?.millisecondsSince1970), \(value.version))
                 """)
         case .updateRefreshToken(let value):
+            try await lockSessions(of: [value.userID])
             let affected = try await run(
                 """
                 UPDATE refresh_tokens SET used_at = \(value.usedAt?.millisecondsSince1970), revoked_at = \(value.revokedAt?.millisecondsSince1970),
@@ -28,12 +34,18 @@ extension ChangeWriter {
             try await requireUpdated(
                 "refresh token", affected, exists: "SELECT 1 FROM refresh_tokens WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")
         case .revokeRefreshTokenFamily(let family, let now):
+            var users: [UserID] = []
+            let rows = try await connection.query(
+                "SELECT DISTINCT user_id FROM refresh_tokens WHERE tenant_id = \(tenant) AND family_id = \(family.rawValue)", logger: logger)
+            for try await (user) in rows.decode(UUID.self) { users.append(UserID(user)) }
+            try await lockSessions(of: users)
             try await run(
                 """
                 UPDATE refresh_tokens SET revoked_at = \(now.millisecondsSince1970), version = version + 1
                 WHERE tenant_id = \(tenant) AND family_id = \(family.rawValue) AND revoked_at IS NULL
                 """)
         case .revokeRefreshTokens(let user, let now):
+            try await lockSessions(of: [user])
             try await run(
                 """
                 UPDATE refresh_tokens SET revoked_at = \(now.millisecondsSince1970), version = version + 1
@@ -106,6 +118,15 @@ extension ChangeWriter {
         default:
             // Only identity changes are passed here.
             break
+        }
+    }
+
+    /// Takes the advisory lock of each user's refresh tokens (sorted, so two transactions never wait on each other in a
+    /// cycle); held until the transaction ends. Re-entrant within a transaction.
+    private func lockSessions(of users: [UserID]) async throws {
+        for user in Set(users).sorted() {
+            let key = "tradeskit.refresh_tokens:\(tenantID.uuidString):\(user.uuidString)"
+            try await run("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))")
         }
     }
 }

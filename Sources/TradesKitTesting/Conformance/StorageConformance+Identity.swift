@@ -90,6 +90,37 @@ extension StorageConformance {
             try expect(try await world.db.refreshToken(hash: live.tokenHash)?.revokedAt == now, "revoking again must keep the first instant")
             try expect(try await world.db.refreshToken(hash: otherUser.tokenHash) == otherUser, "revoking a user's tokens touched another user's")
         },
+        StorageConformanceCheck("concurrency.revocationCatchesARacingRotation") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            let db = world.db
+            for _ in 0..<20 {
+                let now = world.next()
+                let token = world.fixtures.refreshToken(user: world.owner.id, at: now)
+                try await world.commit(.insertRefreshToken(token))
+                var used = token
+                used.usedAt = now
+                let next = world.fixtures.refreshToken(user: world.owner.id, family: token.familyID, at: now)
+                var rotation = ChangeSet()
+                rotation.update(used)
+                rotation.append(.insertRefreshToken(next))
+                var revocation = ChangeSet()
+                revocation.append(.revokeRefreshTokenFamily(token.familyID, at: now))
+                let sets = [rotation, revocation]
+                let rotated = await withTaskGroup(of: Bool.self) { group in
+                    for set in sets { group.addTask { (try? await db.commit(set)) != nil } }
+                    var results: [Bool] = []
+                    for await result in group { results.append(result) }
+                    return results
+                }
+                try expect(rotated.contains(true), "neither the rotation nor the revocation committed")
+                // Whichever committed first, no token of the family may be left alive.
+                for hash in [token.tokenHash, next.tokenHash] {
+                    if let read = try await db.refreshToken(hash: hash) {
+                        try expect(read.revokedAt != nil, "a token rotated while its family was revoked is still alive")
+                    }
+                }
+            }
+        },
         StorageConformanceCheck("identity.oneTimeTokens") { storage in
             let world = try await ConformanceWorld.make(storage)
             let verification = world.fixtures.oneTimeToken(user: world.owner.id, purpose: .emailVerification, at: world.next())
