@@ -28,7 +28,7 @@ struct ChangeWriter {
 
     /// Runs a statement and answers how many rows it returned (`RETURNING 1` turns affected rows into returned rows).
     @discardableResult
-    private func run(_ query: PostgresQuery) async throws -> Int {
+    func run(_ query: PostgresQuery) async throws -> Int {
         var count = 0
         for try await _ in try await connection.query(query, logger: logger) { count += 1 }
         return count
@@ -48,7 +48,7 @@ struct ChangeWriter {
         return StorageError(.missingRow, message: "The \(table) row does not exist")
     }
 
-    private func requireUpdated(_ table: String, _ affected: Int, exists: PostgresQuery) async throws {
+    func requireUpdated(_ table: String, _ affected: Int, exists: PostgresQuery) async throws {
         if affected == 0 { throw try await updateFailed(table, exists: exists) }
     }
 
@@ -249,6 +249,10 @@ struct ChangeWriter {
                 """, logger: logger)
             for try await (id) in rows.decode(UUID.self) { live.insert(BidID(id)) }
             if live != expected { throw StorageError(.versionConflict, message: "The job's live bids changed since they were read") }
+        case .insertRefreshToken, .updateRefreshToken, .revokeRefreshTokenFamily, .revokeRefreshTokens, .insertOneTimeToken,
+             .updateOneTimeToken, .consumeOneTimeTokens, .insertTwoFactor, .updateTwoFactor, .deleteTwoFactor, .insertLoginThrottle,
+             .updateLoginThrottle:
+            try await applyIdentity(change)
         }
     }
 

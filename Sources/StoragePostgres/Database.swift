@@ -232,7 +232,9 @@ struct Database: Sendable {
         guard let name else { return nil }
         if name.hasSuffix("_pkey") { return UniqueConstraint.primaryKey }
         let known = [UniqueConstraint.tenantSlug, UniqueConstraint.userEmail, UniqueConstraint.categorySlug, UniqueConstraint.liveBid,
-                     UniqueConstraint.escrowJob, UniqueConstraint.openDispute, UniqueConstraint.reviewAuthor]
+                     UniqueConstraint.escrowJob, UniqueConstraint.openDispute, UniqueConstraint.reviewAuthor,
+                     UniqueConstraint.refreshTokenHash, UniqueConstraint.oneTimeTokenHash, UniqueConstraint.twoFactorUser,
+                     UniqueConstraint.loginThrottleKey]
         return known.contains(name) ? name : nil
     }
 }

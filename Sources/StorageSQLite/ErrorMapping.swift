@@ -38,6 +38,11 @@ extension SQLiteStorage {
         case "escrows.tenant_id, escrows.job_id": return UniqueConstraint.escrowJob
         case "disputes.tenant_id, disputes.job_id": return UniqueConstraint.openDispute
         case "reviews.tenant_id, reviews.job_id, reviews.author_id": return UniqueConstraint.reviewAuthor
+        case "refresh_tokens.tenant_id, refresh_tokens.token_hash": return UniqueConstraint.refreshTokenHash
+        case "one_time_tokens.tenant_id, one_time_tokens.token_hash": return UniqueConstraint.oneTimeTokenHash
+        // These two tables' primary keys are their unique constraints.
+        case "two_factor_enrollments.tenant_id, two_factor_enrollments.user_id": return UniqueConstraint.twoFactorUser
+        case "login_throttles.tenant_id, login_throttles.account_key": return UniqueConstraint.loginThrottleKey
         default: return UniqueConstraint.primaryKey
         }
     }

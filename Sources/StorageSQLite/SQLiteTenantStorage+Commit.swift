@@ -166,7 +166,86 @@ extension SQLiteTenantStorage {
                 db, sql: "SELECT id FROM bids WHERE tenant_id = ? AND job_id = ? AND status IN ('submitted', 'accepted')",
                 arguments: [tenant, job.sql])
             if Set(live) != Set(expected.map(\.sql)) { throw StorageError(.versionConflict, message: "The job's live bids changed concurrently") }
+        case .insertRefreshToken, .updateRefreshToken, .revokeRefreshTokenFamily, .revokeRefreshTokens, .insertOneTimeToken,
+            .updateOneTimeToken, .consumeOneTimeTokens, .insertTwoFactor, .updateTwoFactor, .deleteTwoFactor, .insertLoginThrottle,
+            .updateLoginThrottle:
+            try applyIdentity(change, tenant: tenant, db)
         }
+    }
+
+    /// The identity changes: sessions, e-mailed tokens, two-factor enrolments, login throttles.
+    private static func applyIdentity(_ change: ChangeSet.Change, tenant: String, _ db: Database) throws {
+        switch change {
+        case .insertRefreshToken(let value):
+            try insert(
+                db, "refresh_tokens",
+                [
+                    "tenant_id": tenant, "id": value.id.sql, "family_id": value.familyID.sql, "user_id": value.userID.sql,
+                    "token_hash": value.tokenHash, "issued_at": value.issuedAt.ms, "expires_at": value.expiresAt.ms, "used_at": value.usedAt?.ms,
+                    "revoked_at": value.revokedAt?.ms, "version": value.version,
+                ])
+        case .updateRefreshToken(let value):
+            try update(db, tenant, "refresh_tokens", value.id.sql, value.version, ["used_at": value.usedAt?.ms, "revoked_at": value.revokedAt?.ms])
+        case .revokeRefreshTokenFamily(let family, let now):
+            try db.cachedStatement(
+                sql: "UPDATE refresh_tokens SET revoked_at = ?, version = version + 1 WHERE tenant_id = ? AND family_id = ? AND revoked_at IS NULL"
+            ).execute(arguments: [now.ms, tenant, family.sql])
+        case .revokeRefreshTokens(let user, let now):
+            try db.cachedStatement(
+                sql: "UPDATE refresh_tokens SET revoked_at = ?, version = version + 1 WHERE tenant_id = ? AND user_id = ? AND revoked_at IS NULL"
+            ).execute(arguments: [now.ms, tenant, user.sql])
+        case .insertOneTimeToken(let value):
+            try insert(
+                db, "one_time_tokens",
+                [
+                    "tenant_id": tenant, "id": value.id.sql, "user_id": value.userID.sql, "purpose": value.purpose.rawValue,
+                    "token_hash": value.tokenHash, "created_at": value.createdAt.ms, "expires_at": value.expiresAt.ms, "used_at": value.usedAt?.ms,
+                    "version": value.version,
+                ])
+        case .updateOneTimeToken(let value):
+            try update(db, tenant, "one_time_tokens", value.id.sql, value.version, ["used_at": value.usedAt?.ms])
+        case .consumeOneTimeTokens(let user, let purpose, let now):
+            try db.cachedStatement(
+                sql: """
+                    UPDATE one_time_tokens SET used_at = ?, version = version + 1
+                    WHERE tenant_id = ? AND user_id = ? AND purpose = ? AND used_at IS NULL
+                    """
+            ).execute(arguments: [now.ms, tenant, user.sql, purpose.rawValue])
+        case .insertTwoFactor(let value):
+            var columns = twoFactorColumns(value)
+            columns["tenant_id"] = tenant
+            columns["user_id"] = value.userID.sql
+            columns["version"] = value.version
+            try insert(db, "two_factor_enrollments", columns)
+        case .updateTwoFactor(let value):
+            try update(db, tenant, "two_factor_enrollments", value.userID.sql, value.version, twoFactorColumns(value), idColumn: "user_id")
+        case .deleteTwoFactor(let user, let version):
+            try db.cachedStatement(sql: "DELETE FROM two_factor_enrollments WHERE tenant_id = ? AND user_id = ? AND version = ?")
+                .execute(arguments: [tenant, user.sql, version])
+            try checkUpdated(db, table: "two_factor_enrollments", key: "tenant_id = ? AND user_id = ?", [tenant, user.sql])
+        case .insertLoginThrottle(let value):
+            var columns = throttleColumns(value)
+            columns["tenant_id"] = tenant
+            columns["account_key"] = value.key.rawValue
+            columns["version"] = value.version
+            try insert(db, "login_throttles", columns)
+        case .updateLoginThrottle(let value):
+            try update(db, tenant, "login_throttles", value.key.rawValue, value.version, throttleColumns(value), idColumn: "account_key")
+        default:
+            // Only identity changes are passed here.
+            break
+        }
+    }
+
+    private static func twoFactorColumns(_ value: TwoFactorEnrollment) -> [String: (any DatabaseValueConvertible)?] {
+        [
+            "sealed_secret": value.sealedSecret, "created_at": value.createdAt.ms, "confirmed_at": value.confirmedAt?.ms,
+            "last_accepted_step": value.lastAcceptedStep,
+        ]
+    }
+
+    private static func throttleColumns(_ value: LoginThrottle) -> [String: (any DatabaseValueConvertible)?] {
+        ["failures": value.failures, "locked_until": value.lockedUntil?.ms, "last_failure_at": value.lastFailureAt?.ms]
     }
 
     private static func profileColumns(_ value: ContractorProfile) -> [String: (any DatabaseValueConvertible)?] {

@@ -230,6 +230,25 @@ struct SQLiteTenantStorage: TenantStorage {
         ) { ($0.createdAt, $0.id.rawValue) }
     }
 
+    // MARK: Identity
+
+    func refreshToken(hash: String) async throws -> RefreshToken? {
+        try await one("SELECT * FROM refresh_tokens WHERE tenant_id = ? AND token_hash = ?", [hash], Records.refreshToken)
+    }
+
+    func oneTimeToken(hash: String, purpose: OneTimeTokenPurpose) async throws -> OneTimeToken? {
+        try await one(
+            "SELECT * FROM one_time_tokens WHERE tenant_id = ? AND token_hash = ? AND purpose = ?", [hash, purpose.rawValue], Records.oneTimeToken)
+    }
+
+    func twoFactor(user: UserID) async throws -> TwoFactorEnrollment? {
+        try await one("SELECT * FROM two_factor_enrollments WHERE tenant_id = ? AND user_id = ?", [user.sql], Records.twoFactor)
+    }
+
+    func loginThrottle(key: AccountKey) async throws -> LoginThrottle? {
+        try await one("SELECT * FROM login_throttles WHERE tenant_id = ? AND account_key = ?", [key.rawValue], Records.loginThrottle)
+    }
+
     // MARK: Events and outbox
 
     func events(recipient: UserID?, page: PageRequest) async throws -> Page<OutboxEvent> {

@@ -33,20 +33,22 @@ struct TestMarket {
     let storage: any Storage
     let clock: ManualClock
     let payments: MemoryPaymentProcessor
+    let email: MemoryEmailSender
     let cleanup: @Sendable () -> Void
 
     static let op = PlatformOperator(label: "tests")
     static let password = "correct horse battery staple"
 
-    init(_ kind: StorageKind = .sqliteMemory) throws {
+    init(_ kind: StorageKind = .sqliteMemory, identity: IdentityConfiguration = IdentityConfiguration()) throws {
         let (storage, cleanup) = try kind.make()
         self.storage = storage
         self.cleanup = cleanup
         clock = ManualClock()
         payments = MemoryPaymentProcessor()
+        email = MemoryEmailSender()
         market = Marketplace(
-            storage: storage, payments: payments, passwordHasher: MemoryPasswordHasher(), clock: clock,
-            ids: UUIDv7Generator(clock: clock))
+            storage: storage, payments: payments, passwordHasher: MemoryPasswordHasher(), emailSender: email, clock: clock,
+            ids: UUIDv7Generator(clock: clock), configuration: Marketplace.Configuration(identity: identity))
     }
 
     /// One tenant with an admin, a homeowner and contractors that can bid on plumbing jobs around `home`.

@@ -236,7 +236,8 @@ struct PostgresSecurityTests {
                 """).decode((String, Bool, Bool, Int64).self) {
                 tables.append(table)
                 if !enabled || !forced || policies == 0 { problems.append("\(table): rls \(enabled), forced \(forced), policies \(policies)") }
-                for privilege in ["DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"] {
+                // Turning two-factor authentication off deletes the enrolment: the one DELETE the app is granted.
+                for privilege in ["DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"] where !(privilege == "DELETE" && table == "two_factor_enrollments") {
                     for try await (granted) in try await client.query("""
                         SELECT has_table_privilege('tradeskit_app', \(table), \(privilege))
                         """).decode(Bool.self) where granted {
@@ -258,5 +259,42 @@ struct PostgresSecurityTests {
             #expect(Set(tables) == Set(SchemaNames.tenantTables + ["tenants"]))
             #expect(problems.isEmpty, "\(problems)")
         }
+    }
+
+    @Test("The app role deletes two-factor enrolments of the current tenant only, and nothing else of the identity tables")
+    func twoFactorDeleteStaysInTenant() async throws {
+        let storage = try await PostgresHarness.storage()
+        let a = try Fixture()
+        let b = try Fixture()
+        let storeA = try await a.insert(into: storage)
+        let storeB = try await b.insert(into: storage)
+        for (store, fixture) in [(storeA, a), (storeB, b)] {
+            var changes = ChangeSet()
+            changes.append(.insertTwoFactor(TwoFactorEnrollment(userID: fixture.homeowner.id, sealedSecret: Data([1, 2, 3]), createdAt: Fixture.now)))
+            changes.append(.insertRefreshToken(RefreshToken(id: RefreshTokenID(UUID()), familyID: RefreshTokenFamilyID(UUID()),
+                                                            userID: fixture.homeowner.id, tokenHash: OpaqueToken.hash(OpaqueToken.generate()),
+                                                            issuedAt: Fixture.now, expiresAt: Fixture.at(1_000))))
+            try await store.commit(changes)
+        }
+        try await PostgresHarness.withRawClient(.app) { client in
+            try await client.withConnection { connection in
+                try await Self.inTransaction(connection, tenant: a.tenant.id) { connection in
+                    try await Self.expectCount(connection, "SELECT 1 FROM two_factor_enrollments", 1)
+                    try await Self.expectCount(connection, "SELECT 1 FROM refresh_tokens", 1)
+                    try await Self.expectCount(connection, "DELETE FROM two_factor_enrollments WHERE user_id = \(b.homeowner.id.rawValue) RETURNING 1", 0)
+                    try await Self.expectCount(connection, "DELETE FROM two_factor_enrollments RETURNING 1", 1)
+                }
+                for table in ["refresh_tokens", "one_time_tokens", "login_throttles"] {
+                    try await Self.expectFailure(connection, tenant: a.tenant.id, PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), "42501")
+                }
+                // A stored token must be a hex SHA-256, never a plain token.
+                try await Self.expectFailure(connection, tenant: a.tenant.id, """
+                    INSERT INTO refresh_tokens (tenant_id, id, family_id, user_id, token_hash, issued_at, expires_at)
+                    VALUES (\(a.tenant.id.rawValue), \(UUID()), \(UUID()), \(a.homeowner.id.rawValue), 'plain-token', 0, 1)
+                    """, "23514")
+            }
+        }
+        #expect(try await storeA.twoFactor(user: a.homeowner.id) != nil)
+        #expect(try await storeB.twoFactor(user: b.homeowner.id) != nil)
     }
 }

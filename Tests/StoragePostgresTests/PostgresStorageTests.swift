@@ -329,7 +329,9 @@ struct PostgresStorageRobustnessTests {
         let owner = try #require(environment.storage.migrationCredentials)
         let configuration = environment.storage.clientConfiguration(as: owner, maximumConnections: 1)
         let original = Migration.all[0]
+        // Migration 1 edited, every later one as it is (so none of the applied ones is unknown).
         let edited = [Migration(version: original.version, name: original.name, statements: original.statements + ["SELECT 1"])]
+            + Migration.all.dropFirst()
         try await PostgresStorage.withTemporaryClient(configuration, logger: PostgresHarness.logger) { client in
             let error = await #expect(throws: PostgresMigrationError.self) {
                 try await Migrator(client: client, logger: PostgresHarness.logger, migrations: edited).migrate()

@@ -64,8 +64,30 @@ struct SQLiteStorageTests {
         #expect(try await deferred.appliedMigrations().isEmpty)
         try await deferred.migrate()
         try await deferred.migrate()
-        #expect(try await deferred.appliedMigrations() == ["v1-core"])
+        #expect(try await deferred.appliedMigrations() == ["v1-core", "v2-identity"])
         #expect(try await !deferred.hasPendingMigrations())
+    }
+
+    @Test("a database with data at v1-core upgrades to v2-identity and keeps its rows")
+    func upgradeToIdentity() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = path()
+        let old = try SQLiteStorage(.file(path: file), configuration: .init(migrateOnOpen: false))
+        try Schema.migrator.migrate(old.writer, upTo: "v1-core")
+        let (tenant, job, _, owner) = try await seed(old)
+        try old.close()
+
+        let upgraded = try SQLiteStorage(.file(path: file))
+        #expect(try await upgraded.appliedMigrations() == ["v1-core", "v2-identity"])
+        let db = upgraded.tenant(tenant.id)
+        #expect(try await db.tenantRecord() == tenant)
+        #expect(try await db.user(owner.id) == owner)
+        #expect(try await db.job(job.id) == job)
+        let token = Fixtures().refreshToken(user: owner.id, at: now)
+        var changes = ChangeSet()
+        changes.append(.insertRefreshToken(token))
+        try await db.commit(changes)
+        #expect(try await db.refreshToken(hash: token.tokenHash) == token)
     }
 
     @Test("every key and index of a tenant table leads with tenant_id")

@@ -15,7 +15,7 @@ struct Migration: Sendable {
     var sql: String { statements.joined(separator: ";\n") }
 
     /// Every migration, in order. Append new ones; never edit an applied one (add a new migration instead).
-    static let all: [Migration] = [Migration0001InitialSchema.migration]
+    static let all: [Migration] = [Migration0001InitialSchema.migration, Migration0002Identity.migration]
 }
 
 /// The names the schema shares with the Swift code.
@@ -27,6 +27,6 @@ enum SchemaNames {
     /// Tenant tables: every one has `tenant_id`, RLS enabled and forced, and the tenant policy.
     static let tenantTables = [
         "users", "contractor_profiles", "categories", "jobs", "bids", "escrows", "ledger_entries", "disputes", "reviews", "messages",
-        "outbox_events", "event_recipients",
+        "outbox_events", "event_recipients", "refresh_tokens", "one_time_tokens", "two_factor_enrollments", "login_throttles",
     ]
 }

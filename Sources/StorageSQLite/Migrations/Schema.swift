@@ -11,6 +11,9 @@ enum Schema {
         migrator.registerMigration("v1-core") { db in
             for statement in v1 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v2-identity") { db in
+            for statement in v2Identity { try db.execute(sql: statement) }
+        }
         return migrator
     }
 
@@ -269,6 +272,72 @@ enum Schema {
             event_id TEXT NOT NULL,
             PRIMARY KEY (tenant_id, user_id, occurred_at, event_id),
             FOREIGN KEY (tenant_id, event_id) REFERENCES events(tenant_id, id)
+        )
+        """,
+    ]
+
+    /// Sessions, e-mailed tokens, two-factor enrolments and login throttles. Tokens are stored as hex SHA-256 only (the
+    /// CHECKs refuse anything else, such as a plain token), TOTP secrets only sealed. Login throttles are keyed by a hash
+    /// of tenant and e-mail, not by user, so they exist for addresses without an account too (and reference only the tenant).
+    static let v2Identity: [String] = [
+        """
+        CREATE TABLE refresh_tokens (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            family_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            token_hash TEXT NOT NULL CHECK (length(token_hash) = 64 AND token_hash NOT GLOB '*[^0-9a-f]*'),
+            issued_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER,
+            revoked_at INTEGER,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, id)
+        )
+        """,
+        "CREATE UNIQUE INDEX refresh_token_hash ON refresh_tokens(tenant_id, token_hash)",
+        "CREATE INDEX refresh_tokens_family ON refresh_tokens(tenant_id, family_id)",
+        "CREATE INDEX refresh_tokens_user ON refresh_tokens(tenant_id, user_id)",
+        """
+        CREATE TABLE one_time_tokens (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            purpose TEXT NOT NULL CHECK (purpose IN ('email_verification', 'password_reset')),
+            token_hash TEXT NOT NULL CHECK (length(token_hash) = 64 AND token_hash NOT GLOB '*[^0-9a-f]*'),
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, id)
+        )
+        """,
+        "CREATE UNIQUE INDEX one_time_token_hash ON one_time_tokens(tenant_id, token_hash)",
+        "CREATE INDEX one_time_tokens_user ON one_time_tokens(tenant_id, user_id, purpose)",
+        """
+        CREATE TABLE two_factor_enrollments (
+            tenant_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            sealed_secret BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            confirmed_at INTEGER,
+            last_accepted_step INTEGER,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, user_id),
+            FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, id)
+        )
+        """,
+        """
+        CREATE TABLE login_throttles (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id),
+            account_key TEXT NOT NULL CHECK (length(account_key) = 64 AND account_key NOT GLOB '*[^0-9a-f]*'),
+            failures INTEGER NOT NULL CHECK (failures >= 0),
+            locked_until INTEGER,
+            last_failure_at INTEGER,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, account_key)
         )
         """,
     ]

@@ -127,6 +127,33 @@ enum Records {
     }
 }
 
+extension Records {
+    static func refreshToken(_ row: Row) throws -> RefreshToken {
+        RefreshToken(
+            id: try row.id("id"), familyID: try row.id("family_id"), userID: try row.id("user_id"), tokenHash: row["token_hash"],
+            issuedAt: row.date("issued_at"), expiresAt: row.date("expires_at"), usedAt: row.optionalDate("used_at"),
+            revokedAt: row.optionalDate("revoked_at"), version: row["version"])
+    }
+
+    static func oneTimeToken(_ row: Row) throws -> OneTimeToken {
+        OneTimeToken(
+            id: try row.id("id"), userID: try row.id("user_id"), purpose: try row.enumValue("purpose"), tokenHash: row["token_hash"],
+            createdAt: row.date("created_at"), expiresAt: row.date("expires_at"), usedAt: row.optionalDate("used_at"), version: row["version"])
+    }
+
+    static func twoFactor(_ row: Row) throws -> TwoFactorEnrollment {
+        TwoFactorEnrollment(
+            userID: try row.id("user_id"), sealedSecret: row["sealed_secret"], createdAt: row.date("created_at"),
+            confirmedAt: row.optionalDate("confirmed_at"), lastAcceptedStep: row["last_accepted_step"], version: row["version"])
+    }
+
+    static func loginThrottle(_ row: Row) throws -> LoginThrottle {
+        LoginThrottle(
+            key: AccountKey(rawValue: row["account_key"]), failures: row["failures"], lockedUntil: row.optionalDate("locked_until"),
+            lastFailureAt: row.optionalDate("last_failure_at"), version: row["version"])
+    }
+}
+
 extension Row {
     func id<Tag>(_ column: String) throws -> Identifier<Tag> {
         guard let text = self[column] as String?, let id = Identifier<Tag>(uuidString: text) else {

@@ -62,9 +62,7 @@ public struct UserService: Sendable {
         let email = validateEmail(input.email, into: &validator)
         let displayName = validator.text(input.displayName, field: "displayName", max: 100)
         let phone = validatePhone(input.phone, into: &validator)
-        if !(passwordOptional && input.password.isEmpty), !(10...128).contains(input.password.count) {
-            validator.fail("password", "out_of_range", "must be between 10 and 128 characters")
-        }
+        if !(passwordOptional && input.password.isEmpty) { validator.password(input.password) }
         try validator.check()
         guard let email else { throw TradesKitError.validation(validator.errors) }
 
@@ -85,6 +83,7 @@ public struct UserService: Sendable {
     }
 
     /// Checks an e-mail and password; `nil` for an unknown address or a wrong password (the caller cannot tell which).
+    /// It counts no failures and issues no session: sign-in goes through ``IdentityService/login(in:email:password:totpCode:)``.
     public func authenticate(in tenant: TenantID, email: String, password: String) async throws -> User? {
         let store = environment.storage.tenant(tenant)
         let address = try? EmailAddress(email)
@@ -134,7 +133,8 @@ public struct UserService: Sendable {
         }
     }
 
-    /// Marks a user's e-mail address verified (the server calls this after checking a token).
+    /// Marks a user's e-mail address verified without a link (an embedder's own check; links go through
+    /// ``IdentityService/verifyEmail(in:token:)``).
     public func markEmailVerified(in tenant: TenantID, _ id: UserID) async throws -> User {
         let store = environment.storage.tenant(tenant)
         return try await environment.run("user.verify", tenant: tenant) {
@@ -148,11 +148,12 @@ public struct UserService: Sendable {
         }
     }
 
-    /// Replaces a user's password hash (the server calls this after a verified reset).
+    /// Replaces a user's password hash without a reset link (an embedder's own check). It leaves sessions alone; a reset
+    /// through ``IdentityService/confirmPasswordReset(in:token:newPassword:)`` also revokes them.
     public func setPassword(in tenant: TenantID, _ id: UserID, password: String) async throws {
-        guard (10...128).contains(password.count) else {
-            throw TradesKitError.validation([FieldError(field: "password", code: "out_of_range", message: "must be between 10 and 128 characters")])
-        }
+        var validator = Validator()
+        validator.password(password)
+        try validator.check()
         let store = environment.storage.tenant(tenant)
         let hash = try await environment.passwordHasher.hash(password)
         try await environment.run("user.password", tenant: tenant) {

@@ -1,4 +1,6 @@
-/// Sends e-mail (SendGrid in production). Delivery is driven from the outbox, never inline with a change.
+/// Sends e-mail (SendGrid in production). Delivery is driven from the outbox, never inline with a change, except for the
+/// identity e-mails: their links carry a secret that is stored nowhere (not even in the outbox), so ``IdentityService``
+/// sends them right after committing the token's hash.
 public protocol EmailSender: Sendable {
     /// Sends one message; answers the provider's message id.
     func send(_ message: EmailMessage) async throws -> String

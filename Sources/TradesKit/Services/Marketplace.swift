@@ -13,22 +13,31 @@ public struct Marketplace: Sendable {
     public struct Configuration: Sendable {
         /// How many times an operation is retried from a fresh read when a concurrent change won (default 12).
         public var maxAttempts: Int
+        /// Sessions, e-mailed links, lockout and two-factor secrets.
+        public var identity: IdentityConfiguration
 
         /// Creates a configuration.
-        public init(maxAttempts: Int = 12) { self.maxAttempts = max(1, maxAttempts) }
+        public init(maxAttempts: Int = 12, identity: IdentityConfiguration = IdentityConfiguration()) {
+            self.maxAttempts = max(1, maxAttempts)
+            self.identity = identity
+        }
     }
 
     let environment: ServiceEnvironment
 
     /// Creates a marketplace.
+    ///
+    /// `emailSender` delivers the identity e-mails (address verification, password reset). Without one, the operations
+    /// that send them fail with ``TradesKitError/Code/notConfigured`` rather than pretend to have sent anything.
     public init(
-        storage: any Storage, payments: any PaymentProcessor, passwordHasher: any PasswordHasher,
+        storage: any Storage, payments: any PaymentProcessor, passwordHasher: any PasswordHasher, emailSender: (any EmailSender)? = nil,
         clock: any WallClock = SystemClock(), ids: (any IDGenerator)? = nil, logger: Logger = Logger(label: "tradeskit"),
         configuration: Configuration = Configuration()
     ) {
         environment = ServiceEnvironment(
-            storage: storage, payments: payments, passwordHasher: passwordHasher, clock: clock,
-            ids: ids ?? UUIDv7Generator(clock: clock), logger: logger, maxAttempts: configuration.maxAttempts)
+            storage: storage, payments: payments, passwordHasher: passwordHasher, emailSender: emailSender, clock: clock,
+            ids: ids ?? UUIDv7Generator(clock: clock), logger: logger, maxAttempts: configuration.maxAttempts,
+            identity: configuration.identity)
     }
 
     /// The storage behind the marketplace.
@@ -37,6 +46,8 @@ public struct Marketplace: Sendable {
     public var tenants: TenantService { TenantService(environment) }
     /// Users, registration, suspension.
     public var users: UserService { UserService(environment) }
+    /// Login, rotating sessions, e-mail verification, password reset, two-factor authentication and lockout.
+    public var identity: IdentityService { IdentityService(environment) }
     /// Contractor profiles and vetting.
     public var contractors: ContractorService { ContractorService(environment) }
     /// Trade categories.

@@ -7,10 +7,14 @@ struct ServiceEnvironment: Sendable {
     let storage: any Storage
     let payments: any PaymentProcessor
     let passwordHasher: any PasswordHasher
+    let emailSender: (any EmailSender)?
     let clock: any WallClock
     let ids: any IDGenerator
     let logger: Logger
     let maxAttempts: Int
+    let identity: IdentityConfiguration
+    /// A hash of a random password made by ``passwordHasher`` on first use, verified against for unknown e-mail addresses.
+    let dummyPasswordHash = DummyPasswordHash()
 
     func now() -> Date { clock.now().truncatedToMilliseconds }
 
@@ -59,6 +63,7 @@ struct ServiceEnvironment: Sendable {
         case UniqueConstraint.escrowJob: "This job already has a payment"
         case UniqueConstraint.openDispute: "This job already has an open dispute"
         case UniqueConstraint.reviewAuthor: "You already reviewed this job"
+        case UniqueConstraint.twoFactorUser: "Two-factor authentication is already being set up"
         default: "This record already exists"
         }
     }
@@ -121,4 +126,20 @@ enum BusinessMetrics {
     static let bidsAccepted = Counter(label: "tradeskit_bids_accepted_total")
     static let paymentsReleased = Counter(label: "tradeskit_payments_released_total")
     static let disputesOpened = Counter(label: "tradeskit_disputes_opened_total")
+    static let loginFailures = Counter(label: "tradeskit_login_failures_total")
+    static let loginLockouts = Counter(label: "tradeskit_login_lockouts_total")
+    static let refreshTokenReuses = Counter(label: "tradeskit_refresh_token_reuses_total")
+}
+
+/// The hash that logins of unknown e-mail addresses are verified against, so they take as long as logins of known
+/// ones. Made once, by the configured hasher, so its cost and format are the real ones (bcrypt's, in the server).
+actor DummyPasswordHash {
+    private var hash: String?
+
+    func value(using hasher: any PasswordHasher) async throws -> String {
+        if let hash { return hash }
+        let made = try await hasher.hash(OpaqueToken.generate())
+        hash = made
+        return made
+    }
 }

@@ -33,6 +33,22 @@ public struct ChangeSet: Sendable {
         case expectJobVersion(JobID, version: Int64)
         /// The live bids of the job must be exactly these; an accept relies on it to decline every other bid.
         case expectLiveBids(JobID, Set<BidID>)
+        case insertRefreshToken(RefreshToken)
+        case updateRefreshToken(RefreshToken)
+        /// Revokes every token of the family not revoked yet (bumping each one's version); no row is not an error.
+        case revokeRefreshTokenFamily(RefreshTokenFamilyID, at: Date)
+        /// Revokes every token of the user not revoked yet (bumping each one's version); no row is not an error.
+        case revokeRefreshTokens(user: UserID, at: Date)
+        case insertOneTimeToken(OneTimeToken)
+        case updateOneTimeToken(OneTimeToken)
+        /// Marks every unused token of the user and purpose used at the instant (bumping each one's version).
+        case consumeOneTimeTokens(user: UserID, purpose: OneTimeTokenPurpose, at: Date)
+        case insertTwoFactor(TwoFactorEnrollment)
+        case updateTwoFactor(TwoFactorEnrollment)
+        /// Deletes the user's enrolment, which must still be at `version`.
+        case deleteTwoFactor(UserID, version: Int64)
+        case insertLoginThrottle(LoginThrottle)
+        case updateLoginThrottle(LoginThrottle)
     }
 
     /// The changes, in order.
@@ -105,6 +121,30 @@ public struct ChangeSet: Sendable {
         changes.append(.updateReview(review))
         return review.bumped
     }
+
+    /// Records a refresh-token update; returns the token as committed.
+    @discardableResult public mutating func update(_ token: RefreshToken) -> RefreshToken {
+        changes.append(.updateRefreshToken(token))
+        return token.bumped
+    }
+
+    /// Records a one-time-token update; returns the token as committed.
+    @discardableResult public mutating func update(_ token: OneTimeToken) -> OneTimeToken {
+        changes.append(.updateOneTimeToken(token))
+        return token.bumped
+    }
+
+    /// Records a two-factor enrolment update; returns the enrolment as committed.
+    @discardableResult public mutating func update(_ enrollment: TwoFactorEnrollment) -> TwoFactorEnrollment {
+        changes.append(.updateTwoFactor(enrollment))
+        return enrollment.bumped
+    }
+
+    /// Records a login-throttle update; returns the throttle as committed.
+    @discardableResult public mutating func update(_ throttle: LoginThrottle) -> LoginThrottle {
+        changes.append(.updateLoginThrottle(throttle))
+        return throttle.bumped
+    }
 }
 
 /// A row with an optimistic-concurrency version.
@@ -130,3 +170,7 @@ extension Bid: Versioned {}
 extension Escrow: Versioned {}
 extension Dispute: Versioned {}
 extension Review: Versioned {}
+extension RefreshToken: Versioned {}
+extension OneTimeToken: Versioned {}
+extension TwoFactorEnrollment: Versioned {}
+extension LoginThrottle: Versioned {}

@@ -90,6 +90,17 @@ public protocol TenantStorage: Sendable {
     /// A job's messages, oldest first.
     func messages(job: JobID, page: PageRequest) async throws -> Page<Message>
 
+    // MARK: Identity
+
+    /// The refresh token whose hash is `hash` (``OpaqueToken/hash(_:)``), whatever its state.
+    func refreshToken(hash: String) async throws -> RefreshToken?
+    /// The one-time token of `purpose` whose hash is `hash`, whatever its state.
+    func oneTimeToken(hash: String, purpose: OneTimeTokenPurpose) async throws -> OneTimeToken?
+    /// The user's two-factor enrolment, pending or confirmed.
+    func twoFactor(user: UserID) async throws -> TwoFactorEnrollment?
+    /// The failed-login bookkeeping of an account key.
+    func loginThrottle(key: AccountKey) async throws -> LoginThrottle?
+
     // MARK: Events and outbox
 
     /// The event feed of `recipient` (every event for `nil`, the admin view), oldest first.

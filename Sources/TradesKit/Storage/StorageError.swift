@@ -55,6 +55,14 @@ public enum UniqueConstraint {
     public static let openDispute = "open_dispute"
     /// One review per author per job.
     public static let reviewAuthor = "review_author"
+    /// One refresh token per token hash per tenant.
+    public static let refreshTokenHash = "refresh_token_hash"
+    /// One one-time token per token hash per tenant.
+    public static let oneTimeTokenHash = "one_time_token_hash"
+    /// One two-factor enrolment per user.
+    public static let twoFactorUser = "two_factor_user"
+    /// One login throttle per account key per tenant.
+    public static let loginThrottleKey = "login_throttle_key"
     /// Primary keys.
     public static let primaryKey = "primary_key"
 }

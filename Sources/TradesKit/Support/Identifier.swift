@@ -63,6 +63,9 @@ public enum DisputeTag {}
 public enum ReviewTag {}
 public enum MessageTag {}
 public enum EventTag {}
+public enum RefreshTokenTag {}
+public enum RefreshTokenFamilyTag {}
+public enum OneTimeTokenTag {}
 
 /// Identifies a tenant (a partner marketplace). Every tenant-scoped storage call needs one.
 public typealias TenantID = Identifier<TenantTag>
@@ -88,3 +91,9 @@ public typealias ReviewID = Identifier<ReviewTag>
 public typealias MessageID = Identifier<MessageTag>
 /// Identifies a domain event in the outbox.
 public typealias EventID = Identifier<EventTag>
+/// Identifies one refresh token.
+public typealias RefreshTokenID = Identifier<RefreshTokenTag>
+/// Identifies a refresh-token family: every token rotated from one login.
+public typealias RefreshTokenFamilyID = Identifier<RefreshTokenFamilyTag>
+/// Identifies a single-use token (e-mail verification, password reset).
+public typealias OneTimeTokenID = Identifier<OneTimeTokenTag>

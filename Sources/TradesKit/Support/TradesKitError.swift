@@ -1,3 +1,5 @@
+public import Foundation
+
 /// The error every TradesKit service throws: a stable ``Code``, a message safe to show, and field-level details.
 ///
 /// Messages never contain secrets or personal data (passwords, tokens, e-mail addresses, phone numbers),
@@ -29,6 +31,21 @@ public struct TradesKitError: Error, Sendable, Hashable {
         public static let amountOverflow = Code(rawValue: "amount_overflow")
         /// The caller's account is suspended.
         public static let suspended = Code(rawValue: "account_suspended")
+        /// The credentials or the session token are not valid. A wrong password and an unknown e-mail address answer
+        /// the same error, so a caller cannot learn which addresses have accounts.
+        public static let unauthenticated = Code(rawValue: "unauthenticated")
+        /// The password was right, and the account needs a two-factor code too.
+        public static let twoFactorRequired = Code(rawValue: "two_factor_required")
+        /// The two-factor code is wrong, or was already used.
+        public static let invalidTwoFactorCode = Code(rawValue: "invalid_two_factor_code")
+        /// Too many failed logins: the account key is locked until ``TradesKitError/retryAfter``.
+        public static let accountLocked = Code(rawValue: "account_locked")
+        /// An e-mailed link's token is unknown, used, or expired.
+        public static let invalidToken = Code(rawValue: "invalid_token")
+        /// The operation needs a provider the marketplace was created without (such as an ``EmailSender``).
+        public static let notConfigured = Code(rawValue: "not_configured")
+        /// A provider (such as the ``EmailSender``) failed to deliver.
+        public static let deliveryFailed = Code(rawValue: "delivery_failed")
     }
 
     /// The stable code.
@@ -37,12 +54,15 @@ public struct TradesKitError: Error, Sendable, Hashable {
     public let message: String
     /// Field-level problems, for ``Code/validationFailed``.
     public let fieldErrors: [FieldError]
+    /// When the caller may try again, for ``Code/accountLocked`` (an HTTP layer answers it as `Retry-After`).
+    public let retryAfter: Date?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, fieldErrors: [FieldError] = []) {
+    public init(_ code: Code, _ message: String, fieldErrors: [FieldError] = [], retryAfter: Date? = nil) {
         self.code = code
         self.message = message
         self.fieldErrors = fieldErrors
+        self.retryAfter = retryAfter
     }
 
     static func notFound(_ what: String) -> Self { Self(.notFound, "\(what) not found") }

@@ -29,6 +29,11 @@ public struct Validator: Sendable {
         return trimmed
     }
 
+    /// Checks a new password: 10–128 characters. Only its hash is ever stored.
+    public mutating func password(_ value: String, field: String = "password") {
+        if !(10...128).contains(value.count) { fail(field, "out_of_range", "must be between 10 and 128 characters") }
+    }
+
     /// Checks that `value` lies in `range`.
     public mutating func range<T: Comparable>(_ value: T, _ range: ClosedRange<T>, field: String) {
         if !range.contains(value) { fail(field, "out_of_range", "must be between \(range.lowerBound) and \(range.upperBound)") }

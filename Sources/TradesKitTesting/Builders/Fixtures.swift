@@ -130,6 +130,26 @@ public struct Fixtures: Sendable {
         return try OutboxEvent(posted, id: ids.make(), at: date)
     }
 
+    /// A live refresh token of `user` in `family` (a new family by default), issued at `date`, valid for 7 days.
+    /// Its hash is that of a fresh random token, so tokens never collide.
+    public func refreshToken(user: UserID, family: RefreshTokenFamilyID? = nil, at date: Date) -> RefreshToken {
+        RefreshToken(
+            id: ids.make(), familyID: family ?? ids.make(), userID: user, tokenHash: OpaqueToken.hash(OpaqueToken.generate()), issuedAt: date,
+            expiresAt: date.addingTimeInterval(7 * 86_400))
+    }
+
+    /// An unused one-time token of `user` for `purpose`, created at `date`, valid for an hour.
+    public func oneTimeToken(user: UserID, purpose: OneTimeTokenPurpose, at date: Date) -> OneTimeToken {
+        OneTimeToken(
+            id: ids.make(), userID: user, purpose: purpose, tokenHash: OpaqueToken.hash(OpaqueToken.generate()), createdAt: date,
+            expiresAt: date.addingTimeInterval(3_600))
+    }
+
+    /// A pending two-factor enrolment of `user` whose sealed secret is `sealedSecret` (by default every byte value once).
+    public func twoFactor(user: UserID, sealedSecret: Data = Data((0...255).map { UInt8($0) }), at date: Date) -> TwoFactorEnrollment {
+        TwoFactorEnrollment(userID: user, sealedSecret: sealedSecret, createdAt: date)
+    }
+
     /// Central London, the default location of jobs and service areas.
     public static let london = GeoPoint(latitude: 51.5074, longitude: -0.1278)
 }

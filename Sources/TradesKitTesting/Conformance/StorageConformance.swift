@@ -34,6 +34,7 @@ public enum StorageConformance {
     /// Every check, in a stable order.
     public static let checks: [StorageConformanceCheck] =
         roundTripChecks + versionChecks + constraintChecks + isolationChecks + queryChecks + paginationChecks + outboxChecks
+        + identityChecks
 }
 
 /// A conformance check found the storage misbehaving.

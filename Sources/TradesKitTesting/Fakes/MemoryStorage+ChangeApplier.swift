@@ -121,6 +121,75 @@ struct ChangeApplier {
             guard data.jobs[jobID] != nil else { throw Self.missing("job") }
             let live = Set(data.bids.values.filter { $0.jobID == jobID && $0.isLive }.map(\.id))
             guard live == expected else { throw StorageError(.versionConflict, message: "The live bids of the job changed") }
+        case .insertRefreshToken, .updateRefreshToken, .revokeRefreshTokenFamily, .revokeRefreshTokens, .insertOneTimeToken,
+            .updateOneTimeToken, .consumeOneTimeTokens, .insertTwoFactor, .updateTwoFactor, .deleteTwoFactor, .insertLoginThrottle,
+            .updateLoginThrottle:
+            try applyIdentity(change)
+        }
+    }
+
+    /// The identity changes: sessions, e-mailed tokens, two-factor enrolments, login throttles.
+    private mutating func applyIdentity(_ change: ChangeSet.Change) throws(StorageError) {
+        switch change {
+        case .insertRefreshToken(let token):
+            guard data.refreshTokens[token.id] == nil else { throw Self.duplicate(UniqueConstraint.primaryKey) }
+            guard data.users[token.userID] != nil else { throw Self.missing("user") }
+            guard !data.refreshTokens.values.contains(where: { $0.tokenHash == token.tokenHash }) else {
+                throw Self.duplicate(UniqueConstraint.refreshTokenHash)
+            }
+            data.refreshTokens[token.id] = token
+        case .updateRefreshToken(let token):
+            _ = try Self.current(data.refreshTokens[token.id], token.version, "refresh token")
+            data.refreshTokens[token.id] = token.bumped
+        case .revokeRefreshTokenFamily(let family, let now):
+            revokeRefreshTokens(at: now) { $0.familyID == family }
+        case .revokeRefreshTokens(let user, let now):
+            revokeRefreshTokens(at: now) { $0.userID == user }
+        case .insertOneTimeToken(let token):
+            guard data.oneTimeTokens[token.id] == nil else { throw Self.duplicate(UniqueConstraint.primaryKey) }
+            guard data.users[token.userID] != nil else { throw Self.missing("user") }
+            guard !data.oneTimeTokens.values.contains(where: { $0.tokenHash == token.tokenHash }) else {
+                throw Self.duplicate(UniqueConstraint.oneTimeTokenHash)
+            }
+            data.oneTimeTokens[token.id] = token
+        case .updateOneTimeToken(let token):
+            _ = try Self.current(data.oneTimeTokens[token.id], token.version, "one-time token")
+            data.oneTimeTokens[token.id] = token.bumped
+        case .consumeOneTimeTokens(let user, let purpose, let now):
+            for var token in data.oneTimeTokens.values where token.userID == user && token.purpose == purpose && token.usedAt == nil {
+                token.usedAt = now
+                token.version += 1
+                data.oneTimeTokens[token.id] = token
+            }
+        case .insertTwoFactor(let enrollment):
+            guard data.users[enrollment.userID] != nil else { throw Self.missing("user") }
+            guard data.twoFactor[enrollment.userID] == nil else { throw Self.duplicate(UniqueConstraint.twoFactorUser) }
+            data.twoFactor[enrollment.userID] = enrollment
+        case .updateTwoFactor(let enrollment):
+            _ = try Self.current(data.twoFactor[enrollment.userID], enrollment.version, "two-factor enrolment")
+            data.twoFactor[enrollment.userID] = enrollment.bumped
+        case .deleteTwoFactor(let user, let version):
+            _ = try Self.current(data.twoFactor[user], version, "two-factor enrolment")
+            data.twoFactor[user] = nil
+        case .insertLoginThrottle(let throttle):
+            try requireTenant()
+            guard data.loginThrottles[throttle.key] == nil else { throw Self.duplicate(UniqueConstraint.loginThrottleKey) }
+            data.loginThrottles[throttle.key] = throttle
+        case .updateLoginThrottle(let throttle):
+            _ = try Self.current(data.loginThrottles[throttle.key], throttle.version, "login throttle")
+            data.loginThrottles[throttle.key] = throttle.bumped
+        default:
+            // Only identity changes are passed here.
+            break
+        }
+    }
+
+    /// Revokes the matching tokens not revoked yet, bumping their versions; earlier revocations keep their instant.
+    private mutating func revokeRefreshTokens(at now: Date, where matches: (RefreshToken) -> Bool) {
+        for var token in data.refreshTokens.values where matches(token) && token.revokedAt == nil {
+            token.revokedAt = now
+            token.version += 1
+            data.refreshTokens[token.id] = token
         }
     }
 

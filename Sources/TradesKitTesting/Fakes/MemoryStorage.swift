@@ -47,6 +47,10 @@ struct TenantData: Sendable {
     var reviews: [ReviewID: Review] = [:]
     var messages: [MessageID: Message] = [:]
     var events: [EventID: OutboxEvent] = [:]
+    var refreshTokens: [RefreshTokenID: RefreshToken] = [:]
+    var oneTimeTokens: [OneTimeTokenID: OneTimeToken] = [:]
+    var twoFactor: [UserID: TwoFactorEnrollment] = [:]
+    var loginThrottles: [AccountKey: LoginThrottle] = [:]
 }
 
 /// The keyset sort key every storage uses: whole milliseconds, then the lowercase id string.

@@ -137,6 +137,18 @@ struct MemoryTenantStorage: TenantStorage {
         return .keyset(messages, descending: false, cursor: page.cursor, limit: page.limit) { ($0.createdAt, $0.id.rawValue) }
     }
 
+    // MARK: Identity
+
+    func refreshToken(hash: String) async throws -> RefreshToken? { data.refreshTokens.values.first { $0.tokenHash == hash } }
+
+    func oneTimeToken(hash: String, purpose: OneTimeTokenPurpose) async throws -> OneTimeToken? {
+        data.oneTimeTokens.values.first { $0.tokenHash == hash && $0.purpose == purpose }
+    }
+
+    func twoFactor(user: UserID) async throws -> TwoFactorEnrollment? { data.twoFactor[user] }
+
+    func loginThrottle(key: AccountKey) async throws -> LoginThrottle? { data.loginThrottles[key] }
+
     // MARK: Events and outbox
 
     func events(recipient: UserID?, page: PageRequest) async throws -> Page<OutboxEvent> {

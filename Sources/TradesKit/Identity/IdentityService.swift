@@ -1,0 +1,561 @@
+import CoreMetrics
+import Crypto
+import Foundation
+import Logging
+
+/// Login with lockout and two-factor codes, rotating refresh tokens, e-mail verification and password reset.
+///
+/// What it answers never tells an unknown e-mail address from a wrong password, and what it stores never contains a
+/// token, a TOTP secret in the clear, or (for unknown addresses) the address. The HTTP layer mints access tokens from
+/// the ``Session`` it returns; refresh tokens are opaque and rotate on every use.
+///
+/// ```swift
+/// let session = try await market.identity.login(in: tenant, email: email, password: password)
+/// let next = try await market.identity.refresh(in: tenant, token: session.refreshToken)
+/// ```
+public struct IdentityService: Sendable {
+    let environment: ServiceEnvironment
+    init(_ environment: ServiceEnvironment) { self.environment = environment }
+
+    private var configuration: IdentityConfiguration { environment.identity }
+
+    /// A signed-in session: the user, and the refresh token to hand to the client (its only copy).
+    public struct Session: Sendable, Hashable, CustomStringConvertible {
+        /// The signed-in user.
+        public let user: User
+        /// The opaque refresh token; only its hash is stored.
+        public let refreshToken: String
+        /// The stored record of ``refreshToken``.
+        public let record: RefreshToken
+
+        /// Identifies the session without the token.
+        public var description: String { "Session(\(user), \(record))" }
+    }
+
+    /// What an authenticator app needs to start producing codes.
+    public struct TwoFactorSetup: Sendable, Hashable, CustomStringConvertible {
+        /// The shared secret in base32, for typing in by hand.
+        public let secret: String
+        /// The `otpauth://totp/` URI, usually shown as a QR code.
+        public let provisioningURI: String
+
+        /// Redacted: the secret never appears in logs.
+        public var description: String { "TwoFactorSetup(<redacted>)" }
+    }
+
+    // MARK: Login and sessions
+
+    /// Signs in with an e-mail address and password (and a TOTP code once two-factor authentication is confirmed),
+    /// starting a new refresh-token family.
+    ///
+    /// - Throws: ``TradesKitError/Code/accountLocked`` (with ``TradesKitError/retryAfter``) while the account key is locked;
+    ///   ``TradesKitError/Code/unauthenticated`` for a wrong password and an unknown address alike, each counted towards
+    ///   the lockout; ``TradesKitError/Code/suspended``; ``TradesKitError/Code/twoFactorRequired`` when the password was
+    ///   right and a code is needed; ``TradesKitError/Code/invalidTwoFactorCode`` (counted towards the lockout).
+    public func login(in tenant: TenantID, email: String, password: String, totpCode: String? = nil) async throws -> Session {
+        let store = environment.storage.tenant(tenant)
+        let key = AccountKey(tenant: tenant, email: email)
+        let address = try? EmailAddress(email)
+        let now = environment.now()
+        let (throttle, user) = try await environment.run("identity.login", tenant: tenant) { () -> (LoginThrottle?, User?) in
+            let throttle = try await store.loginThrottle(key: key)
+            guard throttle?.lockedUntil(at: now) == nil, let address else { return (throttle, nil) }
+            return (throttle, try await store.user(email: address))
+        }
+        if let until = throttle?.lockedUntil(at: now) { throw Self.locked(until: until) }
+
+        // An unknown address is verified against a real hash of the same hasher, so it costs the same time.
+        let storedHash = user?.passwordHash
+        var verified = false
+        if password.utf8.count <= Self.maximumPasswordBytes {
+            let candidate: String
+            if let storedHash {
+                candidate = storedHash
+            } else {
+                candidate = try await environment.dummyPasswordHash.value(using: environment.passwordHasher)
+            }
+            verified = try await environment.passwordHasher.verify(password, against: candidate) && storedHash != nil
+        }
+        guard verified, let user else {
+            try await recordFailure(of: key, in: store, at: now)
+            throw Self.wrongCredentials
+        }
+        if user.suspended { throw TradesKitError(.suspended, "This account is suspended") }
+
+        let outcome = try await environment.run("identity.login", tenant: tenant) { () -> LoginOutcome in
+            let throttle = try await store.loginThrottle(key: key)
+            // Concurrent failures may have locked the key while this password was checked.
+            if let until = throttle?.lockedUntil(at: now) { return .locked(until) }
+            var changes = ChangeSet()
+            if let enrollment = try await store.twoFactor(user: user.id), enrollment.isConfirmed {
+                guard let totpCode, !totpCode.isEmpty else { return .twoFactorRequired }
+                let totp = try open(enrollment, tenant: tenant)
+                guard let step = totp.acceptedStep(for: totpCode, at: now, after: enrollment.lastAcceptedStep) else { return .wrongCode }
+                var accepted = enrollment
+                accepted.lastAcceptedStep = step
+                changes.update(accepted)
+            }
+            if let throttle, !throttle.isClear { changes.update(throttle.cleared()) }
+            let issued = issueRefreshToken(for: user.id, family: environment.ids.make(), at: now)
+            changes.append(.insertRefreshToken(issued.record))
+            try await store.commit(changes)
+            return .session(Session(user: user, refreshToken: issued.token, record: issued.record))
+        }
+        switch outcome {
+        case .session(let session):
+            return session
+        case .locked(let until):
+            throw Self.locked(until: until)
+        case .twoFactorRequired:
+            throw TradesKitError(.twoFactorRequired, "A two-factor code is required")
+        case .wrongCode:
+            try await recordFailure(of: key, in: store, at: now)
+            throw Self.wrongCode
+        }
+    }
+
+    /// Exchanges a refresh token for the next one of its family (rotation); the presented token is spent.
+    ///
+    /// Presenting a spent (used or revoked) token again revokes its whole family in the same change set, so a stolen
+    /// token and the one its rightful holder rotated to both stop working.
+    /// - Throws: ``TradesKitError/Code/unauthenticated`` for an unknown, spent or expired token;
+    ///   ``TradesKitError/Code/suspended`` (the family is revoked).
+    public func refresh(in tenant: TenantID, token: String) async throws -> Session {
+        guard OpaqueToken.isWellFormed(token) else { throw Self.invalidSession }
+        let store = environment.storage.tenant(tenant)
+        let hash = OpaqueToken.hash(token)
+        let outcome = try await environment.run("identity.refresh", tenant: tenant) { () -> RefreshOutcome in
+            let now = environment.now()
+            guard let record = try await store.refreshToken(hash: hash) else { return .invalid }
+            if record.isSpent {
+                var changes = ChangeSet()
+                changes.append(.revokeRefreshTokenFamily(record.familyID, at: now))
+                try await store.commit(changes)
+                return record.usedAt != nil ? .reused(record.familyID) : .invalid
+            }
+            if record.isExpired(at: now) { return .invalid }
+            let owner = try await store.user(record.userID)
+            guard let user = owner, !user.suspended else {
+                var changes = ChangeSet()
+                changes.append(.revokeRefreshTokenFamily(record.familyID, at: now))
+                try await store.commit(changes)
+                return owner == nil ? .invalid : .suspended
+            }
+            var used = record
+            used.usedAt = now
+            var changes = ChangeSet()
+            changes.update(used)
+            let issued = issueRefreshToken(for: user.id, family: record.familyID, at: now)
+            changes.append(.insertRefreshToken(issued.record))
+            try await store.commit(changes)
+            return .session(Session(user: user, refreshToken: issued.token, record: issued.record))
+        }
+        switch outcome {
+        case .session(let session):
+            return session
+        case .reused(let family):
+            BusinessMetrics.refreshTokenReuses.increment()
+            environment.logger.warning(
+                "A spent refresh token was presented again; its family is revoked",
+                metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.token_family": "\(family)"])
+            throw Self.invalidSession
+        case .invalid:
+            throw Self.invalidSession
+        case .suspended:
+            throw TradesKitError(.suspended, "This account is suspended")
+        }
+    }
+
+    /// Ends the session of `token`: revokes its whole family. An unknown token is not an error (nothing to end).
+    public func logout(in tenant: TenantID, token: String) async throws {
+        guard OpaqueToken.isWellFormed(token) else { return }
+        let store = environment.storage.tenant(tenant)
+        let hash = OpaqueToken.hash(token)
+        try await environment.run("identity.logout", tenant: tenant) {
+            guard let record = try await store.refreshToken(hash: hash) else { return }
+            var changes = ChangeSet()
+            changes.append(.revokeRefreshTokenFamily(record.familyID, at: environment.now()))
+            try await store.commit(changes)
+        }
+    }
+
+    // MARK: E-mail verification
+
+    /// E-mails `user` a single-use link that verifies their address, valid for
+    /// ``IdentityConfiguration/emailVerificationLifetime``. Does nothing for an address already verified.
+    /// - Throws: ``TradesKitError/Code/notConfigured`` without an ``EmailSender``; ``TradesKitError/Code/deliveryFailed``
+    ///   when the sender fails (the user may ask again).
+    public func requestEmailVerification(in tenant: TenantID, user id: UserID) async throws {
+        let sender = try emailSender()
+        let store = environment.storage.tenant(tenant)
+        let pending = try await environment.run("identity.verification.request", tenant: tenant) { () -> PendingEmail? in
+            guard let user = try await store.user(id) else { throw TradesKitError.notFound("User") }
+            guard !user.emailVerified else { return nil }
+            let tenantRecord = try await environment.tenant(of: store)
+            let token = try await insertOneTimeToken(
+                for: user.id, purpose: .emailVerification, lifetime: configuration.emailVerificationLifetime, in: store)
+            let brand = tenantRecord.settings.branding.name
+            let link = IdentityConfiguration.link(configuration.verificationLinkBase, token: token)
+            return PendingEmail(
+                to: user.email, from: try Self.sender(of: tenantRecord), subject: "Confirm your e-mail address for \(brand)",
+                text: """
+                    Hello \(user.displayName),
+
+                    Please confirm your e-mail address for \(brand) by opening this link within \
+                    \(Self.duration(configuration.emailVerificationLifetime)):
+
+                    \(link)
+
+                    If you did not create an account, you can ignore this message.
+                    """)
+        }
+        guard let pending else { return }
+        do {
+            _ = try await sender.send(pending.message)
+        } catch {
+            logDeliveryFailure("verification", tenant: tenant, error)
+            throw TradesKitError(.deliveryFailed, "The verification e-mail could not be sent; try again later")
+        }
+    }
+
+    /// Verifies the address of the user a verification link was sent to. Each link works once.
+    /// - Throws: ``TradesKitError/Code/invalidToken`` for an unknown, used or expired link.
+    public func verifyEmail(in tenant: TenantID, token: String) async throws -> User {
+        guard OpaqueToken.isWellFormed(token) else { throw Self.invalidLink }
+        let store = environment.storage.tenant(tenant)
+        let hash = OpaqueToken.hash(token)
+        return try await environment.run("identity.verification.confirm", tenant: tenant) {
+            let now = environment.now()
+            guard let record = try await store.oneTimeToken(hash: hash, purpose: .emailVerification), record.isUsable(at: now),
+                var user = try await store.user(record.userID)
+            else { throw Self.invalidLink }
+            var used = record
+            used.usedAt = now
+            var changes = ChangeSet()
+            changes.update(used)
+            if !user.emailVerified {
+                user.emailVerified = true
+                user = changes.update(user)
+            }
+            try await store.commit(changes)
+            return user
+        }
+    }
+
+    // MARK: Password reset
+
+    /// E-mails a single-use password reset link, valid for ``IdentityConfiguration/passwordResetLifetime``, if `email` has
+    /// an account that is not suspended.
+    ///
+    /// The outcome is the same whether or not the account exists: it returns normally, and a failed delivery is logged,
+    /// not thrown. (The time it takes still differs, by one insert and one send; an HTTP layer that must hide that too
+    /// answers before awaiting this call.)
+    /// - Throws: ``TradesKitError/Code/notConfigured`` without an ``EmailSender``, whatever the address.
+    public func requestPasswordReset(in tenant: TenantID, email: String) async throws {
+        let sender = try emailSender()
+        guard let address = try? EmailAddress(email) else { return }
+        let store = environment.storage.tenant(tenant)
+        let pending = try await environment.run("identity.reset.request", tenant: tenant) { () -> PendingEmail? in
+            guard let user = try await store.user(email: address), !user.suspended, let tenantRecord = try await store.tenantRecord() else {
+                return nil
+            }
+            let token = try await insertOneTimeToken(for: user.id, purpose: .passwordReset, lifetime: configuration.passwordResetLifetime, in: store)
+            let brand = tenantRecord.settings.branding.name
+            let link = IdentityConfiguration.link(configuration.passwordResetLinkBase, token: token)
+            return PendingEmail(
+                to: user.email, from: try Self.sender(of: tenantRecord), subject: "Reset your \(brand) password",
+                text: """
+                    Hello \(user.displayName),
+
+                    Someone asked to reset the password of your \(brand) account. To choose a new password, open this link \
+                    within \(Self.duration(configuration.passwordResetLifetime)):
+
+                    \(link)
+
+                    If it was not you, you can ignore this message: your password stays as it is.
+                    """)
+        }
+        guard let pending else { return }
+        do {
+            _ = try await sender.send(pending.message)
+        } catch {
+            logDeliveryFailure("password reset", tenant: tenant, error)
+        }
+    }
+
+    /// Sets a new password with a reset link. In the same change set it spends the link (and every other reset link of
+    /// the user), revokes every refresh token of the user, marks the address verified (the link proved it) and clears
+    /// the login lockout.
+    /// - Throws: ``TradesKitError/Code/validationFailed`` for a password outside 10–128 characters;
+    ///   ``TradesKitError/Code/invalidToken`` for an unknown, used or expired link.
+    public func confirmPasswordReset(in tenant: TenantID, token: String, newPassword: String) async throws -> User {
+        var validator = Validator()
+        validator.password(newPassword, field: "newPassword")
+        try validator.check()
+        guard OpaqueToken.isWellFormed(token) else { throw Self.invalidLink }
+        let store = environment.storage.tenant(tenant)
+        let hash = OpaqueToken.hash(token)
+        // Check the link before paying for a password hash; it is checked again, fresh, before the commit.
+        let found = try await environment.run("identity.reset.confirm", tenant: tenant) {
+            try await store.oneTimeToken(hash: hash, purpose: .passwordReset)
+        }
+        guard let found, found.isUsable(at: environment.now()) else { throw Self.invalidLink }
+        let passwordHash = try await environment.passwordHasher.hash(newPassword)
+        return try await environment.run("identity.reset.confirm", tenant: tenant) {
+            let now = environment.now()
+            guard let record = try await store.oneTimeToken(hash: hash, purpose: .passwordReset), record.isUsable(at: now),
+                var user = try await store.user(record.userID)
+            else { throw Self.invalidLink }
+            var used = record
+            used.usedAt = now
+            var changes = ChangeSet()
+            changes.update(used)
+            changes.append(.consumeOneTimeTokens(user: user.id, purpose: .passwordReset, at: now))
+            user.passwordHash = passwordHash
+            user.emailVerified = true
+            let updated = changes.update(user)
+            changes.append(.revokeRefreshTokens(user: user.id, at: now))
+            if let throttle = try await store.loginThrottle(key: AccountKey(tenant: tenant, email: user.email.value)), !throttle.isClear {
+                changes.update(throttle.cleared())
+            }
+            try await store.commit(changes)
+            return updated
+        }
+    }
+
+    // MARK: Two-factor authentication
+
+    /// Starts (or restarts, while unconfirmed) TOTP enrolment of the caller: a new secret, sealed at rest. Login asks
+    /// for codes only after ``confirmTwoFactor(by:code:)``.
+    /// - Throws: ``TradesKitError/Code/invalidTransition`` when two-factor authentication is already confirmed.
+    public func enrollTwoFactor(by principal: Principal) async throws -> TwoFactorSetup {
+        try await environment.acting("identity.2fa.enroll", as: principal) { store, actor in
+            let existing = try await store.twoFactor(user: actor.id)
+            if existing?.isConfirmed == true { throw TradesKitError.invalidTransition("Two-factor authentication is already enabled") }
+            let tenant = try await environment.tenant(of: store)
+            var generator = SystemRandomNumberGenerator()
+            let totp = TOTP(secret: OpaqueToken.randomBytes(20, using: &generator))
+            let sealed = try seal(totp.secret, tenant: principal.tenantID, user: actor.id)
+            let now = environment.now()
+            var changes = ChangeSet()
+            if var enrollment = existing {
+                enrollment.sealedSecret = sealed
+                enrollment.createdAt = now
+                enrollment.lastAcceptedStep = nil
+                changes.update(enrollment)
+            } else {
+                changes.append(.insertTwoFactor(TwoFactorEnrollment(userID: actor.id, sealedSecret: sealed, createdAt: now)))
+            }
+            do {
+                try await store.commit(changes)
+            } catch let error as StorageError where error.code == .uniqueViolation && error.constraint == UniqueConstraint.twoFactorUser {
+                // A concurrent enrolment inserted first: start over from a fresh read, which will update it.
+                throw StorageError(.versionConflict, message: "The two-factor enrolment was created concurrently")
+            }
+            let issuer = configuration.twoFactorIssuer ?? tenant.settings.branding.name
+            return TwoFactorSetup(secret: totp.base32Secret, provisioningURI: totp.provisioningURI(issuer: issuer, account: actor.email.value))
+        }
+    }
+
+    /// Confirms the caller's pending enrolment with a current code; from then on login requires codes.
+    /// - Throws: ``TradesKitError/Code/invalidTransition`` with nothing pending; ``TradesKitError/Code/invalidTwoFactorCode``.
+    public func confirmTwoFactor(by principal: Principal, code: String) async throws {
+        try await environment.acting("identity.2fa.confirm", as: principal) { store, actor in
+            guard let enrollment = try await store.twoFactor(user: actor.id), !enrollment.isConfirmed else {
+                throw TradesKitError.invalidTransition("There is no pending two-factor enrolment to confirm")
+            }
+            let now = environment.now()
+            let totp = try open(enrollment, tenant: principal.tenantID)
+            guard let step = totp.acceptedStep(for: code, at: now, after: enrollment.lastAcceptedStep) else { throw Self.wrongCode }
+            var confirmed = enrollment
+            confirmed.confirmedAt = now
+            confirmed.lastAcceptedStep = step
+            var changes = ChangeSet()
+            changes.update(confirmed)
+            try await store.commit(changes)
+        }
+    }
+
+    /// Turns the caller's two-factor authentication off, with a current code. Wrong codes count towards the login
+    /// lockout of the caller's address, so a stolen session cannot guess its way through.
+    /// - Throws: ``TradesKitError/Code/invalidTransition`` when it is not enabled; ``TradesKitError/Code/accountLocked``;
+    ///   ``TradesKitError/Code/invalidTwoFactorCode``.
+    public func disableTwoFactor(by principal: Principal, code: String) async throws {
+        let store = environment.store(principal)
+        let now = environment.now()
+        let outcome = try await environment.acting("identity.2fa.disable", as: principal) { (store, actor) -> DisableOutcome in
+            let key = AccountKey(tenant: principal.tenantID, email: actor.email.value)
+            if let until = try await store.loginThrottle(key: key)?.lockedUntil(at: now) { return .locked(until) }
+            guard let enrollment = try await store.twoFactor(user: actor.id), enrollment.isConfirmed else {
+                throw TradesKitError.invalidTransition("Two-factor authentication is not enabled")
+            }
+            let totp = try open(enrollment, tenant: principal.tenantID)
+            guard totp.acceptedStep(for: code, at: now, after: enrollment.lastAcceptedStep) != nil else { return .wrongCode(key) }
+            var changes = ChangeSet()
+            changes.append(.deleteTwoFactor(actor.id, version: enrollment.version))
+            try await store.commit(changes)
+            return .disabled
+        }
+        switch outcome {
+        case .disabled:
+            return
+        case .locked(let until):
+            throw Self.locked(until: until)
+        case .wrongCode(let key):
+            try await recordFailure(of: key, in: store, at: now)
+            throw Self.wrongCode
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Passwords longer than this many bytes are refused without hashing (bcrypt reads 72 bytes; nobody types 4 KiB).
+    static let maximumPasswordBytes = 4_096
+
+    static let wrongCredentials = TradesKitError(.unauthenticated, "The e-mail address or password is not correct")
+    static let invalidSession = TradesKitError(.unauthenticated, "The session is not valid; sign in again")
+    static let wrongCode = TradesKitError(.invalidTwoFactorCode, "The two-factor code is not correct")
+    static let invalidLink = TradesKitError(.invalidToken, "The link is not valid or has expired")
+
+    static func locked(until: Date) -> TradesKitError {
+        TradesKitError(.accountLocked, "Too many failed sign-ins; try again later", retryAfter: until)
+    }
+
+    /// A new opaque refresh token and its record.
+    private func issueRefreshToken(for user: UserID, family: RefreshTokenFamilyID, at now: Date) -> (token: String, record: RefreshToken) {
+        let token = OpaqueToken.generate()
+        let record = RefreshToken(
+            id: environment.ids.make(), familyID: family, userID: user, tokenHash: OpaqueToken.hash(token), issuedAt: now,
+            expiresAt: now.addingTimeInterval(configuration.refreshTokenLifetime).truncatedToMilliseconds)
+        return (token, record)
+    }
+
+    /// Commits a new one-time token; answers the plain token, which exists nowhere else.
+    private func insertOneTimeToken(
+        for user: UserID, purpose: OneTimeTokenPurpose, lifetime: TimeInterval, in store: any TenantStorage
+    ) async throws -> String {
+        let now = environment.now()
+        let token = OpaqueToken.generate()
+        var changes = ChangeSet()
+        changes.append(
+            .insertOneTimeToken(
+                OneTimeToken(
+                    id: environment.ids.make(), userID: user, purpose: purpose, tokenHash: OpaqueToken.hash(token), createdAt: now,
+                    expiresAt: now.addingTimeInterval(lifetime).truncatedToMilliseconds)))
+        try await store.commit(changes)
+        return token
+    }
+
+    /// Counts one failed attempt on the throttle of `key`, creating it on the first failure.
+    private func recordFailure(of key: AccountKey, in store: any TenantStorage, at now: Date) async throws {
+        BusinessMetrics.loginFailures.increment()
+        let throttle = try await environment.run("identity.throttle", tenant: store.tenantID) { () -> LoginThrottle in
+            var changes = ChangeSet()
+            let next: LoginThrottle
+            if let existing = try await store.loginThrottle(key: key) {
+                next = changes.update(existing.recordingFailure(at: now, policy: configuration.lockout))
+            } else {
+                next = LoginThrottle(key: key).recordingFailure(at: now, policy: configuration.lockout)
+                changes.append(.insertLoginThrottle(next))
+            }
+            do {
+                try await store.commit(changes)
+            } catch let error as StorageError where error.code == .uniqueViolation && error.constraint == UniqueConstraint.loginThrottleKey {
+                // A concurrent failure created the throttle first: count this one on top of it, from a fresh read.
+                throw StorageError(.versionConflict, message: "The login throttle was created concurrently")
+            }
+            return next
+        }
+        if throttle.lockedUntil(at: now) != nil {
+            BusinessMetrics.loginLockouts.increment()
+            environment.logger.notice(
+                "Failed sign-ins locked an account key",
+                metadata: ["tradeskit.tenant": "\(store.tenantID)", "tradeskit.failures": "\(throttle.failures)"])
+        }
+    }
+
+    /// The AES-GCM sealed box of a TOTP secret, bound to its tenant and user.
+    private func seal(_ secret: Data, tenant: TenantID, user: UserID) throws -> Data {
+        let sealed = try AES.GCM.seal(secret, using: configuration.twoFactorSealingKey, authenticating: Self.binding(tenant, user))
+        guard let combined = sealed.combined else {
+            throw TradesKitError(.notConfigured, "The two-factor secret could not be sealed")
+        }
+        return combined
+    }
+
+    /// The TOTP generator of a stored enrolment.
+    private func open(_ enrollment: TwoFactorEnrollment, tenant: TenantID) throws -> TOTP {
+        do {
+            let box = try AES.GCM.SealedBox(combined: enrollment.sealedSecret)
+            let secret = try AES.GCM.open(box, using: configuration.twoFactorSealingKey, authenticating: Self.binding(tenant, enrollment.userID))
+            return TOTP(secret: secret)
+        } catch {
+            environment.logger.error(
+                "A two-factor secret could not be opened; is the sealing key the one it was sealed with?",
+                metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.user": "\(enrollment.userID)"])
+            throw TradesKitError(.notConfigured, "Two-factor codes cannot be checked at the moment")
+        }
+    }
+
+    /// Additional authenticated data: a sealed secret opens only for the tenant and user it was sealed for.
+    private static func binding(_ tenant: TenantID, _ user: UserID) -> Data {
+        Data("tradeskit.totp:\(tenant.uuidString):\(user.uuidString)".utf8)
+    }
+
+    private func emailSender() throws -> any EmailSender {
+        guard let sender = environment.emailSender else {
+            throw TradesKitError(.notConfigured, "No e-mail sender is configured")
+        }
+        return sender
+    }
+
+    private static func sender(of tenant: Tenant) throws -> EmailAddress {
+        guard let address = try? EmailAddress(tenant.settings.branding.fromEmail) else {
+            throw TradesKitError(.notConfigured, "The tenant has no valid sender address")
+        }
+        return address
+    }
+
+    /// `3600` → "1 hour", `172800` → "48 hours", `900` → "15 minutes".
+    static func duration(_ seconds: TimeInterval) -> String {
+        let minutes = Int((seconds / 60).rounded())
+        if minutes % 60 == 0, minutes >= 60 { return minutes == 60 ? "1 hour" : "\(minutes / 60) hours" }
+        return minutes == 1 ? "1 minute" : "\(minutes) minutes"
+    }
+
+    private func logDeliveryFailure(_ kind: String, tenant: TenantID, _ error: any Error) {
+        environment.logger.warning(
+            "An identity e-mail could not be sent",
+            metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.email_kind": "\(kind)", "tradeskit.error_type": "\(type(of: error))"])
+    }
+}
+
+/// An identity e-mail decided inside a transaction, sent after it committed.
+private struct PendingEmail: Sendable {
+    let to: EmailAddress
+    let from: EmailAddress
+    let subject: String
+    let text: String
+
+    var message: EmailMessage { EmailMessage(to: to, from: from, subject: subject, text: text) }
+}
+
+private enum LoginOutcome: Sendable {
+    case session(IdentityService.Session)
+    case locked(Date)
+    case twoFactorRequired
+    case wrongCode
+}
+
+private enum RefreshOutcome: Sendable {
+    case session(IdentityService.Session)
+    case reused(RefreshTokenFamilyID)
+    case invalid
+    case suspended
+}
+
+private enum DisableOutcome: Sendable {
+    case disabled
+    case locked(Date)
+    case wrongCode(AccountKey)
+}

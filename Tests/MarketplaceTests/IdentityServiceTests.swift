@@ -1,0 +1,467 @@
+import Foundation
+import StorageSQLite
+import Testing
+import TradesKit
+import TradesKitTesting
+
+/// The identity service on every storage kind, with a manual clock: sessions, links, lockout and two-factor codes.
+@Suite("Identity")
+struct IdentityServiceTests {
+    static let email = "owner@acme.example"
+
+    /// A market with one tenant; its homeowner signs in with `email` and ``TestMarket/password``.
+    func setUp(_ kind: StorageKind, identity: IdentityConfiguration = IdentityConfiguration()) async throws -> (TestMarket, TestMarket.World) {
+        let test = try TestMarket(kind, identity: identity)
+        let world = try await test.makeWorld(contractors: 0)
+        return (test, world)
+    }
+
+    /// The token of the link in the last e-mail sent.
+    func linkToken(_ test: TestMarket, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let message = try #require(test.email.sent.last, sourceLocation: sourceLocation)
+        let range = try #require(message.text.range(of: "token="), sourceLocation: sourceLocation)
+        return String(message.text[range.upperBound...].prefix { !$0.isWhitespace })
+    }
+
+    /// The error `body` throws (failing the test when it succeeds or throws something else).
+    func error<T>(sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T) async -> TradesKitError? {
+        do {
+            _ = try await body()
+            Issue.record("Expected an error, but the call succeeded", sourceLocation: sourceLocation)
+        } catch let error as TradesKitError {
+            return error
+        } catch {
+            Issue.record("Expected a TradesKitError, got \(error)", sourceLocation: sourceLocation)
+        }
+        return nil
+    }
+
+    @Test("login issues a session; refresh rotates it within its family", arguments: StorageKind.allCases)
+    func loginAndRotation(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let session = try await identity.login(in: world.tenant.id, email: "  Owner@ACME.example ", password: TestMarket.password)
+        #expect(session.user.id == world.owner.userID)
+        #expect(session.record.tokenHash == OpaqueToken.hash(session.refreshToken))
+        #expect(session.record.expiresAt == test.clock.now().addingTimeInterval(7 * 86_400))
+        #expect(!"\(session)".contains(session.refreshToken))
+        let db = test.storage.tenant(world.tenant.id)
+        #expect(try await db.refreshToken(hash: session.record.tokenHash) == session.record)
+
+        test.clock.advance(by: 3_600)
+        let next = try await identity.refresh(in: world.tenant.id, token: session.refreshToken)
+        #expect(next.refreshToken != session.refreshToken)
+        #expect(next.record.familyID == session.record.familyID && next.record.id != session.record.id)
+        #expect(next.record.expiresAt == test.clock.now().addingTimeInterval(7 * 86_400))
+        #expect(try await db.refreshToken(hash: session.record.tokenHash)?.usedAt == test.clock.now())
+        let third = try await identity.refresh(in: world.tenant.id, token: next.refreshToken)
+        #expect(third.record.familyID == session.record.familyID)
+
+        // The plain token is stored nowhere.
+        if let sqlite = test.storage as? SQLiteStorage {
+            let dump = try await sqlite.dumpContent()
+            for token in [session.refreshToken, next.refreshToken, third.refreshToken] { #expect(!dump.contains(token)) }
+            #expect(dump.contains(third.record.tokenHash))
+        }
+    }
+
+    @Test("a reused token revokes its whole family, the newer sibling included", arguments: StorageKind.allCases)
+    func reuseRevokesFamily(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        let stolen = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        let otherDevice = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        let rotated = try await identity.refresh(in: tenant, token: stolen.refreshToken)
+
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: stolen.refreshToken) }
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: rotated.refreshToken) }
+        let db = test.storage.tenant(tenant)
+        #expect(try await db.refreshToken(hash: rotated.record.tokenHash)?.revokedAt == test.clock.now())
+        // Another login's family is untouched.
+        _ = try await identity.refresh(in: tenant, token: otherDevice.refreshToken)
+    }
+
+    @Test("concurrent refreshes of one token: one rotation at most, and the family ends revoked", arguments: StorageKind.allCases)
+    func concurrentRefresh(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        let session = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        let outcomes = await withTaskGroup(of: IdentityService.Session?.self) { group in
+            for _ in 0..<4 { group.addTask { try? await identity.refresh(in: tenant, token: session.refreshToken) } }
+            var outcomes: [IdentityService.Session?] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        let winners = outcomes.compactMap { $0 }
+        #expect(winners.count == 1)
+        for winner in winners { await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: winner.refreshToken) } }
+    }
+
+    @Test("concurrent failed logins are all counted", arguments: StorageKind.allCases)
+    func concurrentFailures(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<5 {
+                let email = index.isMultiple(of: 2) ? "nobody@acme.example" : "NOBODY@acme.example"
+                group.addTask { _ = try? await identity.login(in: tenant, email: email, password: "guess \(index)") }
+            }
+        }
+        let throttle = try await test.storage.tenant(tenant).loginThrottle(key: AccountKey(tenant: tenant, email: "nobody@acme.example"))
+        #expect(throttle?.failures == 5 && throttle?.lockedUntil == test.clock.now().addingTimeInterval(60))
+    }
+
+    @Test("refresh tokens expire; each rotation starts a full lifetime", arguments: StorageKind.allCases)
+    func expiry(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        var session = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        for _ in 0..<3 {
+            test.clock.advance(by: 6 * 86_400)
+            session = try await identity.refresh(in: tenant, token: session.refreshToken)
+        }
+        test.clock.advance(by: 7 * 86_400)
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: session.refreshToken) }
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: "not-a-token") }
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: String(repeating: "a", count: 10_000)) }
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: "") }
+    }
+
+    @Test("logout revokes the family; an unknown token is no error", arguments: StorageKind.allCases)
+    func logout(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        let first = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        let second = try await identity.refresh(in: tenant, token: first.refreshToken)
+        let kept = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        try await identity.logout(in: tenant, token: second.refreshToken)
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: second.refreshToken) }
+        try await identity.logout(in: tenant, token: OpaqueToken.generate())
+        try await identity.logout(in: tenant, token: "")
+        _ = try await identity.refresh(in: tenant, token: kept.refreshToken)
+    }
+
+    @Test("e-mail verification links work once and expire after 48 hours", arguments: StorageKind.allCases)
+    func emailVerification(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        let owner = world.owner.userID
+        try await identity.requestEmailVerification(in: tenant, user: owner)
+        let expired = try linkToken(test)
+        test.clock.advance(by: 48 * 3_600)
+        await expectError(.invalidToken) { try await identity.verifyEmail(in: tenant, token: expired) }
+
+        try await identity.requestEmailVerification(in: tenant, user: owner)
+        let message = try #require(test.email.sent.last)
+        #expect(message.to.value == Self.email && message.from.value == "no-reply@acme.example")
+        #expect(message.text.contains("http://127.0.0.1:8080/verify-email?token=") && message.text.contains("48 hours"))
+        let token = try linkToken(test)
+        #expect(token != expired)
+        test.clock.advance(by: 47 * 3_600)
+        let verified = try await identity.verifyEmail(in: tenant, token: token)
+        #expect(verified.emailVerified && verified.id == owner)
+        #expect(try await test.market.users.get(by: world.owner, owner).emailVerified)
+        await expectError(.invalidToken) { try await identity.verifyEmail(in: tenant, token: token) }
+        // Nothing left to verify: no e-mail.
+        let sent = test.email.sent.count
+        try await identity.requestEmailVerification(in: tenant, user: owner)
+        #expect(test.email.sent.count == sent)
+        await expectError(.notFound) { try await identity.requestEmailVerification(in: tenant, user: UserID(UUID())) }
+        // A verification link is no reset link.
+        try await identity.requestEmailVerification(in: tenant, user: world.otherOwner.userID)
+        await expectError(.invalidToken) {
+            try await identity.confirmPasswordReset(in: tenant, token: try linkToken(test), newPassword: "a brand new password")
+        }
+        if let sqlite = test.storage as? SQLiteStorage { #expect(!(try await sqlite.dumpContent()).contains(token)) }
+    }
+
+    @Test("a failed verification e-mail is reported; a failed reset e-mail is not", arguments: [StorageKind.memory])
+    func deliveryFailures(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        struct ProviderDown: Error {}
+        test.email.failNext(with: ProviderDown())
+        await expectError(.deliveryFailed) { try await test.market.identity.requestEmailVerification(in: world.tenant.id, user: world.owner.userID) }
+        test.email.failNext(with: ProviderDown())
+        try await test.market.identity.requestPasswordReset(in: world.tenant.id, email: Self.email)
+        #expect(test.email.attempts == 2 && test.email.sent.isEmpty)
+    }
+
+    @Test("password reset: one use, one hour, every session revoked, lockout cleared", arguments: StorageKind.allCases)
+    func passwordReset(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        let session = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        for _ in 0..<3 { await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong guess!") } }
+
+        try await identity.requestPasswordReset(in: tenant, email: Self.email)
+        let older = try linkToken(test)
+        test.clock.advance(by: 3_601)
+        await expectError(.invalidToken) { try await identity.confirmPasswordReset(in: tenant, token: older, newPassword: "a brand new password") }
+
+        try await identity.requestPasswordReset(in: tenant, email: "OWNER@acme.example")
+        let first = try linkToken(test)
+        try await identity.requestPasswordReset(in: tenant, email: Self.email)
+        let second = try linkToken(test)
+        #expect(test.email.sent.last?.text.contains("1 hour") == true)
+        await expectError(.validationFailed) { try await identity.confirmPasswordReset(in: tenant, token: first, newPassword: "short") }
+        let user = try await identity.confirmPasswordReset(in: tenant, token: first, newPassword: "a brand new password")
+        #expect(user.emailVerified)
+        await expectError(.invalidToken) { try await identity.confirmPasswordReset(in: tenant, token: first, newPassword: "another new password") }
+        // Every other reset link of the user is spent with it.
+        await expectError(.invalidToken) { try await identity.confirmPasswordReset(in: tenant, token: second, newPassword: "another new password") }
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: session.refreshToken) }
+        // The reset cleared the three failures: four more (the old password among them) are allowed before the lock.
+        await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        for _ in 0..<3 { await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong guess!") } }
+        _ = try await identity.login(in: tenant, email: Self.email, password: "a brand new password")
+    }
+
+    @Test("unknown e-mail and wrong password answer the same; reset requests look the same", arguments: StorageKind.allCases)
+    func noEnumeration(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        let wrongPassword = await error { try await identity.login(in: tenant, email: Self.email, password: "wrong password") }
+        let unknown = await error { try await identity.login(in: tenant, email: "nobody@acme.example", password: "wrong password") }
+        let malformed = await error { try await identity.login(in: tenant, email: "not an address", password: "wrong password") }
+        #expect(wrongPassword?.code == .unauthenticated)
+        #expect(wrongPassword == unknown && unknown == malformed)
+        #expect(wrongPassword.map { !"\($0)".contains(Self.email) } == true)
+
+        let sent = test.email.sent.count
+        try await identity.requestPasswordReset(in: tenant, email: "nobody@acme.example")
+        try await identity.requestPasswordReset(in: tenant, email: "not an address")
+        #expect(test.email.sent.count == sent)
+        try await identity.requestPasswordReset(in: tenant, email: Self.email)
+        #expect(test.email.sent.count == sent + 1)
+
+        // Unknown addresses are throttled exactly like known ones (each has one failure so far).
+        for _ in 0..<4 {
+            let known = await error { try await identity.login(in: tenant, email: Self.email, password: "guess") }
+            let stranger = await error { try await identity.login(in: tenant, email: "Nobody@Acme.example", password: "guess") }
+            #expect(known?.code == .unauthenticated && known == stranger)
+        }
+        let knownLocked = await error { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        let strangerLocked = await error { try await identity.login(in: tenant, email: "nobody@acme.example", password: "guess") }
+        #expect(knownLocked?.code == .accountLocked && knownLocked == strangerLocked)
+    }
+
+    @Test("lockout: the fifth failure locks for 1 minute, then 2, 4…; success clears it", arguments: StorageKind.allCases)
+    func lockout(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        for _ in 0..<5 { await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong guess") } }
+        var locked = await error { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        #expect(locked?.code == .accountLocked && locked?.retryAfter == test.clock.now().addingTimeInterval(60))
+        test.clock.advance(by: 30)
+        locked = await error { try await identity.login(in: tenant, email: Self.email, password: "wrong guess") }
+        #expect(locked?.code == .accountLocked && locked?.retryAfter == test.clock.now().addingTimeInterval(30), "a locked key counts nothing")
+
+        test.clock.advance(by: 30)
+        await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong guess") }
+        locked = await error { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        #expect(locked?.retryAfter == test.clock.now().addingTimeInterval(120))
+        test.clock.advance(by: 120)
+        await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong guess") }
+        locked = await error { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        #expect(locked?.retryAfter == test.clock.now().addingTimeInterval(240))
+        test.clock.advance(by: 240)
+
+        _ = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        for _ in 0..<4 { await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong guess") } }
+        _ = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        // Another account of the tenant was never affected.
+        _ = try await identity.login(in: tenant, email: "other-owner@acme.example", password: TestMarket.password)
+    }
+
+    @Test("a custom lockout policy applies", arguments: [StorageKind.memory])
+    func customPolicy(_ kind: StorageKind) async throws {
+        let policy = LockoutPolicy(threshold: 2, initialDelay: 10, maximumDelay: 15)
+        let (test, world) = try await setUp(kind, identity: IdentityConfiguration(lockout: policy))
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        for _ in 0..<2 { await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "nope") } }
+        var locked = await error { try await identity.login(in: tenant, email: Self.email, password: "nope") }
+        #expect(locked?.retryAfter == test.clock.now().addingTimeInterval(10))
+        test.clock.advance(by: 10)
+        await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "nope") }
+        locked = await error { try await identity.login(in: tenant, email: Self.email, password: "nope") }
+        #expect(locked?.retryAfter == test.clock.now().addingTimeInterval(15))
+    }
+
+    @Test("suspended users cannot sign in or refresh", arguments: StorageKind.allCases)
+    func suspended(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        let session = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        _ = try await test.market.users.setSuspended(by: world.admin, world.owner.userID, suspended: true)
+        await expectError(.suspended) { try await identity.refresh(in: tenant, token: session.refreshToken) }
+        await expectError(.suspended) { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong password") }
+        _ = try await test.market.users.setSuspended(by: world.admin, world.owner.userID, suspended: false)
+        // The session was revoked when it was refused.
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: session.refreshToken) }
+        _ = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+    }
+
+    @Test("TOTP: enrol, confirm, codes required at login, replay refused, disable", arguments: StorageKind.allCases)
+    func twoFactor(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        let owner = world.owner
+
+        let abandoned = try await identity.enrollTwoFactor(by: owner)
+        let setup = try await identity.enrollTwoFactor(by: owner)
+        #expect(setup.secret != abandoned.secret && !"\(setup)".contains(setup.secret))
+        #expect(setup.provisioningURI.hasPrefix("otpauth://totp/acme:owner%40acme.example?secret=\(setup.secret)&issuer=acme"))
+        let totp = try #require(TOTP(base32Secret: setup.secret))
+        let stored = try #require(try await test.storage.tenant(tenant).twoFactor(user: owner.userID))
+        #expect(stored.sealedSecret.count == 12 + 20 + 16 && !stored.isConfirmed)
+        // Pending: login does not ask for a code yet.
+        _ = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+
+        let oldSecret = try #require(TOTP(base32Secret: abandoned.secret))
+        await expectError(.invalidTwoFactorCode) { try await identity.confirmTwoFactor(by: owner, code: oldSecret.code(at: test.clock.now())) }
+        try await identity.confirmTwoFactor(by: owner, code: totp.code(at: test.clock.now()))
+        await expectError(.invalidTransition) { try await identity.confirmTwoFactor(by: owner, code: totp.code(at: test.clock.now())) }
+        await expectError(.invalidTransition) { try await identity.enrollTwoFactor(by: owner) }
+
+        // A code is required only after the password was right.
+        await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong password") }
+        await expectError(.twoFactorRequired) { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        // The code accepted at confirmation cannot be replayed.
+        await expectError(.invalidTwoFactorCode) {
+            try await identity.login(in: tenant, email: Self.email, password: TestMarket.password, totpCode: totp.code(at: test.clock.now()))
+        }
+        test.clock.advance(by: 30)
+        let code = totp.code(at: test.clock.now())
+        let session = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password, totpCode: code)
+        #expect(session.user.id == owner.userID)
+        await expectError(.invalidTwoFactorCode) {
+            try await identity.login(in: tenant, email: Self.email, password: TestMarket.password, totpCode: code)
+        }
+        // A code of the previous step is still accepted (clock drift), once; two steps back is not.
+        test.clock.advance(by: 30)
+        await expectError(.invalidTwoFactorCode) {
+            try await identity.login(
+                in: tenant, email: Self.email, password: TestMarket.password, totpCode: totp.code(at: test.clock.now().addingTimeInterval(-60)))
+        }
+        test.clock.advance(by: 30)
+        _ = try await identity.login(
+            in: tenant, email: Self.email, password: TestMarket.password, totpCode: totp.code(at: test.clock.now().addingTimeInterval(-30)))
+
+        // Disabling needs a fresh code.
+        test.clock.advance(by: 30)
+        await expectError(.invalidTwoFactorCode) { try await identity.disableTwoFactor(by: owner, code: "000000") }
+        try await identity.disableTwoFactor(by: owner, code: totp.code(at: test.clock.now()))
+        #expect(try await test.storage.tenant(tenant).twoFactor(user: owner.userID) == nil)
+        await expectError(.invalidTransition) { try await identity.disableTwoFactor(by: owner, code: totp.code(at: test.clock.now())) }
+        _ = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        // And it can be enrolled again.
+        _ = try await identity.enrollTwoFactor(by: owner)
+    }
+
+    @Test("wrong two-factor codes count towards the lockout", arguments: [StorageKind.sqliteMemory])
+    func wrongCodesLock(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        let totp = try #require(TOTP(base32Secret: try await identity.enrollTwoFactor(by: world.owner).secret))
+        try await identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now()))
+        for _ in 0..<3 {
+            await expectError(.invalidTwoFactorCode) {
+                try await identity.login(in: tenant, email: Self.email, password: TestMarket.password, totpCode: "123456")
+            }
+        }
+        for _ in 0..<2 { await expectError(.invalidTwoFactorCode) { try await identity.disableTwoFactor(by: world.owner, code: "654321") } }
+        test.clock.advance(by: 30)
+        await expectError(.accountLocked) {
+            try await identity.login(in: tenant, email: Self.email, password: TestMarket.password, totpCode: totp.code(at: test.clock.now()))
+        }
+        await expectError(.accountLocked) { try await identity.disableTwoFactor(by: world.owner, code: totp.code(at: test.clock.now())) }
+    }
+
+    @Test("a sealed secret opens only with its key", arguments: [StorageKind.sqliteFile])
+    func sealingKey(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let totp = try #require(TOTP(base32Secret: try await test.market.identity.enrollTwoFactor(by: world.owner).secret))
+        try await test.market.identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now()))
+        // The same database under a marketplace with another (random) key.
+        let other = Marketplace(
+            storage: test.storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher(), clock: test.clock)
+        test.clock.advance(by: 30)
+        let failure = await error {
+            try await other.identity.login(
+                in: world.tenant.id, email: Self.email, password: TestMarket.password, totpCode: totp.code(at: test.clock.now()))
+        }
+        #expect(failure?.code == .notConfigured)
+    }
+
+    @Test("tokens of one tenant mean nothing in another", arguments: StorageKind.allCases)
+    func tenantIsolation(_ kind: StorageKind) async throws {
+        let (test, acme) = try await setUp(kind)
+        defer { test.cleanup() }
+        let beta = try await test.makeWorld(slug: "beta", contractors: 0)
+        let identity = test.market.identity
+        let session = try await identity.login(in: acme.tenant.id, email: Self.email, password: TestMarket.password)
+        await expectError(.unauthenticated) { try await identity.refresh(in: beta.tenant.id, token: session.refreshToken) }
+        try await identity.logout(in: beta.tenant.id, token: session.refreshToken)
+        await expectError(.unauthenticated) { try await identity.login(in: beta.tenant.id, email: Self.email, password: TestMarket.password) }
+
+        try await identity.requestEmailVerification(in: acme.tenant.id, user: acme.owner.userID)
+        let verification = try linkToken(test)
+        await expectError(.invalidToken) { try await identity.verifyEmail(in: beta.tenant.id, token: verification) }
+        await expectError(.notFound) { try await identity.requestEmailVerification(in: beta.tenant.id, user: acme.owner.userID) }
+        try await identity.requestPasswordReset(in: acme.tenant.id, email: Self.email)
+        let reset = try linkToken(test)
+        await expectError(.invalidToken) {
+            try await identity.confirmPasswordReset(in: beta.tenant.id, token: reset, newPassword: "taken over at last")
+        }
+
+        // Locking acme's owner out does not touch beta's owner of the same address.
+        for _ in 0..<5 { _ = await error { try await identity.login(in: acme.tenant.id, email: Self.email, password: "wrong") } }
+        await expectError(.accountLocked) { try await identity.login(in: acme.tenant.id, email: Self.email, password: TestMarket.password) }
+        _ = try await identity.login(in: beta.tenant.id, email: "owner@beta.example", password: TestMarket.password)
+
+        // Acme's session still works: beta's logout did nothing to it.
+        _ = try await identity.refresh(in: acme.tenant.id, token: session.refreshToken)
+        _ = try await identity.verifyEmail(in: acme.tenant.id, token: verification)
+    }
+
+    @Test("without an e-mail sender, e-mail operations say so, for any address")
+    func withoutEmailSender() async throws {
+        let clock = ManualClock()
+        let market = Marketplace(
+            storage: MemoryStorage(), payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher(), clock: clock)
+        let tenant = TenantID(UUID())
+        await expectError(.notConfigured) { try await market.identity.requestPasswordReset(in: tenant, email: "nobody@example.com") }
+        await expectError(.notConfigured) { try await market.identity.requestPasswordReset(in: tenant, email: "not an address") }
+        await expectError(.notConfigured) { try await market.identity.requestEmailVerification(in: tenant, user: UserID(UUID())) }
+    }
+}
