@@ -1,0 +1,197 @@
+import Foundation
+import HTTPTypes
+import TradesKit
+
+/// The component schemas of the OpenAPI document: one per request and response shape of the API.
+///
+/// They mirror the DTOs in `DTO/` and the body readers in `Routes/`; response validation in the tests keeps them honest.
+enum OpenAPIComponents {
+    typealias S = OpenAPISchema
+
+    static var schemas: [String: JSONValue] {
+        requestSchemas.merging(responseSchemas) { first, _ in first }
+    }
+
+    static let money = S.record([("amount", S.integer), ("currency", S.string(pattern: "^[A-Z]{3}$"))], description: "Minor units and an ISO 4217 code.")
+    static let moneyInput = S.record(
+        [("amount", S.integer), ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$"))], description: "Minor units and an ISO 4217 code.")
+    static let point = S.record([("latitude", S.number), ("longitude", S.number)])
+    static let budget = S.record([("min", S.ref("Money")), ("max", S.ref("Money"))])
+    static let budgetInput = S.record([("min", S.ref("MoneyInput")), ("max", S.ref("MoneyInput"))])
+    static let circle = S.record([("center", S.ref("GeoPoint")), ("radiusKm", S.number)])
+    static let roles = S.enumeration(Role.allCases.map(\.rawValue))
+
+    static var requestSchemas: [String: JSONValue] {
+        [
+            "MoneyInput": moneyInput,
+            "BudgetInput": budgetInput,
+            "Registration": S.object(
+                [
+                    ("email", S.string(max: 254)), ("password", S.string(max: 128, min: 10)), ("displayName", S.string(max: 100)),
+                    ("phone", S.string(max: 16)), ("role", S.enumeration(["homeowner", "contractor"])),
+                ], required: ["email", "password", "displayName", "role"]),
+            "Login": S.record([("email", S.string(max: 254)), ("password", S.string(max: 1_000))]),
+            "AccountUpdate": S.object(
+                [("displayName", S.string(max: 100)), ("phone", S.nullable(S.string(max: 16)))], required: [],
+                description: "Only the members given change; `phone: null` removes the number."),
+            "ContractorProfileInput": S.object(
+                [
+                    ("headline", S.string(max: 200)), ("trades", S.array(S.uuid, max: 20)), ("serviceArea", S.ref("GeoCircle")),
+                    ("licence", S.nullable(S.record([("number", S.string(max: 50)), ("region", S.string(max: 50)), ("expiresAt", S.dateTime)]))),
+                    ("insuranceExpiresAt", S.nullable(S.dateTime)),
+                ], required: ["trades", "serviceArea"]),
+            "NewJob": S.record(
+                [
+                    ("categoryId", S.uuid), ("title", S.string(max: 120, min: 3)), ("description", S.string(max: 5_000)),
+                    ("location", S.ref("GeoPoint")), ("budget", S.ref("BudgetInput")),
+                ]),
+            "JobUpdate": S.object(
+                [("title", S.string(max: 120, min: 3)), ("description", S.string(max: 5_000)), ("budget", S.ref("BudgetInput"))], required: []),
+            "NewBid": S.object([("amount", S.ref("MoneyInput")), ("message", S.string(max: 2_000))], required: ["amount"]),
+            "NewMessage": S.record([("body", S.string(max: 4_000))]),
+            "NewReview": S.object(
+                [("rating", ["type": "integer", "minimum": 1, "maximum": 5]), ("text", S.string(max: 2_000))], required: ["rating"]),
+            "NewDispute": S.record([("jobId", S.uuid), ("reason", S.string(max: 5_000, min: 10))]),
+            "DisputeResponseInput": S.record([("response", S.string(max: 5_000))]),
+            "DisputeResolutionInput": S.object(
+                [
+                    ("outcome", S.enumeration(["release", "partial_refund", "full_refund"])), ("refund", S.ref("MoneyInput")),
+                    ("note", S.string(max: 5_000)),
+                ], required: ["outcome"], description: "`refund` is required with `partial_refund` and refused otherwise."),
+            "VettingInput": S.record([("status", S.enumeration(VettingStatus.allCases.map(\.rawValue)))]),
+            "NewTenant": S.record(
+                [("slug", S.string(max: 63, min: 2, pattern: "^[a-z0-9-]+$")), ("displayName", S.string(max: 100)), ("settings", S.ref("TenantSettingsInput"))]),
+            "TenantSettingsInput": S.object(
+                [
+                    ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$")), ("platformFeeBasisPoints", ["type": "integer", "minimum": 0, "maximum": 5_000]),
+                    ("branding", S.ref("BrandingInput")), ("policies", S.ref("PoliciesInput")),
+                ], required: ["currency", "platformFeeBasisPoints", "branding"]),
+            "BrandingInput": S.object(
+                [
+                    ("name", S.string(max: 100)), ("primaryColor", S.string(pattern: "^#[0-9A-Fa-f]{6}$")),
+                    ("secondaryColor", S.string(pattern: "^#[0-9A-Fa-f]{6}$")), ("logoURL", S.string(max: 2_000)), ("fromEmail", S.string(max: 254)),
+                    ("smsSender", S.string(max: 20)),
+                ], required: ["name", "fromEmail"]),
+            "PoliciesInput": S.object(policyProperties, required: []),
+            "NewAdmin": S.record([("email", S.string(max: 254)), ("displayName", S.string(max: 100)), ("password", S.string(max: 128, min: 10))]),
+        ]
+    }
+
+    static let policyProperties: [(String, JSONValue)] = [
+        ("reviewWindowSeconds", S.integer), ("autoApproveAfterSeconds", S.integer), ("vettingRequiredToBid", S.boolean),
+        ("loginAttemptsPerWindow", S.integer), ("apiRequestsPerUserPerWindow", S.integer), ("apiRequestsPerIPPerWindow", S.integer),
+        ("rateLimitWindowSeconds", S.integer),
+    ]
+
+    static var responseSchemas: [String: JSONValue] {
+        [
+            "Money": money,
+            "GeoPoint": point,
+            "GeoCircle": circle,
+            "Budget": budget,
+            "Problem": S.object(
+                [
+                    ("type", S.string(format: "uri")), ("title", S.string()), ("status", S.integer), ("detail", S.string()), ("code", S.string()),
+                    ("requestId", S.string()), ("errors", S.array(S.ref("FieldError"))),
+                ], required: ["type", "title", "status", "detail", "code"], description: "RFC 9457 problem details."),
+            "FieldError": S.record([("field", S.string()), ("code", S.string()), ("message", S.string())]),
+            "Account": S.object(
+                [
+                    ("id", S.uuid), ("email", S.string()), ("displayName", S.string()), ("phone", S.string()), ("role", roles),
+                    ("emailVerified", S.boolean), ("suspended", S.boolean), ("createdAt", S.dateTime),
+                ], required: ["id", "email", "displayName", "role", "emailVerified", "suspended", "createdAt"]),
+            "AdminUser": S.record(
+                [
+                    ("id", S.uuid), ("email", S.string()), ("displayName", S.string()), ("role", roles), ("emailVerified", S.boolean),
+                    ("suspended", S.boolean), ("createdAt", S.dateTime),
+                ]),
+            "AdminUserList": S.list(of: "AdminUser"),
+            "PublicUser": S.object(
+                [
+                    ("id", S.uuid), ("displayName", S.string()), ("role", roles),
+                    ("rating", S.object([("count", S.integer), ("averageHundredths", S.integer)], required: ["count"])),
+                    ("contractorProfile", S.ref("ContractorProfile")),
+                ], required: ["id", "displayName", "role", "rating"]),
+            "ContractorProfile": S.object(
+                [
+                    ("userId", S.uuid), ("headline", S.string()), ("trades", S.array(S.uuid)), ("serviceArea", S.ref("GeoCircle")),
+                    ("licence", S.record([("number", S.string()), ("region", S.string()), ("expiresAt", S.dateTime)])),
+                    ("insuranceExpiresAt", S.dateTime), ("vetting", S.enumeration(VettingStatus.allCases.map(\.rawValue))),
+                ], required: ["userId", "headline", "trades", "serviceArea", "vetting"]),
+            "TokenPair": S.object(
+                [("accessToken", S.string()), ("tokenType", S.enumeration(["Bearer"])), ("expiresIn", S.integer), ("refreshToken", S.string())],
+                required: ["accessToken", "tokenType", "expiresIn"]),
+            "RegistrationResult": S.record(
+                [("user", S.ref("Account")), ("accessToken", S.string()), ("tokenType", S.enumeration(["Bearer"])), ("expiresIn", S.integer)]),
+            "Category": S.record([("id", S.uuid), ("slug", S.string()), ("name", S.string())]),
+            "CategoryList": S.list(of: "Category"),
+            "Job": S.object(
+                [
+                    ("id", S.uuid), ("ownerId", S.uuid), ("categoryId", S.uuid), ("title", S.string()), ("description", S.string()),
+                    ("location", S.ref("GeoPoint")), ("budget", S.ref("Budget")), ("status", S.enumeration(JobStatus.allCases.map(\.rawValue))),
+                    ("acceptedBidId", S.uuid), ("contractorId", S.uuid), ("createdAt", S.dateTime), ("updatedAt", S.dateTime),
+                    ("completedAt", S.dateTime), ("closedAt", S.dateTime),
+                ], required: ["id", "ownerId", "categoryId", "title", "description", "location", "budget", "status", "createdAt", "updatedAt"]),
+            "JobList": S.list(of: "Job"),
+            "Bid": S.record(
+                [
+                    ("id", S.uuid), ("jobId", S.uuid), ("contractorId", S.uuid), ("amount", S.ref("Money")), ("message", S.string()),
+                    ("status", S.enumeration(BidStatus.allCases.map(\.rawValue))), ("createdAt", S.dateTime), ("updatedAt", S.dateTime),
+                ]),
+            "BidList": S.list(of: "Bid"),
+            "Escrow": S.record(
+                [
+                    ("id", S.uuid), ("jobId", S.uuid), ("bidId", S.uuid), ("status", S.enumeration(EscrowStatus.allCases.map(\.rawValue))),
+                    ("amount", S.ref("Money")), ("feeBasisPoints", S.integer), ("refundedAmount", S.ref("Money")), ("releasedAmount", S.ref("Money")),
+                    ("platformFee", S.ref("Money")),
+                ]),
+            "Acceptance": S.record([("job", S.ref("Job")), ("bid", S.ref("Bid")), ("declinedBids", S.integer), ("escrow", S.ref("Escrow"))]),
+            "Message": S.record([("id", S.uuid), ("jobId", S.uuid), ("senderId", S.uuid), ("body", S.string()), ("createdAt", S.dateTime)]),
+            "MessageList": S.list(of: "Message"),
+            "Review": S.record(
+                [
+                    ("id", S.uuid), ("jobId", S.uuid), ("authorId", S.uuid), ("subjectId", S.uuid), ("rating", S.integer), ("text", S.string()),
+                    ("createdAt", S.dateTime), ("visibleFrom", S.dateTime),
+                ]),
+            "ReviewList": S.list(of: "Review"),
+            "Event": S.record(
+                [
+                    ("id", S.uuid), ("type", S.string()), ("schemaVersion", S.integer), ("aggregateId", S.uuid), ("occurredAt", S.dateTime),
+                    ("payload", ["type": "object", "description": "The event's own fields, by `type` and `schemaVersion`."]),
+                ]),
+            "EventList": S.list(of: "Event"),
+            "Dispute": S.object(
+                [
+                    ("id", S.uuid), ("jobId", S.uuid), ("openedBy", S.uuid), ("respondent", S.uuid), ("reason", S.string()), ("response", S.string()),
+                    ("status", S.enumeration(DisputeStatus.allCases.map(\.rawValue))),
+                    ("resolution", S.object(
+                        [
+                            ("outcome", S.enumeration(["release", "partial_refund", "full_refund"])), ("refund", S.ref("Money")), ("note", S.string()),
+                            ("resolvedBy", S.uuid), ("resolvedAt", S.dateTime),
+                        ], required: ["outcome", "note", "resolvedBy", "resolvedAt"])),
+                    ("createdAt", S.dateTime), ("updatedAt", S.dateTime),
+                ], required: ["id", "jobId", "openedBy", "respondent", "reason", "status", "createdAt", "updatedAt"]),
+            "DisputeList": S.list(of: "Dispute"),
+            "Tenant": S.record(
+                [("id", S.uuid), ("slug", S.string()), ("displayName", S.string()), ("settings", S.ref("TenantSettings")), ("createdAt", S.dateTime)]),
+            "TenantList": S.list(of: "Tenant"),
+            "TenantSettings": S.record(
+                [
+                    ("currency", S.string(pattern: "^[A-Z]{3}$")), ("platformFeeBasisPoints", S.integer),
+                    ("branding", S.object(
+                        [
+                            ("name", S.string()), ("primaryColor", S.string()), ("secondaryColor", S.string()), ("logoURL", S.string()),
+                            ("fromEmail", S.string()), ("smsSender", S.string()),
+                        ], required: ["name", "primaryColor", "secondaryColor", "fromEmail"])),
+                    ("policies", S.record(policyProperties)),
+                ]),
+            "Stats": S.record(
+                [
+                    ("users", ["type": "object", "additionalProperties": S.integer]), ("jobs", ["type": "object", "additionalProperties": S.integer]),
+                    ("openDisputes", S.integer),
+                ]),
+            "Health": S.record([("status", S.enumeration(["ok", "ready"]))]),
+            "OpenAPIDocument": ["type": "object"],
+        ]
+    }
+}
