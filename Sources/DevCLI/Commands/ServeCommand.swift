@@ -56,15 +56,15 @@ struct ServeCommand: AsyncParsableCommand {
         if let slug = tenant { _ = try await resolveTenant(slug, in: storage) }
 
         let server = try await ReferenceServer(marketplace: market, configuration: configuration, logger: logger)
-        print("TradesKit reference server listening on http://\(host):\(port) (database \(options.database)).")
-        print("OpenAPI: http://\(host):\(port)/openapi.json")
+        say("TradesKit reference server listening on http://\(host):\(port) (database \(options.database)).")
+        say("OpenAPI: http://\(host):\(port)/openapi.json")
         logger.warning("Payments use an in-memory processor in this build: no real money moves")
         if let demo, demo.created {
-            print("Development database: tenant '\(Self.demoSlug)' with the default categories.")
-            print("Admin: \(Self.demoAdminEmail) / \(demo.password)   (send X-Tenant: \(Self.demoSlug) to log in)")
+            say("Development database: tenant '\(Self.demoSlug)' with the default categories.")
+            say("Admin: \(Self.demoAdminEmail) / \(demo.password)   (send X-Tenant: \(Self.demoSlug) to log in)")
         }
         if development, environment["TRADESKIT_OPERATOR_TOKEN"] == nil, let token = configuration.operatorToken {
-            print("Operator token for /v1/tenants (this run only): \(token)")
+            say("Operator token for /v1/tenants (this run only): \(token)")
         }
         try await server.run()
     }
@@ -89,6 +89,11 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try await market.users.createAdmin(
             by: cliOperator, in: tenant.id, email: Self.demoAdminEmail, displayName: "Administrator", password: password)
         return password
+    }
+
+    /// Prints a line at once: standard output is block-buffered when redirected, and the server runs until stopped.
+    private func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     /// A random URL-safe secret.
