@@ -90,8 +90,10 @@ struct RouteGuard: Sendable {
 
     /// The first label of a host name with at least two labels (`acme` of `acme.trades.example:8080`); none for
     /// IP addresses and single-label hosts such as `localhost`.
-    static func hostLabel(_ request: Request) -> String? {
-        guard let authority = request.head.authority else { return nil }
+    static func hostLabel(_ request: Request) -> String? { hostLabel(authority: request.head.authority) }
+
+    static func hostLabel(authority: String?) -> String? {
+        guard let authority else { return nil }
         var host = Substring(authority)
         if host.hasPrefix("[") { return nil }
         if let colon = host.lastIndex(of: ":") { host = host[..<colon] }

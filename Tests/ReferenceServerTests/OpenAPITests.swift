@@ -1,0 +1,79 @@
+import Foundation
+import HTTPTypes
+import ReferenceServer
+import Testing
+import TradesKit
+
+/// The OpenAPI document describes exactly the registered routes.
+@Suite("OpenAPI document")
+struct OpenAPITests {
+    @Test("Every registered route is in the document, and every documented operation is registered")
+    func parity() async throws {
+        let harness = try await TestServer()
+        let served = try await harness.test { api in try await api.call(.get, "/openapi.json") }
+        #expect(served.status == .ok)
+        let document = served.json
+        #expect(document["openapi"] == "3.1.0")
+        #expect(document == harness.server.openAPIDocument)
+        var documented: Set<String> = []
+        if case .object(let paths) = document["paths"] ?? .null {
+            for (path, item) in paths {
+                guard case .object(let operations) = item else { continue }
+                for method in operations.keys { documented.insert("\(method.uppercased()) \(path)") }
+            }
+        }
+        let registered = Set(harness.server.routes.map { "\($0.spec.method.rawValue) \($0.spec.path)" })
+        #expect(registered == documented, "only registered: \(registered.subtracting(documented)); only documented: \(documented.subtracting(registered))")
+        #expect(registered.count == harness.server.routes.count, "a route is registered twice")
+        let operationIDs = harness.server.routes.map(\.spec.operationID)
+        #expect(Set(operationIDs).count == operationIDs.count)
+        // The routes of DESIGN.md §7 that this server has.
+        for route in [
+            "POST /v1/auth/register", "POST /v1/auth/login", "GET /v1/me", "PATCH /v1/me", "GET /v1/me/contractor-profile",
+            "PUT /v1/me/contractor-profile", "GET /v1/me/bids", "GET /v1/users/{id}", "GET /v1/users/{id}/reviews", "GET /v1/categories",
+            "POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}", "PATCH /v1/jobs/{id}", "POST /v1/jobs/{id}/cancel", "POST /v1/jobs/{id}/start",
+            "POST /v1/jobs/{id}/complete", "POST /v1/jobs/{id}/approve", "POST /v1/jobs/{id}/bids", "GET /v1/jobs/{id}/bids", "GET /v1/bids/{id}",
+            "POST /v1/bids/{id}/withdraw", "POST /v1/bids/{id}/accept", "POST /v1/jobs/{id}/messages", "GET /v1/jobs/{id}/messages",
+            "POST /v1/jobs/{id}/reviews", "GET /v1/events", "POST /v1/disputes", "GET /v1/disputes", "GET /v1/disputes/{id}",
+            "POST /v1/disputes/{id}/respond", "POST /v1/disputes/{id}/resolve", "GET /v1/admin/users", "POST /v1/admin/users/{id}/suspend",
+            "POST /v1/admin/users/{id}/unsuspend", "GET /v1/admin/disputes", "GET /v1/admin/stats", "POST /v1/tenants", "GET /v1/tenants",
+            "GET /health", "GET /ready", "GET /metrics", "GET /openapi.json",
+        ] {
+            #expect(registered.contains(route), "\(route) is missing")
+        }
+    }
+
+    @Test("Every reference resolves; every operation documents success, problems and security")
+    func references() async throws {
+        let harness = try await TestServer()
+        let document = harness.server.openAPIDocument
+        let validator = SchemaValidator(document: document)
+        var references: [String] = []
+        func collect(_ value: JSONValue) {
+            switch value {
+            case .object(let members):
+                if let reference = members["$ref"]?.stringValue { references.append(reference) }
+                members.values.forEach(collect)
+            case .array(let items): items.forEach(collect)
+            default: break
+            }
+        }
+        collect(document)
+        #expect(!references.isEmpty)
+        for reference in Set(references) {
+            #expect(validator.components[String(reference.split(separator: "/").last ?? "")] != nil, "\(reference) does not resolve")
+        }
+        for route in harness.server.routes.map(\.spec) {
+            let operation = document["paths"]?[route.path]?[route.method.rawValue.lowercased()]
+            #expect(operation?["responses"]?[String(route.successStatus)] != nil, "\(route.operationID)")
+            for status in route.problemStatuses {
+                #expect(operation?["responses"]?[String(status)]?["content"]?["application/problem+json"] != nil, "\(route.operationID) \(status)")
+            }
+            #expect(operation?["security"] != nil)
+            #expect(route.pathParameters.allSatisfy { name in
+                if case .array(let parameters) = operation?["parameters"] ?? .null { return parameters.contains { $0["name"]?.stringValue == name } }
+                return false
+            })
+        }
+    }
+}
