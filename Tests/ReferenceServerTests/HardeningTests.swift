@@ -11,7 +11,7 @@ struct HardeningTests {
     @Test("Security headers on every answer, HSTS only when configured")
     func securityHeaders() async throws {
         let harness = try await TestServer()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             for response in [try await api.call(.get, "/health"), try await api.call(.get, "/v1/nope")] {
                 #expect(response.headers[.init("X-Content-Type-Options")!] == "nosniff")
                 #expect(response.headers[.init("X-Frame-Options")!] == "DENY")
@@ -21,7 +21,7 @@ struct HardeningTests {
             }
         }
         let tls = try await TestServer { $0.strictTransportSecurity = true }
-        try await tls.test { api in
+        try await tls.test { api async throws in
             #expect(try await api.call(.get, "/health").headers[.strictTransportSecurity]?.hasPrefix("max-age=") == true)
         }
     }
@@ -29,7 +29,7 @@ struct HardeningTests {
     @Test("X-Request-Id is accepted when well-formed and generated otherwise")
     func requestID() async throws {
         let harness = try await TestServer()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             var headers = HTTPFields()
             headers[.requestID] = "client-id_1.2"
             #expect(try await api.call(.get, "/health", headers: headers).headers[.requestID] == "client-id_1.2")
@@ -42,7 +42,7 @@ struct HardeningTests {
     @Test("CORS: listed origins get headers and preflights; others get neither")
     func cors() async throws {
         let harness = try await TestServer { $0.corsAllowedOrigins = ["https://app.example.com"] }
-        try await harness.test { api in
+        try await harness.test { api async throws in
             var preflight = HTTPFields()
             preflight[.origin] = "https://app.example.com"
             preflight[.accessControlRequestMethod] = "POST"
@@ -65,7 +65,7 @@ struct HardeningTests {
     func loginLimit() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             let wrong: JSONValue = ["email": .string(world.owner.email), "password": "wrong password!"]
             for attempt in 1...10 {
                 #expect(try await api.call(.post, "/v1/auth/login", tenant: "acme", json: wrong).status == .unauthorized, "attempt \(attempt)")
@@ -99,7 +99,7 @@ struct HardeningTests {
         policies.policies.apiRequestsPerUserPerWindow = 5
         _ = try await harness.market.tenants.updateSettings(by: TestServer.op, tenant: world.tenant.id, policies)
         harness.clock.advance(by: 60)  // past the tenant cache
-        try await harness.test { api in
+        try await harness.test { api async throws in
             for _ in 1...5 { #expect(try await api.call(.get, "/v1/me", as: world.owner).status == .ok) }
             let limited = try await api.call(.get, "/v1/me", as: world.owner)
             #expect(limited.status == .tooManyRequests && limited.headers[.rateLimitLimit] == "5", "\(limited)")
@@ -135,7 +135,7 @@ struct HardeningTests {
     func accessLog() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             _ = try await api.call(.post, "/v1/auth/login", tenant: "acme", json: ["email": .string(world.owner.email), "password": .string(TestServer.password)])
             _ = try await api.call(.get, "/v1/jobs/\(UUID().uuidString)?q=secret-search", as: world.owner)
         }
@@ -154,7 +154,7 @@ struct HardeningTests {
     func operations() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             _ = try await api.call(.get, "/v1/jobs/\(UUID().uuidString)", as: world.owner)
             _ = try await api.call(.get, "/v1/no/such/\(UUID().uuidString)")
             let metrics = try await api.call(.get, "/metrics")
@@ -196,7 +196,7 @@ struct HardeningTests {
     func operatorRoutes() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             #expect(try await api.call(.get, "/v1/tenants").status == .unauthorized)
             #expect(try await api.call(.get, "/v1/tenants", token: "operator-secret-0123456789abcdef-xyZ").status == .unauthorized)
             #expect(try await api.call(.get, "/v1/tenants", as: world.admin).status == .unauthorized)
@@ -219,7 +219,7 @@ struct HardeningTests {
                                        json: ["email": "a@b.example.com", "displayName": "A", "password": "a long enough password"]).status == .notFound)
         }
         let disabled = try await TestServer { $0.operatorToken = nil }
-        try await disabled.test { api in
+        try await disabled.test { api async throws in
             #expect(try await api.call(.get, "/v1/tenants", token: TestServer.operatorToken).status == .unauthorized)
         }
     }

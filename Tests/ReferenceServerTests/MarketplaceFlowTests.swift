@@ -13,7 +13,7 @@ struct MarketplaceFlowTests {
     func wholeFlow() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             // Registration and login in the tenant named by X-Tenant.
             let registered = try await api.call(
                 .post, "/v1/auth/register", tenant: "acme",
@@ -94,7 +94,7 @@ struct MarketplaceFlowTests {
     func disputes() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             let jobID = try await awardedJob(api, world)
             let opened = try await api.call(
                 .post, "/v1/disputes", as: world.owner, json: ["jobId": .string(jobID), "reason": "The contractor never showed up."])
@@ -126,7 +126,7 @@ struct MarketplaceFlowTests {
     func forbiddenByRole() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             // A contractor cannot post; a homeowner cannot bid; a contractor cannot accept; only the owner edits.
             #expect(try await api.call(.post, "/v1/jobs", as: world.contractorA, json: .newJob(category: world.plumbing)).status == .forbidden)
             let job = try await api.call(.post, "/v1/jobs", as: world.owner, json: .newJob(category: world.plumbing))
@@ -159,7 +159,7 @@ struct MarketplaceFlowTests {
     func suspension() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             let users = try await api.call(.get, "/v1/admin/users?role=contractor&limit=2", as: world.admin)
             #expect(users.items.count == 2 && users["nextCursor"]?.stringValue != nil, "\(users)")
             let next = try await api.call(.get, "/v1/admin/users?role=contractor&cursor=\(users["nextCursor"]!.stringValue!)", as: world.admin)
@@ -180,7 +180,7 @@ struct MarketplaceFlowTests {
     func account() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             let updated = try await api.call(.patch, "/v1/me", as: world.owner, json: ["displayName": "Ann", "phone": "+14155550123"])
             #expect(updated["displayName"] == "Ann" && updated["phone"] == "+14155550123", "\(updated)")
             let cleared = try await api.call(.patch, "/v1/me", as: world.owner, json: ["phone": .null])

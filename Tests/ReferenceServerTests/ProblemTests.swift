@@ -26,7 +26,7 @@ struct ProblemTests {
     @Test("404 unknown route, 405 wrong method with Allow")
     func routing() async throws {
         let harness = try await TestServer()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             Self.checkShape(try await api.call(.get, "/v1/nothing-here"), status: .notFound, code: "route_not_found")
             Self.checkShape(try await api.call(.get, "/"), status: .notFound, code: "route_not_found")
             let wrong = try await api.call(.delete, "/v1/jobs/\(UUID().uuidString)")
@@ -40,7 +40,7 @@ struct ProblemTests {
     func bodies() async throws {
         let harness = try await TestServer { $0.bodyLimit = 2_048 }
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             let big = String(repeating: "x", count: 4_096)
             Self.checkShape(
                 try await api.call(.post, "/v1/jobs", as: world.owner, json: ["title": .string(big)]), status: .contentTooLarge, code: "payload_too_large")
@@ -61,7 +61,7 @@ struct ProblemTests {
     func everyField() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             let response = try await api.call(.post, "/v1/jobs", as: world.owner, json: [
                 "categoryId": "not-a-uuid", "title": 42, "location": ["latitude": "north"],
                 "budget": ["min": ["amount": 1.5, "currency": "XXX"], "max": ["amount": 100, "currency": "USD"]],
@@ -89,7 +89,7 @@ struct ProblemTests {
     func coreCodes() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             Self.checkShape(try await api.call(.get, "/v1/jobs/\(UUID().uuidString)", as: world.owner), status: .notFound, code: "not_found")
             Self.checkShape(try await api.call(.get, "/v1/jobs/not-a-uuid", as: world.owner), status: .notFound, code: "not_found")
             Self.checkShape(
@@ -115,7 +115,7 @@ struct ProblemTests {
     func tenancy() async throws {
         let harness = try await TestServer()
         _ = try await harness.world(slug: "acme")
-        try await harness.test { api in
+        try await harness.test { api async throws in
             Self.checkShape(try await api.call(.get, "/v1/categories"), status: .badRequest, code: "tenant_required")
             Self.checkShape(try await api.call(.get, "/v1/categories", tenant: "nowhere"), status: .notFound, code: "unknown_tenant")
             Self.checkShape(try await api.call(.get, "/v1/me"), status: .unauthorized, code: "unauthenticated")

@@ -14,7 +14,7 @@ struct SecurityTests {
         let harness = try await TestServer()
         let acme = try await harness.world(slug: "acme")
         let globex = try await harness.world(slug: "globex")
-        try await harness.test { api in
+        try await harness.test { api async throws in
             // Acme: an awarded job of owner with A's accepted bid, B's declined bid, a message and a dispute.
             let job = try await api.call(.post, "/v1/jobs", as: acme.owner, json: .newJob(category: acme.plumbing))
             let bidA = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: acme.contractorA, json: .bid(20_000))
@@ -72,7 +72,7 @@ struct SecurityTests {
     func massAssignment() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             var job = JSONValue.newJob(category: world.plumbing)
             if case .object(var members) = job {
                 members["ownerId"] = .string(world.otherOwner.id.uuidString)
@@ -125,7 +125,7 @@ struct SecurityTests {
     func blindBids() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             let job = try await api.call(.post, "/v1/jobs", as: world.owner, json: .newJob(category: world.plumbing))
             let secretAmount: Int64 = 31_337
             let bidA = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(secretAmount, message: "A's private note"))

@@ -41,7 +41,7 @@ struct TokenTests {
         let harness = try await TestServer()
         let world = try await harness.world()
         let token = try Self.forge(header: ["alg": "HS256", "typ": "JWT"], claims: Self.claims(world.owner, now: harness.clock.now()))
-        try await harness.test { api in
+        try await harness.test { api async throws in
             #expect(try await api.call(.get, "/v1/me", token: token).status == .ok)
         }
     }
@@ -90,7 +90,7 @@ struct TokenTests {
         default: Issue.record("unknown attack"); return
         }
         let scheme = bearerScheme
-        try await harness.test { api in
+        try await harness.test { api async throws in
             var headers = HTTPFields()
             if !token.isEmpty { headers[.authorization] = "\(scheme) \(token)" }
             let response = try await api.call(.get, "/v1/me", headers: headers)
@@ -105,7 +105,7 @@ struct TokenTests {
     func expiry() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        try await harness.test { api in
+        try await harness.test { api async throws in
             harness.clock.advance(by: 899)
             #expect(try await api.call(.get, "/v1/me", as: world.owner).status == .ok)
             harness.clock.advance(by: 1)
@@ -118,7 +118,7 @@ struct TokenTests {
         let harness = try await TestServer()
         let acme = try await harness.world(slug: "acme")
         _ = try await harness.world(slug: "globex")
-        try await harness.test { api in
+        try await harness.test { api async throws in
             #expect(try await api.call(.get, "/v1/me", as: acme.owner, tenant: "acme").status == .ok)
             #expect(try await api.call(.get, "/v1/me", as: acme.owner, tenant: "globex").status == .unauthorized)
             #expect(try await api.call(.get, "/v1/me", as: acme.owner, tenant: "nowhere").status == .unauthorized)
@@ -130,7 +130,7 @@ struct TokenTests {
         let perTenant = try await TestServer { $0.mode = .perTenant(slug: "globex") }
         let acme2 = try await perTenant.world(slug: "acme")
         let globex = try await perTenant.world(slug: "globex")
-        try await perTenant.test { api in
+        try await perTenant.test { api async throws in
             #expect(try await api.call(.get, "/v1/me", as: acme2.owner).status == .unauthorized)
             #expect(try await api.call(.get, "/v1/me", as: globex.owner).status == .ok)
             // Per-tenant mode ignores X-Tenant for public routes: the server's tenant is the only one.
