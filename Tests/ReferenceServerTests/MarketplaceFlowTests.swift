@@ -105,14 +105,14 @@ struct MarketplaceFlowTests {
                 .post, "/v1/disputes/\(disputeID)/respond", as: world.contractorA, json: ["response": "I was there twice."])
             #expect(answered["status"] == "under_review", "\(answered)")
             // Only an admin resolves, sees the queue and the stats.
-            let notAdmin = try await api.call(.post, "/v1/disputes/\(disputeID)/resolve", as: world.owner, json: ["outcome": "full_refund"])
+            let notAdmin = try await api.call(.post, "/v1/disputes/\(disputeID)/resolve", as: world.owner, json: ["outcome": "full_refund", "note": "Refund."])
             #expect(notAdmin.status == .forbidden && notAdmin.problemCode == "forbidden")
             #expect(try await api.call(.get, "/v1/admin/disputes", as: world.owner).status == .forbidden)
             #expect(try await api.call(.get, "/v1/admin/stats", as: world.contractorA).status == .forbidden)
             #expect(try await api.call(.get, "/v1/admin/disputes", as: world.admin).items.count == 1)
             let stats = try await api.call(.get, "/v1/admin/stats", as: world.admin)
             #expect(stats["openDisputes"] == 1 && stats["users"]?["contractor"] == 3, "\(stats)")
-            let partialWithoutRefund = try await api.call(.post, "/v1/disputes/\(disputeID)/resolve", as: world.admin, json: ["outcome": "partial_refund"])
+            let partialWithoutRefund = try await api.call(.post, "/v1/disputes/\(disputeID)/resolve", as: world.admin, json: ["outcome": "partial_refund", "note": "Split."])
             #expect(partialWithoutRefund.status == .unprocessableContent && partialWithoutRefund.fieldErrors == ["refund"], "\(partialWithoutRefund)")
             let resolved = try await api.call(
                 .post, "/v1/disputes/\(disputeID)/resolve", as: world.admin,

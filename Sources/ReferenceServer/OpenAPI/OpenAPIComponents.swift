@@ -57,7 +57,7 @@ enum OpenAPIComponents {
                 [
                     ("outcome", S.enumeration(["release", "partial_refund", "full_refund"])), ("refund", S.ref("MoneyInput")),
                     ("note", S.string(max: 5_000)),
-                ], required: ["outcome"], description: "`refund` is required with `partial_refund` and refused otherwise."),
+                ], required: ["outcome", "note"], description: "`refund` is required with `partial_refund` and refused otherwise."),
             "VettingInput": S.record([("status", S.enumeration(VettingStatus.allCases.map(\.rawValue)))]),
             "NewTenant": S.record(
                 [("slug", S.string(max: 63, min: 2, pattern: "^[a-z0-9-]+$")), ("displayName", S.string(max: 100)), ("settings", S.ref("TenantSettingsInput"))]),

@@ -60,7 +60,7 @@ enum DisputeRoutes {
                 let id: DisputeID = try call.id("id", "Dispute")
                 let body = try await call.body()
                 let outcomeName = body.string("outcome", maxLength: 20)
-                let note = body.string("note", default: "", maxLength: 20_000)
+                let note = body.string("note", maxLength: 20_000)
                 var outcome: DisputeOutcome?
                 switch outcomeName {
                 case "release": outcome = .release

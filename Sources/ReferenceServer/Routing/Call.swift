@@ -42,16 +42,11 @@ public struct Call: Sendable {
     /// The JSON object body, read into a ``BodyReader``: `415` unless it is `application/json`, `413` when larger than
     /// the limit, `400` when not JSON, `422` when missing.
     func body() async throws -> BodyReader {
-        let contentType = request.headers[.contentType]
-        let declaredLength = request.headers[.contentLength].flatMap(Int.init)
-        if contentType == nil, declaredLength == 0 || declaredLength == nil && request.method == .get {
-            throw Call.missingBody
-        }
-        guard let contentType, Call.isJSON(contentType) else {
-            throw ServerError(.unsupportedMediaType, "The request body must be application/json")
-        }
         let buffer = try await request.body.collect(upTo: context.bodyLimit)
         guard buffer.readableBytes > 0 else { throw Call.missingBody }
+        guard let contentType = request.headers[.contentType], Call.isJSON(contentType) else {
+            throw ServerError(.unsupportedMediaType, "The request body must be application/json")
+        }
         let value: JSONValue
         do {
             value = try JSONValue.parse(Data(buffer.readableBytesView))
