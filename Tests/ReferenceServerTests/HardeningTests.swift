@@ -136,7 +136,8 @@ struct HardeningTests {
         let harness = try await TestServer()
         let world = try await harness.world()
         try await harness.test { api async throws in
-            _ = try await api.call(.post, "/v1/auth/login", tenant: "acme", json: ["email": .string(world.owner.email), "password": .string(TestServer.password)])
+            _ = try await api.call(
+                .post, "/v1/auth/login", tenant: "acme", json: ["email": .string(world.owner.email), "password": .string(TestServer.password)])
             _ = try await api.call(.get, "/v1/jobs/\(UUID().uuidString)?q=secret-search", as: world.owner)
         }
         let lines = harness.logs.all.filter { $0.message == "request" }
@@ -202,10 +203,13 @@ struct HardeningTests {
             #expect(try await api.call(.get, "/v1/tenants", as: world.admin).status == .unauthorized)
             let created = try await api.call(
                 .post, "/v1/tenants", token: TestServer.operatorToken,
-                json: ["slug": "initech", "displayName": "Initech", "settings": [
-                    "currency": "EUR", "platformFeeBasisPoints": 500, "branding": ["name": "Initech", "fromEmail": "hi@initech.example.com"],
-                    "policies": ["vettingRequiredToBid": true],
-                ]])
+                json: [
+                    "slug": "initech", "displayName": "Initech",
+                    "settings": [
+                        "currency": "EUR", "platformFeeBasisPoints": 500, "branding": ["name": "Initech", "fromEmail": "hi@initech.example.com"],
+                        "policies": ["vettingRequiredToBid": true],
+                    ],
+                ])
             #expect(created.status == .created && created["settings"]?["policies"]?["vettingRequiredToBid"] == true, "\(created)")
             let admin = try await api.call(
                 .post, "/v1/tenants/\(created.id)/admins", token: TestServer.operatorToken,
@@ -215,8 +219,11 @@ struct HardeningTests {
             let login = try await api.call(
                 .post, "/v1/auth/login", tenant: "initech", json: ["email": "boss@initech.example.com", "password": "a long enough password"])
             #expect(login.status == .ok)
-            #expect(try await api.call(.post, "/v1/tenants/\(UUID().uuidString)/admins", token: TestServer.operatorToken,
-                                       json: ["email": "a@b.example.com", "displayName": "A", "password": "a long enough password"]).status == .notFound)
+            #expect(
+                try await api.call(
+                    .post, "/v1/tenants/\(UUID().uuidString)/admins", token: TestServer.operatorToken,
+                    json: ["email": "a@b.example.com", "displayName": "A", "password": "a long enough password"]
+                ).status == .notFound)
         }
         let disabled = try await TestServer { $0.operatorToken = nil }
         try await disabled.test { api async throws in

@@ -105,14 +105,16 @@ struct MarketplaceFlowTests {
                 .post, "/v1/disputes/\(disputeID)/respond", as: world.contractorA, json: ["response": "I was there twice."])
             #expect(answered["status"] == "under_review", "\(answered)")
             // Only an admin resolves, sees the queue and the stats.
-            let notAdmin = try await api.call(.post, "/v1/disputes/\(disputeID)/resolve", as: world.owner, json: ["outcome": "full_refund", "note": "Refund."])
+            let notAdmin = try await api.call(
+                .post, "/v1/disputes/\(disputeID)/resolve", as: world.owner, json: ["outcome": "full_refund", "note": "Refund."])
             #expect(notAdmin.status == .forbidden && notAdmin.problemCode == "forbidden")
             #expect(try await api.call(.get, "/v1/admin/disputes", as: world.owner).status == .forbidden)
             #expect(try await api.call(.get, "/v1/admin/stats", as: world.contractorA).status == .forbidden)
             #expect(try await api.call(.get, "/v1/admin/disputes", as: world.admin).items.count == 1)
             let stats = try await api.call(.get, "/v1/admin/stats", as: world.admin)
             #expect(stats["openDisputes"] == 1 && stats["users"]?["contractor"] == 3, "\(stats)")
-            let partialWithoutRefund = try await api.call(.post, "/v1/disputes/\(disputeID)/resolve", as: world.admin, json: ["outcome": "partial_refund", "note": "Split."])
+            let partialWithoutRefund = try await api.call(
+                .post, "/v1/disputes/\(disputeID)/resolve", as: world.admin, json: ["outcome": "partial_refund", "note": "Split."])
             #expect(partialWithoutRefund.status == .unprocessableContent && partialWithoutRefund.fieldErrors == ["refund"], "\(partialWithoutRefund)")
             let resolved = try await api.call(
                 .post, "/v1/disputes/\(disputeID)/resolve", as: world.admin,
@@ -143,11 +145,18 @@ struct MarketplaceFlowTests {
             // Admin routes for non-admins.
             #expect(try await api.call(.get, "/v1/admin/users", as: world.owner).status == .forbidden)
             #expect(try await api.call(.post, "/v1/admin/users/\(world.contractorB.id)/suspend", as: world.contractorA).status == .forbidden)
-            #expect(try await api.call(.put, "/v1/admin/contractors/\(world.contractorA.id)/vetting", as: world.owner, json: ["status": "approved"]).status == .forbidden)
+            #expect(
+                try await api.call(.put, "/v1/admin/contractors/\(world.contractorA.id)/vetting", as: world.owner, json: ["status": "approved"])
+                    .status == .forbidden)
             // Homeowners have no contractor profile.
-            #expect(try await api.call(.put, "/v1/me/contractor-profile", as: world.owner, json: [
-                "trades": [.string(world.plumbing.uuidString)], "serviceArea": ["center": ["latitude": 51.5, "longitude": 0], "radiusKm": 10],
-            ]).status == .forbidden)
+            #expect(
+                try await api.call(
+                    .put, "/v1/me/contractor-profile", as: world.owner,
+                    json: [
+                        "trades": [.string(world.plumbing.uuidString)],
+                        "serviceArea": ["center": ["latitude": 51.5, "longitude": 0], "radiusKm": 10],
+                    ]
+                ).status == .forbidden)
             // Withdraw, then cancel.
             #expect(try await api.call(.post, "/v1/bids/\(bid.id)/withdraw", as: world.contractorA)["status"] == "withdrawn")
             #expect(try await api.call(.post, "/v1/jobs/\(job.id)/cancel", as: world.owner)["status"] == "cancelled")
@@ -167,11 +176,13 @@ struct MarketplaceFlowTests {
             #expect(try await api.call(.post, "/v1/admin/users/\(world.contractorB.id)/suspend", as: world.admin)["suspended"] == true)
             let refused = try await api.call(.get, "/v1/me", as: world.contractorB)
             #expect(refused.status == .forbidden && refused.problemCode == "account_suspended")
-            let login = try await api.call(.post, "/v1/auth/login", tenant: "acme", json: ["email": .string(world.contractorB.email), "password": .string(TestServer.password)])
+            let login = try await api.call(
+                .post, "/v1/auth/login", tenant: "acme", json: ["email": .string(world.contractorB.email), "password": .string(TestServer.password)])
             #expect(login.problemCode == "account_suspended")
             #expect(try await api.call(.post, "/v1/admin/users/\(world.contractorB.id)/unsuspend", as: world.admin)["suspended"] == false)
             #expect(try await api.call(.get, "/v1/me", as: world.contractorB).status == .ok)
-            let vetted = try await api.call(.put, "/v1/admin/contractors/\(world.contractorA.id)/vetting", as: world.admin, json: ["status": "approved"])
+            let vetted = try await api.call(
+                .put, "/v1/admin/contractors/\(world.contractorA.id)/vetting", as: world.admin, json: ["status": "approved"])
             #expect(vetted["vetting"] == "approved", "\(vetted)")
         }
     }
@@ -185,11 +196,13 @@ struct MarketplaceFlowTests {
             #expect(updated["displayName"] == "Ann" && updated["phone"] == "+14155550123", "\(updated)")
             let cleared = try await api.call(.patch, "/v1/me", as: world.owner, json: ["phone": .null])
             #expect(cleared["phone"] == nil, "\(cleared)")
-            let profile = try await api.call(.put, "/v1/me/contractor-profile", as: world.contractorC, json: [
-                "headline": "Fast and tidy", "trades": [.string(world.plumbing.uuidString)],
-                "serviceArea": ["center": ["latitude": 51.5, "longitude": -0.1], "radiusKm": 30],
-                "licence": ["number": "PL-1", "region": "London", "expiresAt": "2027-01-01T00:00:00Z"],
-            ])
+            let profile = try await api.call(
+                .put, "/v1/me/contractor-profile", as: world.contractorC,
+                json: [
+                    "headline": "Fast and tidy", "trades": [.string(world.plumbing.uuidString)],
+                    "serviceArea": ["center": ["latitude": 51.5, "longitude": -0.1], "radiusKm": 30],
+                    "licence": ["number": "PL-1", "region": "London", "expiresAt": "2027-01-01T00:00:00Z"],
+                ])
             #expect(profile.status == .ok && profile["licence"]?["expiresAt"] == "2027-01-01T00:00:00.000Z", "\(profile)")
             #expect(try await api.call(.get, "/v1/me/contractor-profile", as: world.contractorC)["headline"] == "Fast and tidy")
             #expect(try await api.call(.get, "/v1/me/contractor-profile", as: world.owner).status == .notFound)

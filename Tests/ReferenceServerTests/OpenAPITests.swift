@@ -23,7 +23,9 @@ struct OpenAPITests {
             }
         }
         let registered = Set(harness.server.routes.map { "\($0.spec.method.rawValue) \($0.spec.path)" })
-        #expect(registered == documented, "only registered: \(registered.subtracting(documented)); only documented: \(documented.subtracting(registered))")
+        #expect(
+            registered == documented, "only registered: \(registered.subtracting(documented)); only documented: \(documented.subtracting(registered))"
+        )
         #expect(registered.count == harness.server.routes.count, "a route is registered twice")
         let operationIDs = harness.server.routes.map(\.spec.operationID)
         #expect(Set(operationIDs).count == operationIDs.count)
@@ -70,10 +72,13 @@ struct OpenAPITests {
                 #expect(operation?["responses"]?[String(status)]?["content"]?["application/problem+json"] != nil, "\(route.operationID) \(status)")
             }
             #expect(operation?["security"] != nil)
-            #expect(route.pathParameters.allSatisfy { name in
-                if case .array(let parameters) = operation?["parameters"] ?? .null { return parameters.contains { $0["name"]?.stringValue == name } }
-                return false
-            })
+            #expect(
+                route.pathParameters.allSatisfy { name in
+                    if case .array(let parameters) = operation?["parameters"] ?? .null {
+                        return parameters.contains { $0["name"]?.stringValue == name }
+                    }
+                    return false
+                })
         }
     }
 }

@@ -42,7 +42,11 @@ struct SchemaValidator {
                 if let property = properties[name] {
                     found += problems(member, property, path: "\(path).\(name)")
                 } else if let additional = rules["additionalProperties"] {
-                    if additional == .bool(false) { found.append("\(path).\(name): not in the schema") } else { found += problems(member, additional, path: "\(path).\(name)") }
+                    if additional == .bool(false) {
+                        found.append("\(path).\(name): not in the schema")
+                    } else {
+                        found += problems(member, additional, path: "\(path).\(name)")
+                    }
                 }
             }
         }

@@ -21,7 +21,8 @@ struct SecurityTests {
             let bidB = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: acme.contractorB, json: .bid(25_000))
             _ = try await api.call(.post, "/v1/bids/\(bidA.id)/accept", as: acme.owner)
             _ = try await api.call(.post, "/v1/jobs/\(job.id)/messages", as: acme.owner, json: ["body": "Hello"])
-            let dispute = try await api.call(.post, "/v1/disputes", as: acme.owner, json: ["jobId": .string(job.id), "reason": "Nobody came to the house."])
+            let dispute = try await api.call(
+                .post, "/v1/disputes", as: acme.owner, json: ["jobId": .string(job.id), "reason": "Nobody came to the house."])
             #expect(dispute.status == .created, "\(dispute)")
 
             // Another user of the same tenant with no part in them.
@@ -47,9 +48,10 @@ struct SecurityTests {
             }
 
             // Globex users with Acme's ids: every id-taking route, each with the role it is meant for.
-            let acmeIDs: [(HTTPRequest.Method, String, JSONValue?)] = strangerCalls + [
-                (.get, "/v1/users/\(acme.owner.id)", nil), (.get, "/v1/users/\(acme.contractorA.id)/reviews", nil),
-            ]
+            let acmeIDs: [(HTTPRequest.Method, String, JSONValue?)] =
+                strangerCalls + [
+                    (.get, "/v1/users/\(acme.owner.id)", nil), (.get, "/v1/users/\(acme.contractorA.id)/reviews", nil),
+                ]
             let adminOnly: [(HTTPRequest.Method, String, JSONValue?)] = [
                 (.post, "/v1/admin/users/\(acme.owner.id)/suspend", nil), (.post, "/v1/admin/users/\(acme.owner.id)/unsuspend", nil),
                 (.put, "/v1/admin/contractors/\(acme.contractorA.id)/vetting", ["status": "rejected"]),
@@ -86,7 +88,8 @@ struct SecurityTests {
             #expect(Set(posted.fieldErrors) == ["contractorId", "ownerId", "status", "tenantId"])
             #expect(posted.json["errors"].map { "\($0)" }?.contains("unknown_field") == true)
 
-            let me = try await api.call(.patch, "/v1/me", as: world.owner, json: ["role": "admin", "email": "x@y.example", "suspended": false, "emailVerified": true])
+            let me = try await api.call(
+                .patch, "/v1/me", as: world.owner, json: ["role": "admin", "email": "x@y.example", "suspended": false, "emailVerified": true])
             #expect(me.status == .unprocessableContent && Set(me.fieldErrors) == ["email", "emailVerified", "role", "suspended"], "\(me)")
             #expect(try await api.call(.get, "/v1/me", as: world.owner)["role"] == "homeowner")
 
@@ -96,8 +99,10 @@ struct SecurityTests {
             #expect(admin.status == .forbidden, "\(admin)")
             let withTenant = try await api.call(
                 .post, "/v1/auth/register", tenant: "acme",
-                json: ["email": "x@acme.example.com", "password": "a long enough password", "displayName": "X", "role": "homeowner",
-                       "tenantId": .string(UUID().uuidString), "emailVerified": true])
+                json: [
+                    "email": "x@acme.example.com", "password": "a long enough password", "displayName": "X", "role": "homeowner",
+                    "tenantId": .string(UUID().uuidString), "emailVerified": true,
+                ])
             #expect(withTenant.status == .unprocessableContent && Set(withTenant.fieldErrors) == ["emailVerified", "tenantId"])
 
             let posted2 = try await api.call(.post, "/v1/jobs", as: world.owner, json: .newJob(category: world.plumbing))
@@ -109,14 +114,20 @@ struct SecurityTests {
             }
             let bidResponse = try await api.call(.post, "/v1/jobs/\(posted2.id)/bids", as: world.contractorA, json: bid)
             #expect(bidResponse.status == .unprocessableContent && Set(bidResponse.fieldErrors) == ["contractorId", "status"])
-            let profile = try await api.call(.put, "/v1/me/contractor-profile", as: world.contractorA, json: [
-                "trades": [.string(world.plumbing.uuidString)], "serviceArea": ["center": ["latitude": 51.5, "longitude": 0], "radiusKm": 10],
-                "vetting": "approved",
-            ])
+            let profile = try await api.call(
+                .put, "/v1/me/contractor-profile", as: world.contractorA,
+                json: [
+                    "trades": [.string(world.plumbing.uuidString)], "serviceArea": ["center": ["latitude": 51.5, "longitude": 0], "radiusKm": 10],
+                    "vetting": "approved",
+                ])
             #expect(profile.status == .unprocessableContent && profile.fieldErrors == ["vetting"])
-            let amount = try await api.call(.patch, "/v1/jobs/\(posted2.id)", as: world.owner, json: ["budget": [
-                "min": ["amount": 1, "currency": "USD"], "max": ["amount": 2, "currency": "USD"], "platformFee": 0,
-            ]])
+            let amount = try await api.call(
+                .patch, "/v1/jobs/\(posted2.id)", as: world.owner,
+                json: [
+                    "budget": [
+                        "min": ["amount": 1, "currency": "USD"], "max": ["amount": 2, "currency": "USD"], "platformFee": 0,
+                    ]
+                ])
             #expect(amount.fieldErrors == ["budget.platformFee"], "\(amount)")
         }
     }
@@ -128,12 +139,14 @@ struct SecurityTests {
         try await harness.test { api async throws in
             let job = try await api.call(.post, "/v1/jobs", as: world.owner, json: .newJob(category: world.plumbing))
             let secretAmount: Int64 = 31_337
-            let bidA = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(secretAmount, message: "A's private note"))
+            let bidA = try await api.call(
+                .post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(secretAmount, message: "A's private note"))
             let bidB = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorB, json: .bid(40_000))
             var seenByB: [APIResponse] = []
             func look() async throws {
                 for path in [
-                    "/v1/jobs/\(job.id)", "/v1/jobs/\(job.id)/bids", "/v1/bids/\(bidA.id)", "/v1/bids/\(bidB.id)", "/v1/me/bids", "/v1/events?limit=100",
+                    "/v1/jobs/\(job.id)", "/v1/jobs/\(job.id)/bids", "/v1/bids/\(bidA.id)", "/v1/bids/\(bidB.id)", "/v1/me/bids",
+                    "/v1/events?limit=100",
                     "/v1/jobs?limit=100", "/v1/jobs/\(job.id)/messages", "/v1/jobs/\(job.id)/reviews", "/v1/users/\(world.contractorA.id)",
                     "/v1/disputes",
                 ] {

@@ -67,7 +67,8 @@ struct TestServer {
     }
 
     func world(slug: String = "acme") async throws -> World {
-        let settings = TenantSettings(currency: .usd, platformFeeBasisPoints: 1_000, branding: Branding(name: slug, fromEmail: "hello@\(slug).example.com"))
+        let settings = TenantSettings(
+            currency: .usd, platformFeeBasisPoints: 1_000, branding: Branding(name: slug, fromEmail: "hello@\(slug).example.com"))
         let tenant = try await market.tenants.create(by: Self.op, .init(slug: slug, displayName: slug.capitalized, settings: settings))
         let plumbing = try await market.catalog.categories(in: tenant.id).first { $0.slug == "plumbing" }!.id
         func make(_ role: Role, _ name: String) async throws -> Actor {

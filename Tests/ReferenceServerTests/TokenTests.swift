@@ -27,8 +27,10 @@ struct TokenTests {
         return input + "." + b64(signature)
     }
 
-    static func claims(_ actor: TestServer.Actor, now: Date, iss: String = "tradeskit", aud: String = "tradeskit-api", role: String? = nil,
-                       lifetime: Double = 900, tenant: TenantID? = nil) -> JSONValue {
+    static func claims(
+        _ actor: TestServer.Actor, now: Date, iss: String = "tradeskit", aud: String = "tradeskit-api", role: String? = nil,
+        lifetime: Double = 900, tenant: TenantID? = nil
+    ) -> JSONValue {
         [
             "iss": .string(iss), "aud": [.string(aud)], "iat": .integer(Int64(now.timeIntervalSince1970)),
             "exp": .integer(Int64(now.timeIntervalSince1970 + lifetime)), "sub": .string(actor.id.uuidString),
@@ -46,11 +48,13 @@ struct TokenTests {
         }
     }
 
-    @Test("Refused tokens", arguments: [
-        "missing", "garbage", "alg none", "alg none signed", "HS512 with the same key", "RS256 header", "EdDSA header", "kid header",
-        "jku header", "wrong key", "wrong issuer", "wrong audience", "tampered role", "tampered subject", "lifetime too long",
-        "issued in the future", "two parts", "basic scheme",
-    ])
+    @Test(
+        "Refused tokens",
+        arguments: [
+            "missing", "garbage", "alg none", "alg none signed", "HS512 with the same key", "RS256 header", "EdDSA header", "kid header",
+            "jku header", "wrong key", "wrong issuer", "wrong audience", "tampered role", "tampered subject", "lifetime too long",
+            "issued in the future", "two parts", "basic scheme",
+        ])
     func refused(_ attack: String) async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
@@ -136,7 +140,8 @@ struct TokenTests {
             // Per-tenant mode ignores X-Tenant for public routes: the server's tenant is the only one.
             let categories = try await api.call(.get, "/v1/categories", tenant: "acme")
             #expect(categories.status == .ok)
-            let login = try await api.call(.post, "/v1/auth/login", json: ["email": .string(acme2.owner.email), "password": .string(TestServer.password)])
+            let login = try await api.call(
+                .post, "/v1/auth/login", json: ["email": .string(acme2.owner.email), "password": .string(TestServer.password)])
             #expect(login.status == .unauthorized)
         }
     }

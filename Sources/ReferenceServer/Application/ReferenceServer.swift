@@ -40,7 +40,8 @@ public struct ReferenceServer: Sendable {
         self.configuration = configuration
         self.metrics = metrics
 
-        let api = AuthRoutes.routes() + AccountRoutes.routes() + CatalogRoutes.routes() + JobRoutes.routes() + BidRoutes.routes()
+        let api =
+            AuthRoutes.routes() + AccountRoutes.routes() + CatalogRoutes.routes() + JobRoutes.routes() + BidRoutes.routes()
             + ThreadRoutes.routes() + DisputeRoutes.routes() + AdminRoutes.routes() + TenantRoutes.routes()
         let operationSpecs = OperationsRoutes.routes(document: { [:] }).map(\.spec)
         let document = OpenAPIDocument.make(routes: api.map(\.spec) + operationSpecs, configuration: configuration)

@@ -31,7 +31,9 @@ public struct ServerConfiguration: Sendable {
         public var windowSeconds: Int64
 
         /// Creates limits; the defaults are the seed's.
-        public init(loginAttemptsPerWindow: Int = 10, requestsPerUserPerWindow: Int = 100, requestsPerIPPerWindow: Int = 2_000, windowSeconds: Int64 = 900) {
+        public init(
+            loginAttemptsPerWindow: Int = 10, requestsPerUserPerWindow: Int = 100, requestsPerIPPerWindow: Int = 2_000, windowSeconds: Int64 = 900
+        ) {
             self.loginAttemptsPerWindow = loginAttemptsPerWindow
             self.requestsPerUserPerWindow = requestsPerUserPerWindow
             self.requestsPerIPPerWindow = requestsPerIPPerWindow

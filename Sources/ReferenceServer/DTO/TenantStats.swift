@@ -24,7 +24,8 @@ struct TenantStats: Encodable {
             }
         }
         let openDisputes = try await count { cursor in
-            let page = try await market.disputes.list(by: admin, statuses: [.awaitingResponse, .underReview], page: PageRequest(cursor: cursor, limit: 100))
+            let page = try await market.disputes.list(
+                by: admin, statuses: [.awaitingResponse, .underReview], page: PageRequest(cursor: cursor, limit: 100))
             return (page.items.count, page.nextCursor)
         }
         return TenantStats(users: users, jobs: jobs, openDisputes: openDisputes)

@@ -231,13 +231,16 @@ final class BodyReader {
 
     /// An optional boolean, or `default` when absent.
     func bool(_ key: String, default fallback: Bool) -> Bool? {
-        switch presence(key, { value -> Bool? in
-            guard case .bool(let flag) = value else {
-                fail(key, "invalid_type", "must be a boolean")
-                return nil
-            }
-            return flag
-        }) {
+        switch presence(
+            key,
+            { value -> Bool? in
+                guard case .bool(let flag) = value else {
+                    fail(key, "invalid_type", "must be a boolean")
+                    return nil
+                }
+                return flag
+            })
+        {
         case .value(let flag): return flag
         case .absent where !hasError(key): return fallback
         case .null:

@@ -12,7 +12,8 @@ enum OpenAPIComponents {
         requestSchemas.merging(responseSchemas) { first, _ in first }
     }
 
-    static let money = S.record([("amount", S.integer), ("currency", S.string(pattern: "^[A-Z]{3}$"))], description: "Minor units and an ISO 4217 code.")
+    static let money = S.record(
+        [("amount", S.integer), ("currency", S.string(pattern: "^[A-Z]{3}$"))], description: "Minor units and an ISO 4217 code.")
     static let moneyInput = S.record(
         [("amount", S.integer), ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$"))], description: "Minor units and an ISO 4217 code.")
     static let point = S.record([("latitude", S.number), ("longitude", S.number)])
@@ -60,10 +61,14 @@ enum OpenAPIComponents {
                 ], required: ["outcome", "note"], description: "`refund` is required with `partial_refund` and refused otherwise."),
             "VettingInput": S.record([("status", S.enumeration(VettingStatus.allCases.map(\.rawValue)))]),
             "NewTenant": S.record(
-                [("slug", S.string(max: 63, min: 2, pattern: "^[a-z0-9-]+$")), ("displayName", S.string(max: 100)), ("settings", S.ref("TenantSettingsInput"))]),
+                [
+                    ("slug", S.string(max: 63, min: 2, pattern: "^[a-z0-9-]+$")), ("displayName", S.string(max: 100)),
+                    ("settings", S.ref("TenantSettingsInput")),
+                ]),
             "TenantSettingsInput": S.object(
                 [
-                    ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$")), ("platformFeeBasisPoints", ["type": "integer", "minimum": 0, "maximum": 5_000]),
+                    ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$")),
+                    ("platformFeeBasisPoints", ["type": "integer", "minimum": 0, "maximum": 5_000]),
                     ("branding", S.ref("BrandingInput")), ("policies", S.ref("PoliciesInput")),
                 ], required: ["currency", "platformFeeBasisPoints", "branding"]),
             "BrandingInput": S.object(
@@ -164,30 +169,39 @@ enum OpenAPIComponents {
                 [
                     ("id", S.uuid), ("jobId", S.uuid), ("openedBy", S.uuid), ("respondent", S.uuid), ("reason", S.string()), ("response", S.string()),
                     ("status", S.enumeration(DisputeStatus.allCases.map(\.rawValue))),
-                    ("resolution", S.object(
-                        [
-                            ("outcome", S.enumeration(["release", "partial_refund", "full_refund"])), ("refund", S.ref("Money")), ("note", S.string()),
-                            ("resolvedBy", S.uuid), ("resolvedAt", S.dateTime),
-                        ], required: ["outcome", "note", "resolvedBy", "resolvedAt"])),
+                    (
+                        "resolution",
+                        S.object(
+                            [
+                                ("outcome", S.enumeration(["release", "partial_refund", "full_refund"])), ("refund", S.ref("Money")),
+                                ("note", S.string()),
+                                ("resolvedBy", S.uuid), ("resolvedAt", S.dateTime),
+                            ], required: ["outcome", "note", "resolvedBy", "resolvedAt"])
+                    ),
                     ("createdAt", S.dateTime), ("updatedAt", S.dateTime),
                 ], required: ["id", "jobId", "openedBy", "respondent", "reason", "status", "createdAt", "updatedAt"]),
             "DisputeList": S.list(of: "Dispute"),
             "Tenant": S.record(
-                [("id", S.uuid), ("slug", S.string()), ("displayName", S.string()), ("settings", S.ref("TenantSettings")), ("createdAt", S.dateTime)]),
+                [("id", S.uuid), ("slug", S.string()), ("displayName", S.string()), ("settings", S.ref("TenantSettings")), ("createdAt", S.dateTime)]
+            ),
             "TenantList": S.list(of: "Tenant"),
             "TenantSettings": S.record(
                 [
                     ("currency", S.string(pattern: "^[A-Z]{3}$")), ("platformFeeBasisPoints", S.integer),
-                    ("branding", S.object(
-                        [
-                            ("name", S.string()), ("primaryColor", S.string()), ("secondaryColor", S.string()), ("logoURL", S.string()),
-                            ("fromEmail", S.string()), ("smsSender", S.string()),
-                        ], required: ["name", "primaryColor", "secondaryColor", "fromEmail"])),
+                    (
+                        "branding",
+                        S.object(
+                            [
+                                ("name", S.string()), ("primaryColor", S.string()), ("secondaryColor", S.string()), ("logoURL", S.string()),
+                                ("fromEmail", S.string()), ("smsSender", S.string()),
+                            ], required: ["name", "primaryColor", "secondaryColor", "fromEmail"])
+                    ),
                     ("policies", S.record(policyProperties)),
                 ]),
             "Stats": S.record(
                 [
-                    ("users", ["type": "object", "additionalProperties": S.integer]), ("jobs", ["type": "object", "additionalProperties": S.integer]),
+                    ("users", ["type": "object", "additionalProperties": S.integer]),
+                    ("jobs", ["type": "object", "additionalProperties": S.integer]),
                     ("openDisputes", S.integer),
                 ]),
             "Health": S.record([("status", S.enumeration(["ok", "ready"]))]),

@@ -9,10 +9,11 @@ public enum OpenAPIDocument {
     public static func make(routes: [RouteSpec], configuration: ServerConfiguration) -> JSONValue {
         var paths: [String: JSONValue] = [:]
         for route in routes {
-            var item = paths[route.path].flatMap { value -> [String: JSONValue]? in
-                if case .object(let members) = value { return members }
-                return nil
-            } ?? [:]
+            var item =
+                paths[route.path].flatMap { value -> [String: JSONValue]? in
+                    if case .object(let members) = value { return members }
+                    return nil
+                } ?? [:]
             item[route.method.rawValue.lowercased()] = operation(route, configuration: configuration)
             paths[route.path] = .object(item)
         }
@@ -36,7 +37,9 @@ public enum OpenAPIDocument {
             "components": [
                 "schemas": .object(OpenAPIComponents.schemas),
                 "securitySchemes": [
-                    "accessToken": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An access token from `/v1/auth/login`."],
+                    "accessToken": [
+                        "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An access token from `/v1/auth/login`.",
+                    ],
                     "operatorToken": ["type": "http", "scheme": "bearer", "description": "The platform operator's configured secret."],
                 ],
             ],
@@ -47,7 +50,9 @@ public enum OpenAPIDocument {
         var parameters: [JSONValue] = route.pathParameters.map { name in
             ["name": .string(name), "in": "path", "required": true, "schema": S.uuid]
         }
-        parameters += route.query.map { ["name": .string($0.name), "in": "query", "required": false, "description": .string($0.description), "schema": $0.schema] }
+        parameters += route.query.map {
+            ["name": .string($0.name), "in": "query", "required": false, "description": .string($0.description), "schema": $0.schema]
+        }
         if route.access == .tenant, case .shared = configuration.mode {
             parameters.append([
                 "name": "X-Tenant", "in": "header", "required": false,

@@ -59,8 +59,11 @@ public enum ProblemMapper {
         case let error as TradesKitError:
             // An unknown future code keeps its name and gets a generic 400.
             let kind = coreKinds[error.code] ?? Kind(status: .badRequest, title: "Request refused")
-            return (Problem(code: error.code.rawValue, title: kind.title, status: kind.status, detail: error.message, requestID: requestID,
-                            errors: error.fieldErrors), [:])
+            return (
+                Problem(
+                    code: error.code.rawValue, title: kind.title, status: kind.status, detail: error.message, requestID: requestID,
+                    errors: error.fieldErrors), [:]
+            )
         case let error as ServerError:
             return (problem(error, requestID: requestID), error.headers)
         case let error as any HTTPResponseError:

@@ -22,13 +22,19 @@ enum AccountRoutes {
                 let displayName = body.optionalString("displayName", maxLength: 1_000)
                 let phone = body.optionalString("phone", maxLength: 40)
                 try body.finish()
-                if case .null = displayName { throw TradesKitError(.validationFailed, "The input is not valid", fieldErrors: [
-                    FieldError(field: "displayName", code: "invalid_type", message: "must be a string")]) }
-                let phoneChange: String? = switch phone {
-                case .absent: nil
-                case .null: ""
-                case .value(let number): number
+                if case .null = displayName {
+                    throw TradesKitError(
+                        .validationFailed, "The input is not valid",
+                        fieldErrors: [
+                            FieldError(field: "displayName", code: "invalid_type", message: "must be a string")
+                        ])
                 }
+                let phoneChange: String? =
+                    switch phone {
+                    case .absent: nil
+                    case .null: ""
+                    case .value(let number): number
+                    }
                 let user = try await call.market.users.update(
                     by: principal, principal.userID, .init(displayName: displayName.value, phone: phoneChange))
                 return try call.json(AccountResponse(user))

@@ -13,8 +13,11 @@ enum AdminRoutes {
                 RouteSpec(
                     .get, "/v1/admin/users", id: "adminListUsers", "The tenant's users in registration order", tag: "Admin", access: .user,
                     response: "AdminUserList",
-                    query: [QueryParameter("role", "Only users of this role.", schema: ["type": "string", "enum": ["homeowner", "contractor", "admin"]]),
-                            CommonQuery.cursor, CommonQuery.limit])
+                    query: [
+                        QueryParameter(
+                            "role", "Only users of this role.", schema: ["type": "string", "enum": ["homeowner", "contractor", "admin"]]),
+                        CommonQuery.cursor, CommonQuery.limit,
+                    ])
             ) { call in
                 let principal = try call.principal()
                 let query = call.query
@@ -22,8 +25,11 @@ enum AdminRoutes {
                 let page = query.page()
                 try query.finish()
                 if let roles, roles.count > 1 {
-                    throw TradesKitError(.validationFailed, "The query is not valid", fieldErrors: [
-                        FieldError(field: "role", code: "invalid_value", message: "must be one role")])
+                    throw TradesKitError(
+                        .validationFailed, "The query is not valid",
+                        fieldErrors: [
+                            FieldError(field: "role", code: "invalid_value", message: "must be one role")
+                        ])
                 }
                 let users = try await call.market.users.list(by: principal, role: roles?.first, page: page)
                 return try call.json(ListResponse(users, AdminUserResponse.init))
@@ -59,8 +65,9 @@ enum AdminRoutes {
                 return try call.json(ListResponse(disputes, DisputeResponse.init))
             },
             Route(
-                RouteSpec(.get, "/v1/admin/stats", id: "adminStats", "Counts of users, jobs and open disputes", tag: "Admin", access: .user,
-                          response: "Stats")
+                RouteSpec(
+                    .get, "/v1/admin/stats", id: "adminStats", "Counts of users, jobs and open disputes", tag: "Admin", access: .user,
+                    response: "Stats")
             ) { call in
                 let principal = try call.principal()
                 try requireAdmin(principal)

@@ -9,8 +9,9 @@ enum CatalogRoutes {
     static func routes() -> [Route] {
         [
             Route(
-                RouteSpec(.get, "/v1/categories", id: "listCategories", "The tenant's trade categories", tag: "Catalog", access: .tenant,
-                          response: "CategoryList")
+                RouteSpec(
+                    .get, "/v1/categories", id: "listCategories", "The tenant's trade categories", tag: "Catalog", access: .tenant,
+                    response: "CategoryList")
             ) { call in
                 let categories = try await call.market.catalog.categories(in: try call.tenant().id)
                 return try call.json(ListResponse(items: categories.map(CategoryResponse.init)))

@@ -34,8 +34,11 @@ enum DisputeRoutes {
                 let disputes = try await call.market.disputes.list(by: principal, statuses: statuses, page: page)
                 return try call.json(ListResponse(disputes, DisputeResponse.init))
             },
-            Route(RouteSpec(.get, "/v1/disputes/{id}", id: "getDispute", "A dispute (its parties and admins)", tag: "Disputes", access: .user,
-                            response: "Dispute")) { call in
+            Route(
+                RouteSpec(
+                    .get, "/v1/disputes/{id}", id: "getDispute", "A dispute (its parties and admins)", tag: "Disputes", access: .user,
+                    response: "Dispute")
+            ) { call in
                 try call.json(DisputeResponse(try await call.market.disputes.get(by: call.principal(), call.id("id", "Dispute"))))
             },
             Route(

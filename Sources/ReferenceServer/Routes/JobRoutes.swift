@@ -9,8 +9,9 @@ enum JobRoutes {
     static func routes() -> [Route] {
         [
             Route(
-                RouteSpec(.post, "/v1/jobs", id: "postJob", "Post a job (homeowners)", tag: "Jobs", access: .user, body: "NewJob", status: 201,
-                          response: "Job")
+                RouteSpec(
+                    .post, "/v1/jobs", id: "postJob", "Post a job (homeowners)", tag: "Jobs", access: .user, body: "NewJob", status: 201,
+                    response: "Job")
             ) { call in
                 let principal = try call.principal()
                 let body = try await call.body()
@@ -42,8 +43,11 @@ enum JobRoutes {
                     if parts.count == 2, let latitude = parts[0], let longitude = parts[1] {
                         search.near = GeoCircle(center: GeoPoint(latitude: latitude, longitude: longitude), radiusKm: query.double("radiusKm") ?? 25)
                     } else {
-                        throw TradesKitError(.validationFailed, "The query is not valid", fieldErrors: [
-                            FieldError(field: "near", code: "invalid_format", message: "must be latitude,longitude")])
+                        throw TradesKitError(
+                            .validationFailed, "The query is not valid",
+                            fieldErrors: [
+                                FieldError(field: "near", code: "invalid_format", message: "must be latitude,longitude")
+                            ])
                     }
                 }
                 if query.bool("mine") == true {
@@ -59,8 +63,9 @@ enum JobRoutes {
                 try call.json(JobResponse(try await call.market.jobs.get(by: call.principal(), call.id("id", "Job"))))
             },
             Route(
-                RouteSpec(.patch, "/v1/jobs/{id}", id: "updateJob", "Edit an open job (its owner)", tag: "Jobs", access: .user, body: "JobUpdate",
-                          response: "Job", problems: [409])
+                RouteSpec(
+                    .patch, "/v1/jobs/{id}", id: "updateJob", "Edit an open job (its owner)", tag: "Jobs", access: .user, body: "JobUpdate",
+                    response: "Job", problems: [409])
             ) { call in
                 let principal = try call.principal()
                 let id: JobID = try call.id("id", "Job")
@@ -88,11 +93,16 @@ enum JobRoutes {
     static let searchParameters = [
         QueryParameter(
             "status", "Only jobs in these states (comma-separated).",
-            schema: ["type": "string", "pattern": "^(open|awarded|in_progress|completed|disputed|closed|cancelled)(,(open|awarded|in_progress|completed|disputed|closed|cancelled))*$"]),
+            schema: [
+                "type": "string",
+                "pattern":
+                    "^(open|awarded|in_progress|completed|disputed|closed|cancelled)(,(open|awarded|in_progress|completed|disputed|closed|cancelled))*$",
+            ]),
         QueryParameter("category", "Only jobs in this category.", schema: ["type": "string", "format": "uuid"]),
         QueryParameter("q", "Text in the title or description.", schema: ["type": "string", "maxLength": 100]),
         QueryParameter("near", "`latitude,longitude`: only jobs within `radiusKm` of this point.", schema: ["type": "string", "maxLength": 60]),
-        QueryParameter("radiusKm", "The radius for `near`, 0.1–1000 (default 25).", schema: ["type": "number", "minimum": .number(0.1), "maximum": 1_000]),
+        QueryParameter(
+            "radiusKm", "The radius for `near`, 0.1–1000 (default 25).", schema: ["type": "number", "minimum": .number(0.1), "maximum": 1_000]),
         QueryParameter("mine", "Only the caller's own jobs (posted, or awarded to the calling contractor).", schema: ["type": "boolean"]),
         CommonQuery.cursor, CommonQuery.limit,
     ]

@@ -38,7 +38,9 @@ enum OperationsRoutes {
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: call.services.metrics.exposition())))
             },
             Route(
-                RouteSpec(.get, "/openapi.json", id: "openAPI", "This API's OpenAPI 3.1 document", tag: "Operations", access: .open, response: "OpenAPIDocument")
+                RouteSpec(
+                    .get, "/openapi.json", id: "openAPI", "This API's OpenAPI 3.1 document", tag: "Operations", access: .open,
+                    response: "OpenAPIDocument")
             ) { _ in
                 let data = try document().serialized()
                 var headers = HTTPFields()

@@ -67,11 +67,15 @@ struct RouteGuard: Sendable {
     private func hintedTenant(_ request: Request) async throws -> Tenant {
         switch services.configuration.mode {
         case .perTenant(let slug):
-            guard let tenant = try await services.tenants.tenant(slug: slug) else { throw ServerError(.unknownTenant, "This server's tenant does not exist") }
+            guard let tenant = try await services.tenants.tenant(slug: slug) else {
+                throw ServerError(.unknownTenant, "This server's tenant does not exist")
+            }
             return tenant
         case .shared:
             if let named = request.headers[.tenant] {
-                guard let tenant = try await services.tenants.tenant(slug: named) else { throw ServerError(.unknownTenant, "No tenant has this slug") }
+                guard let tenant = try await services.tenants.tenant(slug: named) else {
+                    throw ServerError(.unknownTenant, "No tenant has this slug")
+                }
                 return tenant
             }
             if let label = Self.hostLabel(request), let tenant = try await services.tenants.tenant(slug: label) { return tenant }
