@@ -1,5 +1,8 @@
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import StorageSQLite
 @testable import ReferenceServer
 import Testing
 import TradesKit
@@ -228,6 +231,32 @@ struct HardeningTests {
         let disabled = try await TestServer { $0.operatorToken = nil }
         try await disabled.test { api async throws in
             #expect(try await api.call(.get, "/v1/tenants", token: TestServer.operatorToken).status == .unauthorized)
+        }
+    }
+}
+
+/// A storage whose schema is behind, for `/ready`.
+struct BehindStorage: Storage, MigrationStatusReporting {
+    let base: any Storage
+    func tenant(_ id: TenantID) -> any TenantStorage { base.tenant(id) }
+    func allTenants() async throws -> [Tenant] { try await base.allTenants() }
+    func tenant(slug: String) async throws -> Tenant? { try await base.tenant(slug: slug) }
+    func migrate() async throws {}
+    func hasPendingMigrations() async throws -> Bool { true }
+}
+
+@Suite("Readiness")
+struct ReadinessTests {
+    @Test("/ready is 503 not_ready while migrations are pending; /health still answers")
+    func pendingMigrations() async throws {
+        let storage = BehindStorage(base: try SQLiteStorage(.inMemory))
+        let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
+        let server = try await ReferenceServer(marketplace: market, configuration: ServerConfiguration(tokenSigningKey: TestServer.secret))
+        try await server.makeApplication().test(.router) { client in
+            let ready = try await client.execute(uri: "/ready", method: .get)
+            #expect(ready.status == .serviceUnavailable)
+            #expect(String(buffer: ready.body).contains("not_ready"))
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
         }
     }
 }

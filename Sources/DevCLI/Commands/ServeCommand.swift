@@ -35,9 +35,6 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "tradeskit.server")
         let isNewDatabase = !FileManager.default.fileExists(atPath: options.database)
         let storage = try options.openSQLite()
-        let hasher = try BcryptPasswordHasher(cost: bcryptCost)
-        // Payments stay in memory until the Stripe adapter lands; say so loudly.
-        let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: hasher, logger: logger)
 
         let secret = try signingSecret(environment, logger: logger)
         var configuration = ServerConfiguration(tokenSigningKey: Array(secret.utf8))
@@ -50,18 +47,20 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.operatorToken = environment["TRADESKIT_OPERATOR_TOKEN"]
         if development, configuration.operatorToken == nil { configuration.operatorToken = Self.randomSecret() }
         if let problem = configuration.problems.first { throw ValidationError("Cannot start: \(problem).") }
+        let hasher = try BcryptPasswordHasher(cost: configuration.bcryptCost)
+        // Payments stay in memory until the Stripe adapter lands; said loudly at start.
+        let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: hasher, logger: logger)
 
-        var demo: (password: String, created: Bool)?
-        if development, isNewDatabase { demo = (try await createDemo(market), true) }
+        let demoPassword = development && isNewDatabase ? try await createDemo(market) : nil
         if let slug = tenant { _ = try await resolveTenant(slug, in: storage) }
 
         let server = try await ReferenceServer(marketplace: market, configuration: configuration, logger: logger)
         say("TradesKit reference server listening on http://\(host):\(port) (database \(options.database)).")
         say("OpenAPI: http://\(host):\(port)/openapi.json")
         logger.warning("Payments use an in-memory processor in this build: no real money moves")
-        if let demo, demo.created {
+        if let demoPassword {
             say("Development database: tenant '\(Self.demoSlug)' with the default categories.")
-            say("Admin: \(Self.demoAdminEmail) / \(demo.password)   (send X-Tenant: \(Self.demoSlug) to log in)")
+            say("Admin: \(Self.demoAdminEmail) / \(demoPassword)   (send X-Tenant: \(Self.demoSlug) to log in)")
         }
         if development, environment["TRADESKIT_OPERATOR_TOKEN"] == nil, let token = configuration.operatorToken {
             say("Operator token for /v1/tenants (this run only): \(token)")

@@ -39,6 +39,7 @@ public struct ReferenceServer: Sendable {
             operators: OperatorAuthenticator(secret: configuration.operatorToken), clock: clock, logger: logger)
         self.configuration = configuration
         self.metrics = metrics
+        if configuration.development { logger.warning("Development mode: not for production") }
 
         let api =
             AuthRoutes.routes() + AccountRoutes.routes() + CatalogRoutes.routes() + JobRoutes.routes() + BidRoutes.routes()
