@@ -14,7 +14,9 @@ struct OpenAPITests {
         #expect(served.status == .ok)
         let document = served.json
         #expect(document["openapi"] == "3.1.0")
-        #expect(document == harness.server.openAPIDocument)
+        // Served as built (compared after the same JSON round trip, where 90.0 reads back as 90).
+        let same = try document == JSONValue.parse(harness.server.openAPIDocument.serialized())
+        #expect(same)
         var documented: Set<String> = []
         if case .object(let paths) = document["paths"] ?? .null {
             for (path, item) in paths {

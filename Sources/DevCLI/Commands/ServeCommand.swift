@@ -25,6 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Serve this tenant only (per-tenant mode); by default every tenant (shared mode).") var tenant: String?
     @Option(help: "An origin allowed to call the API from a browser (repeatable).") var corsOrigin: [String] = []
     @Option(help: "The bcrypt cost of new password hashes (4…31).") var bcryptCost: Int = 12
+    @Option(help: "API requests per client IP address in 15 minutes, across tenants.") var requestsPerIP: Int = 2_000
     @Flag(help: "Development mode: generated secrets, and a demo tenant and admin on a new database.") var development = false
 
     static let demoSlug = "demo"
@@ -43,6 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.mode = tenant.map { .perTenant(slug: $0) } ?? .shared
         configuration.bcryptCost = bcryptCost
         configuration.corsAllowedOrigins = corsOrigin
+        configuration.rateLimits.requestsPerIPPerWindow = requestsPerIP
         configuration.development = development
         configuration.operatorToken = environment["TRADESKIT_OPERATOR_TOKEN"]
         if development, configuration.operatorToken == nil { configuration.operatorToken = Self.randomSecret() }

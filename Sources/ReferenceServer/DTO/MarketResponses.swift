@@ -255,7 +255,7 @@ struct ListResponse<Item: Encodable>: Encodable {
 
     init(items: [Item], nextCursor: PageCursor? = nil) {
         self.items = items
-        self.nextCursor = nextCursor?.token
+        self.nextCursor = nextCursor.map(APICursor.string)
     }
 
     init<Source: Sendable>(_ page: Page<Source>, _ transform: (Source) -> Item) {

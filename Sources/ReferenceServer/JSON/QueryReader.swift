@@ -98,12 +98,11 @@ final class QueryReader {
 
     /// The `cursor` parameter.
     func cursor() -> PageCursor? {
-        guard let token = string("cursor") else { return nil }
-        do {
-            return try PageCursor(token: token)
-        } catch {
+        guard let text = string("cursor", maxLength: 60) else { return nil }
+        guard let cursor = APICursor.parse(text) else {
             fail("cursor", "invalid_format", "is not a cursor from this API")
             return nil
         }
+        return cursor
     }
 }

@@ -15,70 +15,80 @@ enum OpenAPIComponents {
     static let money = S.record(
         [("amount", S.integer), ("currency", S.string(pattern: "^[A-Z]{3}$"))], description: "Minor units and an ISO 4217 code.")
     static let moneyInput = S.record(
-        [("amount", S.integer), ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$"))], description: "Minor units and an ISO 4217 code.")
-    static let point = S.record([("latitude", S.number), ("longitude", S.number)])
+        [("amount", S.integer(1, Int64.max)), ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$"))],
+        description: "Minor units (positive) and an ISO 4217 code: the tenant's currency.")
+    static let point = S.record([("latitude", S.number(-90, 90)), ("longitude", S.number(-180, 180))])
     static let budget = S.record([("min", S.ref("Money")), ("max", S.ref("Money"))])
-    static let budgetInput = S.record([("min", S.ref("MoneyInput")), ("max", S.ref("MoneyInput"))])
+    static let budgetInput = S.record([("min", S.ref("MoneyInput")), ("max", S.ref("MoneyInput"))], description: "`min` must not exceed `max`.")
     static let circle = S.record([("center", S.ref("GeoPoint")), ("radiusKm", S.number)])
+    static let circleInput = S.record([("center", S.ref("GeoPoint")), ("radiusKm", S.number(1, 500))])
     static let roles = S.enumeration(Role.allCases.map(\.rawValue))
+    static let colour = S.string(pattern: "^#[0-9A-Fa-f]{6}$")
 
     static var requestSchemas: [String: JSONValue] {
         [
             "MoneyInput": moneyInput,
             "BudgetInput": budgetInput,
+            "GeoCircleInput": circleInput,
             "Registration": S.object(
                 [
-                    ("email", S.string(max: 254)), ("password", S.string(max: 128, min: 10)), ("displayName", S.string(max: 100)),
-                    ("phone", S.string(max: 16)), ("role", S.enumeration(["homeowner", "contractor"])),
+                    ("email", S.email), ("password", S.password), ("displayName", S.text(max: 100)), ("phone", S.phone),
+                    ("role", S.enumeration(["homeowner", "contractor"])),
                 ], required: ["email", "password", "displayName", "role"]),
             "Login": S.record([("email", S.string(max: 254)), ("password", S.string(max: 1_000))]),
             "AccountUpdate": S.object(
-                [("displayName", S.string(max: 100)), ("phone", S.nullable(S.string(max: 16)))], required: [],
+                [("displayName", S.text(max: 100)), ("phone", S.nullable(S.phone))], required: [],
                 description: "Only the members given change; `phone: null` removes the number."),
             "ContractorProfileInput": S.object(
                 [
-                    ("headline", S.string(max: 200)), ("trades", S.array(S.uuid, max: 20)), ("serviceArea", S.ref("GeoCircle")),
-                    ("licence", S.nullable(S.record([("number", S.string(max: 50)), ("region", S.string(max: 50)), ("expiresAt", S.dateTime)]))),
+                    ("headline", S.text(min: 0, max: 200)), ("trades", ["type": "array", "items": S.uuid, "minItems": 1, "maxItems": 20]),
+                    ("serviceArea", S.ref("GeoCircleInput")),
+                    ("licence", S.nullable(S.record([("number", S.text(max: 50)), ("region", S.text(max: 50)), ("expiresAt", S.dateTime)]))),
                     ("insuranceExpiresAt", S.nullable(S.dateTime)),
-                ], required: ["trades", "serviceArea"]),
+                ], required: ["trades", "serviceArea"], description: "`trades` are ids of the tenant's categories."),
             "NewJob": S.record(
                 [
-                    ("categoryId", S.uuid), ("title", S.string(max: 120, min: 3)), ("description", S.string(max: 5_000)),
+                    ("categoryId", S.uuid), ("title", S.text(min: 3, max: 120)), ("description", S.text(max: 5_000)),
                     ("location", S.ref("GeoPoint")), ("budget", S.ref("BudgetInput")),
-                ]),
+                ], description: "`categoryId` names a category of the tenant."),
             "JobUpdate": S.object(
-                [("title", S.string(max: 120, min: 3)), ("description", S.string(max: 5_000)), ("budget", S.ref("BudgetInput"))], required: []),
-            "NewBid": S.object([("amount", S.ref("MoneyInput")), ("message", S.string(max: 2_000))], required: ["amount"]),
-            "NewMessage": S.record([("body", S.string(max: 4_000))]),
-            "NewReview": S.object(
-                [("rating", ["type": "integer", "minimum": 1, "maximum": 5]), ("text", S.string(max: 2_000))], required: ["rating"]),
-            "NewDispute": S.record([("jobId", S.uuid), ("reason", S.string(max: 5_000, min: 10))]),
-            "DisputeResponseInput": S.record([("response", S.string(max: 5_000))]),
-            "DisputeResolutionInput": S.object(
-                [
-                    ("outcome", S.enumeration(["release", "partial_refund", "full_refund"])), ("refund", S.ref("MoneyInput")),
-                    ("note", S.string(max: 5_000)),
-                ], required: ["outcome", "note"], description: "`refund` is required with `partial_refund` and refused otherwise."),
+                [("title", S.text(min: 3, max: 120)), ("description", S.text(max: 5_000)), ("budget", S.ref("BudgetInput"))], required: []),
+            "NewBid": S.object([("amount", S.ref("MoneyInput")), ("message", S.text(min: 0, max: 2_000))], required: ["amount"]),
+            "NewMessage": S.record([("body", S.text(max: 4_000))]),
+            "NewReview": S.object([("rating", S.integer(1, 5)), ("text", S.text(min: 0, max: 2_000))], required: ["rating"]),
+            "NewDispute": S.record([("jobId", S.uuid), ("reason", S.text(min: 10, max: 5_000))]),
+            "DisputeResponseInput": S.record([("response", S.text(max: 5_000))]),
+            "DisputeResolutionInput": [
+                "description": "A release or full refund, or a partial refund of less than the payment.",
+                "anyOf": [
+                    S.record([("outcome", S.enumeration(["release", "full_refund"])), ("note", S.text(max: 5_000))]),
+                    S.record([("outcome", S.enumeration(["partial_refund"])), ("refund", S.ref("MoneyInput")), ("note", S.text(max: 5_000))]),
+                ],
+            ],
             "VettingInput": S.record([("status", S.enumeration(VettingStatus.allCases.map(\.rawValue)))]),
             "NewTenant": S.record(
                 [
-                    ("slug", S.string(max: 63, min: 2, pattern: "^[a-z0-9-]+$")), ("displayName", S.string(max: 100)),
+                    ("slug", S.string(max: 63, min: 2, pattern: "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")), ("displayName", S.text(max: 100)),
                     ("settings", S.ref("TenantSettingsInput")),
                 ]),
             "TenantSettingsInput": S.object(
                 [
-                    ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$")),
-                    ("platformFeeBasisPoints", ["type": "integer", "minimum": 0, "maximum": 5_000]),
+                    ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$")), ("platformFeeBasisPoints", S.integer(0, 5_000)),
                     ("branding", S.ref("BrandingInput")), ("policies", S.ref("PoliciesInput")),
                 ], required: ["currency", "platformFeeBasisPoints", "branding"]),
             "BrandingInput": S.object(
                 [
-                    ("name", S.string(max: 100)), ("primaryColor", S.string(pattern: "^#[0-9A-Fa-f]{6}$")),
-                    ("secondaryColor", S.string(pattern: "^#[0-9A-Fa-f]{6}$")), ("logoURL", S.string(max: 2_000)), ("fromEmail", S.string(max: 254)),
-                    ("smsSender", S.string(max: 20)),
+                    ("name", S.text(max: 100)), ("primaryColor", colour), ("secondaryColor", colour),
+                    ("logoURL", S.string(max: 2_000, pattern: "^https://")), ("fromEmail", S.email), ("smsSender", S.text(max: 20)),
                 ], required: ["name", "fromEmail"]),
-            "PoliciesInput": S.object(policyProperties, required: []),
-            "NewAdmin": S.record([("email", S.string(max: 254)), ("displayName", S.string(max: 100)), ("password", S.string(max: 128, min: 10))]),
+            "PoliciesInput": S.object(
+                [
+                    ("reviewWindowSeconds", S.integer(3_600, 90 * 86_400)), ("autoApproveAfterSeconds", S.integer(3_600, 60 * 86_400)),
+                    ("vettingRequiredToBid", S.boolean), ("loginAttemptsPerWindow", S.integer(1, 1_000)),
+                    ("apiRequestsPerUserPerWindow", S.integer(1, 1_000_000)), ("apiRequestsPerIPPerWindow", S.integer(1, 1_000_000)),
+                    ("rateLimitWindowSeconds", S.integer(1, 86_400)),
+                ], required: []),
+            "NewAdmin": S.record([("email", S.email), ("displayName", S.text(max: 100)), ("password", S.password)]),
         ]
     }
 

@@ -19,6 +19,41 @@ enum OpenAPISchema {
         return .object(schema)
     }
 
+    /// Characters core refuses in text: control characters other than tab, line feed and carriage return.
+    private static let allowed = #"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]"#
+    /// A character that is neither white space nor a control character.
+    private static let visible = #"[^\s\x00-\x1F\x7F-\x9F]"#
+
+    /// Text as core's validator takes it: no control characters but tab and newlines, at most `max` characters, and
+    /// when `min` is at least 1, something besides white space.
+    static func text(min: Int = 1, max: Int) -> JSONValue {
+        let pattern = min > 0 ? "^\(allowed)*\(visible)\(allowed)*$" : "^\(allowed)*$"
+        return string(max: max, min: min > 0 ? min : nil, pattern: pattern)
+    }
+
+    /// An e-mail address as core's `EmailAddress` takes it.
+    static var email: JSONValue {
+        let local = #"[\x21-\x2B\x2D-\x3A\x3D\x3F\x41-\x7E]"#
+        let label = #"[\x21-\x2B\x2D\x2F-\x3A\x3D\x3F\x41-\x7E]+"#
+        return string(max: 254, pattern: "^\(local){1,64}@\(label)(\\.\(label))+$")
+    }
+
+    /// A phone number in E.164.
+    static let phone = string(pattern: #"^\+[1-9][0-9]{7,14}$"#)
+
+    /// A password: 10–128 characters.
+    static let password = string(max: 128, min: 10)
+
+    /// A number within a range.
+    static func number(_ minimum: Double, _ maximum: Double) -> JSONValue {
+        ["type": "number", "minimum": .number(minimum), "maximum": .number(maximum)]
+    }
+
+    /// An integer within a range.
+    static func integer(_ minimum: Int64, _ maximum: Int64) -> JSONValue {
+        ["type": "integer", "format": "int64", "minimum": .integer(minimum), "maximum": .integer(maximum)]
+    }
+
     /// A string naming one of `cases`.
     static func enumeration(_ cases: [String]) -> JSONValue { ["type": "string", "enum": .array(cases.map { .string($0) })] }
 
@@ -54,6 +89,6 @@ enum OpenAPISchema {
 
     /// A list page of `item`.
     static func list(of item: String) -> JSONValue {
-        record([("items", array(ref(item))), ("nextCursor", nullable(string()))])
+        record([("items", array(ref(item))), ("nextCursor", nullable(string(pattern: APICursor.pattern)))])
     }
 }

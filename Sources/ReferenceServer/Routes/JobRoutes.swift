@@ -99,8 +99,11 @@ enum JobRoutes {
                     "^(open|awarded|in_progress|completed|disputed|closed|cancelled)(,(open|awarded|in_progress|completed|disputed|closed|cancelled))*$",
             ]),
         QueryParameter("category", "Only jobs in this category.", schema: ["type": "string", "format": "uuid"]),
-        QueryParameter("q", "Text in the title or description.", schema: ["type": "string", "maxLength": 100]),
-        QueryParameter("near", "`latitude,longitude`: only jobs within `radiusKm` of this point.", schema: ["type": "string", "maxLength": 60]),
+        QueryParameter("q", "Text in the title or description.", schema: OpenAPISchema.text(max: 100)),
+        QueryParameter(
+            "near", "`latitude,longitude`: only jobs within `radiusKm` of this point.",
+            schema: OpenAPISchema.string(
+                pattern: #"^-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)$"#)),
         QueryParameter(
             "radiusKm", "The radius for `near`, 0.1–1000 (default 25).", schema: ["type": "number", "minimum": .number(0.1), "maximum": 1_000]),
         QueryParameter("mine", "Only the caller's own jobs (posted, or awarded to the calling contractor).", schema: ["type": "boolean"]),
