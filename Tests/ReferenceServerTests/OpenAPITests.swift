@@ -84,3 +84,17 @@ struct OpenAPITests {
         }
     }
 }
+
+@Suite("OpenAPI document per tenant")
+struct OpenAPIPerTenantTests {
+    @Test("A per-tenant server documents its tenant's currency as the only one")
+    func currency() async throws {
+        let probe = try await TestServer()
+        _ = try await probe.world(slug: "acme")
+        let server = try await ReferenceServer(
+            marketplace: probe.market,
+            configuration: ServerConfiguration(mode: .perTenant(slug: "acme"), tokenSigningKey: TestServer.secret))
+        #expect(server.openAPIDocument["components"]?["schemas"]?["MoneyInput"]?["properties"]?["currency"]?["enum"] == ["USD"])
+        #expect(probe.server.openAPIDocument["components"]?["schemas"]?["MoneyInput"]?["properties"]?["currency"]?["enum"] == nil)
+    }
+}

@@ -45,7 +45,10 @@ public struct ReferenceServer: Sendable {
             AuthRoutes.routes() + AccountRoutes.routes() + CatalogRoutes.routes() + JobRoutes.routes() + BidRoutes.routes()
             + ThreadRoutes.routes() + DisputeRoutes.routes() + AdminRoutes.routes() + TenantRoutes.routes()
         let operationSpecs = OperationsRoutes.routes(document: { [:] }).map(\.spec)
-        let document = OpenAPIDocument.make(routes: api.map(\.spec) + operationSpecs, configuration: configuration)
+        // A server of one tenant can say which currency amounts are in; a shared one cannot.
+        var currency: Currency?
+        if case .perTenant(let slug) = configuration.mode { currency = try await marketplace.storage.tenant(slug: slug)?.settings.currency }
+        let document = OpenAPIDocument.make(routes: api.map(\.spec) + operationSpecs, configuration: configuration, currency: currency)
         openAPIDocument = document
         routes = api + OperationsRoutes.routes(document: { document })
     }

@@ -80,14 +80,14 @@ final class QueryReader {
     func enumerations<T: RawRepresentable & CaseIterable & Hashable>(_ name: String, as type: T.Type) -> Set<T>? where T.RawValue == String {
         guard let values = parameters[name] else { return nil }
         var result = Set<T>()
-        for raw in values.flatMap({ $0.split(separator: ",") }) {
+        for raw in values.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
             guard let value = T(rawValue: String(raw)) else {
                 fail(name, "invalid_value", "must be among: " + T.allCases.map(\.rawValue).joined(separator: ", "))
                 return nil
             }
             result.insert(value)
         }
-        return result.isEmpty ? nil : result
+        return result
     }
 
     /// A page request from `cursor` and `limit` (1…100, default `defaultLimit`).

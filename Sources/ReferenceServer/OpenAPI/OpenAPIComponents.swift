@@ -8,8 +8,15 @@ import TradesKit
 enum OpenAPIComponents {
     typealias S = OpenAPISchema
 
-    static var schemas: [String: JSONValue] {
-        requestSchemas.merging(responseSchemas) { first, _ in first }
+    /// Every schema; `currency`, when the server's one tenant is known, is the only currency amounts may be in.
+    static func schemas(currency: String?) -> [String: JSONValue] {
+        var schemas = requestSchemas.merging(responseSchemas) { first, _ in first }
+        if let currency {
+            schemas["MoneyInput"] = S.record(
+                [("amount", S.integer(1, Int64.max)), ("currency", S.enumeration([currency]))],
+                description: "Minor units (positive) in the tenant's currency.")
+        }
+        return schemas
     }
 
     static let money = S.record(

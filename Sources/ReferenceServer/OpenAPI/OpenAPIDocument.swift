@@ -1,12 +1,13 @@
 import Foundation
 import HTTPTypes
+public import TradesKit
 
 /// Builds the OpenAPI 3.1 document from the route specs, so that the document lists exactly the registered routes.
 public enum OpenAPIDocument {
     typealias S = OpenAPISchema
 
-    /// The document for `routes`.
-    public static func make(routes: [RouteSpec], configuration: ServerConfiguration) -> JSONValue {
+    /// The document for `routes`. In per-tenant mode, `currency` (the tenant's) is the only one amounts may be in.
+    public static func make(routes: [RouteSpec], configuration: ServerConfiguration, currency: Currency? = nil) -> JSONValue {
         var paths: [String: JSONValue] = [:]
         for route in routes {
             var item =
@@ -35,7 +36,7 @@ public enum OpenAPIDocument {
             "tags": .array(Set(routes.map(\.tag)).sorted().map { ["name": .string($0)] }),
             "paths": .object(paths),
             "components": [
-                "schemas": .object(OpenAPIComponents.schemas),
+                "schemas": .object(OpenAPIComponents.schemas(currency: currency?.code)),
                 "securitySchemes": [
                     "accessToken": [
                         "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An access token from `/v1/auth/login`.",
