@@ -39,7 +39,7 @@ enum OpenAPIComponents {
             "GeoCircleInput": circleInput,
             "Registration": S.object(
                 [
-                    ("email", S.email), ("password", S.password), ("displayName", S.text(max: 100)), ("phone", S.phone),
+                    ("email", S.email), ("password", S.password), ("displayName", S.text(max: 100)), ("phone", S.nullable(S.phone)),
                     ("role", S.enumeration(["homeowner", "contractor"])),
                 ], required: ["email", "password", "displayName", "role"]),
             "Login": S.record([("email", S.string(max: 254)), ("password", S.string(max: 1_000))]),
