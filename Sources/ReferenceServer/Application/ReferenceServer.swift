@@ -36,7 +36,7 @@ public struct ReferenceServer: Sendable {
         services = ServerServices(
             market: marketplace, configuration: configuration, tokens: tokens,
             tenants: TenantDirectory(storage: marketplace.storage, clock: clock), limiter: RateLimiter(clock: clock), metrics: metrics,
-            operators: OperatorAuthenticator(secret: configuration.operatorToken), clock: clock, logger: logger)
+            operators: OperatorAuthenticator(secret: configuration.operatorToken), logger: logger)
         self.configuration = configuration
         self.metrics = metrics
         if configuration.development { logger.warning("Development mode: not for production") }

@@ -12,6 +12,5 @@ struct ServerServices: Sendable {
     let limiter: RateLimiter
     let metrics: ServerMetrics
     let operators: OperatorAuthenticator
-    let clock: any WallClock
     let logger: Logger
 }

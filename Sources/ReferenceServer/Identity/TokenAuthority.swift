@@ -25,7 +25,6 @@ public struct TokenAuthority: Sendable {
         case issuedInFuture
         case lifetimeTooLong
         case badSubject
-        case wrongTenant
     }
 
     /// The only algorithm issued and accepted.

@@ -71,7 +71,4 @@ public struct Call: Sendable {
         response.status = status
         return response
     }
-
-    /// An empty answer.
-    func noContent() -> Response { Response(status: .noContent) }
 }
