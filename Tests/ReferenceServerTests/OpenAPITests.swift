@@ -98,3 +98,18 @@ struct OpenAPIPerTenantTests {
         #expect(probe.server.openAPIDocument["components"]?["schemas"]?["MoneyInput"]?["properties"]?["currency"]?["enum"] == nil)
     }
 }
+
+@Suite("Response checking")
+struct ResponseCheckerTests {
+    @Test("The checker every test goes through catches undocumented statuses and shapes")
+    func catches() async throws {
+        let harness = try await TestServer()
+        let checker = ResponseChecker(routes: harness.server.routes.map(\.spec), document: harness.server.openAPIDocument)
+        var json = HTTPFields()
+        json[.contentType] = "application/json"
+        withKnownIssue { checker.check(.get, "/health", APIResponse(status: HTTPResponse.Status(code: 418), headers: [:], body: "")) }
+        withKnownIssue { checker.check(.get, "/health", APIResponse(status: .ok, headers: json, body: #"{"status":"sideways"}"#)) }
+        withKnownIssue { checker.check(.get, "/v1/me", APIResponse(status: .ok, headers: json, body: #"{"id":"x"}"#)) }
+        checker.check(.get, "/health", APIResponse(status: .ok, headers: json, body: #"{"status":"ok"}"#))
+    }
+}
