@@ -16,14 +16,23 @@ public import TradesKit
 public struct TokenAuthority: Sendable {
     /// Why a token was refused: for logs and tests, never for clients (they all get one 401).
     public enum Rejection: Error, Sendable, Hashable {
+        /// Not three base64url parts with a JSON header.
         case malformed
+        /// A header other than `{"alg":"HS256"}` (with an optional `typ: JWT`).
         case algorithmNotAllowed
+        /// The signature does not match, or the claims do not decode.
         case badSignature
+        /// `iss` is not this server's.
         case wrongIssuer
+        /// `aud` is not exactly this API.
         case wrongAudience
+        /// `exp` has passed.
         case expired
+        /// `iat` is later than now plus a minute of skew.
         case issuedInFuture
+        /// `exp - iat` is longer than the configured lifetime.
         case lifetimeTooLong
+        /// `sub`, `tid` or `role` is not a user id, tenant id or role.
         case badSubject
     }
 

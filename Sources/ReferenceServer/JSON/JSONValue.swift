@@ -7,14 +7,19 @@ import HTTPTypes
 /// Reading a body into a tree first (instead of decoding a `Decodable` directly) lets ``BodyReader`` report every bad
 /// field at once and refuse fields that a client may not set (tenant, role, status, owner…).
 public enum JSONValue: Sendable, Hashable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// A number without a fraction that fits `Int64` (amounts in minor units keep full precision).
     case integer(Int64)
     /// Any other number.
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object.
     case object([String: JSONValue])
 
     /// Parses UTF-8 JSON text.
