@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ReferenceServer
 
 /// `trades`: the TradesKit developer command.
 @main
@@ -10,19 +11,25 @@ struct TradesCommand: AsyncParsableCommand {
         abstract: "TradesKit: run the marketplace demo, manage a database, benchmark storage.",
         subcommands: [
             DemoCommand.self, MigrateCommand.self, SeedCommand.self, TenantCommand.self, BackupCommand.self, LedgerCommand.self,
-            BenchCommand.self, DurabilityWriterCommand.self,
+            BenchCommand.self, DurabilityWriterCommand.self, ServeCommand.self,
         ]
     )
 
     static func main() async {
-        // The command prints its own output; library logs are for warnings and errors only.
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["TRADESKIT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-            return handler
-        }
         do {
             var command = try parseAsRoot()
+            let level = ProcessInfo.processInfo.environment["TRADESKIT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+            if command is ServeCommand {
+                // The server logs one JSON line per request (and its warnings) on standard output.
+                LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level ?? .info) }
+            } else {
+                // The command prints its own output; library logs are for warnings and errors only.
+                LoggingSystem.bootstrap { label in
+                    var handler = StreamLogHandler.standardError(label: label)
+                    handler.logLevel = level ?? .warning
+                    return handler
+                }
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

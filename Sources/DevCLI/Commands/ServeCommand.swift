@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReferenceServer
+import StorageSQLite
+import TradesKit
+import TradesKitTesting
+
+/// `trades serve`: the reference HTTP server on a SQLite database.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the reference HTTP server (JSON API, OpenAPI at /openapi.json).",
+        discussion: """
+            Signs access tokens with TRADESKIT_JWT_SECRET (at least 32 bytes); TRADESKIT_OPERATOR_TOKEN enables the \
+            platform operator's /v1/tenants routes. With --development, a missing secret is generated for this run, and \
+            a new database gets the tenant 'demo' with the default categories and an admin whose credentials are printed. \
+            Stops gracefully on SIGTERM or SIGINT.
+            """
+    )
+
+    @OptionGroup var options: DatabaseOptions
+    @Option(help: "The address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "The port to listen on.") var port: Int = 8080
+    @Option(help: "Serve this tenant only (per-tenant mode); by default every tenant (shared mode).") var tenant: String?
+    @Option(help: "An origin allowed to call the API from a browser (repeatable).") var corsOrigin: [String] = []
+    @Option(help: "The bcrypt cost of new password hashes (4…31).") var bcryptCost: Int = 12
+    @Option(help: "API requests per client IP address in 15 minutes, across tenants.") var requestsPerIP: Int = 2_000
+    @Flag(help: "Development mode: generated secrets, and a demo tenant and admin on a new database.") var development = false
+
+    static let demoSlug = "demo"
+    static let demoAdminEmail = "admin@demo.example.com"
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = Logger(label: "tradeskit.server")
+        let isNewDatabase = !FileManager.default.fileExists(atPath: options.database)
+        let storage = try options.openSQLite()
+
+        let secret = try signingSecret(environment, logger: logger)
+        var configuration = ServerConfiguration(tokenSigningKey: Array(secret.utf8))
+        configuration.host = host
+        configuration.port = port
+        configuration.mode = tenant.map { .perTenant(slug: $0) } ?? .shared
+        configuration.bcryptCost = bcryptCost
+        configuration.corsAllowedOrigins = corsOrigin
+        configuration.rateLimits.requestsPerIPPerWindow = requestsPerIP
+        configuration.development = development
+        configuration.operatorToken = environment["TRADESKIT_OPERATOR_TOKEN"]
+        if development, configuration.operatorToken == nil { configuration.operatorToken = Self.randomSecret() }
+        if let problem = configuration.problems.first { throw ValidationError("Cannot start: \(problem).") }
+        let hasher = try BcryptPasswordHasher(cost: configuration.bcryptCost)
+        // Payments stay in memory until the Stripe adapter lands; said loudly at start.
+        let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: hasher, logger: logger)
+
+        let demoPassword = development && isNewDatabase ? try await createDemo(market) : nil
+        if let slug = tenant { _ = try await resolveTenant(slug, in: storage) }
+
+        let server = try await ReferenceServer(marketplace: market, configuration: configuration, logger: logger)
+        say("TradesKit reference server listening on http://\(host):\(port) (database \(options.database)).")
+        say("OpenAPI: http://\(host):\(port)/openapi.json")
+        logger.warning("Payments use an in-memory processor in this build: no real money moves")
+        if let demoPassword {
+            say("Development database: tenant '\(Self.demoSlug)' with the default categories.")
+            say("Admin: \(Self.demoAdminEmail) / \(demoPassword)   (send X-Tenant: \(Self.demoSlug) to log in)")
+        }
+        if development, environment["TRADESKIT_OPERATOR_TOKEN"] == nil, let token = configuration.operatorToken {
+            say("Operator token for /v1/tenants (this run only): \(token)")
+        }
+        try await server.run()
+    }
+
+    private func signingSecret(_ environment: [String: String], logger: Logger) throws -> String {
+        if let secret = environment["TRADESKIT_JWT_SECRET"] {
+            guard secret.utf8.count >= 32 else { throw ValidationError("TRADESKIT_JWT_SECRET must be at least 32 bytes.") }
+            return secret
+        }
+        guard development else {
+            throw ValidationError("Set TRADESKIT_JWT_SECRET (at least 32 bytes), or pass --development for a secret generated for this run.")
+        }
+        logger.warning("TRADESKIT_JWT_SECRET is not set: using a random secret for this run; tokens stop working at restart")
+        return Self.randomSecret()
+    }
+
+    /// The demo tenant, its categories and an admin with a fresh random password.
+    private func createDemo(_ market: Marketplace) async throws -> String {
+        let tenant = try await market.tenants.create(
+            by: cliOperator, .init(slug: Self.demoSlug, displayName: "Demo Trades", settings: .defaults(named: "Demo Trades")))
+        let password = Self.randomSecret(bytes: 12)
+        _ = try await market.users.createAdmin(
+            by: cliOperator, in: tenant.id, email: Self.demoAdminEmail, displayName: "Administrator", password: password)
+        return password
+    }
+
+    /// Prints a line at once: standard output is block-buffered when redirected, and the server runs until stopped.
+    private func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    /// A random URL-safe secret.
+    static func randomSecret(bytes: Int = 32) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(raw).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import HTTPTypes
+public import Hummingbird
+public import Logging
+public import TradesKit
+
+/// The reference HTTP server of TradesKit: the JSON API of DESIGN.md §7 over a ``TradesKit/Marketplace``.
+///
+/// ```swift
+/// let server = try await ReferenceServer(marketplace: market, configuration: configuration)
+/// try await server.makeApplication().runService()     // stops gracefully on SIGTERM and SIGINT
+/// ```
+///
+/// Tests use the same application with HummingbirdTesting: `try await server.makeApplication().test(.router) { … }`.
+public struct ReferenceServer: Sendable {
+    /// The configuration it was made with.
+    public let configuration: ServerConfiguration
+    /// Its metrics (exported at `/metrics`).
+    public let metrics: ServerMetrics
+    /// Every route, as registered.
+    public let routes: [Route]
+    /// The OpenAPI document served at `/openapi.json`.
+    public let openAPIDocument: JSONValue
+    let services: ServerServices
+
+    /// Makes a server. Throws when ``ServerConfiguration/problems`` is not empty.
+    public init(
+        marketplace: Marketplace, configuration: ServerConfiguration, clock: any WallClock = SystemClock(),
+        metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "tradeskit.server")
+    ) async throws {
+        let problems = configuration.problems
+        guard problems.isEmpty else { throw TradesKitError(.validationFailed, "Invalid server configuration: " + problems.joined(separator: "; ")) }
+        let tokens = await TokenAuthority(
+            key: configuration.tokenSigningKey, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience,
+            lifetime: configuration.accessTokenLifetime, clock: clock)
+        services = ServerServices(
+            market: marketplace, configuration: configuration, tokens: tokens,
+            tenants: TenantDirectory(storage: marketplace.storage, clock: clock), limiter: RateLimiter(clock: clock), metrics: metrics,
+            operators: OperatorAuthenticator(secret: configuration.operatorToken), logger: logger)
+        self.configuration = configuration
+        self.metrics = metrics
+        if configuration.development { logger.warning("Development mode: not for production") }
+
+        let api =
+            AuthRoutes.routes() + AccountRoutes.routes() + CatalogRoutes.routes() + JobRoutes.routes() + BidRoutes.routes()
+            + ThreadRoutes.routes() + DisputeRoutes.routes() + AdminRoutes.routes() + TenantRoutes.routes()
+        let operationSpecs = OperationsRoutes.routes(document: { [:] }).map(\.spec)
+        // A server of one tenant can say which currency amounts are in; a shared one cannot.
+        var currency: Currency?
+        if case .perTenant(let slug) = configuration.mode { currency = try await marketplace.storage.tenant(slug: slug)?.settings.currency }
+        let document = OpenAPIDocument.make(routes: api.map(\.spec) + operationSpecs, configuration: configuration, currency: currency)
+        openAPIDocument = document
+        routes = api + OperationsRoutes.routes(document: { document })
+    }
+
+    /// The token authority, for embedders that log users in their own way.
+    public var tokens: TokenAuthority { services.tokens }
+
+    /// The router with every middleware and route.
+    public func makeRouter() -> Router<ServerContext> {
+        let router = Router(context: ServerContext.self)
+        // Outermost first: every answer, errors included, gets a request id, a log line, security and CORS headers.
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: AccessLogMiddleware(metrics: services.metrics, logger: services.logger))
+        router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: configuration.strictTransportSecurity))
+        router.add(middleware: CORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
+        router.add(middleware: ProblemMiddleware(routes: routes.map(\.spec)))
+        router.add(middleware: RequestLimitsMiddleware(configuration: configuration, limiter: services.limiter))
+        let guardian = RouteGuard(services: services)
+        let services = services
+        for route in routes {
+            let access = route.spec.access
+            let handler = route.handler
+            router.on(RouterPath(route.spec.path), method: route.spec.method) { request, context -> Response in
+                var context = context
+                try await guardian.admit(access, request, &context)
+                return try await handler(Call(request: request, context: context, services: services))
+            }
+        }
+        return router
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops gracefully: the application runs in a swift-service-lifecycle
+    /// `ServiceGroup` that lets requests in flight finish.
+    public func run() async throws {
+        try await makeApplication().runService()
+    }
+
+    /// The Hummingbird application listening where the configuration says.
+    public func makeApplication() -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            logger: services.logger)
+    }
+}

@@ -1,0 +1,16 @@
+import Foundation
+import HTTPTypes
+import Logging
+import TradesKit
+
+/// What every route and middleware shares: the marketplace, the configuration and the server's own machinery.
+struct ServerServices: Sendable {
+    let market: Marketplace
+    let configuration: ServerConfiguration
+    let tokens: TokenAuthority
+    let tenants: TenantDirectory
+    let limiter: RateLimiter
+    let metrics: ServerMetrics
+    let operators: OperatorAuthenticator
+    let logger: Logger
+}

@@ -1,0 +1,117 @@
+import Foundation
+import HTTPTypes
+
+/// Everything the reference server is told at start: where to listen, which tenants it serves, how it signs tokens,
+/// and its protective limits. One documented value instead of a long initialiser.
+///
+/// ```swift
+/// var configuration = ServerConfiguration(tokenSigningKey: Array(secret.utf8))
+/// configuration.port = 8080
+/// configuration.mode = .perTenant(slug: "acme")
+/// ```
+public struct ServerConfiguration: Sendable {
+    /// Which tenants one server answers for.
+    public enum Mode: Sendable, Hashable {
+        /// Every tenant: the tenant comes from the access token, and for routes without one from the `X-Tenant`
+        /// header or the first label of the host name (`acme.trades.example`).
+        case shared
+        /// One tenant only; a token of any other tenant is refused.
+        case perTenant(slug: String)
+    }
+
+    /// Request limits per fixed window (DESIGN.md §7). A tenant's own policies replace the login and per-user limits.
+    public struct RateLimits: Sendable, Hashable {
+        /// Login attempts per account and IP address in a window (default 10).
+        public var loginAttemptsPerWindow: Int
+        /// API requests per authenticated user in a window (default 100).
+        public var requestsPerUserPerWindow: Int
+        /// API requests per client IP address in a window, across tenants (default 2000).
+        public var requestsPerIPPerWindow: Int
+        /// The window, in seconds (default 900).
+        public var windowSeconds: Int64
+
+        /// Creates limits; the defaults are the seed's.
+        public init(
+            loginAttemptsPerWindow: Int = 10, requestsPerUserPerWindow: Int = 100, requestsPerIPPerWindow: Int = 2_000, windowSeconds: Int64 = 900
+        ) {
+            self.loginAttemptsPerWindow = loginAttemptsPerWindow
+            self.requestsPerUserPerWindow = requestsPerUserPerWindow
+            self.requestsPerIPPerWindow = requestsPerIPPerWindow
+            self.windowSeconds = windowSeconds
+        }
+    }
+
+    /// The default body limit: 1 MiB.
+    public static let defaultBodyLimit = 1_048_576
+
+    /// The address to bind (default `127.0.0.1`).
+    public var host: String
+    /// The port to bind (default 8080; 0 picks a free one).
+    public var port: Int
+    /// Shared or per-tenant.
+    public var mode: Mode
+    /// The HS256 secret that signs access tokens; at least 32 bytes.
+    public var tokenSigningKey: [UInt8]
+    /// The `iss` claim written and required (default `tradeskit`).
+    public var tokenIssuer: String
+    /// The `aud` claim written and required (default `tradeskit-api`).
+    public var tokenAudience: String
+    /// How long an access token lives, in seconds (default 900, 15 minutes).
+    public var accessTokenLifetime: Int64
+    /// The bcrypt cost of new password hashes, 4…31 (default 12).
+    public var bcryptCost: Int
+    /// The largest request body accepted, in bytes.
+    public var bodyLimit: Int
+    /// Origins allowed to call the API from a browser (exact matches such as `https://app.example.com`).
+    public var corsAllowedOrigins: [String]
+    /// Whether to send `Strict-Transport-Security` (only behind TLS; off by default for plain http).
+    public var strictTransportSecurity: Bool
+    /// Whether a proxy in front sets `X-Forwarded-For`; only then is its first hop used as the client address.
+    public var trustForwardedFor: Bool
+    /// Rate limits used when a tenant has no policy of its own (and always for the per-IP limit).
+    public var rateLimits: RateLimits
+    /// The bearer secret of the platform operator for `/v1/tenants`; `nil` disables those routes (always 401).
+    public var operatorToken: String?
+    /// Development mode: relaxed for local use (the `serve --development` flag). Never in production.
+    public var development: Bool
+
+    /// Creates a configuration with the defaults above.
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, mode: Mode = .shared, tokenSigningKey: [UInt8],
+        tokenIssuer: String = "tradeskit", tokenAudience: String = "tradeskit-api", accessTokenLifetime: Int64 = 900,
+        bcryptCost: Int = 12, bodyLimit: Int = ServerConfiguration.defaultBodyLimit, corsAllowedOrigins: [String] = [],
+        strictTransportSecurity: Bool = false, trustForwardedFor: Bool = false, rateLimits: RateLimits = RateLimits(),
+        operatorToken: String? = nil, development: Bool = false
+    ) {
+        self.host = host
+        self.port = port
+        self.mode = mode
+        self.tokenSigningKey = tokenSigningKey
+        self.tokenIssuer = tokenIssuer
+        self.tokenAudience = tokenAudience
+        self.accessTokenLifetime = accessTokenLifetime
+        self.bcryptCost = bcryptCost
+        self.bodyLimit = bodyLimit
+        self.corsAllowedOrigins = corsAllowedOrigins
+        self.strictTransportSecurity = strictTransportSecurity
+        self.trustForwardedFor = trustForwardedFor
+        self.rateLimits = rateLimits
+        self.operatorToken = operatorToken
+        self.development = development
+    }
+
+    /// Reasons the configuration cannot be used; empty when it is sound.
+    public var problems: [String] {
+        var problems: [String] = []
+        if tokenSigningKey.count < 32 { problems.append("the token signing key must be at least 32 bytes") }
+        if !(4...31).contains(bcryptCost) { problems.append("the bcrypt cost must be between 4 and 31") }
+        if !(60...86_400).contains(accessTokenLifetime) { problems.append("the access token lifetime must be 60…86400 seconds") }
+        if bodyLimit < 1_024 { problems.append("the body limit must be at least 1024 bytes") }
+        if !(0...65_535).contains(port) { problems.append("the port must be 0…65535") }
+        if let operatorToken, operatorToken.utf8.count < 32 { problems.append("the operator token must be at least 32 bytes") }
+        if tokenIssuer.isEmpty || tokenAudience.isEmpty { problems.append("the token issuer and audience must not be empty") }
+        let limits = [rateLimits.loginAttemptsPerWindow, rateLimits.requestsPerUserPerWindow, rateLimits.requestsPerIPPerWindow]
+        if limits.contains(where: { $0 < 1 }) || rateLimits.windowSeconds < 1 { problems.append("rate limits must be positive") }
+        return problems
+    }
+}

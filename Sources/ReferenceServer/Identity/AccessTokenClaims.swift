@@ -1,0 +1,18 @@
+import Foundation
+import HTTPTypes
+import JWTKit
+
+/// The claims of an access token: `iss`, `aud`, `exp`, `iat`, `sub` (user id), `tid` (tenant id) and `role`.
+struct AccessTokenClaims: JWTPayload, Equatable {
+    var iss: IssuerClaim
+    var aud: AudienceClaim
+    var exp: ExpirationClaim
+    var iat: IssuedAtClaim
+    var sub: SubjectClaim
+    var tid: String
+    var role: String
+
+    /// Every claim is checked by ``TokenAuthority`` against its injected clock and configuration, after jwt-kit has
+    /// checked the signature; nothing here depends on the key.
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}

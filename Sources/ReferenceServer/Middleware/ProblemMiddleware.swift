@@ -1,0 +1,28 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Answers every error as problem+json through ``ProblemMapper``, and tells an unknown path (`404`) from a known
+/// path with the wrong method (`405` with `Allow`).
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+    let routes: [RouteSpec]
+
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            var error: any Error = error
+            if let http = error as? HTTPError, http.status == .notFound, context.endpointPath == "NotFound" {
+                let allowed = routes.filter { $0.matches(path: request.uri.path) }.map(\.method.rawValue)
+                if !allowed.isEmpty {
+                    var headers = HTTPFields()
+                    headers[.allow] = Set(allowed).sorted().joined(separator: ", ")
+                    error = ServerError(.methodNotAllowed, "This path does not accept \(request.method.rawValue)", headers: headers)
+                }
+            }
+            let (problem, headers) = ProblemMapper.problem(for: error, requestID: context.requestID, logger: context.logger)
+            return problem.response(headers: headers)
+        }
+    }
+}

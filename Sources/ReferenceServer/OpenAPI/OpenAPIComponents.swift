@@ -1,0 +1,228 @@
+import Foundation
+import HTTPTypes
+import TradesKit
+
+/// The component schemas of the OpenAPI document: one per request and response shape of the API.
+///
+/// They mirror the DTOs in `DTO/` and the body readers in `Routes/`; response validation in the tests keeps them honest.
+enum OpenAPIComponents {
+    typealias S = OpenAPISchema
+
+    /// Every schema; `currency`, when the server's one tenant is known, is the only currency amounts may be in.
+    static func schemas(currency: String?) -> [String: JSONValue] {
+        var schemas = requestSchemas.merging(responseSchemas) { first, _ in first }
+        if let currency {
+            schemas["MoneyInput"] = S.record(
+                [("amount", S.integer(1, Int64.max)), ("currency", S.enumeration([currency]))],
+                description: "Minor units (positive) in the tenant's currency.")
+        }
+        return schemas
+    }
+
+    static let money = S.record(
+        [("amount", S.integer), ("currency", S.string(pattern: "^[A-Z]{3}$"))], description: "Minor units and an ISO 4217 code.")
+    static let moneyInput = S.record(
+        [("amount", S.integer(1, Int64.max)), ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$"))],
+        description: "Minor units (positive) and an ISO 4217 code: the tenant's currency.")
+    static let point = S.record([("latitude", S.number(-90, 90)), ("longitude", S.number(-180, 180))])
+    static let budget = S.record([("min", S.ref("Money")), ("max", S.ref("Money"))])
+    static let budgetInput = S.record([("min", S.ref("MoneyInput")), ("max", S.ref("MoneyInput"))], description: "`min` must not exceed `max`.")
+    static let circle = S.record([("center", S.ref("GeoPoint")), ("radiusKm", S.number)])
+    static let circleInput = S.record([("center", S.ref("GeoPoint")), ("radiusKm", S.number(1, 500))])
+    static let roles = S.enumeration(Role.allCases.map(\.rawValue))
+    static let colour = S.string(pattern: "^#[0-9A-Fa-f]{6}$")
+
+    static var requestSchemas: [String: JSONValue] {
+        [
+            "MoneyInput": moneyInput,
+            "BudgetInput": budgetInput,
+            "GeoCircleInput": circleInput,
+            "Registration": S.object(
+                [
+                    ("email", S.email), ("password", S.password), ("displayName", S.text(max: 100)), ("phone", S.nullable(S.phone)),
+                    ("role", S.enumeration(["homeowner", "contractor"])),
+                ], required: ["email", "password", "displayName", "role"]),
+            "Login": S.record([("email", S.string(max: 254)), ("password", S.string(max: 1_000))]),
+            "AccountUpdate": S.object(
+                [("displayName", S.text(max: 100)), ("phone", S.nullable(S.phone))], required: [],
+                description: "Only the members given change; `phone: null` removes the number."),
+            "ContractorProfileInput": S.object(
+                [
+                    ("headline", S.text(min: 0, max: 200)), ("trades", ["type": "array", "items": S.uuid, "minItems": 1, "maxItems": 20]),
+                    ("serviceArea", S.ref("GeoCircleInput")),
+                    ("licence", S.nullable(S.record([("number", S.text(max: 50)), ("region", S.text(max: 50)), ("expiresAt", S.dateTime)]))),
+                    ("insuranceExpiresAt", S.nullable(S.dateTime)),
+                ], required: ["trades", "serviceArea"], description: "`trades` are ids of the tenant's categories."),
+            "NewJob": S.record(
+                [
+                    ("categoryId", S.uuid), ("title", S.text(min: 3, max: 120)), ("description", S.text(max: 5_000)),
+                    ("location", S.ref("GeoPoint")), ("budget", S.ref("BudgetInput")),
+                ], description: "`categoryId` names a category of the tenant."),
+            "JobUpdate": S.object(
+                [("title", S.text(min: 3, max: 120)), ("description", S.text(max: 5_000)), ("budget", S.ref("BudgetInput"))], required: []),
+            "NewBid": S.object([("amount", S.ref("MoneyInput")), ("message", S.text(min: 0, max: 2_000))], required: ["amount"]),
+            "NewMessage": S.record([("body", S.text(max: 4_000))]),
+            "NewReview": S.object([("rating", S.integer(1, 5)), ("text", S.text(min: 0, max: 2_000))], required: ["rating"]),
+            "NewDispute": S.record([("jobId", S.uuid), ("reason", S.text(min: 10, max: 5_000))]),
+            "DisputeResponseInput": S.record([("response", S.text(max: 5_000))]),
+            "DisputeResolutionInput": [
+                "description": "A release or full refund, or a partial refund of less than the payment.",
+                "anyOf": [
+                    S.record([("outcome", S.enumeration(["release", "full_refund"])), ("note", S.text(max: 5_000))]),
+                    S.record([("outcome", S.enumeration(["partial_refund"])), ("refund", S.ref("MoneyInput")), ("note", S.text(max: 5_000))]),
+                ],
+            ],
+            "VettingInput": S.record([("status", S.enumeration(VettingStatus.allCases.map(\.rawValue)))]),
+            "NewTenant": S.record(
+                [
+                    ("slug", S.string(max: 63, min: 2, pattern: "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")), ("displayName", S.text(max: 100)),
+                    ("settings", S.ref("TenantSettingsInput")),
+                ]),
+            "TenantSettingsInput": S.object(
+                [
+                    ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$")), ("platformFeeBasisPoints", S.integer(0, 5_000)),
+                    ("branding", S.ref("BrandingInput")), ("policies", S.ref("PoliciesInput")),
+                ], required: ["currency", "platformFeeBasisPoints", "branding"]),
+            "BrandingInput": S.object(
+                [
+                    ("name", S.text(max: 100)), ("primaryColor", colour), ("secondaryColor", colour),
+                    ("logoURL", S.string(max: 2_000, pattern: "^https://")), ("fromEmail", S.email), ("smsSender", S.text(max: 20)),
+                ], required: ["name", "fromEmail"]),
+            "PoliciesInput": S.object(
+                [
+                    ("reviewWindowSeconds", S.integer(3_600, 90 * 86_400)), ("autoApproveAfterSeconds", S.integer(3_600, 60 * 86_400)),
+                    ("vettingRequiredToBid", S.boolean), ("loginAttemptsPerWindow", S.integer(1, 1_000)),
+                    ("apiRequestsPerUserPerWindow", S.integer(1, 1_000_000)), ("apiRequestsPerIPPerWindow", S.integer(1, 1_000_000)),
+                    ("rateLimitWindowSeconds", S.integer(1, 86_400)),
+                ], required: []),
+            "NewAdmin": S.record([("email", S.email), ("displayName", S.text(max: 100)), ("password", S.password)]),
+        ]
+    }
+
+    static let policyProperties: [(String, JSONValue)] = [
+        ("reviewWindowSeconds", S.integer), ("autoApproveAfterSeconds", S.integer), ("vettingRequiredToBid", S.boolean),
+        ("loginAttemptsPerWindow", S.integer), ("apiRequestsPerUserPerWindow", S.integer), ("apiRequestsPerIPPerWindow", S.integer),
+        ("rateLimitWindowSeconds", S.integer),
+    ]
+
+    static var responseSchemas: [String: JSONValue] {
+        [
+            "Money": money,
+            "GeoPoint": point,
+            "GeoCircle": circle,
+            "Budget": budget,
+            "Problem": S.object(
+                [
+                    ("type", S.string(format: "uri")), ("title", S.string()), ("status", S.integer), ("detail", S.string()), ("code", S.string()),
+                    ("requestId", S.string()), ("errors", S.array(S.ref("FieldError"))),
+                ], required: ["type", "title", "status", "detail", "code"], description: "RFC 9457 problem details."),
+            "FieldError": S.record([("field", S.string()), ("code", S.string()), ("message", S.string())]),
+            "Account": S.object(
+                [
+                    ("id", S.uuid), ("email", S.string()), ("displayName", S.string()), ("phone", S.string()), ("role", roles),
+                    ("emailVerified", S.boolean), ("suspended", S.boolean), ("createdAt", S.dateTime),
+                ], required: ["id", "email", "displayName", "role", "emailVerified", "suspended", "createdAt"]),
+            "AdminUser": S.record(
+                [
+                    ("id", S.uuid), ("email", S.string()), ("displayName", S.string()), ("role", roles), ("emailVerified", S.boolean),
+                    ("suspended", S.boolean), ("createdAt", S.dateTime),
+                ]),
+            "AdminUserList": S.list(of: "AdminUser"),
+            "PublicUser": S.object(
+                [
+                    ("id", S.uuid), ("displayName", S.string()), ("role", roles),
+                    ("rating", S.object([("count", S.integer), ("averageHundredths", S.integer)], required: ["count"])),
+                    ("contractorProfile", S.ref("ContractorProfile")),
+                ], required: ["id", "displayName", "role", "rating"]),
+            "ContractorProfile": S.object(
+                [
+                    ("userId", S.uuid), ("headline", S.string()), ("trades", S.array(S.uuid)), ("serviceArea", S.ref("GeoCircle")),
+                    ("licence", S.record([("number", S.string()), ("region", S.string()), ("expiresAt", S.dateTime)])),
+                    ("insuranceExpiresAt", S.dateTime), ("vetting", S.enumeration(VettingStatus.allCases.map(\.rawValue))),
+                ], required: ["userId", "headline", "trades", "serviceArea", "vetting"]),
+            "TokenPair": S.object(
+                [("accessToken", S.string()), ("tokenType", S.enumeration(["Bearer"])), ("expiresIn", S.integer), ("refreshToken", S.string())],
+                required: ["accessToken", "tokenType", "expiresIn"]),
+            "RegistrationResult": S.record(
+                [("user", S.ref("Account")), ("accessToken", S.string()), ("tokenType", S.enumeration(["Bearer"])), ("expiresIn", S.integer)]),
+            "Category": S.record([("id", S.uuid), ("slug", S.string()), ("name", S.string())]),
+            "CategoryList": S.list(of: "Category"),
+            "Job": S.object(
+                [
+                    ("id", S.uuid), ("ownerId", S.uuid), ("categoryId", S.uuid), ("title", S.string()), ("description", S.string()),
+                    ("location", S.ref("GeoPoint")), ("budget", S.ref("Budget")), ("status", S.enumeration(JobStatus.allCases.map(\.rawValue))),
+                    ("acceptedBidId", S.uuid), ("contractorId", S.uuid), ("createdAt", S.dateTime), ("updatedAt", S.dateTime),
+                    ("completedAt", S.dateTime), ("closedAt", S.dateTime),
+                ], required: ["id", "ownerId", "categoryId", "title", "description", "location", "budget", "status", "createdAt", "updatedAt"]),
+            "JobList": S.list(of: "Job"),
+            "Bid": S.record(
+                [
+                    ("id", S.uuid), ("jobId", S.uuid), ("contractorId", S.uuid), ("amount", S.ref("Money")), ("message", S.string()),
+                    ("status", S.enumeration(BidStatus.allCases.map(\.rawValue))), ("createdAt", S.dateTime), ("updatedAt", S.dateTime),
+                ]),
+            "BidList": S.list(of: "Bid"),
+            "Escrow": S.record(
+                [
+                    ("id", S.uuid), ("jobId", S.uuid), ("bidId", S.uuid), ("status", S.enumeration(EscrowStatus.allCases.map(\.rawValue))),
+                    ("amount", S.ref("Money")), ("feeBasisPoints", S.integer), ("refundedAmount", S.ref("Money")), ("releasedAmount", S.ref("Money")),
+                    ("platformFee", S.ref("Money")),
+                ]),
+            "Acceptance": S.record([("job", S.ref("Job")), ("bid", S.ref("Bid")), ("declinedBids", S.integer), ("escrow", S.ref("Escrow"))]),
+            "Message": S.record([("id", S.uuid), ("jobId", S.uuid), ("senderId", S.uuid), ("body", S.string()), ("createdAt", S.dateTime)]),
+            "MessageList": S.list(of: "Message"),
+            "Review": S.record(
+                [
+                    ("id", S.uuid), ("jobId", S.uuid), ("authorId", S.uuid), ("subjectId", S.uuid), ("rating", S.integer), ("text", S.string()),
+                    ("createdAt", S.dateTime), ("visibleFrom", S.dateTime),
+                ]),
+            "ReviewList": S.list(of: "Review"),
+            "Event": S.record(
+                [
+                    ("id", S.uuid), ("type", S.string()), ("schemaVersion", S.integer), ("aggregateId", S.uuid), ("occurredAt", S.dateTime),
+                    ("payload", ["type": "object", "description": "The event's own fields, by `type` and `schemaVersion`."]),
+                ]),
+            "EventList": S.list(of: "Event"),
+            "Dispute": S.object(
+                [
+                    ("id", S.uuid), ("jobId", S.uuid), ("openedBy", S.uuid), ("respondent", S.uuid), ("reason", S.string()), ("response", S.string()),
+                    ("status", S.enumeration(DisputeStatus.allCases.map(\.rawValue))),
+                    (
+                        "resolution",
+                        S.object(
+                            [
+                                ("outcome", S.enumeration(["release", "partial_refund", "full_refund"])), ("refund", S.ref("Money")),
+                                ("note", S.string()),
+                                ("resolvedBy", S.uuid), ("resolvedAt", S.dateTime),
+                            ], required: ["outcome", "note", "resolvedBy", "resolvedAt"])
+                    ),
+                    ("createdAt", S.dateTime), ("updatedAt", S.dateTime),
+                ], required: ["id", "jobId", "openedBy", "respondent", "reason", "status", "createdAt", "updatedAt"]),
+            "DisputeList": S.list(of: "Dispute"),
+            "Tenant": S.record(
+                [("id", S.uuid), ("slug", S.string()), ("displayName", S.string()), ("settings", S.ref("TenantSettings")), ("createdAt", S.dateTime)]
+            ),
+            "TenantList": S.list(of: "Tenant"),
+            "TenantSettings": S.record(
+                [
+                    ("currency", S.string(pattern: "^[A-Z]{3}$")), ("platformFeeBasisPoints", S.integer),
+                    (
+                        "branding",
+                        S.object(
+                            [
+                                ("name", S.string()), ("primaryColor", S.string()), ("secondaryColor", S.string()), ("logoURL", S.string()),
+                                ("fromEmail", S.string()), ("smsSender", S.string()),
+                            ], required: ["name", "primaryColor", "secondaryColor", "fromEmail"])
+                    ),
+                    ("policies", S.record(policyProperties)),
+                ]),
+            "Stats": S.record(
+                [
+                    ("users", ["type": "object", "additionalProperties": S.integer]),
+                    ("jobs", ["type": "object", "additionalProperties": S.integer]),
+                    ("openDisputes", S.integer),
+                ]),
+            "Health": S.record([("status", S.enumeration(["ok", "ready"]))]),
+            "OpenAPIDocument": ["type": "object"],
+        ]
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import HTTPTypes
+import NIOConcurrencyHelpers
+public import TradesKit
+
+/// In-memory fixed-window rate limits, keyed by any string (`ip:…`, `user:…`, `login:…`), on an injected clock.
+///
+/// Fixed windows are cheap and predictable: a key may make `limit` requests from the start of its window until the
+/// window ends. Counters live in this process only; a server behind a load balancer limits per instance.
+public final class RateLimiter: Sendable {
+    /// The outcome of one request against one limit.
+    public struct Decision: Sendable, Hashable {
+        /// Whether the request may go ahead.
+        public let allowed: Bool
+        /// The limit of the window.
+        public let limit: Int
+        /// Requests left in the window after this one.
+        public let remaining: Int
+        /// Whole seconds until the window resets (at least 1).
+        public let resetSeconds: Int64
+    }
+
+    private struct Window {
+        var start: Date
+        var count: Int
+    }
+
+    private let clock: any WallClock
+    private let windows = NIOLockedValueBox<[String: Window]>([:])
+    /// Above this many keys, expired windows are swept on the next request.
+    private let sweepThreshold: Int
+
+    /// Creates a limiter reading time from `clock`.
+    public init(clock: any WallClock, sweepThreshold: Int = 10_000) {
+        self.clock = clock
+        self.sweepThreshold = sweepThreshold
+    }
+
+    /// Counts one request for `key` against `limit` per `windowSeconds`; a refused request is not counted.
+    public func consume(_ key: String, limit: Int, windowSeconds: Int64) -> Decision {
+        let now = clock.now()
+        let length = TimeInterval(max(1, windowSeconds))
+        return windows.withLockedValue { windows in
+            if windows.count > sweepThreshold {
+                windows = windows.filter { now.timeIntervalSince($0.value.start) < length }
+            }
+            var window = windows[key] ?? Window(start: now, count: 0)
+            if now.timeIntervalSince(window.start) >= length { window = Window(start: now, count: 0) }
+            let reset = max(1, Int64((window.start.addingTimeInterval(length).timeIntervalSince(now)).rounded(.up)))
+            guard window.count < limit else {
+                windows[key] = window
+                return Decision(allowed: false, limit: limit, remaining: 0, resetSeconds: reset)
+            }
+            window.count += 1
+            windows[key] = window
+            return Decision(allowed: true, limit: limit, remaining: max(0, limit - window.count), resetSeconds: reset)
+        }
+    }
+
+    /// Counts one request and throws ``ServerError/Code/rateLimited`` with `Retry-After` and `RateLimit-*` headers
+    /// when the limit is reached.
+    func enforce(_ key: String, limit: Int, windowSeconds: Int64) throws {
+        let decision = consume(key, limit: limit, windowSeconds: windowSeconds)
+        guard !decision.allowed else { return }
+        throw ServerError(.rateLimited, "Too many requests; try again in \(decision.resetSeconds) seconds", headers: decision.headers)
+    }
+}
+
+extension RateLimiter.Decision {
+    /// `Retry-After` (when refused) and the `RateLimit-Limit/Remaining/Reset` headers of the IETF draft.
+    var headers: HTTPFields {
+        var headers = HTTPFields()
+        if !allowed { headers[.retryAfter] = String(resetSeconds) }
+        headers[HTTPField.Name.rateLimitLimit] = String(limit)
+        headers[HTTPField.Name.rateLimitRemaining] = String(remaining)
+        headers[HTTPField.Name.rateLimitReset] = String(resetSeconds)
+        return headers
+    }
+}

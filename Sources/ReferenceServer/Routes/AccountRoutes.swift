@@ -1,0 +1,114 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Prometheus
+import TradesKit
+
+/// The caller's own account, contractor profile and bids; other users' public profiles and reviews.
+enum AccountRoutes {
+    static func routes() -> [Route] {
+        [
+            Route(RouteSpec(.get, "/v1/me", id: "getMe", "The caller's account", tag: "Account", access: .user, response: "Account")) { call in
+                let principal = try call.principal()
+                return try call.json(AccountResponse(try await call.market.users.get(by: principal, principal.userID)))
+            },
+            Route(
+                RouteSpec(
+                    .patch, "/v1/me", id: "updateMe", "Change the caller's display name or phone", tag: "Account", access: .user,
+                    body: "AccountUpdate", response: "Account")
+            ) { call in
+                let principal = try call.principal()
+                let body = try await call.body()
+                let displayName = body.optionalString("displayName", maxLength: 1_000)
+                let phone = body.optionalString("phone", maxLength: 40)
+                try body.finish()
+                if case .null = displayName {
+                    throw TradesKitError(
+                        .validationFailed, "The input is not valid",
+                        fieldErrors: [
+                            FieldError(field: "displayName", code: "invalid_type", message: "must be a string")
+                        ])
+                }
+                let phoneChange: String? =
+                    switch phone {
+                    case .absent: nil
+                    case .null: ""
+                    case .value(let number): number
+                    }
+                let user = try await call.market.users.update(
+                    by: principal, principal.userID, .init(displayName: displayName.value, phone: phoneChange))
+                return try call.json(AccountResponse(user))
+            },
+            Route(
+                RouteSpec(
+                    .get, "/v1/me/contractor-profile", id: "getMyContractorProfile", "The caller's contractor profile", tag: "Account",
+                    access: .user, response: "ContractorProfile", problems: [404])
+            ) { call in
+                let principal = try call.principal()
+                return try call.json(ContractorProfileResponse(try await call.market.contractors.profile(by: principal, principal.userID)))
+            },
+            Route(
+                RouteSpec(
+                    .put, "/v1/me/contractor-profile", id: "saveMyContractorProfile", "Create or replace the caller's contractor profile",
+                    tag: "Account", access: .user, body: "ContractorProfileInput", response: "ContractorProfile")
+            ) { call in
+                let principal = try call.principal()
+                let body = try await call.body()
+                let headline = body.string("headline", default: "", maxLength: 1_000)
+                let trades: [CategoryID]? = body.array("trades", maxCount: 50) { body.idElement($0, $1) }
+                let area = body.object("serviceArea") { area -> GeoCircle? in
+                    let center = area.point("center")
+                    let radius = area.double("radiusKm")
+                    guard let center, let radius else { return nil }
+                    return GeoCircle(center: center, radiusKm: radius)
+                }
+                let licence = body.optionalObject("licence") { licence -> Licence? in
+                    let number = licence.string("number", maxLength: 1_000)
+                    let region = licence.string("region", maxLength: 1_000)
+                    let expiresAt = licence.date("expiresAt")
+                    guard let number, let region, let expiresAt else { return nil }
+                    return Licence(number: number, region: region, expiresAt: expiresAt)
+                }
+                let insurance = body.optionalDate("insuranceExpiresAt")
+                try body.finish()
+                guard let headline, let trades, let area else { throw ServerError(.badRequest, "Incomplete input") }
+                let profile = try await call.market.contractors.saveProfile(
+                    by: principal,
+                    .init(headline: headline, trades: trades, serviceArea: area, licence: licence.value, insuranceExpiresAt: insurance.value))
+                return try call.json(ContractorProfileResponse(profile))
+            },
+            Route(
+                RouteSpec(
+                    .get, "/v1/me/bids", id: "listMyBids", "The caller's own bids, newest first", tag: "Bids", access: .user,
+                    response: "BidList", query: [CommonQuery.cursor, CommonQuery.limit])
+            ) { call in
+                let principal = try call.principal()
+                let query = call.query
+                let page = query.page()
+                try query.finish()
+                return try call.json(ListResponse(try await call.market.bids.mine(by: principal, page: page), BidResponse.init))
+            },
+            Route(
+                RouteSpec(
+                    .get, "/v1/users/{id}", id: "getUser", "A user's public profile", tag: "Users", access: .user, response: "PublicUser")
+            ) { call in
+                let principal = try call.principal()
+                return try call.json(PublicUserResponse(try await call.market.users.publicProfile(by: principal, call.id("id", "User"))))
+            },
+            Route(
+                RouteSpec(
+                    .get, "/v1/users/{id}/reviews", id: "listUserReviews", "Visible reviews about a user, newest first", tag: "Users",
+                    access: .user, response: "ReviewList", query: [CommonQuery.cursor, CommonQuery.limit])
+            ) { call in
+                let principal = try call.principal()
+                let user: UserID = try call.id("id", "User")
+                let query = call.query
+                let page = query.page()
+                try query.finish()
+                // An id that names no user of the tenant is not found, rather than an empty list.
+                _ = try await call.market.users.publicProfile(by: principal, user)
+                return try call.json(ListResponse(try await call.market.reviews.about(by: principal, user: user, page: page), ReviewResponse.init))
+            },
+        ]
+    }
+}

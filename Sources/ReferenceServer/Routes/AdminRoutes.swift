@@ -1,0 +1,91 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Prometheus
+import TradesKit
+
+/// Moderation for a tenant's admins. Core checks the role of every operation; these routes add only the admin
+/// views that have no core operation of their own (the dispute queue, the stats).
+enum AdminRoutes {
+    static func routes() -> [Route] {
+        [
+            Route(
+                RouteSpec(
+                    .get, "/v1/admin/users", id: "adminListUsers", "The tenant's users in registration order", tag: "Admin", access: .user,
+                    response: "AdminUserList",
+                    query: [
+                        QueryParameter(
+                            "role", "Only users of this role.", schema: ["type": "string", "enum": ["homeowner", "contractor", "admin"]]),
+                        CommonQuery.cursor, CommonQuery.limit,
+                    ])
+            ) { call in
+                let principal = try call.principal()
+                let query = call.query
+                let roles = query.enumerations("role", as: Role.self)
+                let page = query.page()
+                try query.finish()
+                if let roles, roles.count > 1 {
+                    throw TradesKitError(
+                        .validationFailed, "The query is not valid",
+                        fieldErrors: [
+                            FieldError(field: "role", code: "invalid_value", message: "must be one role")
+                        ])
+                }
+                let users = try await call.market.users.list(by: principal, role: roles?.first, page: page)
+                return try call.json(ListResponse(users, AdminUserResponse.init))
+            },
+            suspension("suspend", "suspendUser", "Suspend a user", suspended: true),
+            suspension("unsuspend", "unsuspendUser", "Reinstate a suspended user", suspended: false),
+            Route(
+                RouteSpec(
+                    .put, "/v1/admin/contractors/{id}/vetting", id: "setVetting", "Set a contractor's vetting status", tag: "Admin",
+                    access: .user, body: "VettingInput", response: "ContractorProfile")
+            ) { call in
+                let principal = try call.principal()
+                let id: UserID = try call.id("id", "Contractor profile")
+                let body = try await call.body()
+                let status = body.enumeration("status", as: VettingStatus.self)
+                try body.finish()
+                guard let status else { throw ServerError(.badRequest, "Incomplete input") }
+                return try call.json(ContractorProfileResponse(try await call.market.contractors.setVetting(by: principal, id, status)))
+            },
+            Route(
+                RouteSpec(
+                    .get, "/v1/admin/disputes", id: "adminDisputeQueue", "Disputes waiting for a decision (unresolved by default)",
+                    tag: "Admin", access: .user, response: "DisputeList",
+                    query: [DisputeRoutes.statusParameter, CommonQuery.cursor, CommonQuery.limit])
+            ) { call in
+                let principal = try call.principal()
+                try requireAdmin(principal)
+                let query = call.query
+                let statuses = query.enumerations("status", as: DisputeStatus.self) ?? [.awaitingResponse, .underReview]
+                let page = query.page()
+                try query.finish()
+                let disputes = try await call.market.disputes.list(by: principal, statuses: statuses, page: page)
+                return try call.json(ListResponse(disputes, DisputeResponse.init))
+            },
+            Route(
+                RouteSpec(
+                    .get, "/v1/admin/stats", id: "adminStats", "Counts of users, jobs and open disputes", tag: "Admin", access: .user,
+                    response: "Stats")
+            ) { call in
+                let principal = try call.principal()
+                try requireAdmin(principal)
+                return try call.json(try await TenantStats.collect(by: principal, in: call.market))
+            },
+        ]
+    }
+
+    private static func suspension(_ action: String, _ operationID: String, _ summary: String, suspended: Bool) -> Route {
+        Route(
+            RouteSpec(.post, "/v1/admin/users/{id}/\(action)", id: operationID, summary, tag: "Admin", access: .user, response: "AdminUser")
+        ) { call in
+            let user = try await call.market.users.setSuspended(by: call.principal(), call.id("id", "User"), suspended: suspended)
+            return try call.json(AdminUserResponse(user))
+        }
+    }
+
+    static func requireAdmin(_ principal: Principal) throws {
+        guard principal.role == .admin else { throw TradesKitError(.forbidden, "Only an admin can see this") }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import TradesKit
+
+/// Grants access to a route before its handler runs: resolves the tenant, verifies the access token or the operator
+/// secret, and applies the per-user rate limit. Authorization of the operation itself is core's.
+struct RouteGuard: Sendable {
+    let services: ServerServices
+
+    /// Fills `context` with the tenant and principal that `access` requires, or throws.
+    func admit(_ access: RouteAccess, _ request: Request, _ context: inout ServerContext) async throws {
+        switch access {
+        case .open:
+            return
+        case .operator:
+            guard let secret = Self.bearer(request), services.operators.authenticate(secret) != nil else { throw ServerError.unauthenticated() }
+        case .user:
+            try await authenticate(request, &context)
+        case .tenant:
+            if Self.bearer(request) != nil {
+                try await authenticate(request, &context)
+            } else {
+                let tenant = try await hintedTenant(request)
+                context.tenant = tenant
+                context.trace.tenantID = tenant.id
+            }
+        }
+    }
+
+    /// Verifies the bearer token and checks that its tenant is the one this request may address.
+    private func authenticate(_ request: Request, _ context: inout ServerContext) async throws {
+        guard let token = Self.bearer(request) else { throw ServerError.unauthenticated() }
+        let principal: Principal
+        do {
+            principal = try await services.tokens.verify(token)
+        } catch {
+            context.logger.debug("Access token refused", metadata: ["tradeskit.reason": "\(error)"])
+            throw ServerError.unauthenticated()
+        }
+        guard let tenant = try await services.tenants.tenant(id: principal.tenantID) else { throw ServerError.unauthenticated() }
+        switch services.configuration.mode {
+        case .perTenant(let slug):
+            guard tenant.slug == slug else { throw wrongTenant(context) }
+        case .shared:
+            // A request that names a tenant must name the token's own: a token of tenant A never works on tenant B.
+            if let named = request.headers[.tenant], named.lowercased() != tenant.slug { throw wrongTenant(context) }
+            if let label = Self.hostLabel(request), label != tenant.slug, try await services.tenants.tenant(slug: label) != nil {
+                throw wrongTenant(context)
+            }
+        }
+        context.tenant = tenant
+        context.principal = principal
+        context.trace.tenantID = tenant.id
+        let policies = tenant.settings.policies
+        try services.limiter.enforce(
+            "user:\(tenant.id):\(principal.userID)", limit: policies.apiRequestsPerUserPerWindow, windowSeconds: policies.rateLimitWindowSeconds)
+    }
+
+    private func wrongTenant(_ context: ServerContext) -> ServerError {
+        context.logger.debug("Access token used on another tenant")
+        return ServerError.unauthenticated()
+    }
+
+    /// The tenant named by per-tenant mode, the `X-Tenant` header, or the first label of the host.
+    private func hintedTenant(_ request: Request) async throws -> Tenant {
+        switch services.configuration.mode {
+        case .perTenant(let slug):
+            guard let tenant = try await services.tenants.tenant(slug: slug) else {
+                throw ServerError(.unknownTenant, "This server's tenant does not exist")
+            }
+            return tenant
+        case .shared:
+            if let named = request.headers[.tenant] {
+                guard let tenant = try await services.tenants.tenant(slug: named) else {
+                    throw ServerError(.unknownTenant, "No tenant has this slug")
+                }
+                return tenant
+            }
+            if let label = Self.hostLabel(request), let tenant = try await services.tenants.tenant(slug: label) { return tenant }
+            throw ServerError(.tenantRequired, "Name the tenant with the X-Tenant header or its host name")
+        }
+    }
+
+    /// The token of an `Authorization: Bearer …` header.
+    static func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    /// The first label of a host name with at least two labels (`acme` of `acme.trades.example:8080`); none for
+    /// IP addresses and single-label hosts such as `localhost`.
+    static func hostLabel(_ request: Request) -> String? { hostLabel(authority: request.head.authority) }
+
+    static func hostLabel(authority: String?) -> String? {
+        guard let authority else { return nil }
+        var host = Substring(authority)
+        if host.hasPrefix("[") { return nil }
+        if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+        let labels = host.split(separator: ".")
+        guard labels.count >= 2, !labels.allSatisfy({ $0.allSatisfy(\.isNumber) }) else { return nil }
+        return labels.first.map { $0.lowercased() }
+    }
+}

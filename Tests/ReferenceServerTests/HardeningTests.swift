@@ -1,0 +1,262 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import StorageSQLite
+@testable import ReferenceServer
+import Testing
+import TradesKit
+import TradesKitTesting
+
+/// Headers, request ids, CORS, rate limits, logs, metrics, health and readiness.
+@Suite("Hardening and operations")
+struct HardeningTests {
+    @Test("Security headers on every answer, HSTS only when configured")
+    func securityHeaders() async throws {
+        let harness = try await TestServer()
+        try await harness.test { api async throws in
+            for response in [try await api.call(.get, "/health"), try await api.call(.get, "/v1/nope")] {
+                #expect(response.headers[.init("X-Content-Type-Options")!] == "nosniff")
+                #expect(response.headers[.init("X-Frame-Options")!] == "DENY")
+                #expect(response.headers[.init("Referrer-Policy")!] == "no-referrer")
+                #expect(response.headers[.cacheControl] == "no-store")
+                #expect(response.headers[.strictTransportSecurity] == nil)
+            }
+        }
+        let tls = try await TestServer { $0.strictTransportSecurity = true }
+        try await tls.test { api async throws in
+            #expect(try await api.call(.get, "/health").headers[.strictTransportSecurity]?.hasPrefix("max-age=") == true)
+        }
+    }
+
+    @Test("X-Request-Id is accepted when well-formed and generated otherwise")
+    func requestID() async throws {
+        let harness = try await TestServer()
+        try await harness.test { api async throws in
+            var headers = HTTPFields()
+            headers[.requestID] = "client-id_1.2"
+            #expect(try await api.call(.get, "/health", headers: headers).headers[.requestID] == "client-id_1.2")
+            headers[.requestID] = "bad id\u{7F}<script>"
+            let generated = try await api.call(.get, "/health", headers: headers).headers[.requestID]
+            #expect(generated != nil && generated != "bad id\u{7F}<script>" && UUID(uuidString: generated ?? "") != nil)
+        }
+    }
+
+    @Test("CORS: listed origins get headers and preflights; others get neither")
+    func cors() async throws {
+        let harness = try await TestServer { $0.corsAllowedOrigins = ["https://app.example.com"] }
+        try await harness.test { api async throws in
+            var preflight = HTTPFields()
+            preflight[.origin] = "https://app.example.com"
+            preflight[.accessControlRequestMethod] = "POST"
+            let allowed = try await api.call(.options, "/v1/jobs", headers: preflight)
+            #expect(allowed.status == .noContent)
+            #expect(allowed.headers[.accessControlAllowOrigin] == "https://app.example.com")
+            #expect(allowed.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
+            preflight[.origin] = "https://evil.example.com"
+            let refused = try await api.call(.options, "/v1/jobs", headers: preflight)
+            #expect(refused.status == .forbidden && refused.problemCode == "origin_not_allowed")
+            var simple = HTTPFields()
+            simple[.origin] = "https://app.example.com"
+            #expect(try await api.call(.get, "/health", headers: simple).headers[.accessControlAllowOrigin] == "https://app.example.com")
+            simple[.origin] = "https://evil.example.com"
+            #expect(try await api.call(.get, "/health", headers: simple).headers[.accessControlAllowOrigin] == nil)
+        }
+    }
+
+    @Test("Login: 10 attempts per account and IP per 15 minutes, then 429 with Retry-After and RateLimit headers")
+    func loginLimit() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        try await harness.test { api async throws in
+            let wrong: JSONValue = ["email": .string(world.owner.email), "password": "wrong password!"]
+            for attempt in 1...10 {
+                #expect(try await api.call(.post, "/v1/auth/login", tenant: "acme", json: wrong).status == .unauthorized, "attempt \(attempt)")
+            }
+            let limited = try await api.call(.post, "/v1/auth/login", tenant: "acme", json: wrong)
+            #expect(limited.status == .tooManyRequests && limited.problemCode == "rate_limited", "\(limited)")
+            #expect(limited.headers[.retryAfter] == "900")
+            #expect(limited.headers[.rateLimitLimit] == "10")
+            #expect(limited.headers[.rateLimitRemaining] == "0")
+            #expect(limited.headers[.rateLimitReset] == "900")
+            // Even the right password waits; another account does not.
+            let right: JSONValue = ["email": .string(world.owner.email), "password": .string(TestServer.password)]
+            #expect(try await api.call(.post, "/v1/auth/login", tenant: "acme", json: right).status == .tooManyRequests)
+            let other: JSONValue = ["email": .string(world.contractorA.email), "password": .string(TestServer.password)]
+            #expect(try await api.call(.post, "/v1/auth/login", tenant: "acme", json: other).status == .ok)
+            harness.clock.advance(by: 600)
+            #expect(try await api.call(.post, "/v1/auth/login", tenant: "acme", json: right).headers[.retryAfter] == "300")
+            harness.clock.advance(by: 300)
+            #expect(try await api.call(.post, "/v1/auth/login", tenant: "acme", json: right).status == .ok)
+        }
+    }
+
+    @Test("API: per-user limit from the tenant's policy; per-IP limit from the configuration")
+    func apiLimits() async throws {
+        let harness = try await TestServer {
+            $0.rateLimits.requestsPerIPPerWindow = 30
+            $0.trustForwardedFor = true
+        }
+        let world = try await harness.world()
+        var policies = world.tenant.settings
+        policies.policies.apiRequestsPerUserPerWindow = 5
+        _ = try await harness.market.tenants.updateSettings(by: TestServer.op, tenant: world.tenant.id, policies)
+        harness.clock.advance(by: 60)  // past the tenant cache
+        try await harness.test { api async throws in
+            for _ in 1...5 { #expect(try await api.call(.get, "/v1/me", as: world.owner).status == .ok) }
+            let limited = try await api.call(.get, "/v1/me", as: world.owner)
+            #expect(limited.status == .tooManyRequests && limited.headers[.rateLimitLimit] == "5", "\(limited)")
+            #expect(try await api.call(.get, "/v1/me", as: world.contractorA).status == .ok)
+
+            var headers = HTTPFields()
+            headers[.init("X-Forwarded-For")!] = "203.0.113.9, 10.0.0.1"
+            var statuses: [Int] = []
+            for _ in 1...31 { statuses.append(try await api.call(.get, "/v1/categories", tenant: "acme", headers: headers).status.code) }
+            #expect(statuses.filter { $0 == 200 }.count == 30 && statuses.last == 429)
+            headers[.init("X-Forwarded-For")!] = "203.0.113.10"
+            #expect(try await api.call(.get, "/v1/categories", tenant: "acme", headers: headers).status == .ok)
+            // Operations routes are not limited.
+            #expect(try await api.call(.get, "/health").status == .ok)
+        }
+    }
+
+    @Test("Rate limiter windows on a manual clock")
+    func limiterWindows() {
+        let clock = ManualClock()
+        let limiter = RateLimiter(clock: clock)
+        #expect(limiter.consume("k", limit: 2, windowSeconds: 60).remaining == 1)
+        #expect(limiter.consume("k", limit: 2, windowSeconds: 60).remaining == 0)
+        let refused = limiter.consume("k", limit: 2, windowSeconds: 60)
+        #expect(!refused.allowed && refused.resetSeconds == 60)
+        clock.advance(by: 59.5)
+        #expect(limiter.consume("k", limit: 2, windowSeconds: 60).resetSeconds == 1)
+        clock.advance(by: 0.5)
+        #expect(limiter.consume("k", limit: 2, windowSeconds: 60).allowed)
+    }
+
+    @Test("One JSON-able access log line per request, without personal data")
+    func accessLog() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        try await harness.test { api async throws in
+            _ = try await api.call(
+                .post, "/v1/auth/login", tenant: "acme", json: ["email": .string(world.owner.email), "password": .string(TestServer.password)])
+            _ = try await api.call(.get, "/v1/jobs/\(UUID().uuidString)?q=secret-search", as: world.owner)
+        }
+        let lines = harness.logs.all.filter { $0.message == "request" }
+        #expect(lines.count == 2)
+        #expect(lines.map { $0.metadata["tradeskit.route"] } == ["/v1/auth/login", "/v1/jobs/{id}"])
+        #expect(lines.allSatisfy { $0.metadata["tradeskit.tenant"] == world.tenant.id.uuidString && $0.metadata["tradeskit.request_id"] != nil })
+        #expect(lines.map { $0.metadata["tradeskit.status"] } == ["200", "404"])
+        let everything = harness.logs.all.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
+        for secret in [world.owner.email, TestServer.password, world.owner.token, "secret-search", world.owner.id.uuidString] {
+            #expect(!everything.contains(secret), "the log contains \(secret)")
+        }
+    }
+
+    @Test("/metrics exports request counts and latency by route template; /health and /ready answer")
+    func operations() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        try await harness.test { api async throws in
+            _ = try await api.call(.get, "/v1/jobs/\(UUID().uuidString)", as: world.owner)
+            _ = try await api.call(.get, "/v1/no/such/\(UUID().uuidString)")
+            let metrics = try await api.call(.get, "/metrics")
+            #expect(metrics.status == .ok && metrics.headers[.contentType]?.hasPrefix("text/plain") == true)
+            #expect(metrics.body.contains(#"tradeskit_http_requests_total{method="GET",route="/v1/jobs/{id}",status="404"} 1"#), "\(metrics.body)")
+            #expect(metrics.body.contains(#"route="unmatched""#))
+            #expect(metrics.body.contains("tradeskit_http_request_duration_seconds_bucket"))
+            #expect(!metrics.body.contains("/v1/no/such"))
+            #expect(try await api.call(.get, "/health")["status"] == "ok")
+            #expect(try await api.call(.get, "/ready")["status"] == "ready")
+        }
+    }
+
+    @Test("bcrypt hashes verify, run off the event loop, and count every byte of long passwords")
+    func bcrypt() async throws {
+        let hasher = try BcryptPasswordHasher(cost: 4)
+        let hash = try await hasher.hash("correct horse battery staple")
+        #expect(hash.hasPrefix("$2b$04$"))
+        #expect(try await hasher.verify("correct horse battery staple", against: hash))
+        #expect(try await !hasher.verify("correct horse battery stapl", against: hash))
+        #expect(try await !hasher.verify("anything", against: "memory$s1$0000"))
+        let long = String(repeating: "a", count: 72)
+        let longHash = try await hasher.hash(long + "1")
+        #expect(try await !hasher.verify(long + "2", against: longHash))
+        #expect(try await hasher.verify(long + "1", against: longHash))
+        #expect(throws: TradesKitError.self) { try BcryptPasswordHasher(cost: 3) }
+    }
+
+    @Test("The configuration refuses short secrets and bad limits")
+    func configuration() async throws {
+        let weak = ServerConfiguration(tokenSigningKey: Array("short".utf8), bcryptCost: 40, operatorToken: "tiny")
+        #expect(weak.problems.count == 3)
+        await #expect(throws: TradesKitError.self) {
+            _ = try await TestServer { $0.tokenSigningKey = Array("short".utf8) }
+        }
+    }
+
+    @Test("Operator routes: 401 without the secret, tenants and their admins with it")
+    func operatorRoutes() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        try await harness.test { api async throws in
+            #expect(try await api.call(.get, "/v1/tenants").status == .unauthorized)
+            #expect(try await api.call(.get, "/v1/tenants", token: "operator-secret-0123456789abcdef-xyZ").status == .unauthorized)
+            #expect(try await api.call(.get, "/v1/tenants", as: world.admin).status == .unauthorized)
+            let created = try await api.call(
+                .post, "/v1/tenants", token: TestServer.operatorToken,
+                json: [
+                    "slug": "initech", "displayName": "Initech",
+                    "settings": [
+                        "currency": "EUR", "platformFeeBasisPoints": 500, "branding": ["name": "Initech", "fromEmail": "hi@initech.example.com"],
+                        "policies": ["vettingRequiredToBid": true],
+                    ],
+                ])
+            #expect(created.status == .created && created["settings"]?["policies"]?["vettingRequiredToBid"] == true, "\(created)")
+            let admin = try await api.call(
+                .post, "/v1/tenants/\(created.id)/admins", token: TestServer.operatorToken,
+                json: ["email": "boss@initech.example.com", "displayName": "Boss", "password": "a long enough password"])
+            #expect(admin.status == .created && admin["role"] == "admin", "\(admin)")
+            #expect(try await api.call(.get, "/v1/tenants", token: TestServer.operatorToken).items.count == 2)
+            let login = try await api.call(
+                .post, "/v1/auth/login", tenant: "initech", json: ["email": "boss@initech.example.com", "password": "a long enough password"])
+            #expect(login.status == .ok)
+            #expect(
+                try await api.call(
+                    .post, "/v1/tenants/\(UUID().uuidString)/admins", token: TestServer.operatorToken,
+                    json: ["email": "a@b.example.com", "displayName": "A", "password": "a long enough password"]
+                ).status == .notFound)
+        }
+        let disabled = try await TestServer { $0.operatorToken = nil }
+        try await disabled.test { api async throws in
+            #expect(try await api.call(.get, "/v1/tenants", token: TestServer.operatorToken).status == .unauthorized)
+        }
+    }
+}
+
+/// A storage whose schema is behind, for `/ready`.
+struct BehindStorage: Storage, MigrationStatusReporting {
+    let base: any Storage
+    func tenant(_ id: TenantID) -> any TenantStorage { base.tenant(id) }
+    func allTenants() async throws -> [Tenant] { try await base.allTenants() }
+    func tenant(slug: String) async throws -> Tenant? { try await base.tenant(slug: slug) }
+    func migrate() async throws {}
+    func hasPendingMigrations() async throws -> Bool { true }
+}
+
+@Suite("Readiness")
+struct ReadinessTests {
+    @Test("/ready is 503 not_ready while migrations are pending; /health still answers")
+    func pendingMigrations() async throws {
+        let storage = BehindStorage(base: try SQLiteStorage(.inMemory))
+        let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
+        let server = try await ReferenceServer(marketplace: market, configuration: ServerConfiguration(tokenSigningKey: TestServer.secret))
+        try await server.makeApplication().test(.router) { client in
+            let ready = try await client.execute(uri: "/ready", method: .get)
+            #expect(ready.status == .serviceUnavailable)
+            #expect(String(buffer: ready.body).contains("not_ready"))
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+        }
+    }
+}

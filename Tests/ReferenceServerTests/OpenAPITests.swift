@@ -1,0 +1,115 @@
+import Foundation
+import HTTPTypes
+import ReferenceServer
+import Testing
+import TradesKit
+
+/// The OpenAPI document describes exactly the registered routes.
+@Suite("OpenAPI document")
+struct OpenAPITests {
+    @Test("Every registered route is in the document, and every documented operation is registered")
+    func parity() async throws {
+        let harness = try await TestServer()
+        let served = try await harness.test { api in try await api.call(.get, "/openapi.json") }
+        #expect(served.status == .ok)
+        let document = served.json
+        #expect(document["openapi"] == "3.1.0")
+        // Served as built (compared after the same JSON round trip, where 90.0 reads back as 90).
+        let same = try document == JSONValue.parse(harness.server.openAPIDocument.serialized())
+        #expect(same)
+        var documented: Set<String> = []
+        if case .object(let paths) = document["paths"] ?? .null {
+            for (path, item) in paths {
+                guard case .object(let operations) = item else { continue }
+                for method in operations.keys { documented.insert("\(method.uppercased()) \(path)") }
+            }
+        }
+        let registered = Set(harness.server.routes.map { "\($0.spec.method.rawValue) \($0.spec.path)" })
+        #expect(
+            registered == documented, "only registered: \(registered.subtracting(documented)); only documented: \(documented.subtracting(registered))"
+        )
+        #expect(registered.count == harness.server.routes.count, "a route is registered twice")
+        let operationIDs = harness.server.routes.map(\.spec.operationID)
+        #expect(Set(operationIDs).count == operationIDs.count)
+        // The routes of DESIGN.md §7 that this server has.
+        for route in [
+            "POST /v1/auth/register", "POST /v1/auth/login", "GET /v1/me", "PATCH /v1/me", "GET /v1/me/contractor-profile",
+            "PUT /v1/me/contractor-profile", "GET /v1/me/bids", "GET /v1/users/{id}", "GET /v1/users/{id}/reviews", "GET /v1/categories",
+            "POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}", "PATCH /v1/jobs/{id}", "POST /v1/jobs/{id}/cancel", "POST /v1/jobs/{id}/start",
+            "POST /v1/jobs/{id}/complete", "POST /v1/jobs/{id}/approve", "POST /v1/jobs/{id}/bids", "GET /v1/jobs/{id}/bids", "GET /v1/bids/{id}",
+            "POST /v1/bids/{id}/withdraw", "POST /v1/bids/{id}/accept", "POST /v1/jobs/{id}/messages", "GET /v1/jobs/{id}/messages",
+            "POST /v1/jobs/{id}/reviews", "GET /v1/events", "POST /v1/disputes", "GET /v1/disputes", "GET /v1/disputes/{id}",
+            "POST /v1/disputes/{id}/respond", "POST /v1/disputes/{id}/resolve", "GET /v1/admin/users", "POST /v1/admin/users/{id}/suspend",
+            "POST /v1/admin/users/{id}/unsuspend", "GET /v1/admin/disputes", "GET /v1/admin/stats", "POST /v1/tenants", "GET /v1/tenants",
+            "GET /health", "GET /ready", "GET /metrics", "GET /openapi.json",
+        ] {
+            #expect(registered.contains(route), "\(route) is missing")
+        }
+    }
+
+    @Test("Every reference resolves; every operation documents success, problems and security")
+    func references() async throws {
+        let harness = try await TestServer()
+        let document = harness.server.openAPIDocument
+        let validator = SchemaValidator(document: document)
+        var references: [String] = []
+        func collect(_ value: JSONValue) {
+            switch value {
+            case .object(let members):
+                if let reference = members["$ref"]?.stringValue { references.append(reference) }
+                members.values.forEach(collect)
+            case .array(let items): items.forEach(collect)
+            default: break
+            }
+        }
+        collect(document)
+        #expect(!references.isEmpty)
+        for reference in Set(references) {
+            #expect(validator.components[String(reference.split(separator: "/").last ?? "")] != nil, "\(reference) does not resolve")
+        }
+        for route in harness.server.routes.map(\.spec) {
+            let operation = document["paths"]?[route.path]?[route.method.rawValue.lowercased()]
+            #expect(operation?["responses"]?[String(route.successStatus)] != nil, "\(route.operationID)")
+            for status in route.problemStatuses {
+                #expect(operation?["responses"]?[String(status)]?["content"]?["application/problem+json"] != nil, "\(route.operationID) \(status)")
+            }
+            #expect(operation?["security"] != nil)
+            #expect(
+                route.pathParameters.allSatisfy { name in
+                    if case .array(let parameters) = operation?["parameters"] ?? .null {
+                        return parameters.contains { $0["name"]?.stringValue == name }
+                    }
+                    return false
+                })
+        }
+    }
+}
+
+@Suite("OpenAPI document per tenant")
+struct OpenAPIPerTenantTests {
+    @Test("A per-tenant server documents its tenant's currency as the only one")
+    func currency() async throws {
+        let probe = try await TestServer()
+        _ = try await probe.world(slug: "acme")
+        let server = try await ReferenceServer(
+            marketplace: probe.market,
+            configuration: ServerConfiguration(mode: .perTenant(slug: "acme"), tokenSigningKey: TestServer.secret))
+        #expect(server.openAPIDocument["components"]?["schemas"]?["MoneyInput"]?["properties"]?["currency"]?["enum"] == ["USD"])
+        #expect(probe.server.openAPIDocument["components"]?["schemas"]?["MoneyInput"]?["properties"]?["currency"]?["enum"] == nil)
+    }
+}
+
+@Suite("Response checking")
+struct ResponseCheckerTests {
+    @Test("The checker every test goes through catches undocumented statuses and shapes")
+    func catches() async throws {
+        let harness = try await TestServer()
+        let checker = ResponseChecker(routes: harness.server.routes.map(\.spec), document: harness.server.openAPIDocument)
+        var json = HTTPFields()
+        json[.contentType] = "application/json"
+        withKnownIssue { checker.check(.get, "/health", APIResponse(status: HTTPResponse.Status(code: 418), headers: [:], body: "")) }
+        withKnownIssue { checker.check(.get, "/health", APIResponse(status: .ok, headers: json, body: #"{"status":"sideways"}"#)) }
+        withKnownIssue { checker.check(.get, "/v1/me", APIResponse(status: .ok, headers: json, body: #"{"id":"x"}"#)) }
+        checker.check(.get, "/health", APIResponse(status: .ok, headers: json, body: #"{"status":"ok"}"#))
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import ReferenceServer
+import Testing
+import TradesKit
+
+/// `trades serve` run as a user runs it, and the server on a real socket.
+@Suite("trades serve", .serialized)
+struct ServeCommandTests {
+    static func tradesExecutable() throws -> URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("trades")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        throw TradesKitError(.notFound, "The trades executable was not built next to the tests; run `swift build` first")
+    }
+
+    /// Starts `trades serve` with `arguments`, without TRADESKIT_JWT_SECRET unless given.
+    static func start(_ arguments: [String], secret: String? = nil) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = try tradesExecutable()
+        process.arguments = ["serve"] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["TRADESKIT_JWT_SECRET"] = secret
+        environment["TRADESKIT_OPERATOR_TOKEN"] = nil
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    static func temporaryDatabase() throws -> (path: String, cleanup: () -> Void) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return (directory.appendingPathComponent("trades.sqlite").path, { try? FileManager.default.removeItem(at: directory) })
+    }
+
+    @Test("A postgres:// database is refused with a clear message; so is a missing secret outside development")
+    func refusals() async throws {
+        let (postgres, _, postgresErrors) = try Self.start(["--database", "postgres://localhost/trades"], secret: String(repeating: "s", count: 40))
+        postgres.waitUntilExit()
+        #expect(postgres.terminationStatus != 0)
+        #expect(String(decoding: postgresErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("PostgreSQL"))
+
+        let database = try Self.temporaryDatabase()
+        defer { database.cleanup() }
+        let (noSecret, _, noSecretErrors) = try Self.start(["--database", database.path])
+        noSecret.waitUntilExit()
+        #expect(noSecret.terminationStatus != 0)
+        #expect(String(decoding: noSecretErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("TRADESKIT_JWT_SECRET"))
+    }
+
+    @Test("--development on a new database creates the demo tenant and admin, prints them, and stops cleanly on SIGTERM")
+    func development() async throws {
+        let database = try Self.temporaryDatabase()
+        defer { database.cleanup() }
+        for round in 1...2 {
+            let (process, out, _) = try Self.start(["--development", "--database", database.path, "--port", "0", "--bcrypt-cost", "4"])
+            var printed = ""
+            let deadline = Date().addingTimeInterval(60)
+            // The JSON log line of Hummingbird says when the server (and its signal handling) is up.
+            while !printed.contains("Server started"), Date() < deadline, process.isRunning {
+                printed += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            }
+            #expect(printed.contains("listening on http://127.0.0.1:0"), "\(printed)")
+            #expect(printed.contains("Admin: admin@demo.example.com / ") == (round == 1), "\(printed)")
+            process.terminate()
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0, "round \(round)")
+        }
+    }
+
+    @Test("The server answers on a real socket")
+    func live() async throws {
+        let harness = try await TestServer { $0.port = 0 }
+        let world = try await harness.world()
+        try await harness.server.makeApplication().test(.live) { client in
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer \(world.owner.token)"
+            let response = try await client.execute(uri: "/v1/me", method: .get, headers: headers)
+            #expect(response.status == .ok)
+            #expect(response.headers[.requestID] != nil)
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok)
+        }
+    }
+}
