@@ -99,6 +99,7 @@ let package = Package(
                 "TradesKit",
                 "TradesKitTesting",
                 "StorageSQLite",
+                "StoragePostgres",
                 "ReferenceServer",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

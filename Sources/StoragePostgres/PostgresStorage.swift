@@ -23,7 +23,7 @@ public import TradesKit
 /// Queries run as the app role, which is neither owner nor superuser; ``migrate()`` alone connects as the owner.
 /// Every transaction begins with `set_config('app.tenant_id', …, true)` (transaction-local), so the storage keeps no
 /// session state and works behind pgbouncer in transaction pooling mode.
-public struct PostgresStorage: Storage {
+public struct PostgresStorage: Storage, MigrationStatusReporting {
     /// The configuration the storage was created with.
     public let configuration: Configuration
     /// The connection pool of the app role; it must be running (see ``run()``).
@@ -96,6 +96,24 @@ public struct PostgresStorage: Storage {
         return try await Self.withTemporaryClient(configuration.clientConfiguration(as: owner, maximumConnections: 1), logger: logger) { client in
             try await Migrator(client: client, logger: database.driverLogger).applied()
         }
+    }
+
+    /// Whether this build knows migrations the database has not applied (the readiness check). Runs as the app role,
+    /// through `tradeskit_schema_versions()`; a database that was never migrated has pending migrations.
+    public func hasPendingMigrations() async throws -> Bool {
+        let logger = database.driverLogger
+        let applied: Set<Int>? = try await database.transaction(.platform) { connection in
+            let exists = try await connection.query(
+                "SELECT to_regprocedure(\(SchemaNames.versionsFunction + "()")) IS NOT NULL", logger: logger)
+            for try await found in exists.decode(Bool.self) where !found { return nil }
+            var versions: Set<Int> = []
+            let rows = try await connection.query("SELECT v FROM \(unescaped: SchemaNames.versionsFunction)() AS v", logger: logger)
+            for try await version in rows.decode(Int.self) { versions.insert(version) }
+            return versions
+        }
+        // No function: the schema was never migrated.
+        guard let applied else { return true }
+        return !Set(Migration.all.map(\.version)).isSubset(of: applied)
     }
 
     /// Runs `body` with a client that runs only for its duration.

@@ -12,7 +12,7 @@ public import TradesKit
 /// let storage = try SQLiteStorage(.file(path: "trades.sqlite"))
 /// let market = Marketplace(storage: storage, payments: payments, passwordHasher: hasher)
 /// ```
-public final class SQLiteStorage: Storage, Sendable {
+public final class SQLiteStorage: Storage, MigrationStatusReporting, Sendable {
     let writer: any DatabaseWriter
     /// The location it was opened at.
     public let location: Location
@@ -78,7 +78,7 @@ public final class SQLiteStorage: Storage, Sendable {
         try await read { db in try Schema.migrator.appliedMigrations(db) }
     }
 
-    /// Whether migrations are pending (a server's readiness check).
+    /// Whether migrations are pending (a server's readiness check; ``MigrationStatusReporting``).
     public func hasPendingMigrations() async throws -> Bool {
         try await read { db in try !Schema.migrator.hasCompletedMigrations(db) }
     }

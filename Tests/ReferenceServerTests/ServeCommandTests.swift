@@ -40,12 +40,15 @@ struct ServeCommandTests {
         return (directory.appendingPathComponent("trades.sqlite").path, { try? FileManager.default.removeItem(at: directory) })
     }
 
-    @Test("A postgres:// database is refused with a clear message; so is a missing secret outside development")
+    @Test("A malformed postgres:// URL is refused with a clear message that repeats no secret; so is a missing secret outside development")
     func refusals() async throws {
-        let (postgres, _, postgresErrors) = try Self.start(["--database", "postgres://localhost/trades"], secret: String(repeating: "s", count: 40))
+        let (postgres, _, postgresErrors) = try Self.start(
+            ["--database", "postgres://:hunter2-secret@localhost/trades"], secret: String(repeating: "s", count: 40))
         postgres.waitUntilExit()
         #expect(postgres.terminationStatus != 0)
-        #expect(String(decoding: postgresErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("PostgreSQL"))
+        let message = String(decoding: postgresErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.contains("no user name"))
+        #expect(!message.contains("hunter2"))
 
         let database = try Self.temporaryDatabase()
         defer { database.cleanup() }

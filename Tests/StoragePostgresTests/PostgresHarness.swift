@@ -66,6 +66,15 @@ enum PostgresHarness {
         }
     }
 
+    /// Runs `body` while `storage`'s pool runs.
+    static func running<R: Sendable>(_ storage: PostgresStorage, _ body: @Sendable (PostgresStorage) async throws -> R) async throws -> R {
+        try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
+            group.addTask { await storage.run() }
+            defer { group.cancelAll() }
+            return try await body(storage)
+        }
+    }
+
     /// Runs `body` with a storage over a new, empty, migrated database of its own (the conformance checks need one
     /// each), connected directly or through pgbouncer in transaction pooling mode.
     static func withFreshDatabase<R: Sendable>(throughBouncer: Bool = false, _ body: @Sendable (PostgresStorage) async throws -> R) async throws -> R {

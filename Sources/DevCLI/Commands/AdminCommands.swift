@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StoragePostgres
 import StorageSQLite
 import TradesKit
 import TradesKitTesting
@@ -10,10 +11,20 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let storage = try options.openSQLite()
-        try await storage.migrate()
-        let applied = try await storage.appliedMigrations()
-        print("Database \(options.database) is at the latest schema (\(applied.count) migrations: \(applied.joined(separator: ", "))).")
+        let applied: [String]
+        if options.isPostgres {
+            // The URL's role is the owner: it owns the schema and runs the migrations; the app role needs nothing here.
+            let storage = PostgresStorage(configuration: try options.postgresConfiguration(asOwner: true), logger: cliLogger)
+            applied = try await options.withRunning(storage) { storage in
+                try await storage.migrate()
+                return try await storage.appliedMigrations().map { "\($0.version)-\($0.name)" }
+            }
+        } else {
+            let storage = try options.openSQLite()
+            try await storage.migrate()
+            applied = try await storage.appliedMigrations()
+        }
+        print("Database \(options.displayName) is at the latest schema (\(applied.count) migrations: \(applied.joined(separator: ", "))).")
     }
 }
 
@@ -34,7 +45,10 @@ struct SeedCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let storage = try options.openSQLite()
+        try await options.withStorage { storage in try await seed(storage) }
+    }
+
+    private func seed(_ storage: any Storage) async throws {
         let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
         let existing = try await storage.tenant(slug: tenant)
         let record: Tenant
@@ -91,12 +105,13 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let currency = Currency(code: currency) else { throw ValidationError("Unsupported currency '\(currency)'.") }
-            let storage = try options.openSQLite()
-            let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
             var settings = TenantSettings.defaults(named: name, currency: currency, fromEmail: fromEmail)
             settings.platformFeeBasisPoints = feeBps
             settings.policies.vettingRequiredToBid = requireVetting
-            let tenant = try await market.tenants.create(by: cliOperator, .init(slug: slug, displayName: name, settings: settings))
+            let tenant = try await options.withStorage { storage in
+                let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
+                return try await market.tenants.create(by: cliOperator, .init(slug: slug, displayName: name, settings: settings))
+            }
             if json { try printJSON(TenantRow(tenant)) } else { print("Created tenant '\(tenant.slug)' (\(tenant.id)).") }
         }
     }
@@ -108,8 +123,7 @@ struct TenantCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let storage = try options.openSQLite()
-            let tenants = try await storage.allTenants()
+            let tenants = try await options.withStorage { storage in try await storage.allTenants() }
             if json { return try printJSON(tenants.map(TenantRow.init)) }
             if tenants.isEmpty { return print("No tenants. Create one with `trades tenant create --slug acme --name \"Acme Trades\"`.") }
             for tenant in tenants {
@@ -144,7 +158,7 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: to) else { throw ValidationError("\(to) already exists; choose a new path.") }
-        let storage = try options.openSQLite()
+        let storage = try options.openSQLite(for: "trades backup")
         try await storage.backup(to: to)
         print("Backed up \(options.database) to \(to).")
     }
@@ -160,7 +174,11 @@ struct LedgerCommand: AsyncParsableCommand {
         @Option(help: "Only this tenant.") var tenant: String?
 
         func run() async throws {
-            let storage = try options.openSQLite()
+            let broken = try await options.withStorage { storage in try await check(storage) }
+            if broken > 0 { throw ExitCode(1) }
+        }
+
+        private func check(_ storage: any Storage) async throws -> Int {
             let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
             let tenants = if let tenant { [try await resolveTenant(tenant, in: storage)] } else { try await storage.allTenants() }
             var broken = 0
@@ -173,7 +191,7 @@ struct LedgerCommand: AsyncParsableCommand {
                         : "\(tenant.slug): \(unbalanced.count) unbalanced transactions: \(unbalanced.map(\.description).joined(separator: ", "))"
                 )
             }
-            if broken > 0 { throw ExitCode(1) }
+            return broken
         }
     }
 }

@@ -13,20 +13,39 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Flag(help: "Print one JSON document instead of the step-by-step text.") var json = false
     @Flag(help: "Keep the temporary database and print its path.") var keep = false
+    @Option(
+        help: """
+            Run on this PostgreSQL database instead (postgres://APP_ROLE:PASSWORD@HOST:PORT/DATABASE, migrated with \
+            `trades migrate`); the demo adds a tenant of its own, named demo-XXXXXXXX.
+            """)
+    var database: String?
 
     func run() async throws {
+        if let database {
+            let options = try DatabaseOptions.parse(["--database", database])
+            guard options.isPostgres else { throw ValidationError("--database takes a postgres:// URL; without it the demo uses a temporary SQLite file.") }
+            let slug = "demo-" + UUID().uuidString.prefix(8).lowercased()
+            let report = try await options.withStorage { storage in
+                try await DemoScenario(storage: storage, databaseLabel: options.displayName, tenantSlug: slug, narrate: !json).run()
+            }
+            if json { try printJSON(report) }
+            return
+        }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { if !keep { try? FileManager.default.removeItem(at: directory) } }
         let path = directory.appendingPathComponent("trades.sqlite").path
-        let report = try await DemoScenario(databasePath: path, narrate: !json).run()
+        let report = try await DemoScenario(storage: try SQLiteStorage(.file(path: path)), databaseLabel: path, tenantSlug: "demo", narrate: !json).run()
         if json { try printJSON(report) } else if keep { print("\nThe database is kept at \(path).") }
     }
 }
 
 /// The demo's steps. Kept apart from the command so tests can run it and check the report.
 struct DemoScenario {
-    let databasePath: String
+    let storage: any Storage
+    /// Where the storage is, for the narration (a path, or a PostgreSQL URL without its password).
+    let databaseLabel: String
+    let tenantSlug: String
     let narrate: Bool
 
     struct Report: Encodable {
@@ -71,17 +90,16 @@ struct DemoScenario {
     private func say(_ text: String) { if narrate { print(text) } }
 
     func run() async throws -> Report {
-        let storage = try SQLiteStorage(.file(path: databasePath))
         let payments = MemoryPaymentProcessor()
         let market = Marketplace(storage: storage, payments: payments, passwordHasher: MemoryPasswordHasher())
-        var report = Report(database: databasePath, tenant: "demo")
-        say("TradesKit demo: the whole marketplace flow on SQLite (\(databasePath)) with in-memory payment, e-mail and SMS providers.\n")
+        var report = Report(database: databaseLabel, tenant: tenantSlug)
+        say("TradesKit demo: the whole marketplace flow on \(databaseLabel) with in-memory payment, e-mail and SMS providers.\n")
 
         // 1. A tenant, its people.
         let tenant = try await market.tenants.create(
             by: PlatformOperator(label: "demo"),
             .init(
-                slug: "demo", displayName: "Demo Trades", settings: .defaults(named: "Demo Trades")))
+                slug: tenantSlug, displayName: "Demo Trades", settings: .defaults(named: "Demo Trades")))
         let catalogue = try await market.catalog.categories(in: tenant.id)
         guard let plumbing = catalogue.first(where: { $0.slug == "plumbing" }) else { throw ValidationError("The catalogue has no plumbing") }
         let fee = percent(basisPoints: tenant.settings.platformFeeBasisPoints)

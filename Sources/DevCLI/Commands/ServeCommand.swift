@@ -32,10 +32,20 @@ struct ServeCommand: AsyncParsableCommand {
     static let demoAdminEmail = "admin@demo.example.com"
 
     func run() async throws {
+        if options.isPostgres {
+            // A PostgreSQL database is "new" for the development set-up when it has no demo tenant yet.
+            try await options.withStorage { storage in
+                try await serve(storage, isNewDatabase: try await storage.tenant(slug: Self.demoSlug) == nil)
+            }
+        } else {
+            let isNewDatabase = !FileManager.default.fileExists(atPath: options.database)
+            try await serve(try options.openSQLite(), isNewDatabase: isNewDatabase)
+        }
+    }
+
+    private func serve(_ storage: any Storage, isNewDatabase: Bool) async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = Logger(label: "tradeskit.server")
-        let isNewDatabase = !FileManager.default.fileExists(atPath: options.database)
-        let storage = try options.openSQLite()
 
         let secret = try signingSecret(environment, logger: logger)
         var configuration = ServerConfiguration(tokenSigningKey: Array(secret.utf8))
@@ -57,7 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let slug = tenant { _ = try await resolveTenant(slug, in: storage) }
 
         let server = try await ReferenceServer(marketplace: market, configuration: configuration, logger: logger)
-        say("TradesKit reference server listening on http://\(host):\(port) (database \(options.database)).")
+        say("TradesKit reference server listening on http://\(host):\(port) (database \(options.displayName)).")
         say("OpenAPI: http://\(host):\(port)/openapi.json")
         logger.warning("Payments use an in-memory processor in this build: no real money moves")
         if let demoPassword {

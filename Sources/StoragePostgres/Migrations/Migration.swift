@@ -24,6 +24,8 @@ enum SchemaNames {
     static let appGroupRole = "tradeskit_app"
     /// The migrations bookkeeping table (owner only, not tenant data).
     static let migrationsTable = "tradeskit_migrations"
+    /// The function through which the app role reads the applied versions (it has no access to the table).
+    static let versionsFunction = "tradeskit_schema_versions"
     /// Tenant tables: every one has `tenant_id`, RLS enabled and forced, and the tenant policy.
     static let tenantTables = [
         "users", "contractor_profiles", "categories", "jobs", "bids", "escrows", "ledger_entries", "disputes", "reviews", "messages",

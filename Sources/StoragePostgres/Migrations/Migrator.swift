@@ -19,6 +19,7 @@ struct Migrator {
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
                 try await createTable(connection)
                 try await requireAppRole(connection)
+                try await createVersionsFunction(connection)
                 let applied = try await applied(connection)
                 let known = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
                 for record in applied where known[record.version] == nil {
@@ -80,6 +81,21 @@ struct Migrator {
                 applied_at timestamptz NOT NULL DEFAULT now()
             )
             """, logger: logger)
+    }
+
+    /// `tradeskit_schema_versions()`: the applied versions, for the app role's readiness check, which may not read the
+    /// migrations table itself. SECURITY DEFINER (runs as the owner) with a fixed search path, so a caller cannot swap the
+    /// table it reads; EXECUTE for `tradeskit_app` only. Recreated on every migrate, outside the versioned migrations.
+    private func createVersionsFunction(_ connection: PostgresConnection) async throws {
+        try await connection.query(PostgresQuery(unsafeSQL: """
+            CREATE OR REPLACE FUNCTION \(SchemaNames.versionsFunction)() RETURNS SETOF integer
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+            AS $$ SELECT version FROM public.\(SchemaNames.migrationsTable) ORDER BY version $$
+            """), logger: logger)
+        try await connection.query(PostgresQuery(unsafeSQL: "REVOKE ALL ON FUNCTION \(SchemaNames.versionsFunction)() FROM PUBLIC"), logger: logger)
+        try await connection.query(PostgresQuery(unsafeSQL: """
+            GRANT EXECUTE ON FUNCTION \(SchemaNames.versionsFunction)() TO \(SchemaNames.appGroupRole)
+            """), logger: logger)
     }
 
     private func requireAppRole(_ connection: PostgresConnection) async throws {

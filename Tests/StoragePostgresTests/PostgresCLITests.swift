@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+@testable import StoragePostgres
+import Testing
+import TradesKit
+
+/// `trades` against PostgreSQL, end to end: the built executable, a new database of its own, the owner role for
+/// `migrate` and the app role for everything else.
+@Suite("trades --database postgres://")
+struct PostgresCLITests {
+    struct Output {
+        let status: Int32
+        let standardOutput: String
+        let standardError: String
+        var all: String { standardOutput + standardError }
+    }
+
+    /// The `trades` executable that `swift test` builds next to the test bundle.
+    static func tradesExecutable() throws -> URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("trades")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        throw PostgresHarness.HarnessError(description: "The trades executable was not built next to the tests; run `swift build` first")
+    }
+
+    static func trades(_ arguments: [String]) async throws -> Output {
+        let executable = try tradesExecutable()
+        return try await Task.detached {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            let output = Pipe()
+            let errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            // Read both pipes to the end before waiting, so a chatty command cannot block on a full pipe.
+            async let standardError = errors.fileHandleForReading.readDataToEndOfFile()
+            let standardOutput = output.fileHandleForReading.readDataToEndOfFile()
+            let errorData = await standardError
+            process.waitUntilExit()
+            return Output(status: process.terminationStatus, standardOutput: String(decoding: standardOutput, as: UTF8.self),
+                          standardError: String(decoding: errorData, as: UTF8.self))
+        }.value
+    }
+
+    static func url(_ credentials: PostgresStorage.Configuration.Credentials, _ configuration: PostgresStorage.Configuration, database: String) -> String {
+        "postgres://\(credentials.username):\(credentials.password ?? "")@\(configuration.host):\(configuration.port)/\(database)"
+    }
+
+    @Test("migrate as the owner, then tenant, seed, demo and ledger check as the app role; a stale schema is refused; no password is printed")
+    func endToEnd() async throws {
+        let environment = try await PostgresHarness.environment()
+        let name = "tk_cli_" + PostgresHarness.randomSecret().prefix(12)
+        try await PostgresProvisioning.createDatabase(as: environment.admin, name: name, owner: environment.owner.username,
+                                                      logger: PostgresHarness.logger)
+        let appCredentials = PostgresStorage.Configuration.Credentials(username: environment.storage.username, password: environment.storage.password)
+        let ownerCredentials = PostgresStorage.Configuration.Credentials(username: environment.owner.username, password: environment.owner.password)
+        let app = Self.url(appCredentials, environment.storage, database: name)
+        let owner = Self.url(ownerCredentials, environment.storage, database: name)
+        let secrets = [appCredentials.password, ownerCredentials.password].compactMap { $0 }
+
+        // Before migrating: the app role sees pending migrations, and the commands refuse with the way forward.
+        var configuration = environment.storage
+        configuration.database = name
+        // A pool runs once: one storage per check.
+        func hasPendingMigrations() async throws -> Bool {
+            let storage = PostgresStorage(configuration: configuration, logger: PostgresHarness.logger)
+            return try await PostgresHarness.running(storage) { try await $0.hasPendingMigrations() }
+        }
+        #expect(try await hasPendingMigrations())
+        let early = try await Self.trades(["tenant", "list", "--database", app])
+        #expect(early.status != 0)
+        #expect(early.all.contains("trades migrate"), "\(early.all)")
+
+        let migrate = try await Self.trades(["migrate", "--database", owner])
+        #expect(migrate.status == 0, "\(migrate.all)")
+        #expect(migrate.standardOutput.contains("latest schema (\(Migration.all.count) migrations"), "\(migrate.standardOutput)")
+        #expect(try await hasPendingMigrations() == false)
+        // The app role reads the versions through the function only, never the table.
+        #expect(try await Self.trades(["migrate", "--database", app]).status != 0)
+
+        let create = try await Self.trades(["tenant", "create", "--database", app, "--slug", "acme", "--name", "Acme Trades", "--currency", "EUR"])
+        #expect(create.status == 0, "\(create.all)")
+        let list = try await Self.trades(["tenant", "list", "--json", "--database", app])
+        #expect(list.status == 0 && list.standardOutput.contains("\"slug\" : \"acme\"") && list.standardOutput.contains("EUR"), "\(list.all)")
+
+        let seed = try await Self.trades(["seed", "--database", app, "--tenant", "demo", "--admin-email", "admin@demo.example.com", "--json"])
+        #expect(seed.status == 0 && seed.standardOutput.contains("\"categories\" : 26"), "\(seed.all)")
+
+        let demo = try await Self.trades(["demo", "--json", "--database", app])
+        #expect(demo.status == 0, "\(demo.all)")
+        #expect(demo.standardOutput.contains("\"ledgerBalanced\" : true"), "\(demo.standardOutput)")
+        #expect(demo.standardOutput.contains("\"finalJobStatus\" : \"closed\""), "\(demo.standardOutput)")
+
+        let ledger = try await Self.trades(["ledger", "check", "--database", app])
+        #expect(ledger.status == 0 && ledger.standardOutput.contains("acme: balanced"), "\(ledger.all)")
+
+        let backup = try await Self.trades(["backup", "--database", app, "--to", "/tmp/never-\(name).sqlite"])
+        #expect(backup.status != 0 && backup.all.contains("docs/postgres.md"), "\(backup.all)")
+
+        for output in [early, migrate, create, list, seed, demo, ledger, backup] {
+            for secret in secrets { #expect(!output.all.contains(secret)) }
+        }
+    }
+
+    @Test("trades serve --development on PostgreSQL: sets up the demo tenant once, prints where it listens, stops on SIGTERM")
+    func serve() async throws {
+        let environment = try await PostgresHarness.environment()
+        let name = "tk_serve_" + PostgresHarness.randomSecret().prefix(12)
+        try await PostgresProvisioning.createDatabase(as: environment.admin, name: name, owner: environment.owner.username,
+                                                      logger: PostgresHarness.logger)
+        let app = Self.url(.init(username: environment.storage.username, password: environment.storage.password), environment.storage, database: name)
+        let owner = Self.url(.init(username: environment.owner.username, password: environment.owner.password), environment.storage, database: name)
+        #expect(try await Self.trades(["migrate", "--database", owner]).status == 0)
+
+        for round in 1...2 {
+            let process = Process()
+            process.executableURL = try Self.tradesExecutable()
+            process.arguments = ["serve", "--development", "--database", app, "--port", "0"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let printed = try await Task.detached { () -> String in
+                var text = ""
+                let deadline = Date().addingTimeInterval(60)
+                while !text.contains("Operator token"), Date() < deadline {
+                    let chunk = output.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    text += String(decoding: chunk, as: UTF8.self)
+                }
+                return text
+            }.value
+            process.terminate()
+            process.waitUntilExit()
+            #expect(printed.contains("listening on http://127.0.0.1:"), "\(printed)")
+            #expect(printed.contains(environment.storage.username + "@"), "the database is named without its password: \(printed)")
+            #expect(!printed.contains(environment.storage.password ?? "-"))
+            // The demo tenant and its admin are created on the first start only.
+            #expect(printed.contains("Admin: admin@demo.example.com") == (round == 1), "\(printed)")
+            #expect(process.terminationStatus == 0, "a SIGTERM stops the server gracefully")
+        }
+    }
+}
