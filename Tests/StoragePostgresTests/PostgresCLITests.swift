@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresNIO
 @testable import StoragePostgres
 import Testing
 import TradesKit
@@ -128,7 +129,8 @@ struct PostgresCLITests {
             let printed = try await Task.detached { () -> String in
                 var text = ""
                 let deadline = Date().addingTimeInterval(60)
-                while !text.contains("Operator token"), Date() < deadline {
+                // Hummingbird's log line says when the server, and its signal handling, is up.
+                while !text.contains("Server started"), Date() < deadline {
                     let chunk = output.fileHandleForReading.availableData
                     if chunk.isEmpty { break }
                     text += String(decoding: chunk, as: UTF8.self)
@@ -144,5 +146,36 @@ struct PostgresCLITests {
             #expect(printed.contains("Admin: admin@demo.example.com") == (round == 1), "\(printed)")
             #expect(process.terminationStatus == 0, "a SIGTERM stops the server gracefully")
         }
+    }
+
+    @Test("trades bench storage --database postgres://ADMIN runs all three Postgres measurements in a scratch database and drops it")
+    func bench() async throws {
+        let environment = try await PostgresHarness.environment()
+        let admin = environment.admin
+        let url = Self.url(.init(username: admin.username, password: admin.password), admin, database: admin.database)
+        let run = try await Self.trades(["bench", "storage", "--json", "--accepts", "8", "--bids", "3", "--commits", "10",
+                                         "--pgbench-transactions", "20", "--database", url])
+        #expect(run.status == 0, "\(run.all)")
+        struct Report: Decodable {
+            struct Postgres: Decodable {
+                let acceptsPerSecond: Double
+                let plainPostgresNIOTransactionsPerSecond: Double
+                let pgbenchTransactionsPerSecond: Double
+            }
+            let postgres: Postgres
+        }
+        let report = try JSONDecoder().decode(Report.self, from: Data(run.standardOutput.utf8))
+        #expect(report.postgres.acceptsPerSecond > 0 && report.postgres.plainPostgresNIOTransactionsPerSecond > 0)
+        #expect(report.postgres.pgbenchTransactionsPerSecond > 0)
+        #expect(!run.all.contains(admin.password ?? "-"))
+        // The scratch database is gone.
+        let left = try await PostgresStorage.withTemporaryClient(admin.clientConfiguration(as: nil, maximumConnections: 1), logger: PostgresHarness.logger) {
+            var counts: [Int] = []
+            for try await count in try await $0.query("SELECT count(*)::bigint FROM pg_database WHERE datname LIKE 'tradeskit_bench_%'").decode(Int.self) {
+                counts.append(count)
+            }
+            return counts
+        }
+        #expect(left == [0])
     }
 }

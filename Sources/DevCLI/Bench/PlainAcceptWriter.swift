@@ -8,7 +8,7 @@ import TradesKit
 /// cached, as a careful hand-written GRDB writer would do.
 enum PlainAcceptWriter {
     /// Average event rows (events plus their recipient rows) that one accept wrote in the TradesKit run.
-    static func eventRows(in storage: SQLiteStorage, tenant: TenantID, jobs: Int) async throws -> Int {
+    static func eventRows(in storage: any Storage, tenant: TenantID, jobs: Int) async throws -> Int {
         // Events of the accepts are everything after setup (setup writes no events for the bulk-inserted jobs and bids).
         var events = 0
         var recipients = 0

@@ -18,6 +18,14 @@ struct StorageBenchCommand: AsyncParsableCommand {
     @Option(help: "Single-row commits for the durable-commit baseline.") var commits = 2_000
     @Option(help: "SQLite durability for all three measurements: full or normal.") var synchronous: DatabaseOptions.SynchronousMode = .full
     @Option(help: "Directory for the temporary databases (default: the system temporary directory).") var directory: String?
+    @Option(
+        help: """
+            Also measure PostgreSQL: a postgres:// URL of a role that may create roles and databases (a superuser of a \
+            benchmark cluster). The run works in a scratch database it drops afterwards.
+            """)
+    var database: String?
+    @Option(help: "PostgreSQL connections (and concurrent writers) for the Postgres figures.") var connections = 8
+    @Option(help: "Transactions per pgbench client for the Postgres baseline.") var pgbenchTransactions = 2_000
     @Flag(help: "Print JSON.") var json = false
 
     struct Report: Encodable {
@@ -33,6 +41,7 @@ struct StorageBenchCommand: AsyncParsableCommand {
         var singleRowCommitsPerSecond: Double
         var ratioToPlainGRDB: Double
         var ratioToDurableCommitLimit: Double
+        var postgres: PostgresBench.Report?
     }
 
     func validate() throws {
@@ -83,7 +92,27 @@ struct StorageBenchCommand: AsyncParsableCommand {
             acceptP50Milliseconds: latencies.percentile(50), acceptP99Milliseconds: latencies.percentile(99),
             plainGRDBTransactionsPerSecond: plain, singleRowCommitsPerSecond: single,
             ratioToPlainGRDB: acceptsPerSecond / plain, ratioToDurableCommitLimit: acceptsPerSecond / single)
-        if json { return try printJSON(report) }
+        var postgres: PostgresBench.Report?
+        if let database {
+            if !json { Self.printSQLite(report) }
+            postgres = try await PostgresBench(
+                adminURL: database, accepts: accepts, bidsPerJob: bids, connections: connections, pgbenchTransactions: pgbenchTransactions,
+                narrate: !json
+            ).run(sqliteAcceptsPerSecond: acceptsPerSecond)
+        }
+        if json {
+            var report = report
+            report.postgres = postgres
+            return try printJSON(report)
+        }
+        if postgres == nil { Self.printSQLite(report) }
+    }
+
+    private static func printSQLite(_ report: Report) {
+        let rowsPerAccept = report.rowsPerAccept
+        let acceptsPerSecond = report.acceptsPerSecond
+        let plain = report.plainGRDBTransactionsPerSecond
+        let single = report.singleRowCommitsPerSecond
         print(
             String(
                 format: "(1) TradesKit accept (full change set, %d rows):   %8.1f accepts/s   p50 %.2f ms  p99 %.2f ms",
@@ -102,12 +131,12 @@ struct AcceptFixture {
     let owner: Principal
     let bidToAccept: [BidID]
 
-    static func make(storage: SQLiteStorage, jobs: Int, bidsPerJob: Int) async throws -> AcceptFixture {
+    static func make(storage: any Storage, jobs: Int, bidsPerJob: Int, slug: String = "bench") async throws -> AcceptFixture {
         let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
         let tenant = try await market.tenants.create(
             by: PlatformOperator(label: "bench"),
             .init(
-                slug: "bench", displayName: "Bench",
+                slug: slug, displayName: "Bench",
                 settings: .defaults(named: "Bench")))
         guard let category = try await market.catalog.categories(in: tenant.id).first else { throw ValidationError("no categories") }
         let owner = try await market.users.register(
