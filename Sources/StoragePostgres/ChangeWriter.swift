@@ -56,7 +56,8 @@ struct ChangeWriter {
         switch change {
         case .insertTenant(let value):
             try requireOwnTenant(value.id)
-            try await run("""
+            try await run(
+                """
                 INSERT INTO tenants (id, slug, display_name, settings, created_at, version)
                 VALUES (\(value.id.rawValue), \(value.slug), \(value.displayName), \(try Self.json(value.settings))::jsonb,
                         \(value.createdAt.millisecondsSince1970), \(value.version))
@@ -64,20 +65,23 @@ struct ChangeWriter {
         case .updateTenant(let value):
             // Another tenant's record does not exist as far as this handle can tell, like any other row.
             guard value.id == tenantID else { throw StorageError(.missingRow, message: "The tenant row does not exist") }
-            let affected = try await run("""
+            let affected = try await run(
+                """
                 UPDATE tenants SET slug = \(value.slug), display_name = \(value.displayName), settings = \(try Self.json(value.settings))::jsonb,
                     version = version + 1
                 WHERE id = \(value.id.rawValue) AND version = \(value.version) RETURNING 1
                 """)
             try await requireUpdated("tenant", affected, exists: "SELECT 1 FROM tenants WHERE id = \(value.id.rawValue)")
         case .insertUser(let value):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO users (tenant_id, id, email, display_name, phone, role, password_hash, email_verified, suspended, created_at, version)
                 VALUES (\(tenant), \(value.id.rawValue), \(value.email.value), \(value.displayName), \(value.phone?.value), \(value.role.rawValue),
                         \(value.passwordHash), \(value.emailVerified), \(value.suspended), \(value.createdAt.millisecondsSince1970), \(value.version))
                 """)
         case .updateUser(let value):
-            let affected = try await run("""
+            let affected = try await run(
+                """
                 UPDATE users SET email = \(value.email.value), display_name = \(value.displayName), phone = \(value.phone?.value),
                     role = \(value.role.rawValue), password_hash = \(value.passwordHash), email_verified = \(value.emailVerified),
                     suspended = \(value.suspended), version = version + 1
@@ -85,7 +89,8 @@ struct ChangeWriter {
                 """)
             try await requireUpdated("user", affected, exists: "SELECT 1 FROM users WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")
         case .insertContractorProfile(let value):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO contractor_profiles (tenant_id, user_id, headline, trades, service_latitude, service_longitude, service_radius_km,
                     licence_number, licence_region, licence_expires_at, insurance_expires_at, vetting, version)
                 VALUES (\(tenant), \(value.userID.rawValue), \(value.headline), \(value.trades.map(\.rawValue)),
@@ -94,7 +99,8 @@ struct ChangeWriter {
                         \(value.insuranceExpiresAt?.millisecondsSince1970), \(value.vetting.rawValue), \(value.version))
                 """)
         case .updateContractorProfile(let value):
-            let affected = try await run("""
+            let affected = try await run(
+                """
                 UPDATE contractor_profiles SET headline = \(value.headline), trades = \(value.trades.map(\.rawValue)),
                     service_latitude = \(value.serviceArea.center.latitude), service_longitude = \(value.serviceArea.center.longitude),
                     service_radius_km = \(value.serviceArea.radiusKm), licence_number = \(value.licence?.number),
@@ -103,14 +109,17 @@ struct ChangeWriter {
                     version = version + 1
                 WHERE tenant_id = \(tenant) AND user_id = \(value.userID.rawValue) AND version = \(value.version) RETURNING 1
                 """)
-            try await requireUpdated("contractor profile", affected,
-                                     exists: "SELECT 1 FROM contractor_profiles WHERE tenant_id = \(tenant) AND user_id = \(value.userID.rawValue)")
+            try await requireUpdated(
+                "contractor profile", affected,
+                exists: "SELECT 1 FROM contractor_profiles WHERE tenant_id = \(tenant) AND user_id = \(value.userID.rawValue)")
         case .insertCategory(let value):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO categories (tenant_id, id, slug, name) VALUES (\(tenant), \(value.id.rawValue), \(value.slug), \(value.name))
                 """)
         case .insertJob(let value):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO jobs (tenant_id, id, owner_id, category_id, title, description, latitude, longitude, budget_min_amount,
                     budget_min_currency, budget_max_amount, budget_max_currency, status, accepted_bid_id, contractor_id, created_at, updated_at,
                     completed_at, closed_at, version)
@@ -122,7 +131,8 @@ struct ChangeWriter {
                         \(value.closedAt?.millisecondsSince1970), \(value.version))
                 """)
         case .updateJob(let value):
-            let affected = try await run("""
+            let affected = try await run(
+                """
                 UPDATE jobs SET category_id = \(value.categoryID.rawValue), title = \(value.title), description = \(value.description),
                     latitude = \(value.location.latitude), longitude = \(value.location.longitude), budget_min_amount = \(value.budget.min.amount),
                     budget_min_currency = \(value.budget.min.currency.code), budget_max_amount = \(value.budget.max.amount),
@@ -134,21 +144,24 @@ struct ChangeWriter {
                 """)
             try await requireUpdated("job", affected, exists: "SELECT 1 FROM jobs WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")
         case .insertBid(let value):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO bids (tenant_id, id, job_id, contractor_id, amount, currency, message, status, created_at, updated_at, version)
                 VALUES (\(tenant), \(value.id.rawValue), \(value.jobID.rawValue), \(value.contractorID.rawValue), \(value.amount.amount),
                         \(value.amount.currency.code), \(value.message), \(value.status.rawValue), \(value.createdAt.millisecondsSince1970),
                         \(value.updatedAt.millisecondsSince1970), \(value.version))
                 """)
         case .updateBid(let value):
-            let affected = try await run("""
+            let affected = try await run(
+                """
                 UPDATE bids SET amount = \(value.amount.amount), currency = \(value.amount.currency.code), message = \(value.message),
                     status = \(value.status.rawValue), updated_at = \(value.updatedAt.millisecondsSince1970), version = version + 1
                 WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue) AND version = \(value.version) RETURNING 1
                 """)
             try await requireUpdated("bid", affected, exists: "SELECT 1 FROM bids WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")
         case .insertEscrow(let value):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO escrows (tenant_id, id, job_id, bid_id, homeowner_id, contractor_id, amount, currency, fee_basis_points, status,
                     payment_reference, transfer_reference, refunded_amount, refunded_currency, released_amount, released_currency,
                     platform_fee_amount, platform_fee_currency, created_at, updated_at, version)
@@ -160,7 +173,8 @@ struct ChangeWriter {
                         \(value.updatedAt.millisecondsSince1970), \(value.version))
                 """)
         case .updateEscrow(let value):
-            let affected = try await run("""
+            let affected = try await run(
+                """
                 UPDATE escrows SET status = \(value.status.rawValue), payment_reference = \(value.paymentReference),
                     transfer_reference = \(value.transferReference), refunded_amount = \(value.refundedAmount.amount),
                     refunded_currency = \(value.refundedAmount.currency.code), released_amount = \(value.releasedAmount.amount),
@@ -172,7 +186,8 @@ struct ChangeWriter {
             try await requireUpdated("escrow", affected, exists: "SELECT 1 FROM escrows WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")
         case .insertLedgerTransaction(let transaction):
             for entry in transaction.entries {
-                try await run("""
+                try await run(
+                    """
                     INSERT INTO ledger_entries (tenant_id, id, transaction_id, kind, job_id, account, amount, currency, posted_at)
                     VALUES (\(tenant), \(entry.id.rawValue), \(entry.transactionID.rawValue), \(entry.kind.rawValue), \(entry.jobID.rawValue),
                             \(entry.account.rawValue), \(entry.amount.amount), \(entry.amount.currency.code), \(entry.postedAt.millisecondsSince1970))
@@ -180,7 +195,8 @@ struct ChangeWriter {
             }
         case .insertDispute(let value):
             let resolution = Self.resolutionColumns(value.resolution)
-            try await run("""
+            try await run(
+                """
                 INSERT INTO disputes (tenant_id, id, job_id, opened_by, respondent, reason, response, status, job_status_before,
                     resolution_outcome, resolution_refund_amount, resolution_refund_currency, resolution_note, resolved_by, resolved_at,
                     created_at, updated_at, version)
@@ -191,7 +207,8 @@ struct ChangeWriter {
                 """)
         case .updateDispute(let value):
             let resolution = Self.resolutionColumns(value.resolution)
-            let affected = try await run("""
+            let affected = try await run(
+                """
                 UPDATE disputes SET reason = \(value.reason), response = \(value.response), status = \(value.status.rawValue),
                     resolution_outcome = \(resolution.outcome), resolution_refund_amount = \(resolution.refundAmount),
                     resolution_refund_currency = \(resolution.refundCurrency), resolution_note = \(resolution.note),
@@ -201,26 +218,30 @@ struct ChangeWriter {
                 """)
             try await requireUpdated("dispute", affected, exists: "SELECT 1 FROM disputes WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")
         case .insertReview(let value):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO reviews (tenant_id, id, job_id, author_id, subject_id, rating, text, created_at, visible_from, version)
                 VALUES (\(tenant), \(value.id.rawValue), \(value.jobID.rawValue), \(value.authorID.rawValue), \(value.subjectID.rawValue),
                         \(value.rating), \(value.text), \(value.createdAt.millisecondsSince1970), \(value.visibleFrom.millisecondsSince1970),
                         \(value.version))
                 """)
         case .updateReview(let value):
-            let affected = try await run("""
+            let affected = try await run(
+                """
                 UPDATE reviews SET visible_from = \(value.visibleFrom.millisecondsSince1970), version = version + 1
                 WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue) AND version = \(value.version) RETURNING 1
                 """)
             try await requireUpdated("review", affected, exists: "SELECT 1 FROM reviews WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")
         case .insertMessage(let value):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO messages (tenant_id, id, job_id, sender_id, body, created_at)
                 VALUES (\(tenant), \(value.id.rawValue), \(value.jobID.rawValue), \(value.senderID.rawValue), \(value.body),
                         \(value.createdAt.millisecondsSince1970))
                 """)
         case .appendEvent(let event):
-            try await run("""
+            try await run(
+                """
                 INSERT INTO outbox_events (tenant_id, id, type, schema_version, aggregate_id, recipients, payload, occurred_at, status, attempts,
                     available_at, last_error)
                 VALUES (\(tenant), \(event.id.rawValue), \(event.type), \(event.schemaVersion), \(event.aggregateID),
@@ -229,7 +250,8 @@ struct ChangeWriter {
                         \(event.delivery.lastError))
                 """)
             if !event.recipients.isEmpty {
-                try await run("""
+                try await run(
+                    """
                     INSERT INTO event_recipients (tenant_id, event_id, user_id, occurred_at)
                     SELECT \(tenant), \(event.id.rawValue), recipient, \(event.occurredAt.millisecondsSince1970)
                     FROM unnest(\(event.recipients.map(\.rawValue))::uuid[]) AS recipient
@@ -244,14 +266,15 @@ struct ChangeWriter {
             let locked = try await run("SELECT 1 FROM jobs WHERE tenant_id = \(tenant) AND id = \(job.rawValue) FOR NO KEY UPDATE")
             guard locked > 0 else { throw StorageError(.missingRow, message: "The job row does not exist") }
             var live: Set<BidID> = []
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 SELECT id FROM bids WHERE tenant_id = \(tenant) AND job_id = \(job.rawValue) AND status IN ('submitted', 'accepted')
                 """, logger: logger)
             for try await (id) in rows.decode(UUID.self) { live.insert(BidID(id)) }
             if live != expected { throw StorageError(.versionConflict, message: "The job's live bids changed since they were read") }
         case .insertRefreshToken, .updateRefreshToken, .revokeRefreshTokenFamily, .revokeRefreshTokens, .insertOneTimeToken,
-             .updateOneTimeToken, .consumeOneTimeTokens, .insertTwoFactor, .updateTwoFactor, .deleteTwoFactor, .insertLoginThrottle,
-             .updateLoginThrottle:
+            .updateOneTimeToken, .consumeOneTimeTokens, .insertTwoFactor, .updateTwoFactor, .deleteTwoFactor, .insertLoginThrottle,
+            .updateLoginThrottle:
             try await applyIdentity(change)
         }
     }
@@ -283,8 +306,9 @@ struct ChangeWriter {
 
     static func resolutionColumns(_ resolution: DisputeResolution?) -> ResolutionColumns {
         guard let resolution else { return ResolutionColumns() }
-        var columns = ResolutionColumns(outcome: resolution.outcome.name, note: resolution.note, resolvedBy: resolution.resolvedBy.rawValue,
-                                        resolvedAt: resolution.resolvedAt.millisecondsSince1970)
+        var columns = ResolutionColumns(
+            outcome: resolution.outcome.name, note: resolution.note, resolvedBy: resolution.resolvedBy.rawValue,
+            resolvedAt: resolution.resolvedAt.millisecondsSince1970)
         if case .partialRefund(let refund) = resolution.outcome {
             columns.refundAmount = refund.amount
             columns.refundCurrency = refund.currency.code

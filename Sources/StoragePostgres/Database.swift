@@ -50,7 +50,9 @@ struct Database: Sendable {
     }
 
     /// Runs `body` in one transaction with the scope set, retrying serialization failures and deadlocks.
-    func transaction<Result: Sendable>(_ scope: TransactionScope, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    func transaction<Result: Sendable>(_ scope: TransactionScope, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result)
+        async throws -> Result
+    {
         var attempt = 0
         while true {
             attempt += 1
@@ -60,8 +62,9 @@ struct Database: Sendable {
                 let underlying = Self.unwrap(error)
                 if underlying is StorageError || underlying is CancellationError { throw underlying }
                 if let state = Self.sqlState(of: underlying), state == "40001" || state == "40P01", attempt <= maximumRetries {
-                    logger.debug("Retrying a transaction after a transient conflict",
-                                 metadata: ["tradeskit.sqlstate": "\(state)", "tradeskit.attempt": "\(attempt)"])
+                    logger.debug(
+                        "Retrying a transaction after a transient conflict",
+                        metadata: ["tradeskit.sqlstate": "\(state)", "tradeskit.attempt": "\(attempt)"])
                     // A short jittered pause lets the winner finish before the retry reads again.
                     try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
                     continue
@@ -95,7 +98,8 @@ struct Database: Sendable {
         return try await withLeaseTimeout { connection in
             leased?.set(connection)
             return try await Self.transaction(on: connection, logger: logger) { connection in
-                let timeout = statementTimeout.map { "\(max(1, $0.components.seconds * 1_000 + $0.components.attoseconds / 1_000_000_000_000_000))ms" } ?? "0"
+                let timeout =
+                    statementTimeout.map { "\(max(1, $0.components.seconds * 1_000 + $0.components.attoseconds / 1_000_000_000_000_000))ms" } ?? "0"
                 switch scope {
                 case .tenant(let tenant):
                     try await connection.query(
@@ -145,8 +149,10 @@ struct Database: Sendable {
     /// Not postgres-nio's `withTransaction`: in 1.33.2 its ROLLBACK after a lost connection can wait forever (seen when
     /// the server is stopped mid-transaction). A dead connection needs no ROLLBACK: the server aborts the transaction when
     /// the session ends, and the pool discards the connection.
-    static func transaction<Result>(on connection: PostgresConnection, logger: Logger, isolation: isolated (any Actor)? = #isolation,
-                                    _ body: (PostgresConnection) async throws -> sending Result) async throws -> sending Result {
+    static func transaction<Result>(
+        on connection: PostgresConnection, logger: Logger, isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
         try await connection.query("BEGIN", logger: logger)
         do {
             let result = try await body(connection)
@@ -174,7 +180,8 @@ struct Database: Sendable {
     /// The error a transaction closure or commit threw, out of postgres-nio's wrapper.
     static func unwrap(_ error: any Error) -> any Error {
         if let transactionError = error as? PostgresTransactionError {
-            return transactionError.closureError ?? transactionError.commitError ?? transactionError.beginError ?? transactionError.rollbackError ?? error
+            return transactionError.closureError ?? transactionError.commitError ?? transactionError.beginError ?? transactionError.rollbackError
+                ?? error
         }
         return error
     }
@@ -220,7 +227,7 @@ struct Database: Sendable {
                 return StorageError(.failure, message: "The database reported an error (SQLSTATE \(state))")
             }
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed, .sslUnsupported,
-             .failedToAddSSLHandler, .queryCancelled:
+            .failedToAddSSLHandler, .queryCancelled:
             return StorageError(.unavailable, message: "The database could not be reached or the connection was lost (\(psql.code))")
         default:
             return StorageError(.failure, message: "The database driver failed (\(psql.code))")
@@ -231,10 +238,12 @@ struct Database: Sendable {
     static func uniqueConstraintName(_ name: String?) -> String? {
         guard let name else { return nil }
         if name.hasSuffix("_pkey") { return UniqueConstraint.primaryKey }
-        let known = [UniqueConstraint.tenantSlug, UniqueConstraint.userEmail, UniqueConstraint.categorySlug, UniqueConstraint.liveBid,
-                     UniqueConstraint.escrowJob, UniqueConstraint.openDispute, UniqueConstraint.reviewAuthor,
-                     UniqueConstraint.refreshTokenHash, UniqueConstraint.oneTimeTokenHash, UniqueConstraint.twoFactorUser,
-                     UniqueConstraint.loginThrottleKey]
+        let known = [
+            UniqueConstraint.tenantSlug, UniqueConstraint.userEmail, UniqueConstraint.categorySlug, UniqueConstraint.liveBid,
+            UniqueConstraint.escrowJob, UniqueConstraint.openDispute, UniqueConstraint.reviewAuthor,
+            UniqueConstraint.refreshTokenHash, UniqueConstraint.oneTimeTokenHash, UniqueConstraint.twoFactorUser,
+            UniqueConstraint.loginThrottleKey,
+        ]
         return known.contains(name) ? name : nil
     }
 }

@@ -12,8 +12,10 @@ import PostgresNIO
 public enum PostgresProvisioning {
     /// Creates the `tradeskit_app` group role, the app login role and, when given, the owner login role; existing roles get
     /// the given password and attributes. Role names must be plain lower-case identifiers.
-    public static func createRoles(as admin: PostgresStorage.Configuration, app: PostgresStorage.Configuration.Credentials,
-                                   owner: PostgresStorage.Configuration.Credentials?, logger: Logger) async throws {
+    public static func createRoles(
+        as admin: PostgresStorage.Configuration, app: PostgresStorage.Configuration.Credentials,
+        owner: PostgresStorage.Configuration.Credentials?, logger: Logger
+    ) async throws {
         for name in [app.username] + (owner.map { [$0.username] } ?? []) { try requirePlainIdentifier(name) }
         try await PostgresStorage.withTemporaryClient(admin.clientConfiguration(as: nil, maximumConnections: 1), logger: logger) { client in
             do {
@@ -23,12 +25,14 @@ public enum PostgresProvisioning {
                 }
                 if let owner {
                     let verb = try await roleExists(owner.username, client) ? "ALTER" : "CREATE"
-                    try await execute("""
+                    try await execute(
+                        """
                         SELECT format('\(unescaped: verb) ROLE %I LOGIN PASSWORD %L \(unescaped: restricted)', \(owner.username), \(owner.password))
                         """, client)
                 }
                 let verb = try await roleExists(app.username, client) ? "ALTER" : "CREATE"
-                try await execute("""
+                try await execute(
+                    """
                     SELECT format('\(unescaped: verb) ROLE %I LOGIN PASSWORD %L INHERIT \(unescaped: restricted)', \(app.username), \(app.password))
                     """, client)
                 try await execute("SELECT format('GRANT %I TO %I', \(SchemaNames.appGroupRole), \(app.username))", client)
@@ -70,7 +74,8 @@ public enum PostgresProvisioning {
     }
 
     private static func requirePlainIdentifier(_ name: String) throws(PostgresConfigurationError) {
-        let valid = (1...63).contains(name.count) && name.first.map { $0 == "_" || ("a"..."z").contains($0) } == true
+        let valid =
+            (1...63).contains(name.count) && name.first.map { $0 == "_" || ("a"..."z").contains($0) } == true
             && name.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
         if !valid { throw PostgresConfigurationError("Role and database names must be lower-case letters, digits and underscores") }
     }

@@ -60,9 +60,11 @@ extension PostgresStorage {
         }
 
         /// Creates a configuration; TLS is off for loopback hosts and required otherwise unless `tls` says so.
-        public init(host: String, port: Int = 5432, username: String, password: String?, database: String, tls: TLSMode? = nil,
-                    maximumConnections: Int = 8, statementTimeout: Duration? = .seconds(30), transactionDeadline: Duration? = .seconds(120),
-                    leaseTimeout: Duration? = .seconds(10), maximumRetries: Int = 5, migrationCredentials: Credentials? = nil) {
+        public init(
+            host: String, port: Int = 5432, username: String, password: String?, database: String, tls: TLSMode? = nil,
+            maximumConnections: Int = 8, statementTimeout: Duration? = .seconds(30), transactionDeadline: Duration? = .seconds(120),
+            leaseTimeout: Duration? = .seconds(10), maximumRetries: Int = 5, migrationCredentials: Credentials? = nil
+        ) {
             self.host = host
             self.port = port
             self.username = username
@@ -119,9 +121,10 @@ extension PostgresStorage {
             case .prefer: tlsConfiguration = .prefer(.makeClientConfiguration())
             case .require: tlsConfiguration = .require(.makeClientConfiguration())
             }
-            var configuration = PostgresClient.Configuration(host: host, port: port, username: credentials?.username ?? username,
-                                                             password: credentials.map(\.password) ?? password, database: database,
-                                                             tls: tlsConfiguration)
+            var configuration = PostgresClient.Configuration(
+                host: host, port: port, username: credentials?.username ?? username,
+                password: credentials.map(\.password) ?? password, database: database,
+                tls: tlsConfiguration)
             configuration.options.maximumConnections = max(1, maximumConnections ?? self.maximumConnections)
             // No startup parameters and no named prepared statements: everything session-like is set per transaction,
             // which keeps the storage correct behind pgbouncer in transaction pooling mode.

@@ -38,10 +38,11 @@ public struct PostgresStorage: Storage, MigrationStatusReporting {
         var backgroundLogger = logger
         if backgroundLogger.logLevel < .info { backgroundLogger.logLevel = .info }
         self.client = PostgresClient(configuration: configuration.clientConfiguration(), backgroundLogger: backgroundLogger)
-        self.database = Database(client: client, statementTimeout: configuration.statementTimeout,
-                                 transactionDeadline: configuration.transactionDeadline, leaseTimeout: configuration.leaseTimeout,
-                                 maximumRetries: max(0, configuration.maximumRetries),
-                                 logger: logger)
+        self.database = Database(
+            client: client, statementTimeout: configuration.statementTimeout,
+            transactionDeadline: configuration.transactionDeadline, leaseTimeout: configuration.leaseTimeout,
+            maximumRetries: max(0, configuration.maximumRetries),
+            logger: logger)
     }
 
     /// Runs the connection pool until the calling task is cancelled (or a graceful shutdown when run in a `ServiceGroup`).
@@ -117,8 +118,10 @@ public struct PostgresStorage: Storage, MigrationStatusReporting {
     }
 
     /// Runs `body` with a client that runs only for its duration.
-    static func withTemporaryClient<Result: Sendable>(_ configuration: PostgresClient.Configuration, logger: Logger,
-                                                      _ body: @Sendable (PostgresClient) async throws -> Result) async throws -> Result {
+    static func withTemporaryClient<Result: Sendable>(
+        _ configuration: PostgresClient.Configuration, logger: Logger,
+        _ body: @Sendable (PostgresClient) async throws -> Result
+    ) async throws -> Result {
         var backgroundLogger = logger
         if backgroundLogger.logLevel < .info { backgroundLogger.logLevel = .info }
         let client = PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger)

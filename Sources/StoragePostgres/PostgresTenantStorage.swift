@@ -31,14 +31,17 @@ struct PostgresTenantStorage: TenantStorage {
     }
 
     /// Runs a keyset page query: `builder` holds everything up to the ORDER BY; limit+1 rows tell whether a next page exists.
-    func page<T: Sendable>(_ builder: SQLBuilder, cursor: PageCursor?, limit: Int, descending: Bool, dateColumn: String, idColumn: String,
-                           decode: @escaping @Sendable (PostgresRandomAccessRow) throws -> T,
-                           key: @escaping @Sendable (T) -> (Date, UUID)) async throws -> Page<T> {
+    func page<T: Sendable>(
+        _ builder: SQLBuilder, cursor: PageCursor?, limit: Int, descending: Bool, dateColumn: String, idColumn: String,
+        decode: @escaping @Sendable (PostgresRandomAccessRow) throws -> T,
+        key: @escaping @Sendable (T) -> (Date, UUID)
+    ) async throws -> Page<T> {
         var builder = builder
         let limit = min(100, max(1, limit))
         if let cursor {
             let comparison = descending ? "<" : ">"
-            builder.append(" AND (\(dateColumn), \(idColumn)) \(comparison) (\(try builder.bind(cursor.milliseconds)), \(try builder.bind(cursor.id)))")
+            builder.append(
+                " AND (\(dateColumn), \(idColumn)) \(comparison) (\(try builder.bind(cursor.milliseconds)), \(try builder.bind(cursor.id)))")
         }
         let direction = descending ? "DESC" : "ASC"
         builder.append(" ORDER BY \(dateColumn) \(direction), \(idColumn) \(direction) LIMIT \(try builder.bind(limit + 1))")
@@ -77,27 +80,32 @@ struct PostgresTenantStorage: TenantStorage {
     }
 
     func user(email: EmailAddress) async throws -> User? {
-        try await first("SELECT \(unescaped: Columns.user) FROM users WHERE tenant_id = \(tenant) AND lower(email) = \(email.normalized)", Decode.user)
+        try await first(
+            "SELECT \(unescaped: Columns.user) FROM users WHERE tenant_id = \(tenant) AND lower(email) = \(email.normalized)", Decode.user)
     }
 
     func users(role: Role?, page request: PageRequest) async throws -> Page<User> {
         var builder = SQLBuilder("SELECT \(Columns.user) FROM users WHERE ")
         builder.append("tenant_id = \(try builder.bind(tenant))")
         if let role { builder.append(" AND role = \(try builder.bind(role.rawValue))") }
-        return try await page(builder, cursor: request.cursor, limit: request.limit, descending: false, dateColumn: "created_at", idColumn: "id",
-                              decode: Decode.user, key: { ($0.createdAt, $0.id.rawValue) })
+        return try await page(
+            builder, cursor: request.cursor, limit: request.limit, descending: false, dateColumn: "created_at", idColumn: "id",
+            decode: Decode.user, key: { ($0.createdAt, $0.id.rawValue) })
     }
 
     func contractorProfile(_ userID: UserID) async throws -> ContractorProfile? {
-        try await first("SELECT \(unescaped: Columns.profile) FROM contractor_profiles WHERE tenant_id = \(tenant) AND user_id = \(userID.rawValue)",
-                        Decode.profile)
+        try await first(
+            "SELECT \(unescaped: Columns.profile) FROM contractor_profiles WHERE tenant_id = \(tenant) AND user_id = \(userID.rawValue)",
+            Decode.profile)
     }
 
     func ratingSummary(for userID: UserID, at now: Date) async throws -> RatingSummary {
-        let summary = try await first("""
+        let summary = try await first(
+            """
             SELECT count(*) AS count, coalesce(sum(rating), 0) AS total FROM reviews
             WHERE tenant_id = \(tenant) AND subject_id = \(userID.rawValue) AND visible_from <= \(now.millisecondsSince1970)
-            """) { row in
+            """
+        ) { row in
             RatingSummary(count: Int(try row.value("count", as: Int64.self)), ratingSum: Int(try row.value("total", as: Int64.self)))
         }
         return summary ?? RatingSummary(count: 0, ratingSum: 0)
@@ -140,7 +148,8 @@ struct PostgresTenantStorage: TenantStorage {
             let lat = try builder.bind(near.center.latitude)
             let lon = try builder.bind(near.center.longitude)
             // The haversine of GeoPoint.haversineKm, term for term, with the same Earth radius.
-            builder.append("""
+            builder.append(
+                """
                  AND 2 * \(try builder.bind(GeoPoint.earthRadiusKm)) * asin(least(1, sqrt(
                     sin(radians(latitude - \(lat)) / 2) ^ 2
                     + cos(radians(\(lat))) * cos(radians(latitude)) * sin(radians(longitude - \(lon)) / 2) ^ 2)))
@@ -153,8 +162,9 @@ struct PostgresTenantStorage: TenantStorage {
             let placeholder = try builder.bind(viewer.rawValue)
             builder.append(" AND (status = 'open' OR owner_id = \(placeholder) OR contractor_id = \(placeholder))")
         }
-        return try await page(builder, cursor: query.cursor, limit: query.limit, descending: true, dateColumn: "created_at", idColumn: "id",
-                              decode: Decode.job, key: { ($0.createdAt, $0.id.rawValue) })
+        return try await page(
+            builder, cursor: query.cursor, limit: query.limit, descending: true, dateColumn: "created_at", idColumn: "id",
+            decode: Decode.job, key: { ($0.createdAt, $0.id.rawValue) })
     }
 
     /// Escapes `\`, `%` and `_` so user text matches literally in `LIKE … ESCAPE '\'`.
@@ -168,7 +178,8 @@ struct PostgresTenantStorage: TenantStorage {
     }
 
     func jobsCompleted(before cutoff: Date, limit: Int) async throws -> [Job] {
-        try await all("""
+        try await all(
+            """
             SELECT \(unescaped: Columns.job) FROM jobs
             WHERE tenant_id = \(tenant) AND status = 'completed' AND completed_at <= \(cutoff.millisecondsSince1970)
             ORDER BY completed_at, id LIMIT \(max(0, limit))
@@ -180,7 +191,8 @@ struct PostgresTenantStorage: TenantStorage {
         case .admin:
             return try await first("SELECT \(unescaped: Columns.bid) FROM bids WHERE tenant_id = \(tenant) AND id = \(id.rawValue)", Decode.bid)
         case .user(let user):
-            return try await first("""
+            return try await first(
+                """
                 SELECT \(unescaped: Columns.qualified(Columns.bid, "b")) FROM bids b
                 JOIN jobs j ON j.tenant_id = b.tenant_id AND j.id = b.job_id
                 WHERE b.tenant_id = \(tenant) AND b.id = \(id.rawValue) AND (j.owner_id = \(user.rawValue) OR b.contractor_id = \(user.rawValue))
@@ -191,11 +203,13 @@ struct PostgresTenantStorage: TenantStorage {
     func bids(job: JobID, viewer: BidViewer) async throws -> [Bid] {
         switch viewer {
         case .admin:
-            return try await all("""
+            return try await all(
+                """
                 SELECT \(unescaped: Columns.bid) FROM bids WHERE tenant_id = \(tenant) AND job_id = \(job.rawValue) ORDER BY created_at, id
                 """, Decode.bid)
         case .user(let user):
-            return try await all("""
+            return try await all(
+                """
                 SELECT \(unescaped: Columns.qualified(Columns.bid, "b")) FROM bids b
                 JOIN jobs j ON j.tenant_id = b.tenant_id AND j.id = b.job_id
                 WHERE b.tenant_id = \(tenant) AND b.job_id = \(job.rawValue) AND (j.owner_id = \(user.rawValue) OR b.contractor_id = \(user.rawValue))
@@ -207,8 +221,9 @@ struct PostgresTenantStorage: TenantStorage {
     func bids(contractor: UserID, page request: PageRequest) async throws -> Page<Bid> {
         var builder = SQLBuilder("SELECT \(Columns.bid) FROM bids WHERE ")
         builder.append("tenant_id = \(try builder.bind(tenant)) AND contractor_id = \(try builder.bind(contractor.rawValue))")
-        return try await page(builder, cursor: request.cursor, limit: request.limit, descending: true, dateColumn: "created_at", idColumn: "id",
-                              decode: Decode.bid, key: { ($0.createdAt, $0.id.rawValue) })
+        return try await page(
+            builder, cursor: request.cursor, limit: request.limit, descending: true, dateColumn: "created_at", idColumn: "id",
+            decode: Decode.bid, key: { ($0.createdAt, $0.id.rawValue) })
     }
 
     // MARK: Money
@@ -219,21 +234,25 @@ struct PostgresTenantStorage: TenantStorage {
 
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry] {
         if let job {
-            return try await all("""
+            return try await all(
+                """
                 SELECT \(unescaped: Columns.ledgerEntry) FROM ledger_entries WHERE tenant_id = \(tenant) AND job_id = \(job.rawValue)
                 ORDER BY posted_at, seq
                 """, Decode.ledgerEntry)
         }
-        return try await all("SELECT \(unescaped: Columns.ledgerEntry) FROM ledger_entries WHERE tenant_id = \(tenant) ORDER BY posted_at, seq",
-                             Decode.ledgerEntry)
+        return try await all(
+            "SELECT \(unescaped: Columns.ledgerEntry) FROM ledger_entries WHERE tenant_id = \(tenant) ORDER BY posted_at, seq",
+            Decode.ledgerEntry)
     }
 
     func unbalancedLedgerTransactions() async throws -> [LedgerTransactionID] {
-        try await all("""
+        try await all(
+            """
             SELECT transaction_id FROM ledger_entries WHERE tenant_id = \(tenant)
             GROUP BY transaction_id HAVING sum(amount) <> 0 OR count(DISTINCT currency) > 1
             ORDER BY transaction_id
-            """) { row in try row.id("transaction_id") }
+            """
+        ) { row in try row.id("transaction_id") }
     }
 
     // MARK: Disputes, reviews, messages
@@ -250,19 +269,22 @@ struct PostgresTenantStorage: TenantStorage {
             builder.append(" AND (opened_by = \(placeholder) OR respondent = \(placeholder))")
         }
         if let statuses { builder.append(" AND status = ANY(\(try builder.bind(statuses.map(\.rawValue).sorted()))::text[])") }
-        return try await page(builder, cursor: request.cursor, limit: request.limit, descending: true, dateColumn: "created_at", idColumn: "id",
-                              decode: Decode.dispute, key: { ($0.createdAt, $0.id.rawValue) })
+        return try await page(
+            builder, cursor: request.cursor, limit: request.limit, descending: true, dateColumn: "created_at", idColumn: "id",
+            decode: Decode.dispute, key: { ($0.createdAt, $0.id.rawValue) })
     }
 
     func openDispute(job: JobID) async throws -> Dispute? {
-        try await first("""
+        try await first(
+            """
             SELECT \(unescaped: Columns.dispute) FROM disputes WHERE tenant_id = \(tenant) AND job_id = \(job.rawValue) AND status <> 'resolved'
             ORDER BY created_at DESC, id DESC LIMIT 1
             """, Decode.dispute)
     }
 
     func reviews(job: JobID) async throws -> [Review] {
-        try await all("""
+        try await all(
+            """
             SELECT \(unescaped: Columns.review) FROM reviews WHERE tenant_id = \(tenant) AND job_id = \(job.rawValue) ORDER BY created_at, id
             """, Decode.review)
     }
@@ -271,15 +293,17 @@ struct PostgresTenantStorage: TenantStorage {
         var builder = SQLBuilder("SELECT \(Columns.review) FROM reviews WHERE ")
         builder.append("tenant_id = \(try builder.bind(tenant)) AND subject_id = \(try builder.bind(subject.rawValue))")
         builder.append(" AND visible_from <= \(try builder.bind(now.millisecondsSince1970))")
-        return try await page(builder, cursor: request.cursor, limit: request.limit, descending: true, dateColumn: "created_at", idColumn: "id",
-                              decode: Decode.review, key: { ($0.createdAt, $0.id.rawValue) })
+        return try await page(
+            builder, cursor: request.cursor, limit: request.limit, descending: true, dateColumn: "created_at", idColumn: "id",
+            decode: Decode.review, key: { ($0.createdAt, $0.id.rawValue) })
     }
 
     func messages(job: JobID, page request: PageRequest) async throws -> Page<Message> {
         var builder = SQLBuilder("SELECT \(Columns.message) FROM messages WHERE ")
         builder.append("tenant_id = \(try builder.bind(tenant)) AND job_id = \(try builder.bind(job.rawValue))")
-        return try await page(builder, cursor: request.cursor, limit: request.limit, descending: false, dateColumn: "created_at", idColumn: "id",
-                              decode: Decode.message, key: { ($0.createdAt, $0.id.rawValue) })
+        return try await page(
+            builder, cursor: request.cursor, limit: request.limit, descending: false, dateColumn: "created_at", idColumn: "id",
+            decode: Decode.message, key: { ($0.createdAt, $0.id.rawValue) })
     }
 
     // MARK: Events and outbox
@@ -294,13 +318,15 @@ struct PostgresTenantStorage: TenantStorage {
             builder = SQLBuilder("SELECT \(Columns.qualified(Columns.event, "e")) FROM outbox_events e WHERE ")
             builder.append("e.tenant_id = \(try builder.bind(tenant))")
         }
-        return try await page(builder, cursor: request.cursor, limit: request.limit, descending: false, dateColumn: "e.occurred_at", idColumn: "e.id",
-                              decode: Decode.event, key: { ($0.occurredAt, $0.id.rawValue) })
+        return try await page(
+            builder, cursor: request.cursor, limit: request.limit, descending: false, dateColumn: "e.occurred_at", idColumn: "e.id",
+            decode: Decode.event, key: { ($0.occurredAt, $0.id.rawValue) })
     }
 
     func claimEvents(limit: Int, now: Date, leaseUntil: Date) async throws -> [OutboxEvent] {
         // SKIP LOCKED: concurrent consumers claim disjoint events instead of queueing behind each other's locks.
-        try await all("""
+        try await all(
+            """
             WITH claimed AS (
                 SELECT id FROM outbox_events
                 WHERE tenant_id = \(tenant) AND status = 'pending' AND available_at <= \(now.millisecondsSince1970)
@@ -310,34 +336,42 @@ struct PostgresTenantStorage: TenantStorage {
             UPDATE outbox_events e SET available_at = \(leaseUntil.millisecondsSince1970), version = e.version + 1
             FROM claimed WHERE e.tenant_id = \(tenant) AND e.id = claimed.id
             RETURNING \(unescaped: Columns.qualified(Columns.event, "e"))
-            """, Decode.event).sorted { ($0.occurredAt, $0.id) < ($1.occurredAt, $1.id) }
+            """, Decode.event
+        ).sorted { ($0.occurredAt, $0.id) < ($1.occurredAt, $1.id) }
     }
 
     func markDelivered(_ ids: [EventID]) async throws {
         guard !ids.isEmpty else { return }
-        _ = try await all("""
+        _ = try await all(
+            """
             UPDATE outbox_events SET status = 'delivered', version = version + 1
             WHERE tenant_id = \(tenant) AND id = ANY(\(ids.map(\.rawValue)))
-            """) { _ in () }
+            """
+        ) { _ in () }
     }
 
     func recordFailure(_ id: EventID, attempts: Int, retryAt: Date?, reason: String) async throws {
         if let retryAt {
-            _ = try await all("""
+            _ = try await all(
+                """
                 UPDATE outbox_events SET attempts = \(attempts), available_at = \(retryAt.millisecondsSince1970), last_error = \(reason),
                     version = version + 1
                 WHERE tenant_id = \(tenant) AND id = \(id.rawValue)
-                """) { _ in () }
+                """
+            ) { _ in () }
         } else {
-            _ = try await all("""
+            _ = try await all(
+                """
                 UPDATE outbox_events SET status = 'dead', attempts = \(attempts), last_error = \(reason), version = version + 1
                 WHERE tenant_id = \(tenant) AND id = \(id.rawValue)
-                """) { _ in () }
+                """
+            ) { _ in () }
         }
     }
 
     func deadLetters(limit: Int) async throws -> [OutboxEvent] {
-        try await all("""
+        try await all(
+            """
             SELECT \(unescaped: Columns.event) FROM outbox_events WHERE tenant_id = \(tenant) AND status = 'dead'
             ORDER BY occurred_at, id LIMIT \(max(0, limit))
             """, Decode.event)

@@ -83,8 +83,9 @@ enum Decode {
         } catch {
             throw PostgresRandomAccessRow.corrupt("settings")
         }
-        return Tenant(id: try row.id("id"), slug: try row.value("slug"), displayName: try row.value("display_name"), settings: settings,
-                      createdAt: try row.date("created_at"), version: try row.value("version"))
+        return Tenant(
+            id: try row.id("id"), slug: try row.value("slug"), displayName: try row.value("display_name"), settings: settings,
+            createdAt: try row.date("created_at"), version: try row.value("version"))
     }
 
     static func user(_ row: PostgresRandomAccessRow) throws -> User {
@@ -96,23 +97,27 @@ enum Decode {
         } catch {
             throw PostgresRandomAccessRow.corrupt("email/phone")
         }
-        return User(id: try row.id("id"), email: email, displayName: try row.value("display_name"), phone: phone, role: try row.enumeration("role"),
-                    passwordHash: try row.value("password_hash"), emailVerified: try row.value("email_verified"),
-                    suspended: try row.value("suspended"), createdAt: try row.date("created_at"), version: try row.value("version"))
+        return User(
+            id: try row.id("id"), email: email, displayName: try row.value("display_name"), phone: phone, role: try row.enumeration("role"),
+            passwordHash: try row.value("password_hash"), emailVerified: try row.value("email_verified"),
+            suspended: try row.value("suspended"), createdAt: try row.date("created_at"), version: try row.value("version"))
     }
 
     static func profile(_ row: PostgresRandomAccessRow) throws -> ContractorProfile {
         var licence: Licence?
         if let number = try row.value("licence_number", as: String?.self), let region = try row.value("licence_region", as: String?.self),
-           let expires = try row.optionalDate("licence_expires_at") {
+            let expires = try row.optionalDate("licence_expires_at")
+        {
             licence = Licence(number: number, region: region, expiresAt: expires)
         }
         let trades = try row.value("trades", as: [UUID].self).map(CategoryID.init)
-        let area = GeoCircle(center: GeoPoint(latitude: try row.value("service_latitude"), longitude: try row.value("service_longitude")),
-                             radiusKm: try row.value("service_radius_km"))
-        return ContractorProfile(userID: try row.id("user_id"), headline: try row.value("headline"), trades: trades, serviceArea: area,
-                                 licence: licence, insuranceExpiresAt: try row.optionalDate("insurance_expires_at"),
-                                 vetting: try row.enumeration("vetting"), version: try row.value("version"))
+        let area = GeoCircle(
+            center: GeoPoint(latitude: try row.value("service_latitude"), longitude: try row.value("service_longitude")),
+            radiusKm: try row.value("service_radius_km"))
+        return ContractorProfile(
+            userID: try row.id("user_id"), headline: try row.value("headline"), trades: trades, serviceArea: area,
+            licence: licence, insuranceExpiresAt: try row.optionalDate("insurance_expires_at"),
+            vetting: try row.enumeration("vetting"), version: try row.value("version"))
     }
 
     static func category(_ row: PostgresRandomAccessRow) throws -> TradeCategory {
@@ -120,36 +125,41 @@ enum Decode {
     }
 
     static func job(_ row: PostgresRandomAccessRow) throws -> Job {
-        Job(id: try row.id("id"), ownerID: try row.id("owner_id"), categoryID: try row.id("category_id"), title: try row.value("title"),
+        Job(
+            id: try row.id("id"), ownerID: try row.id("owner_id"), categoryID: try row.id("category_id"), title: try row.value("title"),
             description: try row.value("description"),
             location: GeoPoint(latitude: try row.value("latitude"), longitude: try row.value("longitude")),
-            budget: BudgetRange(min: try row.money("budget_min_amount", "budget_min_currency"),
-                                max: try row.money("budget_max_amount", "budget_max_currency")),
+            budget: BudgetRange(
+                min: try row.money("budget_min_amount", "budget_min_currency"),
+                max: try row.money("budget_max_amount", "budget_max_currency")),
             status: try row.enumeration("status"), acceptedBidID: try row.optionalID("accepted_bid_id"),
             contractorID: try row.optionalID("contractor_id"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
             completedAt: try row.optionalDate("completed_at"), closedAt: try row.optionalDate("closed_at"), version: try row.value("version"))
     }
 
     static func bid(_ row: PostgresRandomAccessRow) throws -> Bid {
-        Bid(id: try row.id("id"), jobID: try row.id("job_id"), contractorID: try row.id("contractor_id"), amount: try row.money("amount", "currency"),
+        Bid(
+            id: try row.id("id"), jobID: try row.id("job_id"), contractorID: try row.id("contractor_id"), amount: try row.money("amount", "currency"),
             message: try row.value("message"), status: try row.enumeration("status"), createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"), version: try row.value("version"))
     }
 
     static func escrow(_ row: PostgresRandomAccessRow) throws -> Escrow {
-        Escrow(id: try row.id("id"), jobID: try row.id("job_id"), bidID: try row.id("bid_id"), homeownerID: try row.id("homeowner_id"),
-               contractorID: try row.id("contractor_id"), amount: try row.money("amount", "currency"),
-               feeBasisPoints: try row.value("fee_basis_points"), status: try row.enumeration("status"),
-               paymentReference: try row.value("payment_reference"), transferReference: try row.value("transfer_reference"),
-               refundedAmount: try row.money("refunded_amount", "refunded_currency"),
-               releasedAmount: try row.money("released_amount", "released_currency"),
-               platformFee: try row.money("platform_fee_amount", "platform_fee_currency"), createdAt: try row.date("created_at"),
-               updatedAt: try row.date("updated_at"), version: try row.value("version"))
+        Escrow(
+            id: try row.id("id"), jobID: try row.id("job_id"), bidID: try row.id("bid_id"), homeownerID: try row.id("homeowner_id"),
+            contractorID: try row.id("contractor_id"), amount: try row.money("amount", "currency"),
+            feeBasisPoints: try row.value("fee_basis_points"), status: try row.enumeration("status"),
+            paymentReference: try row.value("payment_reference"), transferReference: try row.value("transfer_reference"),
+            refundedAmount: try row.money("refunded_amount", "refunded_currency"),
+            releasedAmount: try row.money("released_amount", "released_currency"),
+            platformFee: try row.money("platform_fee_amount", "platform_fee_currency"), createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at"), version: try row.value("version"))
     }
 
     static func ledgerEntry(_ row: PostgresRandomAccessRow) throws -> LedgerEntry {
-        LedgerEntry(id: try row.id("id"), transactionID: try row.id("transaction_id"), kind: try row.enumeration("kind"), jobID: try row.id("job_id"),
-                    account: try row.enumeration("account"), amount: try row.money("amount", "currency"), postedAt: try row.date("posted_at"))
+        LedgerEntry(
+            id: try row.id("id"), transactionID: try row.id("transaction_id"), kind: try row.enumeration("kind"), jobID: try row.id("job_id"),
+            account: try row.enumeration("account"), amount: try row.money("amount", "currency"), postedAt: try row.date("posted_at"))
     }
 
     static func dispute(_ row: PostgresRandomAccessRow) throws -> Dispute {
@@ -163,33 +173,39 @@ enum Decode {
             default: throw PostgresRandomAccessRow.corrupt("resolution_outcome")
             }
             guard let resolvedBy: UserID = try row.optionalID("resolved_by"), let resolvedAt = try row.optionalDate("resolved_at"),
-                  let note = try row.value("resolution_note", as: String?.self) else {
+                let note = try row.value("resolution_note", as: String?.self)
+            else {
                 throw PostgresRandomAccessRow.corrupt("resolution")
             }
             resolution = DisputeResolution(outcome: outcome, note: note, resolvedBy: resolvedBy, resolvedAt: resolvedAt)
         }
-        return Dispute(id: try row.id("id"), jobID: try row.id("job_id"), openedBy: try row.id("opened_by"), respondent: try row.id("respondent"),
-                       reason: try row.value("reason"), response: try row.value("response"), status: try row.enumeration("status"),
-                       jobStatusBefore: try row.enumeration("job_status_before"), resolution: resolution, createdAt: try row.date("created_at"),
-                       updatedAt: try row.date("updated_at"), version: try row.value("version"))
+        return Dispute(
+            id: try row.id("id"), jobID: try row.id("job_id"), openedBy: try row.id("opened_by"), respondent: try row.id("respondent"),
+            reason: try row.value("reason"), response: try row.value("response"), status: try row.enumeration("status"),
+            jobStatusBefore: try row.enumeration("job_status_before"), resolution: resolution, createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at"), version: try row.value("version"))
     }
 
     static func review(_ row: PostgresRandomAccessRow) throws -> Review {
-        Review(id: try row.id("id"), jobID: try row.id("job_id"), authorID: try row.id("author_id"), subjectID: try row.id("subject_id"),
-               rating: try row.value("rating"), text: try row.value("text"), createdAt: try row.date("created_at"),
-               visibleFrom: try row.date("visible_from"), version: try row.value("version"))
+        Review(
+            id: try row.id("id"), jobID: try row.id("job_id"), authorID: try row.id("author_id"), subjectID: try row.id("subject_id"),
+            rating: try row.value("rating"), text: try row.value("text"), createdAt: try row.date("created_at"),
+            visibleFrom: try row.date("visible_from"), version: try row.value("version"))
     }
 
     static func message(_ row: PostgresRandomAccessRow) throws -> Message {
-        Message(id: try row.id("id"), jobID: try row.id("job_id"), senderID: try row.id("sender_id"), body: try row.value("body"),
-                createdAt: try row.date("created_at"))
+        Message(
+            id: try row.id("id"), jobID: try row.id("job_id"), senderID: try row.id("sender_id"), body: try row.value("body"),
+            createdAt: try row.date("created_at"))
     }
 
     static func event(_ row: PostgresRandomAccessRow) throws -> OutboxEvent {
-        let delivery = OutboxEvent.Delivery(status: try row.enumeration("status"), attempts: try row.value("attempts"),
-                                            availableAt: try row.date("available_at"), lastError: try row.value("last_error"))
-        return OutboxEvent(id: try row.id("id"), type: try row.value("type"), schemaVersion: try row.value("schema_version"),
-                           aggregateID: try row.value("aggregate_id"), recipients: try row.value("recipients", as: [UUID].self).map(UserID.init),
-                           payload: try row.value("payload"), occurredAt: try row.date("occurred_at"), delivery: delivery)
+        let delivery = OutboxEvent.Delivery(
+            status: try row.enumeration("status"), attempts: try row.value("attempts"),
+            availableAt: try row.date("available_at"), lastError: try row.value("last_error"))
+        return OutboxEvent(
+            id: try row.id("id"), type: try row.value("type"), schemaVersion: try row.value("schema_version"),
+            aggregateID: try row.value("aggregate_id"), recipients: try row.value("recipients", as: [UUID].self).map(UserID.init),
+            payload: try row.value("payload"), occurredAt: try row.date("occurred_at"), delivery: delivery)
     }
 }

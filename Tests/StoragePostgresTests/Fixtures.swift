@@ -25,19 +25,24 @@ struct Fixture: Sendable {
     init(text: String = "Fix the sink", email: String? = nil) throws {
         let id = TenantID(UUID())
         let slug = "t-" + UUID().uuidString.prefix(8).lowercased()
-        tenant = Tenant(id: id, slug: slug, displayName: "Tenant \(slug)",
-                        settings: TenantSettings(currency: .usd, platformFeeBasisPoints: 250,
-                                                 branding: Branding(name: "Acme", fromEmail: "hello@example.com")),
-                        createdAt: Self.now)
-        homeowner = User(id: UserID(UUID()), email: try EmailAddress(email ?? "owner-\(UUID().uuidString.prefix(6))@example.com"),
-                         displayName: "Owner", phone: try PhoneNumber("+14155550123"), role: .homeowner, passwordHash: "hash",
-                         createdAt: Self.now)
-        contractor = User(id: UserID(UUID()), email: try EmailAddress("builder-\(UUID().uuidString.prefix(6))@example.com"), displayName: "Builder",
-                          role: .contractor, createdAt: Self.at(1))
+        tenant = Tenant(
+            id: id, slug: slug, displayName: "Tenant \(slug)",
+            settings: TenantSettings(
+                currency: .usd, platformFeeBasisPoints: 250,
+                branding: Branding(name: "Acme", fromEmail: "hello@example.com")),
+            createdAt: Self.now)
+        homeowner = User(
+            id: UserID(UUID()), email: try EmailAddress(email ?? "owner-\(UUID().uuidString.prefix(6))@example.com"),
+            displayName: "Owner", phone: try PhoneNumber("+14155550123"), role: .homeowner, passwordHash: "hash",
+            createdAt: Self.now)
+        contractor = User(
+            id: UserID(UUID()), email: try EmailAddress("builder-\(UUID().uuidString.prefix(6))@example.com"), displayName: "Builder",
+            role: .contractor, createdAt: Self.at(1))
         category = TradeCategory(id: CategoryID(UUID()), slug: "plumbing", name: "Plumbing")
-        job = Job(id: JobID(UUID()), ownerID: homeowner.id, categoryID: category.id, title: text, description: "Leaking under the counter",
-                  location: GeoPoint(latitude: 51.5007, longitude: -0.1246), budget: BudgetRange(min: Money(10_000, .usd), max: Money(50_000, .usd)),
-                  createdAt: Self.at(2))
+        job = Job(
+            id: JobID(UUID()), ownerID: homeowner.id, categoryID: category.id, title: text, description: "Leaking under the counter",
+            location: GeoPoint(latitude: 51.5007, longitude: -0.1246), budget: BudgetRange(min: Money(10_000, .usd), max: Money(50_000, .usd)),
+            createdAt: Self.at(2))
     }
 
     /// Every insert of the fixture, in dependency order.
@@ -52,7 +57,8 @@ struct Fixture: Sendable {
     }
 
     func bid(amount: Int64 = 20_000, message: String = "I can do it", at offset: Int64 = 10) -> Bid {
-        Bid(id: BidID(UUID()), jobID: job.id, contractorID: contractor.id, amount: Money(amount, .usd), message: message,
+        Bid(
+            id: BidID(UUID()), jobID: job.id, contractorID: contractor.id, amount: Money(amount, .usd), message: message,
             createdAt: Self.at(offset))
     }
 

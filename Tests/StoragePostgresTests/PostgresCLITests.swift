@@ -43,12 +43,15 @@ struct PostgresCLITests {
             let standardOutput = output.fileHandleForReading.readDataToEndOfFile()
             let errorData = await standardError
             process.waitUntilExit()
-            return Output(status: process.terminationStatus, standardOutput: String(decoding: standardOutput, as: UTF8.self),
-                          standardError: String(decoding: errorData, as: UTF8.self))
+            return Output(
+                status: process.terminationStatus, standardOutput: String(decoding: standardOutput, as: UTF8.self),
+                standardError: String(decoding: errorData, as: UTF8.self))
         }.value
     }
 
-    static func url(_ credentials: PostgresStorage.Configuration.Credentials, _ configuration: PostgresStorage.Configuration, database: String) -> String {
+    static func url(_ credentials: PostgresStorage.Configuration.Credentials, _ configuration: PostgresStorage.Configuration, database: String)
+        -> String
+    {
         "postgres://\(credentials.username):\(credentials.password ?? "")@\(configuration.host):\(configuration.port)/\(database)"
     }
 
@@ -56,8 +59,9 @@ struct PostgresCLITests {
     func endToEnd() async throws {
         let environment = try await PostgresHarness.environment()
         let name = "tk_cli_" + PostgresHarness.randomSecret().prefix(12)
-        try await PostgresProvisioning.createDatabase(as: environment.admin, name: name, owner: environment.owner.username,
-                                                      logger: PostgresHarness.logger)
+        try await PostgresProvisioning.createDatabase(
+            as: environment.admin, name: name, owner: environment.owner.username,
+            logger: PostgresHarness.logger)
         let appCredentials = PostgresStorage.Configuration.Credentials(username: environment.storage.username, password: environment.storage.password)
         let ownerCredentials = PostgresStorage.Configuration.Credentials(username: environment.owner.username, password: environment.owner.password)
         let app = Self.url(appCredentials, environment.storage, database: name)
@@ -112,8 +116,9 @@ struct PostgresCLITests {
     func serve() async throws {
         let environment = try await PostgresHarness.environment()
         let name = "tk_serve_" + PostgresHarness.randomSecret().prefix(12)
-        try await PostgresProvisioning.createDatabase(as: environment.admin, name: name, owner: environment.owner.username,
-                                                      logger: PostgresHarness.logger)
+        try await PostgresProvisioning.createDatabase(
+            as: environment.admin, name: name, owner: environment.owner.username,
+            logger: PostgresHarness.logger)
         let app = Self.url(.init(username: environment.storage.username, password: environment.storage.password), environment.storage, database: name)
         let owner = Self.url(.init(username: environment.owner.username, password: environment.owner.password), environment.storage, database: name)
         #expect(try await Self.trades(["migrate", "--database", owner]).status == 0)
@@ -153,8 +158,10 @@ struct PostgresCLITests {
         let environment = try await PostgresHarness.environment()
         let admin = environment.admin
         let url = Self.url(.init(username: admin.username, password: admin.password), admin, database: admin.database)
-        let run = try await Self.trades(["bench", "storage", "--json", "--accepts", "8", "--bids", "3", "--commits", "10",
-                                         "--pgbench-transactions", "20", "--database", url])
+        let run = try await Self.trades([
+            "bench", "storage", "--json", "--accepts", "8", "--bids", "3", "--commits", "10",
+            "--pgbench-transactions", "20", "--database", url,
+        ])
         #expect(run.status == 0, "\(run.all)")
         struct Report: Decodable {
             struct Postgres: Decodable {
@@ -169,9 +176,13 @@ struct PostgresCLITests {
         #expect(report.postgres.pgbenchTransactionsPerSecond > 0)
         #expect(!run.all.contains(admin.password ?? "-"))
         // The scratch database is gone.
-        let left = try await PostgresStorage.withTemporaryClient(admin.clientConfiguration(as: nil, maximumConnections: 1), logger: PostgresHarness.logger) {
+        let left = try await PostgresStorage.withTemporaryClient(
+            admin.clientConfiguration(as: nil, maximumConnections: 1), logger: PostgresHarness.logger
+        ) {
             var counts: [Int] = []
-            for try await count in try await $0.query("SELECT count(*)::bigint FROM pg_database WHERE datname LIKE 'tradeskit_bench_%'").decode(Int.self) {
+            for try await count in try await $0.query("SELECT count(*)::bigint FROM pg_database WHERE datname LIKE 'tradeskit_bench_%'").decode(
+                Int.self)
+            {
                 counts.append(count)
             }
             return counts

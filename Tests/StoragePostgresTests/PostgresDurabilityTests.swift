@@ -18,7 +18,9 @@ struct PostgresDurabilityTests {
         func next() -> UUID { UUID() }
     }
 
-    static func withRunning<R: Sendable>(_ configuration: PostgresStorage.Configuration, _ body: @Sendable (PostgresStorage) async throws -> R) async throws -> R {
+    static func withRunning<R: Sendable>(_ configuration: PostgresStorage.Configuration, _ body: @Sendable (PostgresStorage) async throws -> R)
+        async throws -> R
+    {
         let storage = PostgresStorage(configuration: configuration, logger: PostgresHarness.logger)
         return try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
             group.addTask { await storage.run() }
@@ -51,10 +53,12 @@ struct PostgresDurabilityTests {
         let app = PostgresStorage.Configuration.Credentials(username: "tradeskit_app_login", password: PostgresHarness.randomSecret())
         let owner = PostgresStorage.Configuration.Credentials(username: "tradeskit_owner", password: PostgresHarness.randomSecret())
         try await PostgresProvisioning.createRoles(as: cluster.superuser, app: app, owner: owner, logger: PostgresHarness.logger)
-        try await PostgresProvisioning.createDatabase(as: cluster.superuser, name: "durability", owner: owner.username, logger: PostgresHarness.logger)
-        let configuration = PostgresStorage.Configuration(host: "127.0.0.1", port: cluster.port, username: app.username, password: app.password,
-                                                          database: "durability", maximumConnections: 8, transactionDeadline: .seconds(5),
-                                                          migrationCredentials: owner)
+        try await PostgresProvisioning.createDatabase(
+            as: cluster.superuser, name: "durability", owner: owner.username, logger: PostgresHarness.logger)
+        let configuration = PostgresStorage.Configuration(
+            host: "127.0.0.1", port: cluster.port, username: app.username, password: app.password,
+            database: "durability", maximumConnections: 8, transactionDeadline: .seconds(5),
+            migrationCredentials: owner)
         let fixture = try Fixture()
         let stopping = Flag()
 
@@ -69,12 +73,16 @@ struct PostgresDurabilityTests {
                         // New commits stop once the stop is announced; commits in flight when the server dies fail.
                         while !stopping.isSet {
                             index += 1
-                            let job = Job(id: JobID(UUID()), ownerID: fixture.homeowner.id, categoryID: fixture.category.id, title: "W\(worker)-\(index)",
-                                          description: "durable", location: fixture.job.location, budget: fixture.job.budget, createdAt: Fixture.at(index))
+                            let job = Job(
+                                id: JobID(UUID()), ownerID: fixture.homeowner.id, categoryID: fixture.category.id, title: "W\(worker)-\(index)",
+                                description: "durable", location: fixture.job.location, budget: fixture.job.budget, createdAt: Fixture.at(index))
                             var changes = ChangeSet()
                             changes.append(.insertJob(job))
-                            changes.append(.insertLedgerTransaction(try LedgerTransaction(kind: .hold, jobID: job.id, lines: Ledger.hold(Money(1_000 + index, .usd)),
-                                                                                          at: Fixture.at(index), ids: RandomIDs())))
+                            changes.append(
+                                .insertLedgerTransaction(
+                                    try LedgerTransaction(
+                                        kind: .hold, jobID: job.id, lines: Ledger.hold(Money(1_000 + index, .usd)),
+                                        at: Fixture.at(index), ids: RandomIDs())))
                             do {
                                 try await store.commit(changes)
                                 acked.append(job.id)

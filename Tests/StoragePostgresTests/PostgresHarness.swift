@@ -5,7 +5,7 @@ import PostgresNIO
 import TradesKit
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One PostgreSQL for the whole test process, migrated, with an owner role and an app role.
@@ -77,7 +77,8 @@ enum PostgresHarness {
 
     /// Runs `body` with a storage over a new, empty, migrated database of its own (the conformance checks need one
     /// each), connected directly or through pgbouncer in transaction pooling mode.
-    static func withFreshDatabase<R: Sendable>(throughBouncer: Bool = false, _ body: @Sendable (PostgresStorage) async throws -> R) async throws -> R {
+    static func withFreshDatabase<R: Sendable>(throughBouncer: Bool = false, _ body: @Sendable (PostgresStorage) async throws -> R) async throws -> R
+    {
         let environment = try await environment()
         let name = "tk_" + randomSecret().prefix(20)
         try await PostgresProvisioning.createDatabase(as: environment.admin, name: name, owner: environment.owner.username, logger: logger)
@@ -99,7 +100,8 @@ enum PostgresHarness {
         }
         // The database is left for the cluster's removal at exit; with TRADESKIT_POSTGRES_URL, drop it now.
         if ProcessInfo.processInfo.environment["TRADESKIT_POSTGRES_URL"] != nil {
-            _ = try? await PostgresStorage.withTemporaryClient(environment.admin.clientConfiguration(as: nil, maximumConnections: 1), logger: logger) { client in
+            _ = try? await PostgresStorage.withTemporaryClient(environment.admin.clientConfiguration(as: nil, maximumConnections: 1), logger: logger)
+            { client in
                 try await client.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
             }
         }
@@ -172,8 +174,9 @@ enum PostgresHarness {
             let app = PostgresStorage.Configuration.Credentials(username: "tradeskit_app_test", password: appPassword)
             try await PostgresProvisioning.createRoles(as: owner, app: app, owner: nil, logger: logger)
             try await PostgresProvisioning.createDatabase(as: owner, name: owner.database, owner: owner.username, logger: logger)
-            return try await finish(host: owner.host, port: owner.port, database: owner.database, tls: owner.tls, app: app,
-                                    owner: .init(username: owner.username, password: owner.password), admin: owner)
+            return try await finish(
+                host: owner.host, port: owner.port, database: owner.database, tls: owner.tls, app: app,
+                owner: .init(username: owner.username, password: owner.password), admin: owner)
         }
         let cluster = try startCluster()
         let superuser = cluster.superuser
@@ -181,17 +184,22 @@ enum PostgresHarness {
         let owner = PostgresStorage.Configuration.Credentials(username: "tradeskit_owner", password: randomSecret())
         try await PostgresProvisioning.createRoles(as: superuser, app: app, owner: owner, logger: logger)
         try await PostgresProvisioning.createDatabase(as: superuser, name: "tradeskit_test", owner: owner.username, logger: logger)
-        return try await finish(host: "127.0.0.1", port: cluster.port, database: "tradeskit_test", tls: .disable, app: app, owner: owner,
-                                admin: superuser)
+        return try await finish(
+            host: "127.0.0.1", port: cluster.port, database: "tradeskit_test", tls: .disable, app: app, owner: owner,
+            admin: superuser)
     }
 
-    private static func finish(host: String, port: Int, database: String, tls: PostgresStorage.Configuration.TLSMode,
-                               app: PostgresStorage.Configuration.Credentials, owner: PostgresStorage.Configuration.Credentials,
-                               admin: PostgresStorage.Configuration) async throws -> Environment {
-        let storageConfiguration = PostgresStorage.Configuration(host: host, port: port, username: app.username, password: app.password,
-                                                                 database: database, tls: tls, maximumConnections: 8, migrationCredentials: owner)
-        let ownerConfiguration = PostgresStorage.Configuration(host: host, port: port, username: owner.username, password: owner.password,
-                                                               database: database, tls: tls)
+    private static func finish(
+        host: String, port: Int, database: String, tls: PostgresStorage.Configuration.TLSMode,
+        app: PostgresStorage.Configuration.Credentials, owner: PostgresStorage.Configuration.Credentials,
+        admin: PostgresStorage.Configuration
+    ) async throws -> Environment {
+        let storageConfiguration = PostgresStorage.Configuration(
+            host: host, port: port, username: app.username, password: app.password,
+            database: database, tls: tls, maximumConnections: 8, migrationCredentials: owner)
+        let ownerConfiguration = PostgresStorage.Configuration(
+            host: host, port: port, username: owner.username, password: owner.password,
+            database: database, tls: tls)
         let shared = PostgresStorage(configuration: storageConfiguration, logger: logger)
         // The shared pool runs for the rest of the process, in a task the harness owns.
         Task.detached { await shared.run() }
@@ -271,8 +279,12 @@ enum PostgresHarness {
     }
 
     private static func start(_ cluster: Cluster) throws {
-        try run("/usr/sbin/runuser", ["-u", "postgres", "--", "pg_ctl", "-D", cluster.directory + "/data", "-l", cluster.directory + "/server.log",
-                                      "-w", "-t", "120", "-o", serverOptions(port: cluster.port, directory: cluster.directory), "start"])
+        try run(
+            "/usr/sbin/runuser",
+            [
+                "-u", "postgres", "--", "pg_ctl", "-D", cluster.directory + "/data", "-l", cluster.directory + "/server.log",
+                "-w", "-t", "120", "-o", serverOptions(port: cluster.port, directory: cluster.directory), "start",
+            ])
     }
 
     private static func serverOptions(port: Int, directory: String) -> String {
@@ -295,8 +307,12 @@ enum PostgresHarness {
         clusterDirectories.append(directory)
         clusterLock.unlock()
 
-        try run("/usr/sbin/runuser", ["-u", "postgres", "--", "initdb", "-D", directory + "/data", "-U", "postgres", "--pwfile=" + passwordFile,
-                                      "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"])
+        try run(
+            "/usr/sbin/runuser",
+            [
+                "-u", "postgres", "--", "initdb", "-D", directory + "/data", "-U", "postgres", "--pwfile=" + passwordFile,
+                "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+            ])
         var lastError = ""
         for _ in 0..<5 {
             let port = try freePort()
@@ -324,8 +340,9 @@ enum PostgresHarness {
         let status = system(command)
         let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
         guard status == 0 else {
-            throw HarnessError(description: "\(URL(fileURLWithPath: executable).lastPathComponent) \(arguments.first ?? "") failed "
-                                + "(status \(status)): \(text.suffix(2_000))")
+            throw HarnessError(
+                description: "\(URL(fileURLWithPath: executable).lastPathComponent) \(arguments.first ?? "") failed "
+                    + "(status \(status)): \(text.suffix(2_000))")
         }
         return text
     }

@@ -46,14 +46,18 @@ struct PostgresSecurityTests {
         try await connection.run(query).collect().count
     }
 
-    static func expectCount(_ connection: PostgresConnection, _ query: PostgresQuery, _ expected: Int,
-                            sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    static func expectCount(
+        _ connection: PostgresConnection, _ query: PostgresQuery, _ expected: Int,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         let actual = try await count(connection, query)
         #expect(actual == expected, sourceLocation: sourceLocation)
     }
 
-    static func expectFailure(_ connection: PostgresConnection, tenant: TenantID?, _ query: PostgresQuery, _ expected: String?,
-                              sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    static func expectFailure(
+        _ connection: PostgresConnection, tenant: TenantID?, _ query: PostgresQuery, _ expected: String?,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         let actual = try await tryFailure(connection, tenant: tenant, query)
         #expect(actual == expected, sourceLocation: sourceLocation)
     }
@@ -76,12 +80,16 @@ struct PostgresSecurityTests {
                     try await Self.expectCount(connection, "SELECT 1 FROM tenants", 1)
                     try await Self.expectCount(connection, "UPDATE jobs SET title = 'pwned' WHERE id = \(b.job.id.rawValue) RETURNING 1", 0)
                     try await Self.expectCount(connection, "UPDATE jobs SET title = 'pwned' WHERE true RETURNING 1", 1)
-                    try await Self.expectCount(connection, "UPDATE tenants SET display_name = 'pwned' WHERE id = \(b.tenant.id.rawValue) RETURNING 1", 0)
+                    try await Self.expectCount(
+                        connection, "UPDATE tenants SET display_name = 'pwned' WHERE id = \(b.tenant.id.rawValue) RETURNING 1", 0)
                     // Moving a row of A into B is refused by WITH CHECK.
                 }
-                try await Self.expectFailure(connection, tenant: a.tenant.id,
-                                                  "UPDATE jobs SET tenant_id = \(b.tenant.id.rawValue) WHERE id = \(a.job.id.rawValue)", "42501")
-                try await Self.expectFailure(connection, tenant: a.tenant.id, """
+                try await Self.expectFailure(
+                    connection, tenant: a.tenant.id,
+                    "UPDATE jobs SET tenant_id = \(b.tenant.id.rawValue) WHERE id = \(a.job.id.rawValue)", "42501")
+                try await Self.expectFailure(
+                    connection, tenant: a.tenant.id,
+                    """
                     INSERT INTO categories (tenant_id, id, slug, name) VALUES (\(b.tenant.id.rawValue), \(UUID()), 'evil', 'Evil')
                     """, "42501")
                 // No DELETE is granted on any table.
@@ -113,10 +121,14 @@ struct PostgresSecurityTests {
                 try await connection.run("SELECT set_config('app.tenant_id', '', true)")
                 try await Self.expectCount(connection, "SELECT 1 FROM jobs", 0)
                 try await connection.run("ROLLBACK")
-                try await Self.expectFailure(connection, tenant: nil, """
+                try await Self.expectFailure(
+                    connection, tenant: nil,
+                    """
                     INSERT INTO categories (tenant_id, id, slug, name) VALUES (\(a.tenant.id.rawValue), \(UUID()), 'x', 'X')
                     """, "42501")
-                try await Self.expectFailure(connection, tenant: nil, """
+                try await Self.expectFailure(
+                    connection, tenant: nil,
+                    """
                     INSERT INTO tenants (id, slug, display_name, settings, created_at) VALUES (\(UUID()), 'evil', 'Evil', '{}', 0)
                     """, "42501")
                 try await Self.expectFailure(connection, tenant: nil, "UPDATE jobs SET title = 'x' RETURNING 1", nil)
@@ -134,16 +146,21 @@ struct PostgresSecurityTests {
         let ownerName = environment.owner.username
         try await PostgresHarness.withRawClient(.app) { client in
             try await client.withConnection { connection in
-                let rows = try await connection.run("""
+                let rows = try await connection.run(
+                    """
                     SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user
-                    """).collect()
-                for try await (superuser, bypass, createRole, createDB) in try await connection.run("""
+                    """
+                ).collect()
+                for try await (superuser, bypass, createRole, createDB) in try await connection.run(
+                    """
                     SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user
-                    """).decode((Bool, Bool, Bool, Bool).self) {
+                    """
+                ).decode((Bool, Bool, Bool, Bool).self) {
                     #expect(!superuser && !bypass && !createRole && !createDB)
                 }
                 #expect(rows.count == 1)
-                try await Self.expectCount(connection, "SELECT 1 FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)", 0)
+                try await Self.expectCount(
+                    connection, "SELECT 1 FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)", 0)
                 for statement in [
                     "ALTER TABLE jobs DISABLE ROW LEVEL SECURITY",
                     "ALTER TABLE jobs NO FORCE ROW LEVEL SECURITY",
@@ -179,7 +196,8 @@ struct PostgresSecurityTests {
     func citusReadyCatalog() async throws {
         try await PostgresHarness.withRawClient(.owner) { client in
             var violations: [String] = []
-            let constraints = try await client.query("""
+            let constraints = try await client.query(
+                """
                 SELECT c.relname, con.conname, con.contype::text, a.attname::text, fc.relname, fa.attname::text
                 FROM pg_constraint con
                 JOIN pg_class c ON c.oid = con.conrelid
@@ -191,14 +209,17 @@ struct PostgresSecurityTests {
                   AND c.relname NOT IN ('tenants', 'tradeskit_migrations')
                 """)
             var constraintCount = 0
-            for try await (table, name, type, first, referenced, referencedFirst) in constraints.decode((String, String, String, String?, String?, String?).self) {
+            for try await (table, name, type, first, referenced, referencedFirst) in constraints.decode(
+                (String, String, String, String?, String?, String?).self)
+            {
                 constraintCount += 1
                 if first != "tenant_id" { violations.append("\(table).\(name) (\(type)) starts with \(first ?? "an expression")") }
                 if type == "f", !(referencedFirst == "tenant_id" || (referenced == "tenants" && referencedFirst == "id")) {
                     violations.append("\(table).\(name) references \(referenced ?? "?").\(referencedFirst ?? "?") first")
                 }
             }
-            let indexes = try await client.query("""
+            let indexes = try await client.query(
+                """
                 SELECT c.relname, i.relname, a.attname::text
                 FROM pg_index x
                 JOIN pg_class c ON c.oid = x.indrelid
@@ -212,7 +233,8 @@ struct PostgresSecurityTests {
                 indexCount += 1
                 if first != "tenant_id" { violations.append("index \(table).\(index) starts with \(first ?? "an expression")") }
             }
-            let tables = try await client.query("""
+            let tables = try await client.query(
+                """
                 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname NOT IN ('tenants', 'tradeskit_migrations')
                   AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
@@ -229,18 +251,22 @@ struct PostgresSecurityTests {
         try await PostgresHarness.withRawClient(.owner) { client in
             var problems: [String] = []
             var tables: [String] = []
-            for try await (table, enabled, forced, policies) in try await client.query("""
+            for try await (table, enabled, forced, policies) in try await client.query(
+                """
                 SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> 'tradeskit_migrations'
-                """).decode((String, Bool, Bool, Int64).self) {
+                """
+            ).decode((String, Bool, Bool, Int64).self) {
                 tables.append(table)
                 if !enabled || !forced || policies == 0 { problems.append("\(table): rls \(enabled), forced \(forced), policies \(policies)") }
                 // Turning two-factor authentication off deletes the enrolment: the one DELETE the app is granted.
                 for privilege in ["DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"] where !(privilege == "DELETE" && table == "two_factor_enrollments") {
-                    for try await (granted) in try await client.query("""
+                    for try await (granted) in try await client.query(
+                        """
                         SELECT has_table_privilege('tradeskit_app', \(table), \(privilege))
-                        """).decode(Bool.self) where granted {
+                        """
+                    ).decode(Bool.self) where granted {
                         problems.append("\(table): app may \(privilege)")
                     }
                 }
@@ -251,9 +277,11 @@ struct PostgresSecurityTests {
                     problems.append("\(table): app may UPDATE")
                 }
             }
-            for try await (granted) in try await client.query("""
+            for try await (granted) in try await client.query(
+                """
                 SELECT has_table_privilege('tradeskit_app', 'tradeskit_migrations', 'SELECT')
-                """).decode(Bool.self) where granted {
+                """
+            ).decode(Bool.self) where granted {
                 problems.append("tradeskit_migrations: app may SELECT")
             }
             #expect(Set(tables) == Set(SchemaNames.tenantTables + ["tenants"]))
@@ -270,10 +298,14 @@ struct PostgresSecurityTests {
         let storeB = try await b.insert(into: storage)
         for (store, fixture) in [(storeA, a), (storeB, b)] {
             var changes = ChangeSet()
-            changes.append(.insertTwoFactor(TwoFactorEnrollment(userID: fixture.homeowner.id, sealedSecret: Data([1, 2, 3]), createdAt: Fixture.now)))
-            changes.append(.insertRefreshToken(RefreshToken(id: RefreshTokenID(UUID()), familyID: RefreshTokenFamilyID(UUID()),
-                                                            userID: fixture.homeowner.id, tokenHash: OpaqueToken.hash(OpaqueToken.generate()),
-                                                            issuedAt: Fixture.now, expiresAt: Fixture.at(1_000))))
+            changes.append(
+                .insertTwoFactor(TwoFactorEnrollment(userID: fixture.homeowner.id, sealedSecret: Data([1, 2, 3]), createdAt: Fixture.now)))
+            changes.append(
+                .insertRefreshToken(
+                    RefreshToken(
+                        id: RefreshTokenID(UUID()), familyID: RefreshTokenFamilyID(UUID()),
+                        userID: fixture.homeowner.id, tokenHash: OpaqueToken.hash(OpaqueToken.generate()),
+                        issuedAt: Fixture.now, expiresAt: Fixture.at(1_000))))
             try await store.commit(changes)
         }
         try await PostgresHarness.withRawClient(.app) { client in
@@ -281,14 +313,17 @@ struct PostgresSecurityTests {
                 try await Self.inTransaction(connection, tenant: a.tenant.id) { connection in
                     try await Self.expectCount(connection, "SELECT 1 FROM two_factor_enrollments", 1)
                     try await Self.expectCount(connection, "SELECT 1 FROM refresh_tokens", 1)
-                    try await Self.expectCount(connection, "DELETE FROM two_factor_enrollments WHERE user_id = \(b.homeowner.id.rawValue) RETURNING 1", 0)
+                    try await Self.expectCount(
+                        connection, "DELETE FROM two_factor_enrollments WHERE user_id = \(b.homeowner.id.rawValue) RETURNING 1", 0)
                     try await Self.expectCount(connection, "DELETE FROM two_factor_enrollments RETURNING 1", 1)
                 }
                 for table in ["refresh_tokens", "one_time_tokens", "login_throttles"] {
                     try await Self.expectFailure(connection, tenant: a.tenant.id, PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), "42501")
                 }
                 // A stored token must be a hex SHA-256, never a plain token.
-                try await Self.expectFailure(connection, tenant: a.tenant.id, """
+                try await Self.expectFailure(
+                    connection, tenant: a.tenant.id,
+                    """
                     INSERT INTO refresh_tokens (tenant_id, id, family_id, user_id, token_hash, issued_at, expires_at)
                     VALUES (\(a.tenant.id.rawValue), \(UUID()), \(UUID()), \(a.homeowner.id.rawValue), 'plain-token', 0, 1)
                     """, "23514")

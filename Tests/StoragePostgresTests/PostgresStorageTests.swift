@@ -30,10 +30,11 @@ struct PostgresStorageTests {
         #expect(try await store.job(job.id) == committed)
         #expect(committed.version == 2)
 
-        let profile = ContractorProfile(userID: fixture.contractor.id, headline: "Pipes", trades: [fixture.category.id, CategoryID(UUID())],
-                                        serviceArea: GeoCircle(center: GeoPoint(latitude: 51.5, longitude: -0.12), radiusKm: 12.5),
-                                        licence: Licence(number: "L-1", region: "England", expiresAt: Fixture.at(86_400_000)),
-                                        insuranceExpiresAt: Fixture.at(3_600_000), vetting: .approved)
+        let profile = ContractorProfile(
+            userID: fixture.contractor.id, headline: "Pipes", trades: [fixture.category.id, CategoryID(UUID())],
+            serviceArea: GeoCircle(center: GeoPoint(latitude: 51.5, longitude: -0.12), radiusKm: 12.5),
+            licence: Licence(number: "L-1", region: "England", expiresAt: Fixture.at(86_400_000)),
+            insuranceExpiresAt: Fixture.at(3_600_000), vetting: .approved)
         var profileChanges = ChangeSet()
         profileChanges.append(.insertContractorProfile(profile))
         try await store.commit(profileChanges)
@@ -65,8 +66,9 @@ struct PostgresStorageTests {
 
         var missing = ChangeSet()
         var ghost = fixture.job
-        ghost = Job(id: JobID(UUID()), ownerID: ghost.ownerID, categoryID: ghost.categoryID, title: "Ghost", description: "", location: ghost.location,
-                    budget: ghost.budget, createdAt: Fixture.now)
+        ghost = Job(
+            id: JobID(UUID()), ownerID: ghost.ownerID, categoryID: ghost.categoryID, title: "Ghost", description: "", location: ghost.location,
+            budget: ghost.budget, createdAt: Fixture.now)
         missing.update(ghost)
         let missingError = await #expect(throws: StorageError.self) { try await store.commit(missing) }
         #expect(missingError?.code == .missingRow)
@@ -96,8 +98,11 @@ struct PostgresStorageTests {
         let error = await #expect(throws: StorageError.self) { try await storeB.commit(changes) }
         #expect(error?.code == .missingRow)
         var tenantChanges = ChangeSet()
-        tenantChanges.append(.insertTenant(Tenant(id: TenantID(UUID()), slug: "x-\(UUID().uuidString.prefix(8).lowercased())", displayName: "X",
-                                                  settings: a.tenant.settings, createdAt: Fixture.now)))
+        tenantChanges.append(
+            .insertTenant(
+                Tenant(
+                    id: TenantID(UUID()), slug: "x-\(UUID().uuidString.prefix(8).lowercased())", displayName: "X",
+                    settings: a.tenant.settings, createdAt: Fixture.now)))
         await #expect(throws: StorageError.self) { try await storeB.commit(tenantChanges) }
     }
 }
@@ -144,11 +149,13 @@ struct PostgresStorageRobustnessTests {
         var setup = fixture.changes
         var bids: [Bid] = []
         for index in 0..<50 {
-            let contractor = User(id: UserID(UUID()), email: try EmailAddress("c\(index)-\(UUID().uuidString.prefix(6))@example.com"),
-                                  displayName: "C\(index)", role: .contractor, createdAt: Fixture.now)
+            let contractor = User(
+                id: UserID(UUID()), email: try EmailAddress("c\(index)-\(UUID().uuidString.prefix(6))@example.com"),
+                displayName: "C\(index)", role: .contractor, createdAt: Fixture.now)
             setup.append(.insertUser(contractor))
-            let bid = Bid(id: BidID(UUID()), jobID: fixture.job.id, contractorID: contractor.id, amount: Money(Int64(10_000 + index), .usd),
-                          message: "Bid \(index)", createdAt: Fixture.at(Int64(100 + index)))
+            let bid = Bid(
+                id: BidID(UUID()), jobID: fixture.job.id, contractorID: contractor.id, amount: Money(Int64(10_000 + index), .usd),
+                message: "Bid \(index)", createdAt: Fixture.at(Int64(100 + index)))
             setup.append(.insertBid(bid))
             bids.append(bid)
         }
@@ -172,11 +179,17 @@ struct PostgresStorageRobustnessTests {
                             changes.append(.expectLiveBids(fixture.job.id, Set(allBids.map(\.id))))
                             changes.update(try bid.accepting(at: now))
                             for other in allBids where other.id != bid.id { changes.update(try other.declining(at: now)) }
-                            changes.append(.insertEscrow(Escrow(id: EscrowID(UUID()), jobID: fixture.job.id, bidID: bid.id,
-                                                                homeownerID: fixture.homeowner.id, contractorID: bid.contractorID, amount: bid.amount,
-                                                                feeBasisPoints: 250, status: .held, paymentReference: "pi_\(bid.id)", createdAt: now)))
-                            changes.append(.insertLedgerTransaction(try LedgerTransaction(kind: .hold, jobID: fixture.job.id, lines: Ledger.hold(bid.amount),
-                                                                                          at: now, ids: ids)))
+                            changes.append(
+                                .insertEscrow(
+                                    Escrow(
+                                        id: EscrowID(UUID()), jobID: fixture.job.id, bidID: bid.id,
+                                        homeownerID: fixture.homeowner.id, contractorID: bid.contractorID, amount: bid.amount,
+                                        feeBasisPoints: 250, status: .held, paymentReference: "pi_\(bid.id)", createdAt: now)))
+                            changes.append(
+                                .insertLedgerTransaction(
+                                    try LedgerTransaction(
+                                        kind: .hold, jobID: fixture.job.id, lines: Ledger.hold(bid.amount),
+                                        at: now, ids: ids)))
                             try await store.commit(changes)
                             return "ok"
                         } catch let error as StorageError {
@@ -234,22 +247,28 @@ struct PostgresStorageRobustnessTests {
             fixture = Fixture(tenant: tenant, homeowner: homeowner, contractor: fixture.contractor, category: category, job: job)
             let store = try await fixture.insert(into: storage)
             let bid = fixture.bid(message: evil)
-            let profile = ContractorProfile(userID: fixture.contractor.id, headline: evil, trades: [category.id],
-                                            serviceArea: GeoCircle(center: job.location, radiusKm: 5),
-                                            licence: Licence(number: evil, region: evil, expiresAt: Fixture.at(1)))
+            let profile = ContractorProfile(
+                userID: fixture.contractor.id, headline: evil, trades: [category.id],
+                serviceArea: GeoCircle(center: job.location, radiusKm: 5),
+                licence: Licence(number: evil, region: evil, expiresAt: Fixture.at(1)))
             let message = Message(id: MessageID(UUID()), jobID: job.id, senderID: homeowner.id, body: evil, createdAt: Fixture.at(20))
-            let dispute = Dispute(id: DisputeID(UUID()), jobID: job.id, openedBy: homeowner.id, respondent: fixture.contractor.id, reason: evil,
-                                  response: evil, status: .resolved, jobStatusBefore: .completed,
-                                  resolution: DisputeResolution(outcome: .partialRefund(Money(5, .usd)), note: evil, resolvedBy: homeowner.id,
-                                                                resolvedAt: Fixture.at(30)),
-                                  createdAt: Fixture.at(21))
-            let review = Review(id: ReviewID(UUID()), jobID: job.id, authorID: homeowner.id, subjectID: fixture.contractor.id, rating: 5, text: evil,
-                                createdAt: Fixture.at(22), visibleFrom: Fixture.at(22))
-            let escrow = Escrow(id: EscrowID(UUID()), jobID: job.id, bidID: bid.id, homeownerID: homeowner.id, contractorID: fixture.contractor.id,
-                                amount: bid.amount, feeBasisPoints: 250, status: .held, paymentReference: evil, transferReference: evil,
-                                createdAt: Fixture.at(23))
-            let event = OutboxEvent(id: EventID(UUID()), type: evil, schemaVersion: 1, aggregateID: job.id.rawValue,
-                                    recipients: [homeowner.id], payload: Data(evil.utf8), occurredAt: Fixture.at(24))
+            let dispute = Dispute(
+                id: DisputeID(UUID()), jobID: job.id, openedBy: homeowner.id, respondent: fixture.contractor.id, reason: evil,
+                response: evil, status: .resolved, jobStatusBefore: .completed,
+                resolution: DisputeResolution(
+                    outcome: .partialRefund(Money(5, .usd)), note: evil, resolvedBy: homeowner.id,
+                    resolvedAt: Fixture.at(30)),
+                createdAt: Fixture.at(21))
+            let review = Review(
+                id: ReviewID(UUID()), jobID: job.id, authorID: homeowner.id, subjectID: fixture.contractor.id, rating: 5, text: evil,
+                createdAt: Fixture.at(22), visibleFrom: Fixture.at(22))
+            let escrow = Escrow(
+                id: EscrowID(UUID()), jobID: job.id, bidID: bid.id, homeownerID: homeowner.id, contractorID: fixture.contractor.id,
+                amount: bid.amount, feeBasisPoints: 250, status: .held, paymentReference: evil, transferReference: evil,
+                createdAt: Fixture.at(23))
+            let event = OutboxEvent(
+                id: EventID(UUID()), type: evil, schemaVersion: 1, aggregateID: job.id.rawValue,
+                recipients: [homeowner.id], payload: Data(evil.utf8), occurredAt: Fixture.at(24))
             var changes = ChangeSet()
             changes.append(.insertContractorProfile(profile))
             changes.append(.insertBid(bid))
@@ -289,8 +308,11 @@ struct PostgresStorageRobustnessTests {
         let fixture = try Fixture(email: "secret-person@example.com")
         let store = try await fixture.insert(into: storage)
         var changes = ChangeSet()
-        changes.append(.insertUser(User(id: UserID(UUID()), email: try EmailAddress("Secret-Person@example.com"), displayName: "Twin",
-                                        role: .homeowner, createdAt: Fixture.now)))
+        changes.append(
+            .insertUser(
+                User(
+                    id: UserID(UUID()), email: try EmailAddress("Secret-Person@example.com"), displayName: "Twin",
+                    role: .homeowner, createdAt: Fixture.now)))
         let error = try #require(await #expect(throws: StorageError.self) { try await store.commit(changes) })
         #expect(error.code == .uniqueViolation)
         #expect(error.constraint == UniqueConstraint.userEmail)
@@ -310,9 +332,11 @@ struct PostgresStorageRobustnessTests {
         duplicateKey.append(.insertJob(fixture.job))
         #expect(await #expect(throws: StorageError.self) { try await store.commit(duplicateKey) }?.constraint == UniqueConstraint.primaryKey)
         var otherTenant = try Fixture()
-        otherTenant = Fixture(tenant: Tenant(id: otherTenant.tenant.id, slug: fixture.tenant.slug, displayName: "Dup", settings: fixture.tenant.settings,
-                                             createdAt: Fixture.now),
-                              homeowner: otherTenant.homeowner, contractor: otherTenant.contractor, category: otherTenant.category, job: otherTenant.job)
+        otherTenant = Fixture(
+            tenant: Tenant(
+                id: otherTenant.tenant.id, slug: fixture.tenant.slug, displayName: "Dup", settings: fixture.tenant.settings,
+                createdAt: Fixture.now),
+            homeowner: otherTenant.homeowner, contractor: otherTenant.contractor, category: otherTenant.category, job: otherTenant.job)
         let slugError = await #expect(throws: StorageError.self) { _ = try await otherTenant.insert(into: storage) }
         #expect(slugError?.constraint == UniqueConstraint.tenantSlug)
     }
@@ -330,7 +354,8 @@ struct PostgresStorageRobustnessTests {
         let configuration = environment.storage.clientConfiguration(as: owner, maximumConnections: 1)
         let original = Migration.all[0]
         // Migration 1 edited, every later one as it is (so none of the applied ones is unknown).
-        let edited = [Migration(version: original.version, name: original.name, statements: original.statements + ["SELECT 1"])]
+        let edited =
+            [Migration(version: original.version, name: original.name, statements: original.statements + ["SELECT 1"])]
             + Migration.all.dropFirst()
         try await PostgresStorage.withTemporaryClient(configuration, logger: PostgresHarness.logger) { client in
             let error = await #expect(throws: PostgresMigrationError.self) {
@@ -346,7 +371,9 @@ struct PostgresStorageRobustnessTests {
         }
         var noOwner = environment.storage
         noOwner.migrationCredentials = nil
-        let missing = await #expect(throws: PostgresMigrationError.self) { try await PostgresStorage(configuration: noOwner, logger: PostgresHarness.logger).migrate() }
+        let missing = await #expect(throws: PostgresMigrationError.self) {
+            try await PostgresStorage(configuration: noOwner, logger: PostgresHarness.logger).migrate()
+        }
         #expect(missing?.code == .missingOwnerCredentials)
     }
 
@@ -359,9 +386,10 @@ struct PostgresStorageRobustnessTests {
         var jobs: [Job] = []
         for index in 0..<5 {
             let location = GeoPoint(latitude: 51.5 + Double(index) * 0.1, longitude: -0.12)
-            let job = Job(id: JobID(UUID()), ownerID: fixture.homeowner.id, categoryID: fixture.category.id, title: "Roof \(index)",
-                          description: index == 3 ? "needs 100% care" : "tiles", location: location, budget: fixture.job.budget,
-                          status: index == 4 ? .awarded : .open, contractorID: index == 4 ? fixture.contractor.id : nil, createdAt: Fixture.at(1_000))
+            let job = Job(
+                id: JobID(UUID()), ownerID: fixture.homeowner.id, categoryID: fixture.category.id, title: "Roof \(index)",
+                description: index == 3 ? "needs 100% care" : "tiles", location: location, budget: fixture.job.budget,
+                status: index == 4 ? .awarded : .open, contractorID: index == 4 ? fixture.contractor.id : nil, createdAt: Fixture.at(1_000))
             changes.append(.insertJob(job))
             jobs.append(job)
         }
@@ -414,9 +442,10 @@ struct PostgresStorageRobustnessTests {
         var changes = ChangeSet()
         var events: [OutboxEvent] = []
         for index in 0..<3 {
-            let event = OutboxEvent(id: EventID(UUID()), type: "test.event", schemaVersion: 1, aggregateID: fixture.job.id.rawValue,
-                                    recipients: index == 0 ? [fixture.homeowner.id, fixture.contractor.id].sorted() : [fixture.contractor.id],
-                                    payload: Data("{\"n\":\(index)}".utf8), occurredAt: Fixture.at(Int64(index)))
+            let event = OutboxEvent(
+                id: EventID(UUID()), type: "test.event", schemaVersion: 1, aggregateID: fixture.job.id.rawValue,
+                recipients: index == 0 ? [fixture.homeowner.id, fixture.contractor.id].sorted() : [fixture.contractor.id],
+                payload: Data("{\"n\":\(index)}".utf8), occurredAt: Fixture.at(Int64(index)))
             changes.append(.appendEvent(event))
             events.append(event)
         }
@@ -449,9 +478,11 @@ struct PostgresSessionTests {
             let tenant = TenantID(UUID())
             let inside = try await storage.database.transaction(.tenant(tenant)) { connection in
                 var values: [String?] = []
-                for try await (value) in try await connection.run("""
+                for try await (value) in try await connection.run(
+                    """
                     SELECT current_setting('app.tenant_id', true) UNION ALL SELECT current_setting('statement_timeout')
-                    """).decode(String?.self) {
+                    """
+                ).decode(String?.self) {
                     values.append(value)
                 }
                 return values
@@ -459,9 +490,11 @@ struct PostgresSessionTests {
             #expect(inside == [tenant.uuidString, "30s"])
             let after = try await storage.client.withConnection { connection in
                 var values: [String?] = []
-                for try await (value) in try await connection.run("""
+                for try await (value) in try await connection.run(
+                    """
                     SELECT NULLIF(current_setting('app.tenant_id', true), '') UNION ALL SELECT current_setting('statement_timeout')
-                    """).decode(String?.self) {
+                    """
+                ).decode(String?.self) {
                     values.append(value)
                 }
                 return values
@@ -479,7 +512,9 @@ struct PostgresSessionTests {
         let storage = PostgresStorage(configuration: configuration, logger: PostgresHarness.logger)
         let started = ContinuousClock.now
         let error = try await withThrowingTaskGroup(of: StorageError?.self, returning: StorageError?.self) { group in
-            group.addTask { await storage.run(); return nil }
+            group.addTask {
+                await storage.run(); return nil
+            }
             defer { group.cancelAll() }
             try await Task.sleep(for: .milliseconds(50))
             do {

@@ -39,16 +39,20 @@ struct PlainPostgresAcceptWriter: Sendable {
         try await client.withConnection { connection in
             try await connection.query("BEGIN", logger: logger)
             try await connection.query("SELECT set_config('app.tenant_id', \(tenant.uuidString), true)", logger: logger)
-            try await connection.query("""
-                UPDATE jobs SET status = 'awarded', accepted_bid_id = \(item.accepted.id.rawValue), contractor_id = \(item.accepted.contractorID.rawValue),
+            try await connection.query(
+                """
+                UPDATE jobs SET status = 'awarded', accepted_bid_id = \(item.accepted.id.rawValue),
+                    contractor_id = \(item.accepted.contractorID.rawValue),
                     updated_at = \(now), version = version + 1
                 WHERE tenant_id = \(tenant) AND id = \(item.job.rawValue)
                 """, logger: logger)
             var events = 0
             for bid in item.bids {
                 let status = bid.id == item.accepted.id ? "accepted" : "declined"
-                try await connection.query("""
-                    UPDATE bids SET status = \(status), updated_at = \(now), version = version + 1 WHERE tenant_id = \(tenant) AND id = \(bid.id.rawValue)
+                try await connection.query(
+                    """
+                    UPDATE bids SET status = \(status), updated_at = \(now), version = version + 1
+                    WHERE tenant_id = \(tenant) AND id = \(bid.id.rawValue)
                     """, logger: logger)
                 if bid.id != item.accepted.id {
                     try await insertEvent(connection, type: "bid.declined", recipients: [bid.contractorID.rawValue], at: now)
@@ -56,16 +60,19 @@ struct PlainPostgresAcceptWriter: Sendable {
                 }
             }
             let amount = item.accepted.amount.amount
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO escrows (tenant_id, id, job_id, bid_id, homeowner_id, contractor_id, amount, currency, fee_basis_points, status,
                     payment_reference, refunded_amount, refunded_currency, released_amount, released_currency, platform_fee_amount,
                     platform_fee_currency, created_at, updated_at)
-                VALUES (\(tenant), \(UUID()), \(item.job.rawValue), \(item.accepted.id.rawValue), \(owner.rawValue), \(item.accepted.contractorID.rawValue),
+                VALUES (\(tenant), \(UUID()), \(item.job.rawValue), \(item.accepted.id.rawValue), \(owner.rawValue),
+                    \(item.accepted.contractorID.rawValue),
                     \(amount), 'USD', 1000, 'held', \("pi_" + item.accepted.id.uuidString), 0, 'USD', 0, 'USD', 0, 'USD', \(now), \(now))
                 """, logger: logger)
             let transaction = UUID()
             for (account, sign) in [("authorizations_receivable", Int64(1)), ("escrow_held", Int64(-1))] {
-                try await connection.query("""
+                try await connection.query(
+                    """
                     INSERT INTO ledger_entries (tenant_id, id, transaction_id, kind, job_id, account, amount, currency, posted_at)
                     VALUES (\(tenant), \(UUID()), \(transaction), 'hold', \(item.job.rawValue), \(account), \(sign * amount), 'USD', \(now))
                     """, logger: logger)
@@ -82,12 +89,15 @@ struct PlainPostgresAcceptWriter: Sendable {
     private func insertEvent(_ connection: PostgresConnection, type: String, recipients: [UUID], at now: Int64) async throws {
         let id = UUID()
         let payload = Data(#"{"type":"\#(type)"}"#.utf8)
-        try await connection.query("""
-            INSERT INTO outbox_events (tenant_id, id, type, schema_version, aggregate_id, recipients, payload, occurred_at, status, attempts, available_at)
+        try await connection.query(
+            """
+            INSERT INTO outbox_events (tenant_id, id, type, schema_version, aggregate_id, recipients, payload, occurred_at, status, attempts,
+                available_at)
             VALUES (\(tenant.rawValue), \(id), \(type), 1, \(id), \(recipients), \(payload), \(now), 'pending', 0, \(now))
             """, logger: logger)
         for recipient in recipients {
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO event_recipients (tenant_id, event_id, user_id, occurred_at) VALUES (\(tenant.rawValue), \(id), \(recipient), \(now))
                 """, logger: logger)
         }

@@ -77,8 +77,10 @@ struct PostgresBench {
                 throw ValidationError("ledger unbalanced")
             }
             let eventRows = try await PlainAcceptWriter.eventRows(in: storage, tenant: fixture.tenant, jobs: accepts)
-            say(String(format: "(1) TradesKit accepts, %d writers:                 %8.1f accepts/s   p50 %.2f ms  p99 %.2f ms",
-                       connections, acceptsPerSecond, latencies.percentile(50), latencies.percentile(99)))
+            say(
+                String(
+                    format: "(1) TradesKit accepts, %d writers:                 %8.1f accepts/s   p50 %.2f ms  p99 %.2f ms",
+                    connections, acceptsPerSecond, latencies.percentile(50), latencies.percentile(99)))
 
             // (2) The same rows with plain postgres-nio statements on a second tenant's identical fixture.
             let plainFixture = try await AcceptFixture.make(storage: storage, jobs: accepts, bidsPerJob: bidsPerJob, slug: "bench-plain")
@@ -103,7 +105,9 @@ struct PostgresBench {
     }
 
     /// Runs `work` over `items` with `connections` concurrent workers; answers items per second and each latency in ms.
-    private func concurrently<Item: Sendable>(_ items: [Item], _ work: @escaping @Sendable (Item) async throws -> Void) async throws -> (Double, [Double]) {
+    private func concurrently<Item: Sendable>(_ items: [Item], _ work: @escaping @Sendable (Item) async throws -> Void) async throws -> (
+        Double, [Double]
+    ) {
         let watch = Stopwatch()
         let latencies = try await withThrowingTaskGroup(of: [Double].self, returning: [Double].self) { group in
             for worker in 0..<connections {
@@ -126,10 +130,12 @@ struct PostgresBench {
         _ = try Self.pgbench(common + ["-i", "-q", "-s", "\(max(1, connections))", database], password: admin.password)
         // A transaction count, not -T: pgbench's -T timer is a SIGALRM, which a child of this process may have blocked.
         let output = try Self.pgbench(
-            common + ["-N", "-c", "\(connections)", "-j", "\(min(connections, ProcessInfo.processInfo.activeProcessorCount))",
-                      "-t", "\(pgbenchTransactions)", database], password: admin.password)
+            common + [
+                "-N", "-c", "\(connections)", "-j", "\(min(connections, ProcessInfo.processInfo.activeProcessorCount))",
+                "-t", "\(pgbenchTransactions)", database,
+            ], password: admin.password)
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-              let value = Double(line.dropFirst("tps = ".count).prefix { $0.isNumber || $0 == "." })
+            let value = Double(line.dropFirst("tps = ".count).prefix { $0.isNumber || $0 == "." })
         else { throw ValidationError("pgbench printed no tps figure") }
         return value
     }
@@ -156,9 +162,10 @@ struct PostgresBench {
     }
 
     private func drop(_ database: String, admin: PostgresStorage.Configuration) async throws {
-        let client = PostgresClient(configuration: PostgresClient.Configuration(
-            host: admin.host, port: admin.port, username: admin.username, password: admin.password, database: admin.database,
-            tls: admin.tls == .disable ? .disable : .prefer(.makeClientConfiguration())), backgroundLogger: logger)
+        let client = PostgresClient(
+            configuration: PostgresClient.Configuration(
+                host: admin.host, port: admin.port, username: admin.username, password: admin.password, database: admin.database,
+                tls: admin.tls == .disable ? .disable : .prefer(.makeClientConfiguration())), backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

@@ -23,7 +23,9 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         if let database {
             let options = try DatabaseOptions.parse(["--database", database])
-            guard options.isPostgres else { throw ValidationError("--database takes a postgres:// URL; without it the demo uses a temporary SQLite file.") }
+            guard options.isPostgres else {
+                throw ValidationError("--database takes a postgres:// URL; without it the demo uses a temporary SQLite file.")
+            }
             let slug = "demo-" + UUID().uuidString.prefix(8).lowercased()
             let report = try await options.withStorage { storage in
                 try await DemoScenario(storage: storage, databaseLabel: options.displayName, tenantSlug: slug, narrate: !json).run()
@@ -35,7 +37,8 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { if !keep { try? FileManager.default.removeItem(at: directory) } }
         let path = directory.appendingPathComponent("trades.sqlite").path
-        let report = try await DemoScenario(storage: try SQLiteStorage(.file(path: path)), databaseLabel: path, tenantSlug: "demo", narrate: !json).run()
+        let report = try await DemoScenario(storage: try SQLiteStorage(.file(path: path)), databaseLabel: path, tenantSlug: "demo", narrate: !json)
+            .run()
         if json { try printJSON(report) } else if keep { print("\nThe database is kept at \(path).") }
     }
 }
