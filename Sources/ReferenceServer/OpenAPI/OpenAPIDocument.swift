@@ -89,7 +89,8 @@ public enum OpenAPIDocument {
         var success: [String: JSONValue] = ["description": "Success."]
         if let schema = route.responseSchema {
             success["content"] = .object([route.responseMediaType: ["schema": S.ref(schema)]])
-        } else if route.successStatus != 204 {
+        } else if route.responseMediaType != "application/json" {
+            // A body that is not JSON (the metrics' text); a JSON route without a schema answers no body (202, 204).
             success["content"] = .object([route.responseMediaType: ["schema": ["type": "string"]]])
         }
         responses[String(route.successStatus)] = .object(success)
