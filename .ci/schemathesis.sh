@@ -42,23 +42,23 @@ TRADESKIT_OPERATOR_TOKEN="$(head -c 48 /dev/urandom | base64 | tr -d '\n')"
 export TRADESKIT_JWT_SECRET TRADESKIT_OPERATOR_TOKEN
 
 # bcrypt cost 4 keeps registrations and logins cheap; the per-IP limit is lifted, as every request comes from here.
-"$trades" serve --development --database "$work/trades.sqlite" --port "$port" --bcrypt-cost 4 --requests-per-ip 1000000 \
-  >"$work/server.log" 2>&1 &
-server_pid=$!
+start_server() {
+  "$trades" serve --development --database "$work/trades.sqlite" --port "$port" --bcrypt-cost 4 --requests-per-ip 1000000 "$@" \
+    >>"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 120); do
+    if curl -fsS "$base/health" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  cat "$work/server.log" >&2
+  echo "schemathesis.sh: the server did not start" >&2
+  exit 1
+}
 
-for _ in $(seq 1 120); do
-  if curl -fsS "$base/health" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    cat "$work/server.log" >&2
-    echo "schemathesis.sh: the server did not start" >&2
-    exit 1
-  fi
-  sleep 0.5
-done
-curl -fsS "$base/health" >/dev/null
-
-# The demo tenant keeps the seed's limits (100 requests per user in 15 minutes), which a fuzzer spends in seconds; it
-# gets a tenant of its own with the limits lifted, and an admin, through the operator API.
+# The demo tenant keeps the seed's limits (100 requests per user in 15 minutes), which a fuzzer spends in seconds: the
+# run gets a tenant of its own with the limits lifted, and an admin, through the operator API.
+start_server
 admin_email="fuzz-admin@fuzz.example.com"
 admin_password="$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=')"
 operator=(-H "Authorization: Bearer ${TRADESKIT_OPERATOR_TOKEN}" -H "Content-Type: application/json")
@@ -72,23 +72,36 @@ tenant_id="$(
 )"
 curl -fsS "${operator[@]}" "$base/v1/tenants/${tenant_id}/admins" \
   -d "{\"email\": \"${admin_email}\", \"displayName\": \"Fuzz Admin\", \"password\": \"${admin_password}\"}" >/dev/null
-access_token="$(
-  curl -fsS -H "Content-Type: application/json" -H "X-Tenant: fuzz" "$base/v1/auth/login" \
+
+# Served per tenant, the document is exact for it: amounts in its currency only (a shared server cannot say which).
+stop_server
+start_server --tenant fuzz
+admin_token="$(
+  curl -fsS -H "Content-Type: application/json" "$base/v1/auth/login" \
     -d "{\"email\": \"${admin_email}\", \"password\": \"${admin_password}\"}" | jq -er .accessToken
 )"
+homeowner_token="$(
+  curl -fsS -H "Content-Type: application/json" "$base/v1/auth/register" -d "{\"email\": \"owner@fuzz.example.com\",
+    \"password\": \"${admin_password}\", \"displayName\": \"Fuzz Homeowner\", \"role\": \"homeowner\"}" | jq -er .accessToken
+)"
 
-# The access token lives 15 minutes; the run is bounded well below that.
+# Two callers: a homeowner reaches the marketplace (jobs, messages, disputes), an admin the admin routes. Access tokens
+# live 15 minutes; each run is bounded well below that.
 status=0
-timeout 600 schemathesis run "$base/openapi.json" \
-  --checks all \
-  --header "Authorization: Bearer ${access_token}" \
-  --header "X-Tenant: fuzz" \
-  --max-examples "$max_examples" \
-  --seed "$seed" \
-  --generation-database none \
-  --request-timeout 10 \
-  --no-color \
-  || status=$?
+for caller in homeowner admin; do
+  token_variable="${caller}_token"
+  echo "schemathesis.sh: fuzzing as the ${caller}"
+  timeout 600 schemathesis --config-file .ci/schemathesis.toml run "$base/openapi.json" \
+    --checks all \
+    --header "Authorization: Bearer ${!token_variable}" \
+    --header "X-Tenant: fuzz" \
+    --max-examples "$max_examples" \
+    --seed "$seed" \
+    --generation-database none \
+    --request-timeout 10 \
+    --no-color \
+    || status=$?
+done
 
 # The access log has one JSON line per request; any 5xx fails the run, whatever the checks said.
 server_errors="$(jq -Rc 'fromjson? | select((.["tradeskit.status"] // "" | tostring) | startswith("5"))' "$work/server.log")"
@@ -106,6 +119,6 @@ if [[ "$stop_status" -ne 0 ]]; then
 fi
 if [[ "$status" -ne 0 ]]; then
   echo "schemathesis.sh: FAILED (server log: last lines follow)" >&2
-  tail -40 "$work/server.log" >&2
+  tail -20 "$work/server.log" >&2
 fi
 exit "$status"
