@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import Logging
 import ReferenceServer
@@ -13,9 +14,10 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the reference HTTP server (JSON API, OpenAPI at /openapi.json).",
         discussion: """
             Signs access tokens with TRADESKIT_JWT_SECRET (at least 32 bytes); TRADESKIT_OPERATOR_TOKEN enables the \
-            platform operator's /v1/tenants routes. With --development, a missing secret is generated for this run, and \
-            a new database gets the tenant 'demo' with the default categories and an admin whose credentials are printed. \
-            Stops gracefully on SIGTERM or SIGINT.
+            platform operator's /v1/tenants routes. TOTP secrets are sealed at rest with TRADESKIT_TOTP_KEY (base64 of \
+            32 bytes), or else with a key derived from TRADESKIT_JWT_SECRET, so two-factor enrolments survive restarts. \
+            With --development, a missing secret is generated for this run, and a new database gets the tenant 'demo' \
+            with the default categories and an admin whose credentials are printed. Stops gracefully on SIGTERM or SIGINT.
 
             E-mail: this build has no e-mail provider yet (the SendGrid adapter comes later). Verification and password \
             reset e-mails go to standard output instead: with --development their links, tokens included, are printed so \
@@ -58,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let problem = configuration.problems.first { throw ValidationError("Cannot start: \(problem).") }
         let hasher = try BcryptPasswordHasher(cost: configuration.bcryptCost)
         let base = try linkBase()
-        var identity = IdentityConfiguration()
+        var identity = IdentityConfiguration(twoFactorSealingKey: try sealingKey(environment, secret: secret))
         identity.verificationLinkBase = base + "/verify-email"
         identity.passwordResetLinkBase = base + "/reset-password"
         let email = ConsoleEmailSender(showsLinks: development) { Self.say($0) }
@@ -105,6 +107,19 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try await market.users.createAdmin(
             by: cliOperator, in: tenant.id, email: Self.demoAdminEmail, displayName: "Administrator", password: password)
         return password
+    }
+
+    /// The key that seals TOTP secrets at rest: TRADESKIT_TOTP_KEY, or one derived from the token secret (HKDF-SHA256
+    /// with its own label, so neither key tells anything about the other).
+    private func sealingKey(_ environment: [String: String], secret: String) throws -> SymmetricKey {
+        if let encoded = environment["TRADESKIT_TOTP_KEY"] {
+            guard let key = Data(base64Encoded: encoded), key.count == 32 else {
+                throw ValidationError("TRADESKIT_TOTP_KEY must be the base64 of 32 bytes.")
+            }
+            return SymmetricKey(data: key)
+        }
+        return HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data("tradeskit.totp-sealing-key".utf8), outputByteCount: 32)
     }
 
     /// `--public-url` without a trailing slash, or `http://HOST:PORT`.
