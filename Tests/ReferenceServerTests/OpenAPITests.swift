@@ -89,15 +89,19 @@ struct OpenAPITests {
 
 @Suite("OpenAPI document per tenant")
 struct OpenAPIPerTenantTests {
-    @Test("A per-tenant server documents its tenant's currency as the only one")
+    @Test("A per-tenant server documents its tenant's currency as the only one, and its categories as the only ones")
     func currency() async throws {
         let probe = try await TestServer()
-        _ = try await probe.world(slug: "acme")
+        let world = try await probe.world(slug: "acme")
         let server = try await ReferenceServer(
             marketplace: probe.market,
             configuration: ServerConfiguration(mode: .perTenant(slug: "acme"), tokenSigningKey: TestServer.secret))
         #expect(server.openAPIDocument["components"]?["schemas"]?["MoneyInput"]?["properties"]?["currency"]?["enum"] == ["USD"])
         #expect(probe.server.openAPIDocument["components"]?["schemas"]?["MoneyInput"]?["properties"]?["currency"]?["enum"] == nil)
+        let categories = try await probe.market.catalog.categories(in: world.tenant.id).map { JSONValue.string($0.id.uuidString) }
+        #expect(server.openAPIDocument["components"]?["schemas"]?["CategoryId"]?["enum"] == .array(categories))
+        #expect(categories.contains(.string(world.plumbing.uuidString)))
+        #expect(probe.server.openAPIDocument["components"]?["schemas"]?["CategoryId"]?["enum"] == nil)
     }
 }
 

@@ -45,10 +45,15 @@ public struct ReferenceServer: Sendable {
             AuthRoutes.routes() + EmailLinkRoutes.routes() + TwoFactorRoutes.routes() + AccountRoutes.routes() + CatalogRoutes.routes() + JobRoutes.routes() + BidRoutes.routes()
             + ThreadRoutes.routes() + DisputeRoutes.routes() + AdminRoutes.routes() + TenantRoutes.routes()
         let operationSpecs = OperationsRoutes.routes(document: { [:] }).map(\.spec)
-        // A server of one tenant can say which currency amounts are in; a shared one cannot.
+        // A server of one tenant can say which currency amounts are in and which categories exist; a shared one cannot.
         var currency: Currency?
-        if case .perTenant(let slug) = configuration.mode { currency = try await marketplace.storage.tenant(slug: slug)?.settings.currency }
-        let document = OpenAPIDocument.make(routes: api.map(\.spec) + operationSpecs, configuration: configuration, currency: currency)
+        var categories: [CategoryID]?
+        if case .perTenant(let slug) = configuration.mode, let tenant = try await marketplace.storage.tenant(slug: slug) {
+            currency = tenant.settings.currency
+            categories = try await marketplace.catalog.categories(in: tenant.id).map(\.id)
+        }
+        let document = OpenAPIDocument.make(
+            routes: api.map(\.spec) + operationSpecs, configuration: configuration, currency: currency, categories: categories)
         openAPIDocument = document
         routes = api + OperationsRoutes.routes(document: { document })
     }

@@ -8,13 +8,20 @@ import TradesKit
 enum OpenAPIComponents {
     typealias S = OpenAPISchema
 
-    /// Every schema; `currency`, when the server's one tenant is known, is the only currency amounts may be in.
-    static func schemas(currency: String?) -> [String: JSONValue] {
+    /// Every schema. When the server's one tenant is known, `currency` is the only currency amounts may be in and
+    /// `categories` are the only category ids a job or a contractor profile may name.
+    static func schemas(currency: String?, categories: [CategoryID]? = nil) -> [String: JSONValue] {
         var schemas = requestSchemas.merging(responseSchemas) { first, _ in first }
         if let currency {
             schemas["MoneyInput"] = S.record(
                 [("amount", S.integer(1, Int64.max)), ("currency", S.enumeration([currency]))],
                 description: "Minor units (positive) in the tenant's currency.")
+        }
+        if let categories, !categories.isEmpty {
+            schemas["CategoryId"] = [
+                "type": "string", "format": "uuid", "enum": .array(categories.map { .string($0.uuidString) }),
+                "description": "The id of one of the tenant's categories.",
+            ]
         }
         return schemas
     }
@@ -39,6 +46,7 @@ enum OpenAPIComponents {
     static var requestSchemas: [String: JSONValue] {
         [
             "MoneyInput": moneyInput,
+            "CategoryId": ["type": "string", "format": "uuid", "description": "The id of one of the tenant's categories."],
             "BudgetInput": budgetInput,
             "GeoCircleInput": circleInput,
             "Registration": S.object(
@@ -59,14 +67,14 @@ enum OpenAPIComponents {
                 description: "Only the members given change; `phone: null` removes the number."),
             "ContractorProfileInput": S.object(
                 [
-                    ("headline", S.text(min: 0, max: 200)), ("trades", ["type": "array", "items": S.uuid, "minItems": 1, "maxItems": 20]),
+                    ("headline", S.text(min: 0, max: 200)), ("trades", ["type": "array", "items": S.ref("CategoryId"), "minItems": 1, "maxItems": 20]),
                     ("serviceArea", S.ref("GeoCircleInput")),
                     ("licence", S.nullable(S.record([("number", S.text(max: 50)), ("region", S.text(max: 50)), ("expiresAt", S.dateTime)]))),
                     ("insuranceExpiresAt", S.nullable(S.dateTime)),
                 ], required: ["trades", "serviceArea"], description: "`trades` are ids of the tenant's categories."),
             "NewJob": S.record(
                 [
-                    ("categoryId", S.uuid), ("title", S.text(min: 3, max: 120)), ("description", S.text(max: 5_000)),
+                    ("categoryId", S.ref("CategoryId")), ("title", S.text(min: 3, max: 120)), ("description", S.text(max: 5_000)),
                     ("location", S.ref("GeoPoint")), ("budget", S.ref("BudgetInput")),
                 ], description: "`categoryId` names a category of the tenant."),
             "JobUpdate": S.object(
