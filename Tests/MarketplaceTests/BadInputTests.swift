@@ -71,7 +71,7 @@ struct BadInputTests {
                     categoryID: world.category, title: "Title", description: "d", location: world.home,
                     budget: BudgetRange(min: Money(300, usd), max: Money(200, usd))))
         }
-        try await rejects(.validationFailed, storage, fields: ["categoryID"]) {
+        try await rejects(.validationFailed, storage, fields: ["categoryId"]) {
             try await m.jobs.post(
                 by: world.owner, .init(categoryID: CategoryID(UUID()), title: "Title", description: "d", location: world.home, budget: budget))
         }

@@ -66,7 +66,8 @@ struct HardeningTests {
 
     @Test("Login: 10 attempts per account and IP per 15 minutes, then 429 with Retry-After and RateLimit headers")
     func loginLimit() async throws {
-        let harness = try await TestServer()
+        // Core's lockout (5 failures) is out of the way here: this is the server's own limit per account and IP.
+        let harness = try await TestServer(identity: { $0.lockout.threshold = 100 })
         let world = try await harness.world()
         try await harness.test { api async throws in
             let wrong: JSONValue = ["email": .string(world.owner.email), "password": "wrong password!"]
@@ -185,6 +186,25 @@ struct HardeningTests {
         #expect(try await !hasher.verify(long + "2", against: longHash))
         #expect(try await hasher.verify(long + "1", against: longHash))
         #expect(throws: TradesKitError.self) { try BcryptPasswordHasher(cost: 3) }
+    }
+
+    @Test(
+        "Timestamps are read by RFC 3339's grammar: any offset to ±23:59, any fraction, either case",
+        arguments: [
+            ("2026-01-05T09:00:00.000Z", 1_767_603_600_000), ("2026-01-05t09:00:00z", 1_767_603_600_000),
+            ("2026-01-05T09:00:00+20:36", 1_767_529_440_000), ("2026-01-05T09:00:00.1234567-08:00", 1_767_632_400_123),
+            ("2024-02-29T00:00:00Z", 1_709_164_800_000), ("1969-12-31T23:59:59.5Z", -500),
+        ] as [(String, Int64)])
+    func timestamps(_ text: String, _ milliseconds: Int64) {
+        #expect(RFC3339.date(text)?.millisecondsSince1970 == milliseconds, "\(text)")
+    }
+
+    @Test("Malformed timestamps are refused", arguments: [
+        "2023-02-29T00:00:00Z", "2026-01-05 09:00:00Z", "2026-01-05T09:00:00", "2026-01-05T09:00:00.Z", "2026-01-05T24:00:00Z",
+        "2026-01-05T09:00:00+24:00", "2026-13-05T09:00:00Z", "2026-01-05T09:00:00Z ", "２０26-01-05T09:00:00Z",
+    ])
+    func malformedTimestamps(_ text: String) {
+        #expect(RFC3339.date(text) == nil)
     }
 
     @Test("The configuration refuses short secrets and bad limits")

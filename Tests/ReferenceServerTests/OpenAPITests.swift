@@ -33,7 +33,9 @@ struct OpenAPITests {
         #expect(Set(operationIDs).count == operationIDs.count)
         // The routes of DESIGN.md §7 that this server has.
         for route in [
-            "POST /v1/auth/register", "POST /v1/auth/login", "GET /v1/me", "PATCH /v1/me", "GET /v1/me/contractor-profile",
+            "POST /v1/auth/register", "POST /v1/auth/login", "POST /v1/auth/refresh", "POST /v1/auth/logout", "POST /v1/auth/verify-email",
+            "POST /v1/auth/verify-email/resend", "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm",
+            "POST /v1/auth/2fa/enroll", "POST /v1/auth/2fa/confirm", "POST /v1/auth/2fa/disable", "GET /v1/me", "PATCH /v1/me", "GET /v1/me/contractor-profile",
             "PUT /v1/me/contractor-profile", "GET /v1/me/bids", "GET /v1/users/{id}", "GET /v1/users/{id}/reviews", "GET /v1/categories",
             "POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}", "PATCH /v1/jobs/{id}", "POST /v1/jobs/{id}/cancel", "POST /v1/jobs/{id}/start",
             "POST /v1/jobs/{id}/complete", "POST /v1/jobs/{id}/approve", "POST /v1/jobs/{id}/bids", "GET /v1/jobs/{id}/bids", "GET /v1/bids/{id}",
@@ -87,15 +89,19 @@ struct OpenAPITests {
 
 @Suite("OpenAPI document per tenant")
 struct OpenAPIPerTenantTests {
-    @Test("A per-tenant server documents its tenant's currency as the only one")
+    @Test("A per-tenant server documents its tenant's currency as the only one, and its categories as the only ones")
     func currency() async throws {
         let probe = try await TestServer()
-        _ = try await probe.world(slug: "acme")
+        let world = try await probe.world(slug: "acme")
         let server = try await ReferenceServer(
             marketplace: probe.market,
             configuration: ServerConfiguration(mode: .perTenant(slug: "acme"), tokenSigningKey: TestServer.secret))
         #expect(server.openAPIDocument["components"]?["schemas"]?["MoneyInput"]?["properties"]?["currency"]?["enum"] == ["USD"])
         #expect(probe.server.openAPIDocument["components"]?["schemas"]?["MoneyInput"]?["properties"]?["currency"]?["enum"] == nil)
+        let categories = try await probe.market.catalog.categories(in: world.tenant.id).map { JSONValue.string($0.id.uuidString) }
+        #expect(server.openAPIDocument["components"]?["schemas"]?["CategoryId"]?["enum"] == .array(categories))
+        #expect(categories.contains(.string(world.plumbing.uuidString)))
+        #expect(probe.server.openAPIDocument["components"]?["schemas"]?["CategoryId"]?["enum"] == nil)
     }
 }
 

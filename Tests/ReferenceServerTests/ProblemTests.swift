@@ -84,7 +84,7 @@ struct ProblemTests {
             Self.checkShape(core, status: .unprocessableContent, code: "validation_failed")
             #expect(
                 Set(core.fieldErrors).isSuperset(of: [
-                    "title", "description", "location.latitude", "budget.min.currency", "budget.max.amount", "categoryID",
+                    "title", "description", "location.latitude", "budget.min.currency", "budget.max.amount", "categoryId",
                 ]), "\(core)")
             // Bad query parameters.
             let query = try await api.call(.get, "/v1/jobs?limit=1000&status=sideways&cursor=%%%", as: world.owner)

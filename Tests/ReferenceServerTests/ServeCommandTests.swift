@@ -19,13 +19,14 @@ struct ServeCommandTests {
     }
 
     /// Starts `trades serve` with `arguments`, without TRADESKIT_JWT_SECRET unless given.
-    static func start(_ arguments: [String], secret: String? = nil) throws -> (Process, Pipe, Pipe) {
+    static func start(_ arguments: [String], secret: String? = nil, totpKey: String? = nil) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = try tradesExecutable()
         process.arguments = ["serve"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TRADESKIT_JWT_SECRET"] = secret
         environment["TRADESKIT_OPERATOR_TOKEN"] = nil
+        environment["TRADESKIT_TOTP_KEY"] = totpKey
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -56,6 +57,27 @@ struct ServeCommandTests {
         noSecret.waitUntilExit()
         #expect(noSecret.terminationStatus != 0)
         #expect(String(decoding: noSecretErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("TRADESKIT_JWT_SECRET"))
+    }
+
+    @Test("--help says where e-mails go; a bad --public-url or TRADESKIT_TOTP_KEY is refused")
+    func emailAndKeys() async throws {
+        let (help, helpOut, _) = try Self.start(["--help"])
+        let text = String(decoding: helpOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        help.waitUntilExit()
+        #expect(text.contains("no e-mail provider") && text.contains("--public-url") && text.contains("TRADESKIT_TOTP_KEY"), "\(text)")
+
+        let database = try Self.temporaryDatabase()
+        defer { database.cleanup() }
+        let secret = String(repeating: "s", count: 40)
+        for (arguments, key, complaint) in [
+            (["--public-url", "ftp://example.com"], nil, "--public-url"), (["--public-url", "https://example.com/?a=b"], nil, "--public-url"),
+            ([], "c2hvcnQ=", "TRADESKIT_TOTP_KEY"),
+        ] as [([String], String?, String)] {
+            let (process, _, errors) = try Self.start(["--database", database.path] + arguments, secret: secret, totpKey: key)
+            process.waitUntilExit()
+            #expect(process.terminationStatus != 0)
+            #expect(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(complaint))
+        }
     }
 
     @Test("--development on a new database creates the demo tenant and admin, prints them, and stops cleanly on SIGTERM")

@@ -10,11 +10,12 @@ import Testing
 import TradesKit
 import TradesKitTesting
 
-/// A reference server on in-memory SQLite with a manual clock, fake providers and a cheap hasher.
+/// A reference server on in-memory SQLite with a manual clock, fake providers (e-mail recorded) and a cheap hasher.
 struct TestServer {
     let market: Marketplace
     let storage: SQLiteStorage
     let clock: ManualClock
+    let emails: MemoryEmailSender
     let server: ReferenceServer
     let logs: LogRecorder
 
@@ -23,12 +24,19 @@ struct TestServer {
     static let password = "correct horse battery staple"
     static let op = PlatformOperator(label: "tests")
 
-    init(_ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
+    init(
+        _ configure: (inout ServerConfiguration) -> Void = { _ in }, identity: (inout IdentityConfiguration) -> Void = { _ in },
+        passwordHasher: any PasswordHasher = MemoryPasswordHasher()
+    ) async throws {
         storage = try SQLiteStorage(.inMemory)
         clock = ManualClock()
+        emails = MemoryEmailSender()
+        var identityConfiguration = IdentityConfiguration(
+            verificationLinkBase: "https://app.example.com/verify-email", passwordResetLinkBase: "https://app.example.com/reset-password")
+        identity(&identityConfiguration)
         market = Marketplace(
-            storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher(), clock: clock,
-            ids: UUIDv7Generator(clock: clock))
+            storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: passwordHasher, emailSender: emails, clock: clock,
+            ids: UUIDv7Generator(clock: clock), configuration: Marketplace.Configuration(identity: identityConfiguration))
         var configuration = ServerConfiguration(tokenSigningKey: Self.secret)
         configuration.operatorToken = Self.operatorToken
         configure(&configuration)

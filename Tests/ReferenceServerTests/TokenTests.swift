@@ -53,7 +53,7 @@ struct TokenTests {
         arguments: [
             "missing", "garbage", "alg none", "alg none signed", "HS512 with the same key", "RS256 header", "EdDSA header", "kid header",
             "jku header", "wrong key", "wrong issuer", "wrong audience", "tampered role", "tampered subject", "lifetime too long",
-            "issued in the future", "two parts", "basic scheme",
+            "issued in the future", "two parts", "basic scheme", "refresh token",
         ])
     func refused(_ attack: String) async throws {
         let harness = try await TestServer()
@@ -91,6 +91,9 @@ struct TokenTests {
         case "basic scheme":
             bearerScheme = "Basic"
             token = owner.token
+        case "refresh token":
+            // A genuine refresh token is opaque, not a JWT: it never works as an access token.
+            token = try await harness.market.identity.login(in: world.tenant.id, email: owner.email, password: TestServer.password).refreshToken
         default: Issue.record("unknown attack"); return
         }
         let scheme = bearerScheme
@@ -102,6 +105,22 @@ struct TokenTests {
             #expect(response.problemCode == "unauthenticated")
             #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
             #expect(response["detail"] == "The access token is missing, invalid or expired")
+        }
+    }
+
+    @Test("A reused refresh token is refused, and the token it was rotated to stops working too")
+    func reusedRefreshToken() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        let stolen = try await harness.market.identity.login(in: world.tenant.id, email: world.owner.email, password: TestServer.password)
+        try await harness.test { api async throws in
+            let rotated = try await api.call(.post, "/v1/auth/refresh", tenant: "acme", json: ["refreshToken": .string(stolen.refreshToken)])
+            #expect(rotated.status == .ok, "\(rotated)")
+            let replayed = try await api.call(.post, "/v1/auth/refresh", tenant: "acme", json: ["refreshToken": .string(stolen.refreshToken)])
+            #expect(replayed.status == .unauthorized && replayed.problemCode == "unauthenticated", "\(replayed)")
+            let next = try await api.call(.post, "/v1/auth/refresh", tenant: "acme", json: ["refreshToken": rotated["refreshToken"] ?? .null])
+            #expect(next.status == .unauthorized, "\(next)")
+            #expect(replayed.body.contains("session") && !replayed.body.contains(stolen.refreshToken))
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import Logging
 import ReferenceServer
@@ -13,9 +14,16 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the reference HTTP server (JSON API, OpenAPI at /openapi.json).",
         discussion: """
             Signs access tokens with TRADESKIT_JWT_SECRET (at least 32 bytes); TRADESKIT_OPERATOR_TOKEN enables the \
-            platform operator's /v1/tenants routes. With --development, a missing secret is generated for this run, and \
-            a new database gets the tenant 'demo' with the default categories and an admin whose credentials are printed. \
-            Stops gracefully on SIGTERM or SIGINT.
+            platform operator's /v1/tenants routes. TOTP secrets are sealed at rest with TRADESKIT_TOTP_KEY (base64 of \
+            32 bytes), or else with a key derived from TRADESKIT_JWT_SECRET, so two-factor enrolments survive restarts. \
+            With --development, a missing secret is generated for this run, and a new database gets the tenant 'demo' \
+            with the default categories and an admin whose credentials are printed. Stops gracefully on SIGTERM or SIGINT.
+
+            E-mail: this build has no e-mail provider yet (the SendGrid adapter comes later). Verification and password \
+            reset e-mails go to standard output instead: with --development their links, tokens included, are printed so \
+            you can follow them; otherwise only a line saying an e-mail was not delivered (no address, no token). The links \
+            are <public-url>/verify-email?token=… and <public-url>/reset-password?token=…: pages of your client app, which \
+            post the token to /v1/auth/verify-email or /v1/auth/password-reset/confirm.
             """
     )
 
@@ -26,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "An origin allowed to call the API from a browser (repeatable).") var corsOrigin: [String] = []
     @Option(help: "The bcrypt cost of new password hashes (4…31).") var bcryptCost: Int = 12
     @Option(help: "API requests per client IP address in 15 minutes, across tenants.") var requestsPerIP: Int = 2_000
+    @Option(help: "The URL clients reach this server at, which e-mailed links start with (default http://HOST:PORT).") var publicURL: String?
     @Flag(help: "Development mode: generated secrets, and a demo tenant and admin on a new database.") var development = false
 
     static let demoSlug = "demo"
@@ -60,22 +69,30 @@ struct ServeCommand: AsyncParsableCommand {
         if development, configuration.operatorToken == nil { configuration.operatorToken = Self.randomSecret() }
         if let problem = configuration.problems.first { throw ValidationError("Cannot start: \(problem).") }
         let hasher = try BcryptPasswordHasher(cost: configuration.bcryptCost)
+        let base = try linkBase()
+        var identity = IdentityConfiguration(twoFactorSealingKey: try sealingKey(environment, secret: secret))
+        identity.verificationLinkBase = base + "/verify-email"
+        identity.passwordResetLinkBase = base + "/reset-password"
+        let email = ConsoleEmailSender(showsLinks: development) { Self.say($0) }
         // Payments stay in memory until the Stripe adapter lands; said loudly at start.
-        let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: hasher, logger: logger)
+        let market = Marketplace(
+            storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: hasher, emailSender: email, logger: logger,
+            configuration: Marketplace.Configuration(identity: identity))
 
         let demoPassword = development && isNewDatabase ? try await createDemo(market) : nil
         if let slug = tenant { _ = try await resolveTenant(slug, in: storage) }
 
         let server = try await ReferenceServer(marketplace: market, configuration: configuration, logger: logger)
-        say("TradesKit reference server listening on http://\(host):\(port) (database \(options.displayName)).")
-        say("OpenAPI: http://\(host):\(port)/openapi.json")
+        Self.say("TradesKit reference server listening on http://\(host):\(port) (database \(options.displayName)).")
+        Self.say("OpenAPI: http://\(host):\(port)/openapi.json")
         logger.warning("Payments use an in-memory processor in this build: no real money moves")
+        if !development { logger.warning("No e-mail provider in this build: verification and password reset e-mails are not delivered") }
         if let demoPassword {
-            say("Development database: tenant '\(Self.demoSlug)' with the default categories.")
-            say("Admin: \(Self.demoAdminEmail) / \(demoPassword)   (send X-Tenant: \(Self.demoSlug) to log in)")
+            Self.say("Development database: tenant '\(Self.demoSlug)' with the default categories.")
+            Self.say("Admin: \(Self.demoAdminEmail) / \(demoPassword)   (send X-Tenant: \(Self.demoSlug) to log in)")
         }
         if development, environment["TRADESKIT_OPERATOR_TOKEN"] == nil, let token = configuration.operatorToken {
-            say("Operator token for /v1/tenants (this run only): \(token)")
+            Self.say("Operator token for /v1/tenants (this run only): \(token)")
         }
         try await server.run()
     }
@@ -102,8 +119,30 @@ struct ServeCommand: AsyncParsableCommand {
         return password
     }
 
+    /// The key that seals TOTP secrets at rest: TRADESKIT_TOTP_KEY, or one derived from the token secret (HKDF-SHA256
+    /// with its own label, so neither key tells anything about the other).
+    private func sealingKey(_ environment: [String: String], secret: String) throws -> SymmetricKey {
+        if let encoded = environment["TRADESKIT_TOTP_KEY"] {
+            guard let key = Data(base64Encoded: encoded), key.count == 32 else {
+                throw ValidationError("TRADESKIT_TOTP_KEY must be the base64 of 32 bytes.")
+            }
+            return SymmetricKey(data: key)
+        }
+        return HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data("tradeskit.totp-sealing-key".utf8), outputByteCount: 32)
+    }
+
+    /// `--public-url` without a trailing slash, or `http://HOST:PORT`.
+    private func linkBase() throws -> String {
+        guard let publicURL else { return "http://\(host):\(port)" }
+        guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased()), url.host != nil,
+            url.query == nil, url.fragment == nil
+        else { throw ValidationError("--public-url must be an http(s) URL without a query, such as https://trades.example.com.") }
+        return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+    }
+
     /// Prints a line at once: standard output is block-buffered when redirected, and the server runs until stopped.
-    private func say(_ line: String) {
+    private static func say(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 

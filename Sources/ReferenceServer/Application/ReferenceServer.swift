@@ -36,19 +36,24 @@ public struct ReferenceServer: Sendable {
         services = ServerServices(
             market: marketplace, configuration: configuration, tokens: tokens,
             tenants: TenantDirectory(storage: marketplace.storage, clock: clock), limiter: RateLimiter(clock: clock), metrics: metrics,
-            operators: OperatorAuthenticator(secret: configuration.operatorToken), logger: logger)
+            operators: OperatorAuthenticator(secret: configuration.operatorToken), clock: clock, logger: logger)
         self.configuration = configuration
         self.metrics = metrics
         if configuration.development { logger.warning("Development mode: not for production") }
 
         let api =
-            AuthRoutes.routes() + AccountRoutes.routes() + CatalogRoutes.routes() + JobRoutes.routes() + BidRoutes.routes()
+            AuthRoutes.routes() + EmailLinkRoutes.routes() + TwoFactorRoutes.routes() + AccountRoutes.routes() + CatalogRoutes.routes() + JobRoutes.routes() + BidRoutes.routes()
             + ThreadRoutes.routes() + DisputeRoutes.routes() + AdminRoutes.routes() + TenantRoutes.routes()
         let operationSpecs = OperationsRoutes.routes(document: { [:] }).map(\.spec)
-        // A server of one tenant can say which currency amounts are in; a shared one cannot.
+        // A server of one tenant can say which currency amounts are in and which categories exist; a shared one cannot.
         var currency: Currency?
-        if case .perTenant(let slug) = configuration.mode { currency = try await marketplace.storage.tenant(slug: slug)?.settings.currency }
-        let document = OpenAPIDocument.make(routes: api.map(\.spec) + operationSpecs, configuration: configuration, currency: currency)
+        var categories: [CategoryID]?
+        if case .perTenant(let slug) = configuration.mode, let tenant = try await marketplace.storage.tenant(slug: slug) {
+            currency = tenant.settings.currency
+            categories = try await marketplace.catalog.categories(in: tenant.id).map(\.id)
+        }
+        let document = OpenAPIDocument.make(
+            routes: api.map(\.spec) + operationSpecs, configuration: configuration, currency: currency, categories: categories)
         openAPIDocument = document
         routes = api + OperationsRoutes.routes(document: { document })
     }
@@ -63,8 +68,8 @@ public struct ReferenceServer: Sendable {
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: AccessLogMiddleware(metrics: services.metrics, logger: services.logger))
         router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: configuration.strictTransportSecurity))
-        router.add(middleware: CORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
-        router.add(middleware: ProblemMiddleware(routes: routes.map(\.spec)))
+        router.add(middleware: CORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins), clock: services.clock))
+        router.add(middleware: ProblemMiddleware(routes: routes.map(\.spec), clock: services.clock))
         router.add(middleware: RequestLimitsMiddleware(configuration: configuration, limiter: services.limiter))
         let guardian = RouteGuard(services: services)
         let services = services

@@ -12,5 +12,7 @@ struct ServerServices: Sendable {
     let limiter: RateLimiter
     let metrics: ServerMetrics
     let operators: OperatorAuthenticator
+    /// The server's clock: token times, rate-limit windows and `Retry-After`.
+    let clock: any WallClock
     let logger: Logger
 }

@@ -108,18 +108,30 @@ struct AdminUserResponse: Encodable {
     }
 }
 
-/// What a login answers.
+/// What a login or a refresh answers: a new access token and the session's next refresh token.
 struct TokenResponse: Encodable {
     let accessToken: String
     let tokenType = "Bearer"
+    /// Seconds until the access token expires.
     let expiresIn: Int64
-    /// Present once the identity service issues refresh tokens.
-    let refreshToken: String?
+    /// The only copy of the refresh token: core stores its hash.
+    let refreshToken: String
 
-    init(_ token: IssuedAccessToken, refreshToken: String? = nil) {
+    init(_ token: IssuedAccessToken, refreshToken: String) {
         accessToken = token.token
         expiresIn = token.expiresIn
         self.refreshToken = refreshToken
+    }
+}
+
+/// What two-factor enrolment answers: the secret to type in, or the URI to show as a QR code.
+struct TwoFactorSetupResponse: Encodable {
+    let secret: String
+    let otpauthUri: String
+
+    init(_ setup: IdentityService.TwoFactorSetup) {
+        secret = setup.secret
+        otpauthUri = setup.provisioningURI
     }
 }
 

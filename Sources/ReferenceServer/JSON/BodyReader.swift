@@ -116,6 +116,36 @@ final class BodyReader {
     /// A required string.
     func string(_ key: String, maxLength: Int = 10_000) -> String? { required(key, optionalString(key, maxLength: maxLength)) }
 
+    /// A required opaque token (a refresh token, or the token of an e-mailed link): 1–256 base64url characters.
+    func token(_ key: String) -> String? {
+        guard let text = string(key, maxLength: 256) else { return nil }
+        guard OpaqueToken.isWellFormed(text) else {
+            fail(key, "invalid_format", "must be a token as the server issued it")
+            return nil
+        }
+        return text
+    }
+
+    /// A one-time code of `digits` ASCII digits, absent or set (`null` is refused).
+    func optionalCode(_ key: String, digits: Int) -> Presence<String> {
+        switch optionalString(key, maxLength: digits) {
+        case .value(let text):
+            guard text.count == digits, text.utf8.allSatisfy({ (48...57).contains($0) }) else {
+                fail(key, "invalid_format", "must be \(digits) digits")
+                return .absent
+            }
+            return .value(text)
+        case .null:
+            fail(key, "invalid_type", "must be a string")
+            return .absent
+        case .absent:
+            return .absent
+        }
+    }
+
+    /// A required one-time code of `digits` ASCII digits.
+    func code(_ key: String, digits: Int) -> String? { required(key, optionalCode(key, digits: digits)) }
+
     /// A required string, or `default` when absent.
     func string(_ key: String, default fallback: String, maxLength: Int = 10_000) -> String? {
         switch optionalString(key, maxLength: maxLength) {

@@ -54,6 +54,16 @@ final class QueryReader {
         return value
     }
 
+    /// A finite number parameter within `range`.
+    func double(_ name: String, in range: ClosedRange<Double>) -> Double? {
+        guard let value = double(name) else { return nil }
+        guard range.contains(value) else {
+            fail(name, "out_of_range", "must be between " + String(format: "%g", range.lowerBound) + " and " + String(format: "%g", range.upperBound))
+            return nil
+        }
+        return value
+    }
+
     /// A boolean parameter (`true` or `false`).
     func bool(_ name: String) -> Bool? {
         guard let raw = string(name, maxLength: 5) else { return nil }

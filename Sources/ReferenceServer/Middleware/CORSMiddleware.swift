@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import TradesKit
 
 /// Cross-origin access for an allow-list of exact origins. Preflights from listed origins get `204`; from others
 /// `403`. Other requests from listed origins get `Access-Control-Allow-Origin`; from others, nothing (the browser
@@ -8,6 +9,7 @@ import Hummingbird
 struct CORSMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let allowedOrigins: Set<String>
+    let clock: any WallClock
 
     static let allowedMethods = "GET, POST, PUT, PATCH, DELETE"
     static let allowedHeaders = "Authorization, Content-Type, X-Tenant, X-Request-Id"
@@ -19,7 +21,7 @@ struct CORSMiddleware: RouterMiddleware {
         if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
             guard allowed else {
                 let error = ServerError(.originNotAllowed, "This origin may not call the API")
-                let (problem, headers) = ProblemMapper.problem(for: error, requestID: context.requestID, logger: context.logger)
+                let (problem, headers) = ProblemMapper.problem(for: error, requestID: context.requestID, now: clock.now(), logger: context.logger)
                 return problem.response(headers: headers)
             }
             var response = Response(status: .noContent)

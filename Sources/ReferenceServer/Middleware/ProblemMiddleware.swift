@@ -1,12 +1,15 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import TradesKit
 
 /// Answers every error as problem+json through ``ProblemMapper``, and tells an unknown path (`404`) from a known
 /// path with the wrong method (`405` with `Allow`).
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let routes: [RouteSpec]
+    /// Turns the instant of a `Retry-After` into seconds.
+    let clock: any WallClock
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         do {
@@ -21,7 +24,7 @@ struct ProblemMiddleware: RouterMiddleware {
                     error = ServerError(.methodNotAllowed, "This path does not accept \(request.method.rawValue)", headers: headers)
                 }
             }
-            let (problem, headers) = ProblemMapper.problem(for: error, requestID: context.requestID, logger: context.logger)
+            let (problem, headers) = ProblemMapper.problem(for: error, requestID: context.requestID, now: clock.now(), logger: context.logger)
             return problem.response(headers: headers)
         }
     }

@@ -8,13 +8,20 @@ import TradesKit
 enum OpenAPIComponents {
     typealias S = OpenAPISchema
 
-    /// Every schema; `currency`, when the server's one tenant is known, is the only currency amounts may be in.
-    static func schemas(currency: String?) -> [String: JSONValue] {
+    /// Every schema. When the server's one tenant is known, `currency` is the only currency amounts may be in and
+    /// `categories` are the only category ids a job or a contractor profile may name.
+    static func schemas(currency: String?, categories: [CategoryID]? = nil) -> [String: JSONValue] {
         var schemas = requestSchemas.merging(responseSchemas) { first, _ in first }
         if let currency {
             schemas["MoneyInput"] = S.record(
                 [("amount", S.integer(1, Int64.max)), ("currency", S.enumeration([currency]))],
                 description: "Minor units (positive) in the tenant's currency.")
+        }
+        if let categories, !categories.isEmpty {
+            schemas["CategoryId"] = [
+                "type": "string", "format": "uuid", "enum": .array(categories.map { .string($0.uuidString) }),
+                "description": "The id of one of the tenant's categories.",
+            ]
         }
         return schemas
     }
@@ -31,10 +38,15 @@ enum OpenAPIComponents {
     static let circleInput = S.record([("center", S.ref("GeoPoint")), ("radiusKm", S.number(1, 500))])
     static let roles = S.enumeration(Role.allCases.map(\.rawValue))
     static let colour = S.string(pattern: "^#[0-9A-Fa-f]{6}$")
+    /// A refresh token or the token of an e-mailed link, as core issues them.
+    static let token = S.string(max: 256, min: 1, pattern: "^[A-Za-z0-9_-]+$")
+    /// A code of an authenticator app.
+    static let totpCode = S.string(max: TwoFactorRoutes.digits, min: TwoFactorRoutes.digits, pattern: "^[0-9]{\(TwoFactorRoutes.digits)}$")
 
     static var requestSchemas: [String: JSONValue] {
         [
             "MoneyInput": moneyInput,
+            "CategoryId": ["type": "string", "format": "uuid", "description": "The id of one of the tenant's categories."],
             "BudgetInput": budgetInput,
             "GeoCircleInput": circleInput,
             "Registration": S.object(
@@ -42,20 +54,27 @@ enum OpenAPIComponents {
                     ("email", S.email), ("password", S.password), ("displayName", S.text(max: 100)), ("phone", S.nullable(S.phone)),
                     ("role", S.enumeration(["homeowner", "contractor"])),
                 ], required: ["email", "password", "displayName", "role"]),
-            "Login": S.record([("email", S.string(max: 254)), ("password", S.string(max: 1_000))]),
+            "Login": S.object(
+                [("email", S.string(max: 254)), ("password", S.string(max: 1_000)), ("totpCode", totpCode)], required: ["email", "password"],
+                description: "`totpCode` once two-factor authentication is on (the answer without it is `two_factor_required`)."),
+            "RefreshTokenInput": S.record([("refreshToken", token)]),
+            "LinkToken": S.record([("token", token)], description: "The `token` query parameter of the e-mailed link."),
+            "PasswordResetRequest": S.record([("email", S.email)]),
+            "PasswordResetConfirmation": S.record([("token", token), ("newPassword", S.password)]),
+            "TwoFactorCode": S.record([("code", totpCode)]),
             "AccountUpdate": S.object(
                 [("displayName", S.text(max: 100)), ("phone", S.nullable(S.phone))], required: [],
                 description: "Only the members given change; `phone: null` removes the number."),
             "ContractorProfileInput": S.object(
                 [
-                    ("headline", S.text(min: 0, max: 200)), ("trades", ["type": "array", "items": S.uuid, "minItems": 1, "maxItems": 20]),
+                    ("headline", S.text(min: 0, max: 200)), ("trades", ["type": "array", "items": S.ref("CategoryId"), "minItems": 1, "maxItems": 20]),
                     ("serviceArea", S.ref("GeoCircleInput")),
                     ("licence", S.nullable(S.record([("number", S.text(max: 50)), ("region", S.text(max: 50)), ("expiresAt", S.dateTime)]))),
                     ("insuranceExpiresAt", S.nullable(S.dateTime)),
                 ], required: ["trades", "serviceArea"], description: "`trades` are ids of the tenant's categories."),
             "NewJob": S.record(
                 [
-                    ("categoryId", S.uuid), ("title", S.text(min: 3, max: 120)), ("description", S.text(max: 5_000)),
+                    ("categoryId", S.ref("CategoryId")), ("title", S.text(min: 3, max: 120)), ("description", S.text(max: 5_000)),
                     ("location", S.ref("GeoPoint")), ("budget", S.ref("BudgetInput")),
                 ], description: "`categoryId` names a category of the tenant."),
             "JobUpdate": S.object(
@@ -140,9 +159,12 @@ enum OpenAPIComponents {
                     ("licence", S.record([("number", S.string()), ("region", S.string()), ("expiresAt", S.dateTime)])),
                     ("insuranceExpiresAt", S.dateTime), ("vetting", S.enumeration(VettingStatus.allCases.map(\.rawValue))),
                 ], required: ["userId", "headline", "trades", "serviceArea", "vetting"]),
-            "TokenPair": S.object(
-                [("accessToken", S.string()), ("tokenType", S.enumeration(["Bearer"])), ("expiresIn", S.integer), ("refreshToken", S.string())],
-                required: ["accessToken", "tokenType", "expiresIn"]),
+            "TokenPair": S.record(
+                [("accessToken", S.string()), ("tokenType", S.enumeration(["Bearer"])), ("expiresIn", S.integer), ("refreshToken", token)],
+                description: "`refreshToken` rotates: each refresh answers a new one and spends the old one."),
+            "TwoFactorSetup": S.record(
+                [("secret", S.string(pattern: "^[A-Z2-7]+$")), ("otpauthUri", S.string(pattern: "^otpauth://totp/"))],
+                description: "The base32 secret and the `otpauth://` URI (for a QR code) of a pending enrolment."),
             "RegistrationResult": S.record(
                 [("user", S.ref("Account")), ("accessToken", S.string()), ("tokenType", S.enumeration(["Bearer"])), ("expiresIn", S.integer)]),
             "Category": S.record([("id", S.uuid), ("slug", S.string()), ("name", S.string())]),

@@ -6,8 +6,11 @@ public import TradesKit
 public enum OpenAPIDocument {
     typealias S = OpenAPISchema
 
-    /// The document for `routes`. In per-tenant mode, `currency` (the tenant's) is the only one amounts may be in.
-    public static func make(routes: [RouteSpec], configuration: ServerConfiguration, currency: Currency? = nil) -> JSONValue {
+    /// The document for `routes`. In per-tenant mode, `currency` (the tenant's) is the only one amounts may be in, and
+    /// `categories` (the tenant's) the only category ids a request may name.
+    public static func make(
+        routes: [RouteSpec], configuration: ServerConfiguration, currency: Currency? = nil, categories: [CategoryID]? = nil
+    ) -> JSONValue {
         var paths: [String: JSONValue] = [:]
         for route in routes {
             var item =
@@ -36,7 +39,7 @@ public enum OpenAPIDocument {
             "tags": .array(Set(routes.map(\.tag)).sorted().map { ["name": .string($0)] }),
             "paths": .object(paths),
             "components": [
-                "schemas": .object(OpenAPIComponents.schemas(currency: currency?.code)),
+                "schemas": .object(OpenAPIComponents.schemas(currency: currency?.code, categories: categories)),
                 "securitySchemes": [
                     "accessToken": [
                         "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An access token from `/v1/auth/login`.",
@@ -89,7 +92,8 @@ public enum OpenAPIDocument {
         var success: [String: JSONValue] = ["description": "Success."]
         if let schema = route.responseSchema {
             success["content"] = .object([route.responseMediaType: ["schema": S.ref(schema)]])
-        } else if route.successStatus != 204 {
+        } else if route.responseMediaType != "application/json" {
+            // A body that is not JSON (the metrics' text); a JSON route without a schema answers no body (202, 204).
             success["content"] = .object([route.responseMediaType: ["schema": ["type": "string"]]])
         }
         responses[String(route.successStatus)] = .object(success)

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import HTTPTypes
 import Hummingbird
 public import Logging
@@ -28,6 +28,16 @@ public enum ProblemMapper {
         .currencyMismatch: Kind(status: .unprocessableContent, title: "Currency mismatch"),
         .amountOverflow: Kind(status: .unprocessableContent, title: "Amount out of range"),
         .suspended: Kind(status: .forbidden, title: "Account suspended"),
+        .unauthenticated: Kind(status: .unauthorized, title: "Authentication required"),
+        // The password was right: the client resends the login with `totpCode`.
+        .twoFactorRequired: Kind(status: .unauthorized, title: "Two-factor code required"),
+        // Not 401: a client that refreshes its session on 401 would retry a wrong code at /2fa/confirm for nothing.
+        .invalidTwoFactorCode: Kind(status: .forbidden, title: "Two-factor code not accepted"),
+        .accountLocked: Kind(status: .tooManyRequests, title: "Account locked"),
+        // Unknown, used and expired links look the same; the client asks for a new one.
+        .invalidToken: Kind(status: .forbidden, title: "Link not valid"),
+        .notConfigured: Kind(status: .serviceUnavailable, title: "Not configured"),
+        .deliveryFailed: Kind(status: .serviceUnavailable, title: "Delivery failed"),
     ]
 
     /// Status and title of every server error code.
@@ -49,20 +59,26 @@ public enum ProblemMapper {
 
     /// Every problem code the server can answer with, and its status: the OpenAPI document lists them.
     public static var allCodes: [(code: String, status: Int)] {
-        (coreKinds.map { ($0.key.rawValue, $0.value.status.code) } + serverKinds.map { ($0.key.rawValue, $0.value.status.code) })
-            .sorted { $0.0 < $1.0 }
+        // Core and server share `unauthenticated` (401), listed once.
+        var statuses: [String: Int] = [:]
+        for (code, kind) in coreKinds { statuses[code.rawValue] = kind.status.code }
+        for (code, kind) in serverKinds { statuses[code.rawValue] = kind.status.code }
+        return statuses.map { (code: $0.key, status: $0.value) }.sorted { $0.code < $1.code }
     }
 
-    /// The problem for `error`, and the headers that go with it.
-    public static func problem(for error: any Error, requestID: String?, logger: Logger) -> (Problem, HTTPFields) {
+    /// The problem for `error`, and the headers that go with it; `now` turns a core error's
+    /// ``TradesKit/TradesKitError/retryAfter`` into `Retry-After` seconds.
+    public static func problem(for error: any Error, requestID: String?, now: Date, logger: Logger) -> (Problem, HTTPFields) {
         switch error {
         case let error as TradesKitError:
             // An unknown future code keeps its name and gets a generic 400.
             let kind = coreKinds[error.code] ?? Kind(status: .badRequest, title: "Request refused")
+            var headers = HTTPFields()
+            if let retryAfter = error.retryAfter { headers[.retryAfter] = String(retrySeconds(until: retryAfter, now: now)) }
             return (
                 Problem(
                     code: error.code.rawValue, title: kind.title, status: kind.status, detail: error.message, requestID: requestID,
-                    errors: error.fieldErrors), [:]
+                    errors: error.fieldErrors), headers
             )
         case let error as ServerError:
             return (problem(error, requestID: requestID), error.headers)
@@ -74,6 +90,11 @@ public enum ProblemMapper {
             logger.error("Unexpected error", metadata: ["tradeskit.error_type": "\(String(reflecting: type(of: error)))"])
             return (problem(ServerError(.internalError, "The server could not complete the request"), requestID: requestID), [:])
         }
+    }
+
+    /// Whole seconds from `now` until `date`, rounded up and at least 1, as `Retry-After` takes them.
+    static func retrySeconds(until date: Date, now: Date) -> Int64 {
+        max(1, Int64(date.timeIntervalSince(now).rounded(.up)))
     }
 
     /// The problem for a server error.

@@ -29,6 +29,14 @@ enum AccountRoutes {
                             FieldError(field: "displayName", code: "invalid_type", message: "must be a string")
                         ])
                 }
+                // Core removes the number on an empty string; over HTTP that is `null`, and "" is no phone number.
+                if case .value(let number) = phone, number.isEmpty {
+                    throw TradesKitError(
+                        .validationFailed, "The input is not valid",
+                        fieldErrors: [
+                            FieldError(field: "phone", code: "invalid_format", message: "must be in E.164 format, e.g. +14155550123, or null")
+                        ])
+                }
                 let phoneChange: String? =
                     switch phone {
                     case .absent: nil

@@ -1,20 +1,21 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Prometheus
 import TradesKit
 
-/// Registration and login.
+/// Registration and sessions: login, refresh and logout over core's ``TradesKit/IdentityService``.
 ///
-/// Access tokens come from ``TokenAuthority``; refresh, logout, e-mail verification, password reset and TOTP are the
-/// identity service's, and join this list when it is wired in.
+/// Access tokens come from ``TokenAuthority``; refresh tokens are core's opaque, rotating tokens. The routes of e-mailed
+/// links are in ``EmailLinkRoutes``, second factors in ``TwoFactorRoutes``.
 enum AuthRoutes {
     static func routes() -> [Route] {
         [
             Route(
                 RouteSpec(
-                    .post, "/v1/auth/register", id: "register", "Register a homeowner or contractor", tag: "Auth", access: .tenant,
-                    body: "Registration", status: 201, response: "RegistrationResult", problems: [403, 409])
+                    .post, "/v1/auth/register", id: "register", "Register a homeowner or contractor; e-mails a verification link",
+                    tag: "Auth", access: .tenant, body: "Registration", status: 201, response: "RegistrationResult", problems: [403, 409])
             ) { call in
                 let tenant = try call.tenant()
                 let body = try await call.body()
@@ -27,31 +28,79 @@ enum AuthRoutes {
                 guard let email, let password, let displayName, let role else { throw ServerError(.badRequest, "Incomplete input") }
                 let user = try await call.market.users.register(
                     in: tenant.id, .init(email: email, password: password, displayName: displayName, phone: phone, role: role))
+                // The account exists either way; a user whose e-mail did not go out asks again at /v1/auth/verify-email/resend.
+                do {
+                    try await call.market.identity.requestEmailVerification(in: tenant.id, user: user.id)
+                } catch {
+                    call.context.logger.warning(
+                        "The verification e-mail of a new account was not sent",
+                        metadata: ["tradeskit.tenant": "\(tenant.id)", "tradeskit.error_code": "\(errorCode(error))"])
+                }
                 let token = try await call.services.tokens.issue(for: Principal(tenantID: tenant.id, userID: user.id, role: user.role))
                 return try call.json(
                     RegistrationResponse(user: AccountResponse(user), accessToken: token.token, expiresIn: token.expiresIn), status: .created)
             },
             Route(
                 RouteSpec(
-                    .post, "/v1/auth/login", id: "login", "Log in with e-mail and password", tag: "Auth", access: .tenant, body: "Login",
-                    response: "TokenPair", problems: [403])
+                    .post, "/v1/auth/login", id: "login", "Log in with e-mail and password, and a TOTP code when two-factor is on",
+                    tag: "Auth", access: .tenant, body: "Login", response: "TokenPair", problems: [403])
             ) { call in
                 let tenant = try call.tenant()
                 let body = try await call.body()
                 let email = body.string("email", maxLength: 254)
                 let password = body.string("password", maxLength: 1_000)
+                let totpCode = body.optionalCode("totpCode", digits: TwoFactorRoutes.digits).value
                 try body.finish()
                 guard let email, let password else { throw ServerError(.badRequest, "Incomplete input") }
                 let policies = tenant.settings.policies
                 try call.services.limiter.enforce(
                     "login:\(tenant.id):\(email.trimmingCharacters(in: .whitespaces).lowercased()):\(call.context.clientAddress)",
                     limit: policies.loginAttemptsPerWindow, windowSeconds: policies.rateLimitWindowSeconds)
-                guard let user = try await call.market.users.authenticate(in: tenant.id, email: email, password: password) else {
-                    throw ServerError(.unauthenticated, "The e-mail address or the password is wrong")
-                }
-                let token = try await call.services.tokens.issue(for: Principal(tenantID: tenant.id, userID: user.id, role: user.role))
-                return try call.json(TokenResponse(token))
+                // Core answers an unknown address and a wrong password alike (same error, same hashing work) and locks
+                // an account key after repeated failures (`account_locked`, 429 with Retry-After).
+                let session = try await call.market.identity.login(in: tenant.id, email: email, password: password, totpCode: totpCode)
+                return try await tokenPair(session, tenant: tenant, call)
+            },
+            Route(
+                RouteSpec(
+                    .post, "/v1/auth/refresh", id: "refresh", "Exchange a refresh token for new tokens; a reused one ends its session",
+                    tag: "Auth", access: .tenant, body: "RefreshTokenInput", response: "TokenPair", problems: [403])
+            ) { call in
+                let tenant = try call.tenant()
+                let body = try await call.body()
+                let refreshToken = body.token("refreshToken")
+                try body.finish()
+                guard let refreshToken else { throw ServerError(.badRequest, "Incomplete input") }
+                // Another tenant's token is unknown here: 401 like any other.
+                let session = try await call.market.identity.refresh(in: tenant.id, token: refreshToken)
+                return try await tokenPair(session, tenant: tenant, call)
+            },
+            Route(
+                RouteSpec(
+                    .post, "/v1/auth/logout", id: "logout", "End the session of a refresh token (every token of its family)", tag: "Auth",
+                    access: .tenant, body: "RefreshTokenInput", status: 204, response: nil)
+            ) { call in
+                let tenant = try call.tenant()
+                let body = try await call.body()
+                let refreshToken = body.token("refreshToken")
+                try body.finish()
+                guard let refreshToken else { throw ServerError(.badRequest, "Incomplete input") }
+                // An unknown or spent token has no session to end: the same 204, so the answer tells nothing.
+                try await call.market.identity.logout(in: tenant.id, token: refreshToken)
+                return Response(status: .noContent)
             },
         ]
+    }
+
+    /// The answer to a login or refresh: a new access token for the session's user, and the session's refresh token.
+    private static func tokenPair(_ session: IdentityService.Session, tenant: Tenant, _ call: Call) async throws -> Response {
+        let principal = Principal(tenantID: tenant.id, userID: session.user.id, role: session.user.role)
+        let access = try await call.services.tokens.issue(for: principal)
+        return try call.json(TokenResponse(access, refreshToken: session.refreshToken))
+    }
+
+    /// A stable name for why a side effect failed, for logs: core's code, or the error's type (never its text).
+    static func errorCode(_ error: any Error) -> String {
+        (error as? TradesKitError)?.code.rawValue ?? String(reflecting: type(of: error))
     }
 }

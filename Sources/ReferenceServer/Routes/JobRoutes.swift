@@ -38,10 +38,12 @@ enum JobRoutes {
                 search.statuses = query.enumerations("status", as: JobStatus.self)
                 search.categoryID = query.id("category")
                 search.text = query.string("q", maxLength: 100)
+                // Checked even without `near`, where it does nothing: a bad value is refused wherever it is.
+                let radius = query.double("radiusKm", in: 0.1...1_000)
                 if let near = query.string("near", maxLength: 60) {
                     let parts = near.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
                     if parts.count == 2, let latitude = parts[0], let longitude = parts[1] {
-                        search.near = GeoCircle(center: GeoPoint(latitude: latitude, longitude: longitude), radiusKm: query.double("radiusKm") ?? 25)
+                        search.near = GeoCircle(center: GeoPoint(latitude: latitude, longitude: longitude), radiusKm: radius ?? 25)
                     } else {
                         throw TradesKitError(
                             .validationFailed, "The query is not valid",

@@ -20,8 +20,9 @@ public enum OpaqueToken {
         hex(SHA256.hash(data: Data(token.utf8)))
     }
 
-    /// Whether `token` is shaped like one of ours (base64url, not absurdly long), checked before any lookup.
-    static func isWellFormed(_ token: String) -> Bool {
+    /// Whether `token` is shaped like one of ours (1–256 base64url characters), checked before any lookup; an HTTP
+    /// layer refuses other input as malformed with the same rule.
+    public static func isWellFormed(_ token: String) -> Bool {
         !token.isEmpty && token.utf8.count <= maximumLength
             && token.unicodeScalars.allSatisfy {
                 ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"

@@ -59,7 +59,7 @@ public struct JobService: Sendable {
             validator.point(input.location, field: "location")
             input.budget.validate(currency: tenant.settings.currency, into: &validator)
             if try await store.category(input.categoryID) == nil {
-                validator.fail("categoryID", "unknown_category", "does not name a category of this marketplace")
+                validator.fail("categoryId", "unknown_category", "does not name a category of this marketplace")
             }
             try validator.check()
 

@@ -1,0 +1,56 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TradesKit
+
+/// TOTP two-factor authentication of the caller: enrol, confirm with a first code, disable with a current one.
+///
+/// Once confirmed, `/v1/auth/login` answers `two_factor_required` until the client sends `totpCode` as well.
+enum TwoFactorRoutes {
+    /// The digits of a code (core's ``TradesKit/TOTP`` default, which authenticator apps expect).
+    static let digits = 6
+
+    static func routes() -> [Route] {
+        [
+            Route(
+                RouteSpec(
+                    .post, "/v1/auth/2fa/enroll", id: "enrollTwoFactor",
+                    "Start two-factor enrolment: a new TOTP secret for an authenticator app (again until confirmed)", tag: "Auth",
+                    access: .user, response: "TwoFactorSetup", problems: [409])
+            ) { call in
+                let setup = try await call.market.identity.enrollTwoFactor(by: try call.principal())
+                return try call.json(TwoFactorSetupResponse(setup))
+            },
+            Route(
+                RouteSpec(
+                    .post, "/v1/auth/2fa/confirm", id: "confirmTwoFactor", "Turn two-factor authentication on with a first code",
+                    tag: "Auth", access: .user, body: "TwoFactorCode", status: 204, response: nil, problems: [409])
+            ) { call in
+                let principal = try call.principal()
+                let code = try await readCode(call)
+                try await call.market.identity.confirmTwoFactor(by: principal, code: code)
+                return Response(status: .noContent)
+            },
+            Route(
+                RouteSpec(
+                    .post, "/v1/auth/2fa/disable", id: "disableTwoFactor", "Turn two-factor authentication off with a current code",
+                    tag: "Auth", access: .user, body: "TwoFactorCode", status: 204, response: nil, problems: [409])
+            ) { call in
+                let principal = try call.principal()
+                let code = try await readCode(call)
+                // Wrong codes count towards the login lockout of the caller's address (`account_locked`, 429).
+                try await call.market.identity.disableTwoFactor(by: principal, code: code)
+                return Response(status: .noContent)
+            },
+        ]
+    }
+
+    /// The `code` of a `TwoFactorCode` body.
+    private static func readCode(_ call: Call) async throws -> String {
+        let body = try await call.body()
+        let code = body.code("code", digits: digits)
+        try body.finish()
+        guard let code else { throw ServerError(.badRequest, "Incomplete input") }
+        return code
+    }
+}
