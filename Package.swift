@@ -107,6 +107,11 @@ let package = Package(
                 // HKDF: `serve` derives the key that seals TOTP secrets from the token secret when none is given.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                // The load generator of `trades bench http`: HTTP/1.1 keep-alive connections on SwiftNIO.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

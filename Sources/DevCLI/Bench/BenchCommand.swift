@@ -5,7 +5,7 @@ import Foundation
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks (build with -c release).",
-        subcommands: [StorageBenchCommand.self])
+        subcommands: [StorageBenchCommand.self, HTTPBenchCommand.self, HTTPBenchServerCommand.self])
 }
 
 /// Wall-clock timing and latency percentiles.

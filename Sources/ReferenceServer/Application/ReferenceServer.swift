@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 public import Logging
+public import NIOCore
 public import TradesKit
 
 /// The reference HTTP server of TradesKit: the JSON API of DESIGN.md §7 over a ``TradesKit/Marketplace``.
@@ -55,7 +56,7 @@ public struct ReferenceServer: Sendable {
         let document = OpenAPIDocument.make(
             routes: api.map(\.spec) + operationSpecs, configuration: configuration, currency: currency, categories: categories)
         openAPIDocument = document
-        routes = api + OperationsRoutes.routes(document: { document })
+        routes = api + OperationsRoutes.routes(document: { document }) + (configuration.benchmarkRoute ? BenchmarkRoutes.routes() : [])
     }
 
     /// The token authority, for embedders that log users in their own way.
@@ -87,15 +88,25 @@ public struct ReferenceServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT, then stops gracefully: the application runs in a swift-service-lifecycle
     /// `ServiceGroup` that lets requests in flight finish.
-    public func run() async throws {
-        try await makeApplication().runService()
+    ///
+    /// `onServerRunning` is called with the listening channel once it is bound (its `localAddress` tells the port when
+    /// the configuration asks for port 0).
+    public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
+        try await makeApplication(onServerRunning: onServerRunning).runService()
     }
 
     /// The Hummingbird application listening where the configuration says.
     public func makeApplication() -> some ApplicationProtocol {
+        makeApplication(onServerRunning: { _ in })
+    }
+
+    /// The Hummingbird application listening where the configuration says, calling `onServerRunning` with the listening
+    /// channel once it is bound (its `localAddress` tells the port when the configuration asks for port 0).
+    public func makeApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void) -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: onServerRunning,
             logger: services.logger)
     }
 }

@@ -74,6 +74,9 @@ public struct ServerConfiguration: Sendable {
     public var operatorToken: String?
     /// Development mode: relaxed for local use (the `serve --development` flag). Never in production.
     public var development: Bool
+    /// Whether to register `GET /v1/bench/hello`, the hello-world baseline of `trades bench http` (default `false`).
+    /// Only the benchmark sets it; the route is not in the OpenAPI document.
+    public var benchmarkRoute: Bool
 
     /// Creates a configuration with the defaults above.
     public init(
@@ -81,7 +84,7 @@ public struct ServerConfiguration: Sendable {
         tokenIssuer: String = "tradeskit", tokenAudience: String = "tradeskit-api", accessTokenLifetime: Int64 = 900,
         bcryptCost: Int = 12, bodyLimit: Int = ServerConfiguration.defaultBodyLimit, corsAllowedOrigins: [String] = [],
         strictTransportSecurity: Bool = false, trustForwardedFor: Bool = false, rateLimits: RateLimits = RateLimits(),
-        operatorToken: String? = nil, development: Bool = false
+        operatorToken: String? = nil, development: Bool = false, benchmarkRoute: Bool = false
     ) {
         self.host = host
         self.port = port
@@ -98,6 +101,7 @@ public struct ServerConfiguration: Sendable {
         self.rateLimits = rateLimits
         self.operatorToken = operatorToken
         self.development = development
+        self.benchmarkRoute = benchmarkRoute
     }
 
     /// Reasons the configuration cannot be used; empty when it is sound.

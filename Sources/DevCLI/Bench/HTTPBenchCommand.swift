@@ -1,0 +1,381 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOPosix
+import ReferenceServer
+import StorageSQLite
+import TradesKit
+
+/// `trades bench http`: the reference server under a mixed marketplace workload on SQLite, against a hello-world route
+/// of the same server in the same run, at each concurrency; then read latency while clients log in continuously.
+struct HTTPBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http",
+        abstract: "Requests per second and latency of the reference server: the marketplace mix against hello world, and reads during logins.",
+        discussion: """
+            Starts the server as a child process (`trades bench http-server`) on a temporary SQLite database with a fixture, and \
+            loads it over loopback with a built-in closed-loop generator (SwiftNIO, HTTP/1.1 keep-alive). The generator and \
+            the server share this machine's cores.
+            """
+    )
+
+    @Option(help: "Measured seconds of each phase.") var duration = 10.0
+    @Option(help: "Unmeasured seconds before each phase's measurement.") var warmup = 2.0
+    @Option(parsing: .upToNextOption, help: "Connection counts to measure at (each: hello world, then the mix).") var connections = [64, 2_000]
+    @Option(help: "Clients logging in continuously during the login storm (0 skips it).") var loginClients = 50
+    @Option(help: "Connections reading during the login storm (and alone, for comparison).") var loginReaders = 16
+    @Option(help: "The bcrypt cost of the login users' password hash and of the server.") var bcryptCost = 12
+    @Option(help: "Contractors in the fixture.") var contractors = 100
+    @Option(help: "Open jobs carrying bids in the fixture (read targets).") var jobs = 300
+    @Option(help: "Bids on each of those jobs.") var bids = 5
+    @Option(help: "Open jobs without bids that receive the mix's new bids.") var bidTargets = 600
+    @Option(help: "Awarded jobs with a message thread.") var awardedJobs = 50
+    @Option(help: "Event-loop threads of the load generator.") var clientThreads = 2
+    @Option(help: "SQLite durability: full or normal.") var synchronous: DatabaseOptions.SynchronousMode = .full
+    @Option(help: "Directory for the temporary database (default: the system temporary directory).") var directory: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    static let helloWorldNote =
+        "GET /v1/bench/hello goes through the same router and all six middlewares as the API (request id, access log, security "
+        + "headers, CORS, problems, request limits with the per-IP limiter); it resolves no tenant, verifies no token and reads no database"
+    static let mixNote = "search jobs 30%, job detail 25%, list bids (owner) 15%, submit bid 10%, read a thread 15%, post a message 5%"
+
+    func validate() throws {
+        guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive and --warmup not negative") }
+        guard !connections.isEmpty, connections.allSatisfy({ $0 > 0 }) else { throw ValidationError("--connections must be positive") }
+        guard loginClients >= 0, loginReaders > 0, clientThreads > 0 else {
+            throw ValidationError("--login-clients must not be negative; --login-readers and --client-threads must be positive")
+        }
+        guard contractors > 0, jobs > 0, bids >= 0, bidTargets > 0, awardedJobs > 0 else { throw ValidationError("the fixture sizes must be positive") }
+        guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost must be 4…31") }
+    }
+
+    func run() async throws {
+        let largest = max(connections.max() ?? 0, loginClients + loginReaders)
+        try FileDescriptorLimit.raise(toAtLeast: largest + 512)
+        let base = URL(fileURLWithPath: directory ?? FileManager.default.temporaryDirectory.path)
+            .appendingPathComponent("tradeskit-http-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: base) }
+        let database = base.appendingPathComponent("bench.sqlite").path
+
+        let secret = ServeCommand.randomSecret()
+        let serverConfiguration = HTTPBenchServer.configuration(secret: Array(secret.utf8), bcryptCost: bcryptCost)
+        let tokens = await TokenAuthority(
+            key: serverConfiguration.tokenSigningKey, issuer: serverConfiguration.tokenIssuer, audience: serverConfiguration.tokenAudience,
+            lifetime: serverConfiguration.accessTokenLifetime, clock: SystemClock())
+        var storageConfiguration = SQLiteStorage.Configuration()
+        storageConfiguration.synchronous = synchronous == .full ? .full : .normal
+        progress("Writing the fixture…")
+        let size = HTTPBenchFixture.Size(
+            contractors: contractors, jobs: jobs, bidsPerJob: bids, bidTargets: bidTargets, awardedJobs: awardedJobs, messagesPerThread: 10,
+            loginUsers: loginClients)
+        let fixture = try await HTTPBenchFixture.make(
+            path: database, configuration: storageConfiguration, size: size, bcryptCost: bcryptCost, tokens: tokens)
+
+        let server = try await HTTPBenchServer.start(database: database, synchronous: synchronous, bcryptCost: bcryptCost, secret: secret)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: clientThreads)
+        let report: Report
+        do {
+            report = try await measure(server: server, group: group, fixture: fixture, size: size)
+        } catch {
+            await server.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await server.stop()
+        try await group.shutdownGracefully()
+        if json { return try printJSON(report) }
+        print(report.text)
+    }
+
+    private func measure(server: HTTPBenchServer, group: MultiThreadedEventLoopGroup, fixture: HTTPBenchFixture, size: HTTPBenchFixture.Size)
+        async throws -> Report
+    {
+        let generator = HTTPLoadGenerator(group: group, host: "127.0.0.1", port: server.port)
+        let host = "127.0.0.1:\(server.port)"
+        let bidPairs = BidAllocator(contractors: fixture.contractorTokens.count, targets: fixture.bidTargets.count)
+        var phases: [PhaseReport] = []
+        for count in connections {
+            progress("Hello world at \(count) connections…")
+            let hello = try await generator.run(.hello(host: host), connections: count, warmup: warmup, duration: duration)
+            let helloReport = PhaseReport(hello, workload: "hello", memory: server.memory.resident, baseline: nil)
+            phases.append(helloReport)
+            progress("The marketplace mix at \(count) connections…")
+            let mix = try await generator.run(.mix(fixture, host: host, bids: bidPairs), connections: count, warmup: warmup, duration: duration)
+            phases.append(PhaseReport(mix, workload: "mix", memory: server.memory.resident, baseline: helloReport))
+        }
+
+        var storm: LoginStormReport?
+        if loginClients > 0 {
+            progress("\(loginReaders) readers alone…")
+            let alone = try await generator.run(.reads(fixture, host: host), connections: loginReaders, warmup: warmup, duration: duration)
+            progress("\(loginReaders) readers while \(loginClients) clients log in (bcrypt cost \(bcryptCost))…")
+            // Logins queue for the hashing threads: their answers can take many seconds, so the grace is long.
+            let during = try await generator.run(
+                .loginStorm(fixture, host: host, logins: loginClients), connections: loginClients + loginReaders, warmup: warmup,
+                duration: duration, grace: 120)
+            storm = LoginStormReport(
+                alone: alone, during: during, loginClients: loginClients, readers: loginReaders, bcryptCost: bcryptCost,
+                memory: server.memory.resident)
+        }
+
+        let memory = server.memory
+        return Report(
+            machine: MachineInfo.summary,
+            generator: "built-in: SwiftNIO HTTP/1.1 keep-alive connections, closed loop, \(clientThreads) event-loop threads, on the same machine",
+            server:
+                "`trades bench http-server` as a child process (SQLite synchronous=\(synchronous.rawValue), access log below its level, "
+                + "payments in memory)",
+            helloWorld: Self.helloWorldNote, mix: Self.mixNote, durationSeconds: duration, warmupSeconds: warmup, bcryptCost: bcryptCost,
+            fixture: .init(
+                size: size, bidsSubmitted: bidPairs.handedOut, bidCapacity: fixture.bidCapacity),
+            phases: phases, loginStorm: storm, serverPeakRSSBytes: memory.peak)
+    }
+
+    private func progress(_ line: String) {
+        guard !json else { return }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+extension HTTPBenchCommand {
+    struct Report: Encodable {
+        var machine: String
+        var generator: String
+        var server: String
+        var helloWorld: String
+        var mix: String
+        var durationSeconds: Double
+        var warmupSeconds: Double
+        var bcryptCost: Int
+        var fixture: FixtureSummary
+        var phases: [PhaseReport]
+        var loginStorm: LoginStormReport?
+        var serverPeakRSSBytes: Int?
+        var targets: [TargetReport] = []
+        var errors: Int = 0
+
+        init(
+            machine: String, generator: String, server: String, helloWorld: String, mix: String, durationSeconds: Double, warmupSeconds: Double,
+            bcryptCost: Int, fixture: FixtureSummary, phases: [PhaseReport], loginStorm: LoginStormReport?, serverPeakRSSBytes: Int?
+        ) {
+            self.machine = machine
+            self.generator = generator
+            self.server = server
+            self.helloWorld = helloWorld
+            self.mix = mix
+            self.durationSeconds = durationSeconds
+            self.warmupSeconds = warmupSeconds
+            self.bcryptCost = bcryptCost
+            self.fixture = fixture
+            self.phases = phases
+            self.loginStorm = loginStorm
+            self.serverPeakRSSBytes = serverPeakRSSBytes
+            errors = phases.map(\.errors).reduce(0, +) + (loginStorm?.errors ?? 0)
+            for phase in phases {
+                if let ratio = phase.ratioToHelloRequestsPerSecond {
+                    targets.append(.init(name: "mix req/s ≥ 0.5 × hello world at \(phase.connections) connections", value: ratio, met: ratio >= 0.5))
+                }
+                if let ratio = phase.ratioToHelloP99 {
+                    targets.append(.init(name: "mix p99 ≤ 2 × hello world's at \(phase.connections) connections", value: ratio, met: ratio <= 2))
+                }
+            }
+            targets.append(.init(name: "0 errors", value: Double(errors), met: errors == 0))
+            if let loginStorm {
+                targets.append(
+                    .init(
+                        name: "read p99 < 50 ms during \(loginStorm.loginClients) concurrent logins", value: loginStorm.readsDuringP99Milliseconds,
+                        met: loginStorm.readsDuringP99Milliseconds < 50))
+            }
+        }
+    }
+
+    struct FixtureSummary: Encodable {
+        var contractors: Int
+        var openJobsWithBids: Int
+        var bidsPerJob: Int
+        var bidTargetJobs: Int
+        var awardedJobsWithThreads: Int
+        var messagesPerThread: Int
+        var loginUsers: Int
+        /// New bids the mix submitted, and how many distinct (contractor, job) pairs there were.
+        var bidsSubmitted: Int
+        var bidCapacity: Int
+
+        init(size: HTTPBenchFixture.Size, bidsSubmitted: Int, bidCapacity: Int) {
+            contractors = size.contractors
+            openJobsWithBids = size.jobs
+            bidsPerJob = size.bidsPerJob
+            bidTargetJobs = size.bidTargets
+            awardedJobsWithThreads = size.awardedJobs
+            messagesPerThread = size.messagesPerThread
+            loginUsers = size.loginUsers
+            self.bidsSubmitted = bidsSubmitted
+            self.bidCapacity = bidCapacity
+        }
+    }
+
+    struct LatencySummary: Encodable {
+        var count: Int
+        var p50Milliseconds: Double
+        var p99Milliseconds: Double
+
+        init(_ latencies: [Double]) {
+            count = latencies.count
+            p50Milliseconds = latencies.percentile(50)
+            p99Milliseconds = latencies.percentile(99)
+        }
+    }
+
+    struct PhaseReport: Encodable {
+        var workload: String
+        var connections: Int
+        var requestsPerSecond: Double
+        var p50Milliseconds: Double
+        var p99Milliseconds: Double
+        var errors: Int
+        var errorDetail: [String: Int]
+        var serverRSSBytes: Int?
+        var ratioToHelloRequestsPerSecond: Double?
+        var ratioToHelloP99: Double?
+        var byRequest: [String: LatencySummary]
+
+        init(_ result: HTTPLoadGenerator.PhaseResult, workload: String, memory: Int?, baseline: PhaseReport?) {
+            self.workload = workload
+            connections = result.connections
+            requestsPerSecond = result.requestsPerSecond
+            let latencies = result.latencies()
+            p50Milliseconds = latencies.percentile(50)
+            p99Milliseconds = latencies.percentile(99)
+            errors = result.errors
+            errorDetail = result.tally.errors
+            serverRSSBytes = memory
+            if let baseline, baseline.requestsPerSecond > 0, baseline.p99Milliseconds > 0 {
+                ratioToHelloRequestsPerSecond = requestsPerSecond / baseline.requestsPerSecond
+                ratioToHelloP99 = p99Milliseconds / baseline.p99Milliseconds
+            }
+            byRequest = Dictionary(uniqueKeysWithValues: result.tally.latencies.map { ($0.key.rawValue, LatencySummary($0.value)) })
+        }
+    }
+
+    struct LoginStormReport: Encodable {
+        var loginClients: Int
+        var readers: Int
+        var bcryptCost: Int
+        var readsAloneRequestsPerSecond: Double
+        var readsAloneP50Milliseconds: Double
+        var readsAloneP99Milliseconds: Double
+        var readsDuringRequestsPerSecond: Double
+        var readsDuringP50Milliseconds: Double
+        var readsDuringP99Milliseconds: Double
+        var loginsPerSecond: Double
+        var loginP50Milliseconds: Double
+        var loginP99Milliseconds: Double
+        var errors: Int
+        var errorDetail: [String: Int]
+        var serverRSSBytes: Int?
+
+        init(
+            alone: HTTPLoadGenerator.PhaseResult, during: HTTPLoadGenerator.PhaseResult, loginClients: Int, readers: Int, bcryptCost: Int,
+            memory: Int?
+        ) {
+            self.loginClients = loginClients
+            self.readers = readers
+            self.bcryptCost = bcryptCost
+            readsAloneRequestsPerSecond = alone.requestsPerSecond
+            let aloneLatencies = alone.latencies()
+            readsAloneP50Milliseconds = aloneLatencies.percentile(50)
+            readsAloneP99Milliseconds = aloneLatencies.percentile(99)
+            readsDuringRequestsPerSecond = during.rate(\.isRead)
+            let reads = during.latencies(\.isRead)
+            readsDuringP50Milliseconds = reads.percentile(50)
+            readsDuringP99Milliseconds = reads.percentile(99)
+            loginsPerSecond = during.rate { $0 == .login }
+            let logins = during.latencies { $0 == .login }
+            loginP50Milliseconds = logins.percentile(50)
+            loginP99Milliseconds = logins.percentile(99)
+            errors = alone.errors + during.errors
+            errorDetail = alone.tally.errors.merging(during.tally.errors, uniquingKeysWith: +)
+            serverRSSBytes = memory
+        }
+    }
+
+    struct TargetReport: Encodable {
+        var name: String
+        var value: Double
+        var met: Bool
+    }
+}
+
+extension HTTPBenchCommand.Report {
+    /// The report as text tables.
+    var text: String {
+        var lines = [
+            "Machine: \(machine)",
+            "Server: \(server)",
+            "Load: \(generator)",
+            "Hello world: \(helloWorld)",
+            "Mix: \(mix)",
+            "Fixture: \(fixture.contractors) contractors, \(fixture.openJobsWithBids) open jobs with \(fixture.bidsPerJob) bids, "
+                + "\(fixture.bidTargetJobs) open jobs receiving new bids, \(fixture.awardedJobsWithThreads) awarded jobs with "
+                + "\(fixture.messagesPerThread)-message threads; \(fixture.bidsSubmitted) bids submitted of \(fixture.bidCapacity) possible",
+            String(format: "Each phase: %.1f s warm-up, then %.1f s measured.", warmupSeconds, durationSeconds),
+            "",
+            "workload   conns      req/s        p50        p99   errors   server RSS   req/s ÷ hello   p99 ÷ hello",
+        ]
+        for phase in phases {
+            var line =
+                phase.workload.padded(9)
+                + String(
+                    format: " %5d %10.1f %7.2f ms %7.2f ms %8d ", phase.connections, phase.requestsPerSecond, phase.p50Milliseconds,
+                    phase.p99Milliseconds, phase.errors) + mebibytes(phase.serverRSSBytes).leftPadded(12)
+            if let throughput = phase.ratioToHelloRequestsPerSecond, let latency = phase.ratioToHelloP99 {
+                line += String(format: "   %13.2f   %11.2f", throughput, latency)
+            }
+            lines.append(line)
+        }
+        for phase in phases where phase.workload == "mix" {
+            let parts = phase.byRequest.sorted { $0.key < $1.key }.map {
+                $0.key + String(format: " %.2f/%.2f", $0.value.p50Milliseconds, $0.value.p99Milliseconds)
+            }
+            lines.append("  mix at \(phase.connections), p50/p99 ms by request: " + parts.joined(separator: ", "))
+        }
+        if let storm = loginStorm {
+            lines.append("")
+            lines.append(
+                "Login storm (bcrypt cost \(storm.bcryptCost), hashed on the server's thread pool), server RSS \(mebibytes(storm.serverRSSBytes)):")
+            lines.append(
+                String(
+                    format: "  %d readers alone:                        %8.1f reads/s   p50 %6.2f ms   p99 %6.2f ms", storm.readers,
+                    storm.readsAloneRequestsPerSecond, storm.readsAloneP50Milliseconds, storm.readsAloneP99Milliseconds))
+            lines.append(
+                String(
+                    format: "  %d readers while %d clients log in:      %8.1f reads/s   p50 %6.2f ms   p99 %6.2f ms", storm.readers, storm.loginClients,
+                    storm.readsDuringRequestsPerSecond, storm.readsDuringP50Milliseconds, storm.readsDuringP99Milliseconds))
+            lines.append(
+                String(
+                    format: "  logins:                                  %8.1f /s        p50 %6.0f ms   p99 %6.0f ms", storm.loginsPerSecond,
+                    storm.loginP50Milliseconds, storm.loginP99Milliseconds))
+        }
+        lines.append("")
+        lines.append("Server peak RSS: \(mebibytes(serverPeakRSSBytes)). Errors: \(errors).")
+        for phase in phases where phase.errors > 0 { lines.append("  \(phase.workload) at \(phase.connections): \(phase.errorDetail)") }
+        if let storm = loginStorm, storm.errors > 0 { lines.append("  login storm: \(storm.errorDetail)") }
+        lines.append("Targets:")
+        for target in targets {
+            lines.append("  \(target.met ? "met   " : "MISSED") \(target.name): \(String(format: "%.2f", target.value))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func mebibytes(_ bytes: Int?) -> String {
+        guard let bytes else { return "n/a" }
+        return String(format: "%.1f MiB", Double(bytes) / 1_048_576)
+    }
+}
+
+extension String {
+    /// Right-aligned in a column of `width` characters.
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

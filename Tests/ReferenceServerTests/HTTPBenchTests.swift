@@ -1,0 +1,73 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import ReferenceServer
+import Testing
+import TradesKit
+
+/// `trades bench http`: its hello-world route exists only for it, and a short run answers every request with 2xx.
+/// Behaviour only: the figures of a debug build say nothing.
+@Suite("trades bench http", .serialized)
+struct HTTPBenchTests {
+    @Test("GET /v1/bench/hello exists only when the benchmark asks for it, goes through the middleware, and is not documented")
+    func helloRoute() async throws {
+        let plain = try await TestServer()
+        let absent = try await plain.server.makeApplication().test(.router) { client in
+            try await client.execute(uri: "/v1/bench/hello", method: .get).status
+        }
+        #expect(absent == .notFound)
+
+        let bench = try await TestServer { $0.benchmarkRoute = true }
+        try await bench.server.makeApplication().test(.router) { client in
+            let response = try await client.execute(uri: "/v1/bench/hello", method: .get)
+            #expect(response.status == .ok)
+            #expect(String(buffer: response.body) == "Hello, world!")
+            #expect(response.headers[.requestID] != nil)
+            #expect(response.headers[HTTPField.Name("X-Content-Type-Options") ?? .contentType] == "nosniff")
+        }
+        #expect(bench.server.openAPIDocument["paths"]?["/v1/bench/hello"] == nil)
+    }
+
+    @Test("A fraction of a second of every phase, at bcrypt cost 4, answers every request with 2xx")
+    func shortRun() async throws {
+        let process = Process()
+        process.executableURL = try ServeCommandTests.tradesExecutable()
+        process.arguments = [
+            "bench", "http", "--json", "--duration", "0.3", "--warmup", "0.1", "--connections", "4", "--login-clients", "2",
+            "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "20", "--awarded-jobs", "4",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+
+        let report = try JSONDecoder().decode(Summary.self, from: printed)
+        #expect(report.errors == 0, "\(String(decoding: printed, as: UTF8.self))")
+        #expect(report.phases.map(\.workload) == ["hello", "mix"])
+        for phase in report.phases {
+            #expect(phase.errors == 0)
+            #expect(phase.requestsPerSecond > 0)
+        }
+        #expect(report.loginStorm?.errors == 0)
+        #expect((report.loginStorm?.readsDuringRequestsPerSecond ?? 0) > 0)
+    }
+
+    /// What the test reads of `--json`.
+    struct Summary: Decodable {
+        struct Phase: Decodable {
+            let workload: String
+            let errors: Int
+            let requestsPerSecond: Double
+        }
+        struct LoginStorm: Decodable {
+            let errors: Int
+            let readsDuringRequestsPerSecond: Double
+        }
+        let errors: Int
+        let phases: [Phase]
+        let loginStorm: LoginStorm?
+    }
+}
