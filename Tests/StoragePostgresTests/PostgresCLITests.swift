@@ -131,7 +131,7 @@ struct PostgresCLITests {
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
-            let printed = try await Task.detached { () -> String in
+            let printed = await Task.detached { () -> String in
                 var text = ""
                 let deadline = Date().addingTimeInterval(60)
                 // Hummingbird's log line says when the server, and its signal handling, is up.
