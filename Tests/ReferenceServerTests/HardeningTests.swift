@@ -199,10 +199,12 @@ struct HardeningTests {
         #expect(RFC3339.date(text)?.millisecondsSince1970 == milliseconds, "\(text)")
     }
 
-    @Test("Malformed timestamps are refused", arguments: [
-        "2023-02-29T00:00:00Z", "2026-01-05 09:00:00Z", "2026-01-05T09:00:00", "2026-01-05T09:00:00.Z", "2026-01-05T24:00:00Z",
-        "2026-01-05T09:00:00+24:00", "2026-13-05T09:00:00Z", "2026-01-05T09:00:00Z ", "２０26-01-05T09:00:00Z",
-    ])
+    @Test(
+        "Malformed timestamps are refused",
+        arguments: [
+            "2023-02-29T00:00:00Z", "2026-01-05 09:00:00Z", "2026-01-05T09:00:00", "2026-01-05T09:00:00.Z", "2026-01-05T24:00:00Z",
+            "2026-01-05T09:00:00+24:00", "2026-13-05T09:00:00Z", "2026-01-05T09:00:00Z ", "２０26-01-05T09:00:00Z",
+        ])
     func malformedTimestamps(_ text: String) {
         #expect(RFC3339.date(text) == nil)
     }

@@ -71,7 +71,8 @@ struct IdentityRoutesTests {
         try await harness.test { api async throws in
             let pair = try await Self.login(api, world.owner.email, TestServer.password)
             harness.clock.advance(by: 7 * 86_400)
-            let late = try await api.call(.post, "/v1/auth/refresh", tenant: "acme", json: ["refreshToken": .string(pair.string("refreshToken") ?? "")])
+            let late = try await api.call(
+                .post, "/v1/auth/refresh", tenant: "acme", json: ["refreshToken": .string(pair.string("refreshToken") ?? "")])
             #expect(late.status == .unauthorized, "\(late)")
 
             // The world's access tokens expired with the clock: a fresh one asks for a new verification link.

@@ -35,7 +35,8 @@ struct OpenAPITests {
         for route in [
             "POST /v1/auth/register", "POST /v1/auth/login", "POST /v1/auth/refresh", "POST /v1/auth/logout", "POST /v1/auth/verify-email",
             "POST /v1/auth/verify-email/resend", "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm",
-            "POST /v1/auth/2fa/enroll", "POST /v1/auth/2fa/confirm", "POST /v1/auth/2fa/disable", "GET /v1/me", "PATCH /v1/me", "GET /v1/me/contractor-profile",
+            "POST /v1/auth/2fa/enroll", "POST /v1/auth/2fa/confirm", "POST /v1/auth/2fa/disable", "GET /v1/me", "PATCH /v1/me",
+            "GET /v1/me/contractor-profile",
             "PUT /v1/me/contractor-profile", "GET /v1/me/bids", "GET /v1/users/{id}", "GET /v1/users/{id}/reviews", "GET /v1/categories",
             "POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{id}", "PATCH /v1/jobs/{id}", "POST /v1/jobs/{id}/cancel", "POST /v1/jobs/{id}/start",
             "POST /v1/jobs/{id}/complete", "POST /v1/jobs/{id}/approve", "POST /v1/jobs/{id}/bids", "GET /v1/jobs/{id}/bids", "GET /v1/bids/{id}",

@@ -43,7 +43,8 @@ public struct ReferenceServer: Sendable {
         if configuration.development { logger.warning("Development mode: not for production") }
 
         let api =
-            AuthRoutes.routes() + EmailLinkRoutes.routes() + TwoFactorRoutes.routes() + AccountRoutes.routes() + CatalogRoutes.routes() + JobRoutes.routes() + BidRoutes.routes()
+            AuthRoutes.routes() + EmailLinkRoutes.routes() + TwoFactorRoutes.routes() + AccountRoutes.routes() + CatalogRoutes.routes()
+            + JobRoutes.routes() + BidRoutes.routes()
             + ThreadRoutes.routes() + DisputeRoutes.routes() + AdminRoutes.routes() + TenantRoutes.routes()
         let operationSpecs = OperationsRoutes.routes(document: { [:] }).map(\.spec)
         // A server of one tenant can say which currency amounts are in and which categories exist; a shared one cannot.

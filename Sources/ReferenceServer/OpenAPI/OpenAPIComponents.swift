@@ -67,7 +67,8 @@ enum OpenAPIComponents {
                 description: "Only the members given change; `phone: null` removes the number."),
             "ContractorProfileInput": S.object(
                 [
-                    ("headline", S.text(min: 0, max: 200)), ("trades", ["type": "array", "items": S.ref("CategoryId"), "minItems": 1, "maxItems": 20]),
+                    ("headline", S.text(min: 0, max: 200)),
+                    ("trades", ["type": "array", "items": S.ref("CategoryId"), "minItems": 1, "maxItems": 20]),
                     ("serviceArea", S.ref("GeoCircleInput")),
                     ("licence", S.nullable(S.record([("number", S.text(max: 50)), ("region", S.text(max: 50)), ("expiresAt", S.dateTime)]))),
                     ("insuranceExpiresAt", S.nullable(S.dateTime)),

@@ -66,7 +66,8 @@ enum EmailLinkRoutes {
                         try await identity.requestPasswordReset(in: tenant.id, email: address.value)
                     } catch {
                         logger.warning(
-                            "A password reset request failed", metadata: ["tradeskit.tenant": "\(tenant.id)", "tradeskit.error_code": "\(AuthRoutes.errorCode(error))"])
+                            "A password reset request failed",
+                            metadata: ["tradeskit.tenant": "\(tenant.id)", "tradeskit.error_code": "\(AuthRoutes.errorCode(error))"])
                     }
                 }
                 return Response(status: .accepted)
