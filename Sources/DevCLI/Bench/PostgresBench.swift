@@ -66,6 +66,8 @@ struct PostgresBench {
         return try await withThrowingTaskGroup(of: Void.self, returning: Report.self) { group in
             group.addTask { await storage.run() }
             defer { group.cancelAll() }
+            // Let the pool start before the first lease (postgres-nio warns about a lease before run()).
+            try await Task.sleep(for: .milliseconds(100))
             try await storage.migrate()
 
             // (1) TradesKit: every accept is reads, rules, the payment authorisation (in memory) and one change set.
