@@ -10,8 +10,12 @@ struct PostgresDurabilityTests {
     final class Flag: @unchecked Sendable {
         private let lock = NSLock()
         private var value = false
+        private var count = 0
         var isSet: Bool { lock.withLock { value } }
         func set() { lock.withLock { value = true } }
+        /// Acknowledged writes so far.
+        var acknowledged: Int { lock.withLock { count } }
+        func acknowledge() { lock.withLock { count += 1 } }
     }
 
     struct RandomIDs: IDGenerator {
@@ -86,6 +90,7 @@ struct PostgresDurabilityTests {
                             do {
                                 try await store.commit(changes)
                                 acked.append(job.id)
+                                stopping.acknowledge()
                             } catch {
                                 break
                             }
@@ -94,7 +99,9 @@ struct PostgresDurabilityTests {
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: .milliseconds(1_500))
+                    // Crash once enough writes were acknowledged, however slow the machine is (a minute at most).
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while stopping.acknowledged < 40, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
                     stopping.set()
                     try crash.perform(on: cluster)
                     // Back up soon, so a writer that leased just before the stop gets a connection again (and its
