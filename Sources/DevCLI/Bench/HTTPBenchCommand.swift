@@ -46,7 +46,9 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         guard loginClients >= 0, loginReaders > 0, clientThreads > 0 else {
             throw ValidationError("--login-clients must not be negative; --login-readers and --client-threads must be positive")
         }
-        guard contractors > 0, jobs > 0, bids >= 0, bidTargets > 0, awardedJobs > 0 else { throw ValidationError("the fixture sizes must be positive") }
+        guard contractors > 0, jobs > 0, bids >= 0, bidTargets > 0, awardedJobs > 0 else {
+            throw ValidationError("the fixture sizes must be positive")
+        }
         guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost must be 4…31") }
     }
 
@@ -95,26 +97,36 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         let generator = HTTPLoadGenerator(group: group, host: "127.0.0.1", port: server.port)
         let host = "127.0.0.1:\(server.port)"
         let bidPairs = BidAllocator(contractors: fixture.contractorTokens.count, targets: fixture.bidTargets.count)
+        let loadAtStart = ProcessCPU.loadAverage
         var phases: [PhaseReport] = []
+        /// Runs a phase, with the CPU time the server and this process (the generator) spent on it.
+        func phase(_ workload: HTTPBenchWorkload, connections: Int, grace: Double = 30) async throws -> (HTTPLoadGenerator.PhaseResult, CPUTime) {
+            let server0 = server.cpuSeconds
+            let generator0 = ProcessCPU.seconds(process: "self")
+            let result = try await generator.run(workload, connections: connections, warmup: warmup, duration: duration, grace: grace)
+            let cpu = CPUTime(
+                server: server.cpuSeconds.flatMap { end in server0.map { end - $0 } },
+                generator: ProcessCPU.seconds(process: "self").flatMap { end in generator0.map { end - $0 } })
+            return (result, cpu)
+        }
         for count in connections {
             progress("Hello world at \(count) connections…")
-            let hello = try await generator.run(.hello(host: host), connections: count, warmup: warmup, duration: duration)
-            let helloReport = PhaseReport(hello, workload: "hello", memory: server.memory.resident, baseline: nil)
+            let (hello, helloCPU) = try await phase(.hello(host: host), connections: count)
+            let helloReport = PhaseReport(hello, workload: "hello", memory: server.memory.resident, cpu: helloCPU, baseline: nil)
             phases.append(helloReport)
             progress("The marketplace mix at \(count) connections…")
-            let mix = try await generator.run(.mix(fixture, host: host, bids: bidPairs), connections: count, warmup: warmup, duration: duration)
-            phases.append(PhaseReport(mix, workload: "mix", memory: server.memory.resident, baseline: helloReport))
+            let (mix, mixCPU) = try await phase(.mix(fixture, host: host, bids: bidPairs), connections: count)
+            phases.append(PhaseReport(mix, workload: "mix", memory: server.memory.resident, cpu: mixCPU, baseline: helloReport))
         }
 
         var storm: LoginStormReport?
         if loginClients > 0 {
             progress("\(loginReaders) readers alone…")
-            let alone = try await generator.run(.reads(fixture, host: host), connections: loginReaders, warmup: warmup, duration: duration)
+            let (alone, _) = try await phase(.reads(fixture, host: host), connections: loginReaders)
             progress("\(loginReaders) readers while \(loginClients) clients log in (bcrypt cost \(bcryptCost))…")
             // Logins queue for the hashing threads: their answers can take many seconds, so the grace is long.
-            let during = try await generator.run(
-                .loginStorm(fixture, host: host, logins: loginClients), connections: loginClients + loginReaders, warmup: warmup,
-                duration: duration, grace: 120)
+            let (during, _) = try await phase(
+                .loginStorm(fixture, host: host, logins: loginClients), connections: loginClients + loginReaders, grace: 120)
             storm = LoginStormReport(
                 alone: alone, during: during, loginClients: loginClients, readers: loginReaders, bcryptCost: bcryptCost,
                 memory: server.memory.resident)
@@ -130,7 +142,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             helloWorld: Self.helloWorldNote, mix: Self.mixNote, durationSeconds: duration, warmupSeconds: warmup, bcryptCost: bcryptCost,
             fixture: .init(
                 size: size, bidsSubmitted: bidPairs.handedOut, bidCapacity: fixture.bidCapacity),
-            phases: phases, loginStorm: storm, serverPeakRSSBytes: memory.peak)
+            phases: phases, loginStorm: storm, serverPeakRSSBytes: memory.peak, loadAverage: [loadAtStart, ProcessCPU.loadAverage].compactMap { $0 })
     }
 
     private func progress(_ line: String) {
@@ -153,13 +165,18 @@ extension HTTPBenchCommand {
         var phases: [PhaseReport]
         var loginStorm: LoginStormReport?
         var serverPeakRSSBytes: Int?
+        /// The machine's 1-minute load average when measuring started and ended: anything above the 2 cores' worth of the
+        /// benchmark itself means other work shared the cores.
+        var loadAverage: [Double]
         var targets: [TargetReport] = []
         var errors: Int = 0
 
         init(
             machine: String, generator: String, server: String, helloWorld: String, mix: String, durationSeconds: Double, warmupSeconds: Double,
-            bcryptCost: Int, fixture: FixtureSummary, phases: [PhaseReport], loginStorm: LoginStormReport?, serverPeakRSSBytes: Int?
+            bcryptCost: Int, fixture: FixtureSummary, phases: [PhaseReport], loginStorm: LoginStormReport?, serverPeakRSSBytes: Int?,
+            loadAverage: [Double]
         ) {
+            self.loadAverage = loadAverage
             self.machine = machine
             self.generator = generator
             self.server = server
@@ -228,6 +245,12 @@ extension HTTPBenchCommand {
         }
     }
 
+    /// CPU seconds a phase cost.
+    struct CPUTime {
+        var server: Double?
+        var generator: Double?
+    }
+
     struct PhaseReport: Encodable {
         var workload: String
         var connections: Int
@@ -239,9 +262,13 @@ extension HTTPBenchCommand {
         var serverRSSBytes: Int?
         var ratioToHelloRequestsPerSecond: Double?
         var ratioToHelloP99: Double?
+        /// Server CPU time (user + system) per answered request, warm-up included: what a request costs, whatever the load.
+        var serverCPUMicrosecondsPerRequest: Double?
+        /// The same for this process, the load generator.
+        var generatorCPUMicrosecondsPerRequest: Double?
         var byRequest: [String: LatencySummary]
 
-        init(_ result: HTTPLoadGenerator.PhaseResult, workload: String, memory: Int?, baseline: PhaseReport?) {
+        init(_ result: HTTPLoadGenerator.PhaseResult, workload: String, memory: Int?, cpu: CPUTime, baseline: PhaseReport?) {
             self.workload = workload
             connections = result.connections
             requestsPerSecond = result.requestsPerSecond
@@ -256,6 +283,9 @@ extension HTTPBenchCommand {
                 ratioToHelloP99 = p99Milliseconds / baseline.p99Milliseconds
             }
             byRequest = Dictionary(uniqueKeysWithValues: result.tally.latencies.map { ($0.key.rawValue, LatencySummary($0.value)) })
+            let answered = Double(max(1, result.tally.answered))
+            serverCPUMicrosecondsPerRequest = cpu.server.map { $0 * 1e6 / answered }
+            generatorCPUMicrosecondsPerRequest = cpu.generator.map { $0 * 1e6 / answered }
         }
     }
 
@@ -321,8 +351,10 @@ extension HTTPBenchCommand.Report {
                 + "\(fixture.bidTargetJobs) open jobs receiving new bids, \(fixture.awardedJobsWithThreads) awarded jobs with "
                 + "\(fixture.messagesPerThread)-message threads; \(fixture.bidsSubmitted) bids submitted of \(fixture.bidCapacity) possible",
             String(format: "Each phase: %.1f s warm-up, then %.1f s measured.", warmupSeconds, durationSeconds),
+            "Load average (1 min) at start and end: " + loadAverage.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+                + " (the benchmark alone keeps every core busy; more means other work shared them)",
             "",
-            "workload   conns      req/s        p50        p99   errors   server RSS   req/s ÷ hello   p99 ÷ hello",
+            "workload   conns      req/s        p50        p99   errors   server RSS   CPU µs/req (server, generator)   req/s ÷ hello   p99 ÷ hello",
         ]
         for phase in phases {
             var line =
@@ -330,6 +362,7 @@ extension HTTPBenchCommand.Report {
                 + String(
                     format: " %5d %10.1f %7.2f ms %7.2f ms %8d ", phase.connections, phase.requestsPerSecond, phase.p50Milliseconds,
                     phase.p99Milliseconds, phase.errors) + mebibytes(phase.serverRSSBytes).leftPadded(12)
+                + (microseconds(phase.serverCPUMicrosecondsPerRequest) + ", " + microseconds(phase.generatorCPUMicrosecondsPerRequest)).leftPadded(33)
             if let throughput = phase.ratioToHelloRequestsPerSecond, let latency = phase.ratioToHelloP99 {
                 line += String(format: "   %13.2f   %11.2f", throughput, latency)
             }
@@ -351,7 +384,8 @@ extension HTTPBenchCommand.Report {
                     storm.readsAloneRequestsPerSecond, storm.readsAloneP50Milliseconds, storm.readsAloneP99Milliseconds))
             lines.append(
                 String(
-                    format: "  %d readers while %d clients log in:      %8.1f reads/s   p50 %6.2f ms   p99 %6.2f ms", storm.readers, storm.loginClients,
+                    format: "  %d readers while %d clients log in:      %8.1f reads/s   p50 %6.2f ms   p99 %6.2f ms", storm.readers,
+                    storm.loginClients,
                     storm.readsDuringRequestsPerSecond, storm.readsDuringP50Milliseconds, storm.readsDuringP99Milliseconds))
             lines.append(
                 String(
@@ -367,6 +401,11 @@ extension HTTPBenchCommand.Report {
             lines.append("  \(target.met ? "met   " : "MISSED") \(target.name): \(String(format: "%.2f", target.value))")
         }
         return lines.joined(separator: "\n")
+    }
+
+    private func microseconds(_ value: Double?) -> String {
+        guard let value else { return "n/a" }
+        return String(format: "%.0f", value)
     }
 
     private func mebibytes(_ bytes: Int?) -> String {

@@ -66,7 +66,8 @@ struct HTTPBenchFixture: Sendable {
         // People. One bcrypt hash at the configured cost serves every login user: each login still verifies it in full.
         let loginHash = try await BcryptPasswordHasher(cost: bcryptCost).hash(loginPassword)
         var people = ChangeSet()
-        let owner = User(id: ids.make(), email: try EmailAddress("owner@bench.example"), displayName: "Owner", role: .homeowner, createdAt: clock.now())
+        let owner = User(
+            id: ids.make(), email: try EmailAddress("owner@bench.example"), displayName: "Owner", role: .homeowner, createdAt: clock.now())
         people.append(.insertUser(owner))
         var contractors: [UserID] = []
         for index in 0..<size.contractors {
@@ -94,7 +95,8 @@ struct HTTPBenchFixture: Sendable {
         // Jobs, in large change sets.
         func job(_ title: String) -> Job {
             Job(
-                id: ids.make(), ownerID: owner.id, categoryID: category.id, title: title, description: "A benchmark job with a realistic description.",
+                id: ids.make(), ownerID: owner.id, categoryID: category.id, title: title,
+                description: "A benchmark job with a realistic description.",
                 location: here, budget: BudgetRange(min: Money(1_000, .usd), max: Money(100_000, .usd)), createdAt: clock.now())
         }
         var openJobs: [JobID] = []

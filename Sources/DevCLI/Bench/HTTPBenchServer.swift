@@ -66,7 +66,8 @@ final class HTTPBenchServer {
     }
 
     /// Starts `trades bench http-server` (this same executable) on `database` and waits until it listens.
-    static func start(database: String, synchronous: DatabaseOptions.SynchronousMode, bcryptCost: Int, secret: String) async throws -> HTTPBenchServer {
+    static func start(database: String, synchronous: DatabaseOptions.SynchronousMode, bcryptCost: Int, secret: String) async throws -> HTTPBenchServer
+    {
         guard let executable = Bundle.main.executableURL else { throw HTTPBenchError("cannot tell where this executable is") }
         let process = Process()
         process.executableURL = executable
@@ -96,6 +97,9 @@ final class HTTPBenchServer {
         }
         return (kilobytes("VmRSS"), kilobytes("VmHWM"))
     }
+
+    /// The CPU time it has used so far, user and system, in seconds.
+    var cpuSeconds: Double? { ProcessCPU.seconds(process: String(pid)) }
 
     /// Stops it with SIGTERM (a graceful shutdown) and waits for it to exit.
     func stop() async {
@@ -141,9 +145,31 @@ enum FileDescriptorLimit {
         guard limit.rlim_cur < rlim_t(needed) else { return }
         guard limit.rlim_max >= rlim_t(needed) else {
             throw HTTPBenchError(
-                "\(needed) open files are needed but the hard limit is \(limit.rlim_max): raise it (`ulimit -Hn \(needed)` as root) or use fewer connections")
+                "\(needed) open files are needed but the hard limit is \(limit.rlim_max): raise it (`ulimit -Hn \(needed)` as root) or use fewer connections"
+            )
         }
         limit.rlim_cur = rlim_t(needed)
         guard setrlimit(resource, &limit) == 0 else { throw HTTPBenchError("setrlimit(RLIMIT_NOFILE, \(needed)) failed: errno \(errno)") }
+    }
+}
+
+/// CPU time of a process from `/proc/PID/stat` (`nil` where there is no `/proc`): on a machine shared with the load
+/// generator (and anything else), CPU time per request says what a request costs whatever the machine's load.
+enum ProcessCPU {
+    /// User plus system time in seconds of `process` (a pid, or `self`).
+    static func seconds(process: String) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
+        // After the command name: state is field 3, utime field 14 and stime field 15.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return ticks > 0 ? (user + system) / ticks : nil
+    }
+
+    /// The 1-minute load average (`nil` where there is no `/proc`).
+    static var loadAverage: Double? {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.flatMap { Double($0) }
     }
 }

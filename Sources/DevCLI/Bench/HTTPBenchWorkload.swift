@@ -148,7 +148,8 @@ private struct RequestBuilder: Sendable {
             let body = ByteBuffer(string: #"{"amount":{"amount":25000,"currency":"USD"},"message":"I can start on Monday."}"#)
             return HTTPBenchRequest(
                 kind: kind,
-                head: head(.POST, "/v1/jobs/\(job)/bids", token: fixture.contractorTokens[pair.contractor % fixture.contractorTokens.count], body: body),
+                head: head(
+                    .POST, "/v1/jobs/\(job)/bids", token: fixture.contractorTokens[pair.contractor % fixture.contractorTokens.count], body: body),
                 body: body)
         case .listMessages:
             return HTTPBenchRequest(kind: kind, head: head(.GET, "/v1/jobs/\(awardedJob)/messages", token: fixture.homeownerToken), body: nil)

@@ -7,9 +7,9 @@ import NIOPosix
 /// loopback (send a request, wait for the whole answer, send the next), as wrk does, on its own SwiftNIO event loops.
 ///
 /// A phase connects every connection first, then starts them together: a warm-up whose answers are not measured, then
-/// the measured window. Requests sent in the window are timed from the write to the last byte of the answer; throughput
-/// counts those answered inside the window. Any answer that is not 2xx, any connection error and any request still
-/// unanswered `grace` after the window are errors, warm-up included.
+/// the measured window. Throughput counts the answers that arrive inside the window (as wrk does); latency is timed from
+/// the write to the last byte of the answer, for requests sent inside the window. Any answer that is not 2xx, any
+/// connection error and any request still unanswered `grace` after the window are errors, warm-up included.
 struct HTTPLoadGenerator: Sendable {
     let group: MultiThreadedEventLoopGroup
     let host: String
@@ -109,8 +109,10 @@ struct StartEvent: Sendable {
 struct ConnectionTally: Sendable {
     /// Latencies in milliseconds by kind, of requests sent in the measured window.
     var latencies: [HTTPBenchRequestKind: [Double]] = [:]
-    /// Successful answers to requests sent and answered inside the window, by kind.
+    /// Successful answers that arrived inside the window, by kind.
     var completedByKind: [HTTPBenchRequestKind: Int] = [:]
+    /// Successful answers in the whole phase, warm-up and drain included (what the server's CPU time is divided by).
+    var answered = 0
     /// Errors by a short description (`submitBid 409`, `timeout`…).
     var errors: [String: Int] = [:]
 
@@ -119,6 +121,7 @@ struct ConnectionTally: Sendable {
     mutating func merge(_ other: ConnectionTally) {
         latencies.merge(other.latencies) { $0 + $1 }
         completedByKind.merge(other.completedByKind, uniquingKeysWith: +)
+        answered += other.answered
         errors.merge(other.errors, uniquingKeysWith: +)
     }
 }
@@ -190,10 +193,9 @@ private final class HTTPLoadConnection: ChannelInboundHandler, RemovableChannelH
         guard let (kind, sentAt) = inFlight, let schedule else { return }
         inFlight = nil
         if (200..<300).contains(status.code) {
-            if sentAt >= schedule.measureStart {
-                tally.latencies[kind, default: []].append(Double((now - sentAt).nanoseconds) / 1e6)
-                if now <= schedule.measureEnd { tally.completedByKind[kind, default: 0] += 1 }
-            }
+            tally.answered += 1
+            if sentAt >= schedule.measureStart { tally.latencies[kind, default: []].append(Double((now - sentAt).nanoseconds) / 1e6) }
+            if now >= schedule.measureStart, now <= schedule.measureEnd { tally.completedByKind[kind, default: 0] += 1 }
         } else {
             record(error: "\(kind.rawValue) \(status.code)")
         }
