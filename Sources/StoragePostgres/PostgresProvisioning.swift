@@ -60,6 +60,19 @@ public enum PostgresProvisioning {
         }
     }
 
+    /// Drops a database if it exists, closing its sessions first (`WITH (FORCE)`); for scratch databases of tests and
+    /// benchmarks.
+    public static func dropDatabase(as admin: PostgresStorage.Configuration, name: String, logger: Logger) async throws {
+        try requirePlainIdentifier(name)
+        try await PostgresStorage.withTemporaryClient(admin.clientConfiguration(as: nil, maximumConnections: 1), logger: logger) { client in
+            do {
+                try await execute("SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', \(name))", client)
+            } catch {
+                throw Database.map(error)
+            }
+        }
+    }
+
     private static func roleExists(_ name: String, _ client: PostgresClient) async throws -> Bool {
         try await !client.query("SELECT 1 FROM pg_roles WHERE rolname = \(name)").collect().isEmpty
     }

@@ -100,10 +100,7 @@ enum PostgresHarness {
         }
         // The database is left for the cluster's removal at exit; with TRADESKIT_POSTGRES_URL, drop it now.
         if ProcessInfo.processInfo.environment["TRADESKIT_POSTGRES_URL"] != nil {
-            _ = try? await PostgresStorage.withTemporaryClient(environment.admin.clientConfiguration(as: nil, maximumConnections: 1), logger: logger)
-            { client in
-                try await client.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
-            }
+            try? await PostgresProvisioning.dropDatabase(as: environment.admin, name: name, logger: logger)
         }
         return result
     }

@@ -46,10 +46,10 @@ struct PostgresBench {
         say("PostgreSQL at \(admin.host):\(admin.port), scratch database \(name), \(connections) connections\n")
         do {
             let report = try await measure(admin: admin, database: name, app: appRole, owner: ownerRole, sqlite: sqliteAcceptsPerSecond)
-            try await drop(name, admin: admin)
+            try await PostgresProvisioning.dropDatabase(as: admin, name: name, logger: logger)
             return report
         } catch {
-            try? await drop(name, admin: admin)
+            try? await PostgresProvisioning.dropDatabase(as: admin, name: name, logger: logger)
             throw error
         }
     }
@@ -161,18 +161,6 @@ struct PostgresBench {
             throw ValidationError("pgbench failed (is it installed? it comes with postgresql-client): \(text.suffix(500))")
         }
         return text
-    }
-
-    private func drop(_ database: String, admin: PostgresStorage.Configuration) async throws {
-        let client = PostgresClient(
-            configuration: PostgresClient.Configuration(
-                host: admin.host, port: admin.port, username: admin.username, password: admin.password, database: admin.database,
-                tls: admin.tls == .disable ? .disable : .prefer(.makeClientConfiguration())), backgroundLogger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await client.query("DROP DATABASE IF EXISTS \(unescaped: database) WITH (FORCE)", logger: logger)
-        }
     }
 
     private func say(_ line: String) { if narrate { print(line) } }

@@ -226,13 +226,7 @@ public struct IdentityService: Sendable {
         let hash = OpaqueToken.hash(token)
         return try await environment.run("identity.verification.confirm", tenant: tenant) {
             let now = environment.now()
-            guard let record = try await store.oneTimeToken(hash: hash, purpose: .emailVerification), record.isUsable(at: now),
-                var user = try await store.user(record.userID)
-            else { throw Self.invalidLink }
-            var used = record
-            used.usedAt = now
-            var changes = ChangeSet()
-            changes.update(used)
+            var (user, changes) = try await redeem(hash, .emailVerification, in: store, at: now)
             if !user.emailVerified {
                 user.emailVerified = true
                 user = changes.update(user)
@@ -303,13 +297,7 @@ public struct IdentityService: Sendable {
         let passwordHash = try await environment.passwordHasher.hash(newPassword)
         return try await environment.run("identity.reset.confirm", tenant: tenant) {
             let now = environment.now()
-            guard let record = try await store.oneTimeToken(hash: hash, purpose: .passwordReset), record.isUsable(at: now),
-                var user = try await store.user(record.userID)
-            else { throw Self.invalidLink }
-            var used = record
-            used.usedAt = now
-            var changes = ChangeSet()
-            changes.update(used)
+            var (user, changes) = try await redeem(hash, .passwordReset, in: store, at: now)
             changes.append(.consumeOneTimeTokens(user: user.id, purpose: .passwordReset, at: now))
             user.passwordHash = passwordHash
             user.emailVerified = true
@@ -444,6 +432,21 @@ public struct IdentityService: Sendable {
                     expiresAt: now.addingTimeInterval(lifetime).truncatedToMilliseconds)))
         try await store.commit(changes)
         return token
+    }
+
+    /// Reads a usable one-time token by its hash and its user, and starts the change set that spends the token.
+    /// - Throws: ``invalidLink`` for an unknown, used or expired token, or a user that no longer exists.
+    private func redeem(
+        _ hash: String, _ purpose: OneTimeTokenPurpose, in store: any TenantStorage, at now: Date
+    ) async throws -> (User, ChangeSet) {
+        guard let record = try await store.oneTimeToken(hash: hash, purpose: purpose), record.isUsable(at: now),
+            let user = try await store.user(record.userID)
+        else { throw Self.invalidLink }
+        var used = record
+        used.usedAt = now
+        var changes = ChangeSet()
+        changes.update(used)
+        return (user, changes)
     }
 
     /// Counts one failed attempt on the throttle of `key`, creating it on the first failure.
