@@ -3,7 +3,9 @@ import Logging
 import PostgresNIO
 import TradesKit
 
-/// Applies the changes of one ``ChangeSet`` in order, inside the transaction that ``PostgresTenantStorage/commit(_:)`` opened.
+/// Applies the changes of one ``ChangeSet``, inside the transaction that ``PostgresTenantStorage/commit(_:)`` opened: in
+/// order, except that runs of bid updates, a ledger transaction's entries and the set's events are written in multi-row
+/// statements (see `apply(_:)` for a whole set, in ChangeWriter+Batches.swift).
 ///
 /// Updates are optimistic: `WHERE tenant_id = … AND id = … AND version = <read version>` and `version = version + 1`. When no
 /// row matches, a second look tells a stale version (``StorageError/Code/versionConflict``) from a row that does not exist
@@ -152,13 +154,7 @@ struct ChangeWriter {
                         \(value.updatedAt.millisecondsSince1970), \(value.version))
                 """)
         case .updateBid(let value):
-            let affected = try await run(
-                """
-                UPDATE bids SET amount = \(value.amount.amount), currency = \(value.amount.currency.code), message = \(value.message),
-                    status = \(value.status.rawValue), updated_at = \(value.updatedAt.millisecondsSince1970), version = version + 1
-                WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue) AND version = \(value.version) RETURNING 1
-                """)
-            try await requireUpdated("bid", affected, exists: "SELECT 1 FROM bids WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")
+            try await updateBids([value])
         case .insertEscrow(let value):
             try await run(
                 """
@@ -185,14 +181,7 @@ struct ChangeWriter {
                 """)
             try await requireUpdated("escrow", affected, exists: "SELECT 1 FROM escrows WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")
         case .insertLedgerTransaction(let transaction):
-            for entry in transaction.entries {
-                try await run(
-                    """
-                    INSERT INTO ledger_entries (tenant_id, id, transaction_id, kind, job_id, account, amount, currency, posted_at)
-                    VALUES (\(tenant), \(entry.id.rawValue), \(entry.transactionID.rawValue), \(entry.kind.rawValue), \(entry.jobID.rawValue),
-                            \(entry.account.rawValue), \(entry.amount.amount), \(entry.amount.currency.code), \(entry.postedAt.millisecondsSince1970))
-                    """)
-            }
+            try await insertLedgerEntries(transaction.entries)
         case .insertDispute(let value):
             let resolution = Self.resolutionColumns(value.resolution)
             try await run(
@@ -240,24 +229,7 @@ struct ChangeWriter {
                         \(value.createdAt.millisecondsSince1970))
                 """)
         case .appendEvent(let event):
-            try await run(
-                """
-                INSERT INTO outbox_events (tenant_id, id, type, schema_version, aggregate_id, recipients, payload, occurred_at, status, attempts,
-                    available_at, last_error)
-                VALUES (\(tenant), \(event.id.rawValue), \(event.type), \(event.schemaVersion), \(event.aggregateID),
-                        \(event.recipients.map(\.rawValue)), \(event.payload), \(event.occurredAt.millisecondsSince1970),
-                        \(event.delivery.status.rawValue), \(event.delivery.attempts), \(event.delivery.availableAt.millisecondsSince1970),
-                        \(event.delivery.lastError))
-                """)
-            if !event.recipients.isEmpty {
-                try await run(
-                    """
-                    INSERT INTO event_recipients (tenant_id, event_id, user_id, occurred_at)
-                    SELECT \(tenant), \(event.id.rawValue), recipient, \(event.occurredAt.millisecondsSince1970)
-                    FROM unnest(\(event.recipients.map(\.rawValue))::uuid[]) AS recipient
-                    ON CONFLICT DO NOTHING
-                    """)
-            }
+            try await insertEvents([event])
         case .expectJobVersion(let job, let version):
             let found = try await versions("SELECT version FROM jobs WHERE tenant_id = \(tenant) AND id = \(job.rawValue) FOR SHARE")
             guard let current = found.first else { throw StorageError(.missingRow, message: "The job row does not exist") }

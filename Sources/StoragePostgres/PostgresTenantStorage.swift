@@ -62,10 +62,7 @@ struct PostgresTenantStorage: TenantStorage {
     func commit(_ changes: ChangeSet) async throws {
         guard !changes.isEmpty else { return }
         try await database.transaction(.tenant(tenantID)) { connection in
-            let writer = ChangeWriter(tenantID: tenantID, connection: connection, logger: database.driverLogger)
-            for change in changes.changes {
-                try await writer.apply(change)
-            }
+            try await ChangeWriter(tenantID: tenantID, connection: connection, logger: database.driverLogger).apply(changes)
         }
     }
 

@@ -147,6 +147,55 @@ extension StorageConformance {
             try expect(try await world.db.job(job.id) == job, "the failed accept changed the job")
             try expect(try await world.db.bid(late.id, viewer: .admin)?.status == .submitted, "the late bid changed")
         },
+        StorageConformanceCheck("changeSet.manyBidUpdatesInOrder") { storage in
+            // A storage may write runs of updates together; the outcome must stay that of applying them one by one.
+            let world = try await ConformanceWorld.make(storage)
+            let jobs = [try await world.insertJob(), try await world.insertJob(title: "Fix a second tap")]
+            var bids: [Bid] = []
+            for job in jobs {
+                for contractor in [world.contractor, world.contractor2] { bids.append(try await world.insertBid(on: job, by: contractor)) }
+            }
+            let ghost = world.fixtures.bid(on: jobs[0].id, by: world.contractor.id, at: world.next())
+            var stale = bids[2]
+            stale.version = 7
+
+            // The first failing update in order decides the error, and nothing of the set is written.
+            let failing: [(StorageError.Code, String, [Bid])] = [
+                (.missingRow, "a bid that does not exist, then a stale bid", [bids[0], ghost, stale]),
+                (.versionConflict, "a stale bid, then a bid that does not exist", [bids[0], stale, ghost]),
+            ]
+            for (code, name, updates) in failing {
+                var changes = ChangeSet()
+                for bid in updates {
+                    var changed = bid
+                    changed.message = "Changed"
+                    changes.update(changed)
+                }
+                try await expectStorageError(code, "updating \(name)") { try await world.db.commit(changes) }
+                try expect(try await world.db.bid(bids[0].id, viewer: .admin) == bids[0], "a failed set (\(name)) changed a bid")
+            }
+
+            // Updates interleaved with events, and a bid updated twice in one set (the second update sees the first).
+            var changes = ChangeSet()
+            var committed: [Bid] = []
+            for (index, bid) in bids.enumerated() {
+                var changed = bid
+                changed.message = "Update \(index) of \(trickyText)"
+                committed.append(changes.update(changed))
+                changes.append(
+                    .appendEvent(try world.fixtures.event(job: bid.jobID, sender: world.owner.id, recipient: bid.contractorID, at: world.next())))
+            }
+            var again = committed[1]
+            again.amount = Money(30_000, again.amount.currency)
+            committed[1] = changes.update(again)
+            try await world.db.commit(changes)
+            for bid in committed {
+                try expect(try await world.db.bid(bid.id, viewer: .admin) == bid, "a bid of a multi-update set differs after read-back")
+            }
+            try expect(committed[1].version == 3, "a bid updated twice in one set must be at version 3")
+            let inbox = try await world.db.events(recipient: world.contractor2.id, page: PageRequest()).items
+            try expect(inbox.count == 2, "the events of a multi-update set must reach their recipients")
+        },
         StorageConformanceCheck("concurrency.oneWinner") { storage in
             let world = try await ConformanceWorld.make(storage)
             let job = try await world.insertJob()
