@@ -14,7 +14,9 @@ struct SQLiteTenantStorage: TenantStorage {
 
     func tenantRecord() async throws -> Tenant? {
         let tenant = tenant
-        return try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM tenants WHERE id = ?", arguments: [tenant]).map(Records.tenant) }
+        return try await read { db in
+            try Row.decodeFirst(db.cachedStatement(sql: "SELECT * FROM tenants WHERE id = ?"), arguments: [tenant], Records.tenant)
+        }
     }
 
     // MARK: Users
@@ -330,7 +332,7 @@ struct SQLiteTenantStorage: TenantStorage {
         _ decode: @Sendable @escaping (Row) throws -> T
     ) async throws -> T? {
         let bound = StatementArguments(([tenant] + arguments).map { Optional($0) })
-        return try await read { db in try Row.fetchOne(db.cachedStatement(sql: sql), arguments: bound).map(decode) }
+        return try await read { db in try Row.decodeFirst(db.cachedStatement(sql: sql), arguments: bound, decode) }
     }
 
     /// Every row of `sql`, whose first parameter is the tenant.
@@ -339,7 +341,7 @@ struct SQLiteTenantStorage: TenantStorage {
         _ decode: @Sendable @escaping (Row) throws -> T
     ) async throws -> [T] {
         let bound = StatementArguments(([tenant] + arguments).map { Optional($0) })
-        return try await read { db in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map(decode) }
+        return try await read { db in try Row.decodeAll(db.cachedStatement(sql: sql), arguments: bound, decode) }
     }
 
     /// A keyset page of `filter` (a SELECT with a WHERE clause, whose arguments include the tenant), ordered by
@@ -360,7 +362,7 @@ struct SQLiteTenantStorage: TenantStorage {
         values.append(limit + 1)
         let bound = StatementArguments(values.map { Optional($0) })
         let statement = sql
-        let rows = try await read { db in try Row.fetchAll(db.cachedStatement(sql: statement), arguments: bound).map(decode) }
+        let rows = try await read { db in try Row.decodeAll(db.cachedStatement(sql: statement), arguments: bound, decode) }
         guard rows.count > limit else { return Page(items: rows, nextCursor: nil) }
         let items = Array(rows.prefix(limit))
         let last = key(items[items.count - 1])

@@ -199,6 +199,38 @@ struct HardeningTests {
         #expect(RFC3339.date(text)?.millisecondsSince1970 == milliseconds, "\(text)")
     }
 
+    @Test("Timestamps are written to the stored millisecond, in the proleptic Gregorian calendar, and read back exactly")
+    func writtenTimestamps() {
+        let reference = Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: .gmt)
+        var generator = SystemRandomNumberGenerator()
+        // Edges (the epoch and just before it, .999, leap days, centuries, the ends of four-digit years), then random ones.
+        var milliseconds: [Int64] = [
+            0, -1, -500, 999, 86_399_999, 951_782_400_000, 4_107_542_400_000, 1_709_164_800_000, -2_208_988_800_000,
+            253_402_300_799_999, -62_135_596_800_000,
+        ]
+        milliseconds += (0..<2_000).map { _ in Int64.random(in: -2_208_988_800_000...4_102_444_800_000, using: &generator) }
+        for value in milliseconds {
+            let date = Date(millisecondsSince1970: value)
+            let text = RFC3339.string(date)
+            #expect(RFC3339.date(text)?.millisecondsSince1970 == value, "\(value) → \(text)")
+            #expect(text.hasSuffix(String(format: ".%03dZ", Int((value % 1_000 + 1_000) % 1_000))), "\(value) → \(text)")
+            // Foundation agrees on the seconds after the Gregorian reform (before it, it counts Julian days).
+            if value > -12_219_292_800_000 {
+                #expect(text.prefix(19) == reference.format(date).prefix(19), "\(value) → \(text)")
+            }
+        }
+        #expect(RFC3339.string(Date(millisecondsSince1970: -62_135_596_800_000)) == "0001-01-01T00:00:00.000Z")
+        #expect(RFC3339.string(Date(millisecondsSince1970: 253_402_300_799_999)) == "9999-12-31T23:59:59.999Z")
+        // A finer fraction is rounded as storage rounds it.
+        #expect(RFC3339.string(Date(timeIntervalSince1970: 1.9996)) == "1970-01-01T00:00:02.000Z")
+        #expect(RFC3339.string(Date(timeIntervalSince1970: 1.9994)) == "1970-01-01T00:00:01.999Z")
+        // Out of RFC 3339's years: clamped, no crash.
+        #expect(RFC3339.string(.distantFuture) == "4001-01-01T00:00:00.000Z")
+        #expect(RFC3339.string(Date(timeIntervalSince1970: .infinity)) == "9999-12-31T23:59:59.999Z")
+        #expect(RFC3339.string(Date(timeIntervalSince1970: -.infinity)) == "0000-01-01T00:00:00.000Z")
+        #expect(RFC3339.string(Date(timeIntervalSince1970: .nan)) == "0000-01-01T00:00:00.000Z")
+    }
+
     @Test(
         "Malformed timestamps are refused",
         arguments: [

@@ -129,9 +129,13 @@ struct TokenTests {
         let harness = try await TestServer()
         let world = try await harness.world()
         try await harness.test { api async throws in
+            // The first use verifies the token and remembers it; the later ones are answered from memory, and must
+            // still expire on time.
+            #expect(try await api.call(.get, "/v1/me", as: world.owner).status == .ok)
             harness.clock.advance(by: 899)
             #expect(try await api.call(.get, "/v1/me", as: world.owner).status == .ok)
             harness.clock.advance(by: 1)
+            #expect(try await api.call(.get, "/v1/me", as: world.owner).problemCode == "unauthenticated")
             #expect(try await api.call(.get, "/v1/me", as: world.owner).problemCode == "unauthenticated")
         }
     }

@@ -4,10 +4,59 @@ import TradesKit
 
 /// RFC 3339 timestamps in UTC with milliseconds (`2026-01-05T09:00:00.000Z`), the only form the API writes.
 enum RFC3339 {
-    private static let writer = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+    /// The timestamp text of `date`, to the nearest millisecond (as storage keeps it, `Date.millisecondsSince1970`).
+    ///
+    /// Written by hand, not with `Date.ISO8601FormatStyle`, which costs microseconds per timestamp (every answer carries
+    /// several) and, worse, truncates the binary fraction: it wrote `.998` for a stored `.999`, and switches to the Julian
+    /// calendar before 1582. The test holds this writer to the parser below and to the format style's seconds.
+    static func string(_ date: Date) -> String {
+        // RFC 3339 has no form beyond years 0…9999: such a date (only a bug makes one) is clamped, never a crash.
+        let scaled = (date.timeIntervalSince1970 * 1_000).rounded()
+        let milliseconds: Int64 =
+            scaled.isNaN || scaled < -62_167_219_200_000 ? -62_167_219_200_000 : scaled > 253_402_300_799_999 ? 253_402_300_799_999 : Int64(scaled)
+        let (days, millisecondOfDay) = milliseconds.quotientAndRemainder(dividingBy: 86_400_000)
+        let (day, dayMilliseconds) = millisecondOfDay < 0 ? (days - 1, millisecondOfDay + 86_400_000) : (days, millisecondOfDay)
+        let (year, month, dayOfMonth) = civil(fromDaysSinceEpoch: Int(day))
+        let millisecond = Int(dayMilliseconds)
+        var text = [UInt8]()
+        text.reserveCapacity(24)
+        func append(_ value: Int, digits: Int) {
+            var divisor = 1
+            for _ in 1..<digits { divisor *= 10 }
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+        }
+        append(year, digits: 4)
+        text.append(UInt8(ascii: "-"))
+        append(month, digits: 2)
+        text.append(UInt8(ascii: "-"))
+        append(dayOfMonth, digits: 2)
+        text.append(UInt8(ascii: "T"))
+        append(millisecond / 3_600_000, digits: 2)
+        text.append(UInt8(ascii: ":"))
+        append(millisecond / 60_000 % 60, digits: 2)
+        text.append(UInt8(ascii: ":"))
+        append(millisecond / 1_000 % 60, digits: 2)
+        text.append(UInt8(ascii: "."))
+        append(millisecond % 1_000, digits: 3)
+        text.append(UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
+    }
 
-    /// The timestamp text of `date`.
-    static func string(_ date: Date) -> String { writer.format(date) }
+    /// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    private static func civil(fromDaysSinceEpoch days: Int) -> (year: Int, month: Int, day: Int) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
 
     /// Parses an RFC 3339 `date-time` (section 5.6): `Z` or any numeric offset up to ±23:59, any number of fractional
     /// digits (kept to the millisecond), `T`/`Z` in either case, a leap second as the second after :59.

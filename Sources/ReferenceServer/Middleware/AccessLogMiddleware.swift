@@ -29,6 +29,8 @@ struct AccessLogMiddleware: RouterMiddleware {
     private func record(_ request: Request, _ context: ServerContext, status: Int, duration: Duration) {
         let route = Self.routeLabel(context.endpointPath)
         metrics.recordRequest(method: request.method.rawValue, route: route, status: status, duration: duration)
+        // The line's metadata costs more than the metrics; build it only when the line is written.
+        guard logger.logLevel <= .info else { return }
         let milliseconds = Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
         var metadata: Logger.Metadata = [
             "tradeskit.method": .string(request.method.rawValue),

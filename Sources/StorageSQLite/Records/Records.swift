@@ -155,6 +155,25 @@ extension Records {
 }
 
 extension Row {
+    /// Decodes every row of `statement` as SQLite steps through it, without copying rows.
+    ///
+    /// A row copied out of a statement (`Row.fetchAll`, `Row.fetchOne`) finds a column by name with a linear search that
+    /// lower-cases every column name on every lookup; a row read through a cursor uses the statement's own index of
+    /// (lower-case) names, one dictionary lookup. Decoding a 20-column record by name is thereby about 20 times cheaper.
+    /// `decode` must not keep the row: it is only valid until the cursor moves on.
+    static func decodeAll<T>(_ statement: Statement, arguments: StatementArguments, _ decode: (Row) throws -> T) throws -> [T] {
+        var result: [T] = []
+        let cursor = try Row.fetchCursor(statement, arguments: arguments)
+        while let row = try cursor.next() { result.append(try decode(row)) }
+        return result
+    }
+
+    /// The first row of `statement`, decoded like ``decodeAll(_:arguments:_:)``.
+    static func decodeFirst<T>(_ statement: Statement, arguments: StatementArguments, _ decode: (Row) throws -> T) throws -> T? {
+        let cursor = try Row.fetchCursor(statement, arguments: arguments)
+        return try cursor.next().map(decode)
+    }
+
     func id<Tag>(_ column: String) throws -> Identifier<Tag> {
         guard let text = self[column] as String?, let id = Identifier<Tag>(uuidString: text) else {
             throw StorageError(.failure, message: "Corrupt id in column \(column)")

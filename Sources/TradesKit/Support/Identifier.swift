@@ -10,12 +10,12 @@ public struct Identifier<Tag>: Hashable, Sendable, Comparable {
 
     /// Parses a UUID string; `nil` when it is not one.
     public init?(uuidString: String) {
-        guard let uuid = UUID(uuidString: uuidString) else { return nil }
+        guard let uuid = UUID(canonicalText: uuidString) else { return nil }
         self.rawValue = uuid
     }
 
     /// The canonical lower-case UUID string.
-    public var uuidString: String { rawValue.uuidString.lowercased() }
+    public var uuidString: String { rawValue.lowercasedString }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue.isOrderedBefore(rhs.rawValue) }
 }
@@ -28,7 +28,7 @@ extension Identifier: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let string = try container.decode(String.self)
-        guard let uuid = UUID(uuidString: string) else {
+        guard let uuid = UUID(canonicalText: string) else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "Not a UUID")
         }
         self.rawValue = uuid

@@ -125,3 +125,34 @@ struct MillisecondTests {
         #expect(now.truncatedToMilliseconds == now)
     }
 }
+
+@Suite("UUID text")
+struct UUIDTextTests {
+    @Test("Ids are written and read as Foundation writes and reads them, in lower case")
+    func matchesFoundation() {
+        for _ in 0..<5_000 {
+            let uuid = UUID()
+            #expect(uuid.lowercasedString == uuid.uuidString.lowercased())
+            #expect(UUID(canonicalText: uuid.uuidString) == uuid)
+            #expect(UUID(canonicalText: uuid.lowercasedString) == uuid)
+            #expect(Identifier<JobTag>(uuidString: uuid.uuidString)?.uuidString == uuid.uuidString.lowercased())
+        }
+        let edges = [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), UUID(uuidString: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF")!]
+        for uuid in edges {
+            #expect(uuid.lowercasedString == uuid.uuidString.lowercased())
+            #expect(UUID(canonicalText: uuid.lowercasedString) == uuid)
+        }
+    }
+
+    @Test(
+        "Anything but the 36-character form is refused (Foundation's parser, by sscanf, also takes a leading blank)",
+        arguments: [
+            "", "0189a5d-ac96-774b-bcce-b302099a8057", "01890a5d-ac96-774b-bcce-b302099a80577", "01890a5dac96774bbccedb302099a8057",
+            "01890a5d_ac96-774b-bcce-b302099a8057", "01890a5d-ac96-774b-bcce-b302099a805g", "{01890a5d-ac96-774b-bcce-b302099a8057}",
+            " 1890a5d-ac96-774b-bcce-b302099a8057", "01890a5d-ac96-774b-bcce-b302099a805é", "01890a5-dac96-774b-bcce-b302099a8057",
+        ])
+    func refused(_ text: String) {
+        #expect(UUID(canonicalText: text) == nil)
+        #expect(Identifier<JobTag>(uuidString: text) == nil)
+    }
+}
