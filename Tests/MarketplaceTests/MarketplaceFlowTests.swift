@@ -136,7 +136,11 @@ struct MarketplaceFlowTests {
         #expect(bid.status == .submitted)
         _ = try await t.market.jobs.cancel(by: world.owner, job.id)
         #expect(try await t.market.bids.get(by: pro, bid.id).status == .declined)
+        // The bidder still sees the cancelled job, so it is a conflict for them; a contractor who never bid on it
+        // cannot see it, so for them it does not exist (a 409 would confirm that it does).
         await expectError(.invalidTransition) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .usd))) }
+        let stranger = try await t.register(world.tenant, "stranger@acme.example", .contractor)
+        await expectError(.notFound) { try await t.market.bids.submit(by: stranger, on: job.id, .init(amount: Money(20_000, .usd))) }
     }
 
     @Test("cancelling after award voids the hold; an admin cancelling work in progress refunds it", arguments: [StorageKind.sqliteMemory, .memory])

@@ -46,7 +46,8 @@ public struct BidService: Sendable {
         return try await environment.run("bid.submit", tenant: principal.tenantID) {
             _ = try await environment.actor(principal, in: store)
             let tenant = try await environment.tenant(of: store)
-            guard let job = try await store.job(jobID) else { throw TradesKitError.notFound("Job") }
+            // A job the contractor may not see is not found, whatever its state: a 409 would confirm that it exists.
+            let job = try await environment.visibleJob(jobID, for: principal, in: store)
             guard job.status == .open else { throw TradesKitError.invalidTransition("Bids can only be placed on open jobs") }
             var check = Validator()
             check.positiveAmount(input.amount, currency: job.budget.max.currency, field: "amount")
