@@ -37,7 +37,7 @@ public struct ReferenceServer: Sendable {
         services = ServerServices(
             market: marketplace, configuration: configuration, tokens: tokens,
             tenants: TenantDirectory(storage: marketplace.storage, clock: clock), limiter: RateLimiter(clock: clock), metrics: metrics,
-            operators: OperatorAuthenticator(secret: configuration.operatorToken), clock: clock, logger: logger)
+            operators: OperatorAuthenticator(secret: configuration.operatorToken), background: BackgroundWork(), clock: clock, logger: logger)
         self.configuration = configuration
         self.metrics = metrics
         if configuration.development { logger.warning("Development mode: not for production") }
@@ -107,6 +107,7 @@ public struct ReferenceServer: Sendable {
         Application(
             router: makeRouter(),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [services.background],
             onServerRunning: onServerRunning,
             logger: services.logger)
     }

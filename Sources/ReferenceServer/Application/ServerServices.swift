@@ -12,6 +12,8 @@ struct ServerServices: Sendable {
     let limiter: RateLimiter
     let metrics: ServerMetrics
     let operators: OperatorAuthenticator
+    /// Work that outlives its request; a graceful shutdown waits for it.
+    let background: BackgroundWork
     /// The server's clock: token times, rate-limit windows and `Retry-After`.
     let clock: any WallClock
     let logger: Logger

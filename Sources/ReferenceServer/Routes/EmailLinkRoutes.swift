@@ -61,7 +61,7 @@ enum EmailLinkRoutes {
                 // of the answer must not tell which addresses have one.
                 let identity = call.market.identity
                 let logger = call.context.logger
-                Task {
+                call.services.background.start {
                     do {
                         try await identity.requestPasswordReset(in: tenant.id, email: address.value)
                     } catch {
