@@ -90,6 +90,28 @@ struct PostgresTenantStorage: TenantStorage {
             decode: Decode.user, key: { ($0.createdAt, $0.id.rawValue) })
     }
 
+    func counts() async throws -> TenantCounts {
+        let tenant = tenant
+        let logger = database.driverLogger
+        return try await read { connection in
+            func grouped<Key: RawRepresentable & Hashable>(_ query: PostgresQuery, as _: Key.Type) async throws -> [Key: Int]
+            where Key.RawValue == String {
+                var counts: [Key: Int] = [:]
+                for try await (raw, count) in try await connection.query(query, logger: logger).decode((String, Int64).self) {
+                    guard let key = Key(rawValue: raw) else { throw StorageError(.failure, message: "An unknown role or status is stored") }
+                    counts[key] = Int(count)
+                }
+                return counts
+            }
+            return TenantCounts(
+                usersByRole: try await grouped("SELECT role, COUNT(*) FROM users WHERE tenant_id = \(tenant) GROUP BY role", as: Role.self),
+                jobsByStatus: try await grouped(
+                    "SELECT status, COUNT(*) FROM jobs WHERE tenant_id = \(tenant) GROUP BY status", as: JobStatus.self),
+                disputesByStatus: try await grouped(
+                    "SELECT status, COUNT(*) FROM disputes WHERE tenant_id = \(tenant) GROUP BY status", as: DisputeStatus.self))
+        }
+    }
+
     func contractorProfile(_ userID: UserID) async throws -> ContractorProfile? {
         try await first(
             "SELECT \(unescaped: Columns.profile) FROM contractor_profiles WHERE tenant_id = \(tenant) AND user_id = \(userID.rawValue)",

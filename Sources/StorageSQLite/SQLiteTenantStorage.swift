@@ -41,6 +41,26 @@ struct SQLiteTenantStorage: TenantStorage {
         }
     }
 
+    func counts() async throws -> TenantCounts {
+        let tenant = tenant
+        return try await read { db in
+            func grouped<Key: RawRepresentable & Hashable>(_ table: String, _ column: String, as _: Key.Type) throws -> [Key: Int]
+            where Key.RawValue == String {
+                var counts: [Key: Int] = [:]
+                let rows = try Row.fetchCursor(
+                    db.cachedStatement(sql: "SELECT \(column), COUNT(*) FROM \(table) WHERE tenant_id = ? GROUP BY \(column)"), arguments: [tenant])
+                while let row = try rows.next() {
+                    guard let key = Key(rawValue: row[0]) else { throw StorageError(.failure, message: "Unknown \(column) in \(table)") }
+                    counts[key] = row[1]
+                }
+                return counts
+            }
+            return TenantCounts(
+                usersByRole: try grouped("users", "role", as: Role.self), jobsByStatus: try grouped("jobs", "status", as: JobStatus.self),
+                disputesByStatus: try grouped("disputes", "status", as: DisputeStatus.self))
+        }
+    }
+
     func contractorProfile(_ userID: UserID) async throws -> ContractorProfile? {
         try await one("SELECT * FROM contractor_profiles WHERE tenant_id = ? AND user_id = ?", [userID.sql], Records.profile)
     }

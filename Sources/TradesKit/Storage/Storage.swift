@@ -75,6 +75,11 @@ public protocol TenantStorage: Sendable {
     /// The ids of ledger transactions whose entries do not sum to zero (should always be empty).
     func unbalancedLedgerTransactions() async throws -> [LedgerTransactionID]
 
+    // MARK: Reporting
+
+    /// Users by role, jobs by status and disputes by status, counted without reading the rows.
+    func counts() async throws -> TenantCounts
+
     // MARK: Disputes, reviews, messages
 
     /// A dispute by id.

@@ -69,6 +69,14 @@ public struct TenantService: Sendable {
         }
     }
 
+    /// The tenant's users by role, jobs by status and disputes by status (its admins only).
+    public func counts(by principal: Principal) async throws -> TenantCounts {
+        try await environment.acting("tenant.counts", as: principal) { store, actor in
+            guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can see the tenant's figures") }
+            return try await store.counts()
+        }
+    }
+
     /// Replaces a tenant's settings.
     public func updateSettings(by operator: PlatformOperator, tenant id: TenantID, _ settings: TenantSettings) async throws -> Tenant {
         var validator = Validator()

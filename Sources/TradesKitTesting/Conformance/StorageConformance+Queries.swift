@@ -143,6 +143,32 @@ extension StorageConformance {
             try expect(Ledger.balances(of: entries)[.platformRevenue] == -fee.amount, "platform revenue must be the fee, credited")
             try expect(entries.map(\.kind).first == .hold && entries.map(\.kind).last == .release, "entries must be in posting order")
         },
+        StorageConformanceCheck("counts.byRoleAndStatus") { storage in
+            let fixtures = Fixtures()
+            let clock = ManualClock()
+            let world = try await ConformanceWorld.make(storage, fixtures: fixtures, clock: clock)
+            let other = try await ConformanceWorld.make(storage, slug: "other", fixtures: fixtures, clock: clock)
+            try expect(
+                try await world.db.counts() == TenantCounts(usersByRole: [.homeowner: 2, .contractor: 2, .admin: 1]),
+                "a tenant without jobs or disputes: users only, empty statuses absent")
+            let jobs = [try await world.insertJob(), try await world.insertJob(), try await world.insertJob()]
+            let bid = try await world.insertBid(on: jobs[0])
+            _ = try await world.award(jobs[0], to: bid)
+            let open = world.fixtures.dispute(job: jobs[0].id, openedBy: world.owner.id, respondent: world.contractor.id, at: world.next())
+            var resolved = world.fixtures.dispute(job: jobs[1].id, openedBy: world.owner.id, respondent: world.contractor.id, at: world.next())
+            resolved.status = .resolved
+            try await world.commit(.insertDispute(open), .insertDispute(resolved))
+            _ = try await other.insertJob()
+            let counts = try await world.db.counts()
+            try expect(
+                counts
+                    == TenantCounts(
+                        usersByRole: [.homeowner: 2, .contractor: 2, .admin: 1], jobsByStatus: [.awarded: 1, .open: 2],
+                        disputesByStatus: [.awaitingResponse: 1, .resolved: 1]),
+                "counts by role and status differ: \(counts)")
+            try expect(counts.openDisputes == 1, "one dispute is open")
+            try expect(try await other.db.counts().jobsByStatus == [.open: 1], "another tenant's rows were counted")
+        },
         StorageConformanceCheck("disputes.listing") { storage in
             let world = try await ConformanceWorld.make(storage)
             var disputes: [Dispute] = []

@@ -33,6 +33,14 @@ struct MemoryTenantStorage: TenantStorage {
 
     func contractorProfile(_ userID: UserID) async throws -> ContractorProfile? { data.profiles[userID] }
 
+    func counts() async throws -> TenantCounts {
+        let data = data
+        return TenantCounts(
+            usersByRole: data.users.values.reduce(into: [:]) { $0[$1.role, default: 0] += 1 },
+            jobsByStatus: data.jobs.values.reduce(into: [:]) { $0[$1.status, default: 0] += 1 },
+            disputesByStatus: data.disputes.values.reduce(into: [:]) { $0[$1.status, default: 0] += 1 })
+    }
+
     func ratingSummary(for userID: UserID, at now: Date) async throws -> RatingSummary {
         let visible = data.reviews.values.filter { $0.subjectID == userID && $0.isVisible(at: now) }
         return RatingSummary(count: visible.count, ratingSum: visible.reduce(0) { $0 + $1.rating })
