@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import PostgresNIO
 import TradesKit
 import _ConnectionPoolModule
@@ -17,18 +17,18 @@ enum TransactionScope: Sendable {
 
 /// Whether a lease was granted, shared by the lease and its timer.
 private final class LeaseFlag: Sendable {
-    private let value = Mutex(false)
-    var isSet: Bool { value.withLock { $0 } }
-    func set() { value.withLock { $0 = true } }
+    private let value = NIOLockedValueBox(false)
+    var isSet: Bool { value.withLockedValue { $0 } }
+    func set() { value.withLockedValue { $0 = true } }
 }
 
 /// The connection a transaction leased, so that its deadline can close it.
 private final class LeasedConnection: Sendable {
-    private let connection = Mutex<PostgresConnection?>(nil)
-    func set(_ value: PostgresConnection) { connection.withLock { $0 = value } }
+    private let connection = NIOLockedValueBox<PostgresConnection?>(nil)
+    func set(_ value: PostgresConnection) { connection.withLockedValue { $0 = value } }
     func close() {
         // Best effort; the future's outcome does not matter, the caller has been answered already.
-        if let connection = connection.withLock({ $0 }) { Task { try? await connection.close() } }
+        if let connection = connection.withLockedValue({ $0 }) { Task { try? await connection.close() } }
     }
 }
 

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Answers a call at its deadline even when the work under it cannot be interrupted.
 ///
@@ -38,27 +38,27 @@ enum Deadline {
             var cancelled = false
         }
 
-        private let state = Mutex(State())
+        private let state = NIOLockedValueBox(State())
 
         func start(_ continuation: CheckedContinuation<Result, any Error>) {
-            state.withLock { $0.continuation = continuation }
+            state.withLockedValue { $0.continuation = continuation }
         }
 
         func own(work: Task<Void, Never>, timer: Task<Void, any Error>) {
-            let cancel = state.withLock { state -> Bool in
+            let cancel = state.withLockedValue { state -> Bool in
                 state.work = work
                 state.timer = timer
                 return state.finished || state.cancelled
             }
             // Finished before the tasks were recorded: stop the timer (and the work, if the caller was cancelled).
             if cancel { timer.cancel() }
-            if state.withLock({ $0.cancelled }) { work.cancel() }
+            if state.withLockedValue({ $0.cancelled }) { work.cancel() }
         }
 
         /// Resumes the caller unless someone already did; answers whether this call did.
         @discardableResult
         func finish(_ result: Swift.Result<Result, any Error>) -> Bool {
-            let (continuation, timer) = state.withLock { state -> (CheckedContinuation<Result, any Error>?, Task<Void, any Error>?) in
+            let (continuation, timer) = state.withLockedValue { state -> (CheckedContinuation<Result, any Error>?, Task<Void, any Error>?) in
                 guard !state.finished else { return (nil, nil) }
                 state.finished = true
                 defer { state.continuation = nil }
@@ -71,7 +71,7 @@ enum Deadline {
         }
 
         func cancel() {
-            let work = state.withLock { state -> Task<Void, Never>? in
+            let work = state.withLockedValue { state -> Task<Void, Never>? in
                 state.cancelled = true
                 return state.work
             }

@@ -1,7 +1,7 @@
 import Logging
 @testable import ReferenceServer
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite("Work that outlives its request")
@@ -10,25 +10,25 @@ struct BackgroundWorkTests {
     func gracefulShutdownDrains() async throws {
         let work = BackgroundWork()
         let (gate, open) = AsyncStream<Void>.makeStream()
-        let sent = Mutex(false)
+        let sent = NIOLockedValueBox(false)
         work.start {
             for await _ in gate {}
-            sent.withLock { $0 = true }
+            sent.withLockedValue { $0 = true }
         }
         let group = ServiceGroup(configuration: .init(services: [work], logger: Logger(label: "test")))
-        let stopped = Mutex(false)
+        let stopped = NIOLockedValueBox(false)
         let running = Task {
             try await group.run()
-            stopped.withLock { $0 = true }
+            stopped.withLockedValue { $0 = true }
         }
         await group.triggerGracefulShutdown()
         try await Task.sleep(for: .milliseconds(200))
-        #expect(!stopped.withLock { $0 }, "the group stopped while the e-mail was still being sent")
+        #expect(!stopped.withLockedValue { $0 }, "the group stopped while the e-mail was still being sent")
         #expect(work.running == 1)
 
         open.finish()
         try await running.value
-        #expect(sent.withLock { $0 }, "the group stopped before the work finished")
+        #expect(sent.withLockedValue { $0 }, "the group stopped before the work finished")
         #expect(work.running == 0)
     }
 

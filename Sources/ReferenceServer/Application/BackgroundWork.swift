@@ -1,5 +1,5 @@
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Work a route starts and answers before it is done, such as the password-reset e-mail (answered at once so that the
 /// answer's timing does not tell which addresses have an account), kept so that a graceful shutdown waits for it.
@@ -13,14 +13,14 @@ final class BackgroundWork: Service, Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Starts `body` in a new task and counts it until it returns.
     func start(_ body: @escaping @Sendable () async -> Void) {
-        state.withLock { $0.running += 1 }
+        state.withLockedValue { $0.running += 1 }
         Task {
             await body()
-            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
                 state.running -= 1
                 guard state.running == 0 else { return [] }
                 defer { state.waiters = [] }
@@ -31,12 +31,12 @@ final class BackgroundWork: Service, Sendable {
     }
 
     /// How many started tasks have not returned yet.
-    var running: Int { state.withLock { $0.running } }
+    var running: Int { state.withLockedValue { $0.running } }
 
     /// Returns once no started work is running.
     func drained() async {
         await withCheckedContinuation { continuation in
-            let idle = state.withLock { state -> Bool in
+            let idle = state.withLockedValue { state -> Bool in
                 guard state.running > 0 else { return true }
                 state.waiters.append(continuation)
                 return false

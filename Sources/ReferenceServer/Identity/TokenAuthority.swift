@@ -1,5 +1,5 @@
 public import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import HTTPTypes
 import JWTKit
 public import TradesKit
@@ -151,11 +151,11 @@ private final class VerifiedTokens: Sendable {
     }
 
     private static let maximumEntries = 10_000
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = NIOLockedValueBox<[String: Entry]>([:])
 
     /// The principal of a remembered token; `.expired` once its `exp` has passed; `nil` for a token not seen.
     func principal(of token: String, at now: Date) -> Result<Principal, TokenAuthority.Rejection>? {
-        entries.withLock { entries in
+        entries.withLockedValue { entries in
             guard let entry = entries[token] else { return nil }
             guard now < entry.expiresAt else {
                 entries[token] = nil
@@ -166,7 +166,7 @@ private final class VerifiedTokens: Sendable {
     }
 
     func remember(_ token: String, _ principal: Principal, until expiresAt: Date) {
-        entries.withLock { entries in
+        entries.withLockedValue { entries in
             if entries.count >= Self.maximumEntries { entries.removeAll(keepingCapacity: true) }
             entries[token] = Entry(principal: principal, expiresAt: expiresAt)
         }
