@@ -86,6 +86,39 @@ struct OpenAPITests {
                 })
         }
     }
+
+    @Test("Every link leads to a registered operation with an {id}, from a property its source answers")
+    func links() async throws {
+        let harness = try await TestServer()
+        let document = harness.server.openAPIDocument
+        let validator = SchemaValidator(document: document)
+        let routes = Dictionary(uniqueKeysWithValues: harness.server.routes.map { ($0.spec.operationID, $0.spec) })
+        var count = 0
+        for route in routes.values {
+            let operation = document["paths"]?[route.path]?[route.method.rawValue.lowercased()]
+            guard case .object(let links) = operation?["responses"]?[String(route.successStatus)]?["links"] ?? .null else { continue }
+            for (name, link) in links {
+                count += 1
+                let target = try #require(link["operationId"]?.stringValue.flatMap { routes[$0] }, "\(route.operationID) → \(name)")
+                #expect(target.pathParameters == ["id"], "\(route.operationID) → \(name)")
+                let expression = try #require(link["parameters"]?["id"]?.stringValue)
+                #expect(expression.hasPrefix("$response.body#/"))
+                // Walk the pointer through the source's answer schema: every step must be a declared property or array item.
+                var schema = validator.components[route.responseSchema ?? ""]
+                for step in expression.dropFirst("$response.body#/".count).split(separator: "/") {
+                    if let reference = schema?["$ref"]?.stringValue {
+                        schema = validator.components[String(reference.split(separator: "/").last ?? "")]
+                    }
+                    schema = Int(step) != nil ? schema?["items"] : schema?["properties"]?[String(step)]
+                    if let reference = schema?["$ref"]?.stringValue {
+                        schema = validator.components[String(reference.split(separator: "/").last ?? "")]
+                    }
+                }
+                #expect(schema != nil, "\(route.operationID) → \(name): \(expression) is not in its answer")
+            }
+        }
+        #expect(count >= 40, "the job, bid, dispute and user operations are linked")
+    }
 }
 
 @Suite("OpenAPI document per tenant")

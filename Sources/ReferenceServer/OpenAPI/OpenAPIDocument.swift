@@ -96,6 +96,7 @@ public enum OpenAPIDocument {
             // A body that is not JSON (the metrics' text); a JSON route without a schema answers no body (202, 204).
             success["content"] = .object([route.responseMediaType: ["schema": ["type": "string"]]])
         }
+        if let links = OpenAPILinks.object(for: route.operationID) { success["links"] = links }
         responses[String(route.successStatus)] = .object(success)
         for status in route.problemStatuses {
             var response: [String: JSONValue] = [
