@@ -135,6 +135,22 @@ struct HardeningTests {
         #expect(limiter.consume("k", limit: 2, windowSeconds: 60).allowed)
     }
 
+    @Test("A sweep of ended windows keeps every live window, whatever its length")
+    func limiterSweep() {
+        let clock = ManualClock()
+        let limiter = RateLimiter(clock: clock, sweepThreshold: 4)
+        let long = (0..<6).map { "login:\($0)" }
+        for key in long { #expect(limiter.consume(key, limit: 1, windowSeconds: 900).allowed) }
+        clock.advance(by: 2)
+        // Keys with one-second windows, enough to pass the threshold: their sweeps must not end the 15-minute windows.
+        for index in 0..<12 { #expect(limiter.consume("ip:\(index)", limit: 1, windowSeconds: 1).allowed) }
+        clock.advance(by: 2)
+        for index in 0..<12 { #expect(limiter.consume("ip:x\(index)", limit: 1, windowSeconds: 1).allowed) }
+        for key in long { #expect(!limiter.consume(key, limit: 1, windowSeconds: 900).allowed, "\(key) was reset by a sweep") }
+        // The ended one-second windows were swept: those keys start afresh.
+        #expect(limiter.consume("ip:0", limit: 1, windowSeconds: 1).allowed)
+    }
+
     @Test("One JSON-able access log line per request, without personal data")
     func accessLog() async throws {
         let harness = try await TestServer()

@@ -22,37 +22,51 @@ public final class RateLimiter: Sendable {
 
     private struct Window {
         var start: Date
+        var length: TimeInterval
         var count: Int
+
+        func hasEnded(at now: Date) -> Bool { now.timeIntervalSince(start) >= length }
+    }
+
+    private struct State {
+        var windows: [String: Window] = [:]
+        /// The key count above which ended windows are swept on the next request.
+        var sweepAbove: Int
     }
 
     private let clock: any WallClock
-    private let windows = NIOLockedValueBox<[String: Window]>([:])
-    /// Above this many keys, expired windows are swept on the next request.
+    private let state: NIOLockedValueBox<State>
     private let sweepThreshold: Int
 
-    /// Creates a limiter reading time from `clock`.
+    /// Creates a limiter reading time from `clock`. Ended windows are swept once more than `sweepThreshold` keys are
+    /// held, and then again only when the count has doubled, so sweeping costs O(1) per request amortised even when
+    /// every window is live.
     public init(clock: any WallClock, sweepThreshold: Int = 10_000) {
         self.clock = clock
         self.sweepThreshold = sweepThreshold
+        self.state = NIOLockedValueBox(State(sweepAbove: sweepThreshold))
     }
 
     /// Counts one request for `key` against `limit` per `windowSeconds`; a refused request is not counted.
     public func consume(_ key: String, limit: Int, windowSeconds: Int64) -> Decision {
         let now = clock.now()
         let length = TimeInterval(max(1, windowSeconds))
-        return windows.withLockedValue { windows in
-            if windows.count > sweepThreshold {
-                windows = windows.filter { now.timeIntervalSince($0.value.start) < length }
+        return state.withLockedValue { state in
+            if state.windows.count > state.sweepAbove {
+                // Each window by its own length: keys of tenants with longer windows keep their counts.
+                state.windows = state.windows.filter { !$0.value.hasEnded(at: now) }
+                state.sweepAbove = max(sweepThreshold, state.windows.count * 2)
             }
-            var window = windows[key] ?? Window(start: now, count: 0)
-            if now.timeIntervalSince(window.start) >= length { window = Window(start: now, count: 0) }
+            var window = state.windows[key] ?? Window(start: now, length: length, count: 0)
+            window.length = length
+            if window.hasEnded(at: now) { window = Window(start: now, length: length, count: 0) }
             let reset = max(1, Int64((window.start.addingTimeInterval(length).timeIntervalSince(now)).rounded(.up)))
             guard window.count < limit else {
-                windows[key] = window
+                state.windows[key] = window
                 return Decision(allowed: false, limit: limit, remaining: 0, resetSeconds: reset)
             }
             window.count += 1
-            windows[key] = window
+            state.windows[key] = window
             return Decision(allowed: true, limit: limit, remaining: max(0, limit - window.count), resetSeconds: reset)
         }
     }
