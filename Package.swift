@@ -116,6 +116,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What several test targets share (running the built `trades` executable); not a product.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "TradesKitTests",
             dependencies: ["TradesKit", "TradesKitTesting"],
@@ -123,13 +125,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MarketplaceTests",
-            dependencies: ["TradesKit", "TradesKitTesting", "StorageSQLite"],
+            dependencies: ["TradesKit", "TradesKitTesting", "StorageSQLite", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ReferenceServerTests",
             dependencies: [
-                "ReferenceServer", "TradesKit", "TradesKitTesting", "StorageSQLite",
+                "ReferenceServer", "TradesKit", "TradesKitTesting", "StorageSQLite", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -152,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "StoragePostgresTests",
             dependencies: [
-                "StoragePostgres", "TradesKitTesting",
+                "StoragePostgres", "TradesKitTesting", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

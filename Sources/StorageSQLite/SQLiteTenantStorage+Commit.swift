@@ -142,7 +142,7 @@ extension SQLiteTenantStorage {
                 db, "events",
                 [
                     "tenant_id": tenant, "id": event.id.sql, "type": event.type, "schema_version": event.schemaVersion,
-                    "aggregate_id": event.aggregateID.uuidString.lowercased(), "recipients": try Records.json(event.recipients),
+                    "aggregate_id": event.aggregateID.lowercasedString, "recipients": try Records.json(event.recipients),
                     "payload": event.payload,
                     "occurred_at": event.occurredAt.ms, "status": event.delivery.status.rawValue, "attempts": event.delivery.attempts,
                     "available_at": event.delivery.availableAt.ms, "last_error": event.delivery.lastError,

@@ -375,7 +375,7 @@ struct SQLiteTenantStorage: TenantStorage {
         if let cursor {
             let op = descending ? "<" : ">"
             sql += " AND (\(sort) \(op) ? OR (\(sort) = ? AND \(id) \(op) ?))"
-            values += [cursor.milliseconds, cursor.milliseconds, cursor.id.uuidString.lowercased()]
+            values += [cursor.milliseconds, cursor.milliseconds, cursor.id.lowercasedString]
         }
         let direction = descending ? "DESC" : "ASC"
         sql += " ORDER BY \(sort) \(direction), \(id) \(direction) LIMIT ?"

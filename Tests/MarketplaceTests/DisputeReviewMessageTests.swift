@@ -35,9 +35,15 @@ struct DisputeReviewMessageTests {
         let answered = try await t.market.disputes.respond(by: pro, dispute.id, response: "It was a different pipe.")
         #expect(answered.status == .underReview)
         await expectError(.forbidden) { try await t.market.disputes.resolve(by: world.owner, dispute.id, outcome: outcome, note: "mine") }
+        // The admins' queue: the unresolved disputes of every participant, and no one else's view.
+        #expect(try await t.market.disputes.queue(by: world.admin).items.map(\.id) == [dispute.id])
+        await expectError(.forbidden) { try await t.market.disputes.queue(by: world.owner) }
+        await expectError(.forbidden) { try await t.market.disputes.queue(by: pro) }
 
         let resolved = try await t.market.disputes.resolve(by: world.admin, dispute.id, outcome: outcome, note: "Decided on the evidence.")
         #expect(resolved.status == .resolved)
+        #expect(try await t.market.disputes.queue(by: world.admin).items.isEmpty, "a resolved dispute left the queue")
+        #expect(try await t.market.disputes.queue(by: world.admin, statuses: [.resolved]).items.map(\.id) == [dispute.id])
         #expect(resolved.resolution?.outcome == outcome)
         #expect(try await t.market.jobs.get(by: world.owner, job.id).status == .closed)
         let escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)

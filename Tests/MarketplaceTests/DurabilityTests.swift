@@ -1,22 +1,12 @@
 import Foundation
 import StorageSQLite
+import TestSupport
 import Testing
 import TradesKit
 import TradesKitTesting
 
 @Suite("Durability")
 struct DurabilityTests {
-    /// The `trades` executable that `swift test` builds next to the test bundle.
-    static func tradesExecutable() throws -> URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("trades")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        throw TradesKitError(.notFound, "The trades executable was not built next to the tests; run `swift build` first")
-    }
-
     @Test("a writer killed with SIGKILL loses no acknowledged accept, and the ledger balances", arguments: 1...3)
     func sigkill(round: Int) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-kill-\(UUID().uuidString)")
@@ -25,7 +15,7 @@ struct DurabilityTests {
         let path = directory.appendingPathComponent("db.sqlite").path
 
         let process = Process()
-        process.executableURL = try Self.tradesExecutable()
+        process.executableURL = try TradesCommand.executable()
         process.arguments = ["durability-writer", "--database", path]
         let output = Pipe()
         process.standardOutput = output

@@ -3,6 +3,7 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import ReferenceServer
+import TestSupport
 import Testing
 import TradesKit
 
@@ -32,7 +33,7 @@ struct HTTPBenchTests {
     @Test("A fraction of a second of every phase, at bcrypt cost 4, answers every request with 2xx")
     func shortRun() async throws {
         let process = Process()
-        process.executableURL = try ServeCommandTests.tradesExecutable()
+        process.executableURL = try TradesCommand.executable()
         process.arguments = [
             "bench", "http", "--json", "--duration", "0.3", "--warmup", "0.1", "--connections", "4", "--login-clients", "2",
             "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "20", "--awarded-jobs", "4",

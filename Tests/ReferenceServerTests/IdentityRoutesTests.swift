@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import ReferenceServer
+import NIOConcurrencyHelpers
 import Testing
 import TradesKit
 import TradesKitTesting
@@ -313,15 +314,15 @@ struct IdentityRoutesTests {
 /// A ``TradesKit/PasswordHasher`` that counts verifications: the work a login does, whatever its outcome.
 final class CountingPasswordHasher: PasswordHasher {
     private let inner = MemoryPasswordHasher()
-    private let count = Locked(0)
+    private let count = NIOLockedValueBox(0)
 
-    var verifications: Int { count.withLock { $0 } }
-    func reset() { count.withLock { $0 = 0 } }
+    var verifications: Int { count.withLockedValue { $0 } }
+    func reset() { count.withLockedValue { $0 = 0 } }
 
     func hash(_ password: String) async throws -> String { try await inner.hash(password) }
 
     func verify(_ password: String, against hash: String) async throws -> Bool {
-        count.withLock { $0 += 1 }
+        count.withLockedValue { $0 += 1 }
         return try await inner.verify(password, against: hash)
     }
 }

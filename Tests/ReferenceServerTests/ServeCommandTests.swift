@@ -2,26 +2,17 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ReferenceServer
+import TestSupport
 import Testing
 import TradesKit
 
 /// `trades serve` run as a user runs it, and the server on a real socket.
 @Suite("trades serve", .serialized)
 struct ServeCommandTests {
-    static func tradesExecutable() throws -> URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("trades")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        throw TradesKitError(.notFound, "The trades executable was not built next to the tests; run `swift build` first")
-    }
-
     /// Starts `trades serve` with `arguments`, without TRADESKIT_JWT_SECRET unless given.
     static func start(_ arguments: [String], secret: String? = nil, totpKey: String? = nil) throws -> (Process, Pipe, Pipe) {
         let process = Process()
-        process.executableURL = try tradesExecutable()
+        process.executableURL = try TradesCommand.executable()
         process.arguments = ["serve"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TRADESKIT_JWT_SECRET"] = secret

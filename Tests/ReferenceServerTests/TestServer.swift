@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ReferenceServer
 import StorageSQLite
@@ -182,9 +183,9 @@ final class LogRecorder: Sendable {
         let metadata: [String: String]
     }
 
-    private let records = Locked<[Record]>([])
-    var all: [Record] { records.withLock { $0 } }
-    func append(_ record: Record) { records.withLock { $0.append(record) } }
+    private let records = NIOLockedValueBox<[Record]>([])
+    var all: [Record] { records.withLockedValue { $0 } }
+    func append(_ record: Record) { records.withLockedValue { $0.append(record) } }
 }
 
 struct RecordingLogHandler: LogHandler {
@@ -200,18 +201,6 @@ struct RecordingLogHandler: LogHandler {
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         recorder.append(.init(level: event.level, message: event.message.description, metadata: merged.mapValues { "\($0)" }))
-    }
-}
-
-/// A lock for test bookkeeping.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 @testable import StoragePostgres
+import TestSupport
 import Testing
 import TradesKit
 
@@ -9,46 +10,6 @@ import TradesKit
 /// `migrate` and the app role for everything else.
 @Suite("trades --database postgres://")
 struct PostgresCLITests {
-    struct Output {
-        let status: Int32
-        let standardOutput: String
-        let standardError: String
-        var all: String { standardOutput + standardError }
-    }
-
-    /// The `trades` executable that `swift test` builds next to the test bundle.
-    static func tradesExecutable() throws -> URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("trades")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        throw PostgresHarness.HarnessError(description: "The trades executable was not built next to the tests; run `swift build` first")
-    }
-
-    static func trades(_ arguments: [String]) async throws -> Output {
-        let executable = try tradesExecutable()
-        return try await Task.detached {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            // Read both pipes to the end before waiting, so a chatty command cannot block on a full pipe.
-            async let standardError = errors.fileHandleForReading.readDataToEndOfFile()
-            let standardOutput = output.fileHandleForReading.readDataToEndOfFile()
-            let errorData = await standardError
-            process.waitUntilExit()
-            return Output(
-                status: process.terminationStatus, standardOutput: String(decoding: standardOutput, as: UTF8.self),
-                standardError: String(decoding: errorData, as: UTF8.self))
-        }.value
-    }
-
     static func url(_ credentials: PostgresStorage.Configuration.Credentials, _ configuration: PostgresStorage.Configuration, database: String)
         -> String
     {
@@ -77,34 +38,36 @@ struct PostgresCLITests {
             return try await PostgresHarness.running(storage) { try await $0.hasPendingMigrations() }
         }
         #expect(try await hasPendingMigrations())
-        let early = try await Self.trades(["tenant", "list", "--database", app])
+        let early = try await TradesCommand.run(["tenant", "list", "--database", app])
         #expect(early.status != 0)
         #expect(early.all.contains("trades migrate"), "\(early.all)")
 
-        let migrate = try await Self.trades(["migrate", "--database", owner])
+        let migrate = try await TradesCommand.run(["migrate", "--database", owner])
         #expect(migrate.status == 0, "\(migrate.all)")
         #expect(migrate.standardOutput.contains("latest schema (\(Migration.all.count) migrations"), "\(migrate.standardOutput)")
         #expect(try await hasPendingMigrations() == false)
         // The app role reads the versions through the function only, never the table.
-        #expect(try await Self.trades(["migrate", "--database", app]).status != 0)
+        #expect(try await TradesCommand.run(["migrate", "--database", app]).status != 0)
 
-        let create = try await Self.trades(["tenant", "create", "--database", app, "--slug", "acme", "--name", "Acme Trades", "--currency", "EUR"])
+        let create = try await TradesCommand.run([
+            "tenant", "create", "--database", app, "--slug", "acme", "--name", "Acme Trades", "--currency", "EUR",
+        ])
         #expect(create.status == 0, "\(create.all)")
-        let list = try await Self.trades(["tenant", "list", "--json", "--database", app])
+        let list = try await TradesCommand.run(["tenant", "list", "--json", "--database", app])
         #expect(list.status == 0 && list.standardOutput.contains("\"slug\" : \"acme\"") && list.standardOutput.contains("EUR"), "\(list.all)")
 
-        let seed = try await Self.trades(["seed", "--database", app, "--tenant", "demo", "--admin-email", "admin@demo.example.com", "--json"])
+        let seed = try await TradesCommand.run(["seed", "--database", app, "--tenant", "demo", "--admin-email", "admin@demo.example.com", "--json"])
         #expect(seed.status == 0 && seed.standardOutput.contains("\"categories\" : 26"), "\(seed.all)")
 
-        let demo = try await Self.trades(["demo", "--json", "--database", app])
+        let demo = try await TradesCommand.run(["demo", "--json", "--database", app])
         #expect(demo.status == 0, "\(demo.all)")
         #expect(demo.standardOutput.contains("\"ledgerBalanced\" : true"), "\(demo.standardOutput)")
         #expect(demo.standardOutput.contains("\"finalJobStatus\" : \"closed\""), "\(demo.standardOutput)")
 
-        let ledger = try await Self.trades(["ledger", "check", "--database", app])
+        let ledger = try await TradesCommand.run(["ledger", "check", "--database", app])
         #expect(ledger.status == 0 && ledger.standardOutput.contains("acme: balanced"), "\(ledger.all)")
 
-        let backup = try await Self.trades(["backup", "--database", app, "--to", "/tmp/never-\(name).sqlite"])
+        let backup = try await TradesCommand.run(["backup", "--database", app, "--to", "/tmp/never-\(name).sqlite"])
         #expect(backup.status != 0 && backup.all.contains("docs/postgres.md"), "\(backup.all)")
 
         for output in [early, migrate, create, list, seed, demo, ledger, backup] {
@@ -121,11 +84,11 @@ struct PostgresCLITests {
             logger: PostgresHarness.logger)
         let app = Self.url(.init(username: environment.storage.username, password: environment.storage.password), environment.storage, database: name)
         let owner = Self.url(.init(username: environment.owner.username, password: environment.owner.password), environment.storage, database: name)
-        #expect(try await Self.trades(["migrate", "--database", owner]).status == 0)
+        #expect(try await TradesCommand.run(["migrate", "--database", owner]).status == 0)
 
         for round in 1...2 {
             let process = Process()
-            process.executableURL = try Self.tradesExecutable()
+            process.executableURL = try TradesCommand.executable()
             process.arguments = ["serve", "--development", "--database", app, "--port", "0"]
             let output = Pipe()
             process.standardOutput = output
@@ -158,7 +121,7 @@ struct PostgresCLITests {
         let environment = try await PostgresHarness.environment()
         let admin = environment.admin
         let url = Self.url(.init(username: admin.username, password: admin.password), admin, database: admin.database)
-        let run = try await Self.trades([
+        let run = try await TradesCommand.run([
             "bench", "storage", "--json", "--accepts", "8", "--bids", "3", "--commits", "10",
             "--pgbench-transactions", "20", "--database", url,
         ])

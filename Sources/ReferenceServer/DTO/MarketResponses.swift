@@ -159,7 +159,8 @@ struct EventResponse: Encodable {
     let id: EventID
     let type: String
     let schemaVersion: Int
-    let aggregateId: UUID
+    /// The id of the job, bid or dispute the event is about, in lower case like every id the API writes.
+    let aggregateId: String
     let occurredAt: Date
     let payload: JSONValue
 
@@ -167,23 +168,9 @@ struct EventResponse: Encodable {
         id = event.id
         type = event.type
         schemaVersion = event.schemaVersion
-        aggregateId = event.aggregateID
+        aggregateId = event.aggregateID.lowercasedString
         occurredAt = event.occurredAt
         payload = (try? JSONValue.parse(event.payload)) ?? .object([:])
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, type, schemaVersion, aggregateId, occurredAt, payload
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(type, forKey: .type)
-        try container.encode(schemaVersion, forKey: .schemaVersion)
-        try container.encode(aggregateId.uuidString.lowercased(), forKey: .aggregateId)
-        try container.encode(occurredAt, forKey: .occurredAt)
-        try container.encode(payload, forKey: .payload)
     }
 }
 

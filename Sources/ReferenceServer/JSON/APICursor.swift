@@ -9,7 +9,7 @@ enum APICursor {
     /// The pattern of a cursor.
     static let pattern = "^[0-9]{1,15}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
-    static func string(_ cursor: PageCursor) -> String { "\(cursor.milliseconds)_\(cursor.id.uuidString.lowercased())" }
+    static func string(_ cursor: PageCursor) -> String { "\(cursor.milliseconds)_\(cursor.id.lowercasedString)" }
 
     static func parse(_ text: String) -> PageCursor? {
         let parts = text.split(separator: "_", omittingEmptySubsequences: false)

@@ -91,9 +91,7 @@ enum AccountRoutes {
                     response: "BidList", query: [CommonQuery.cursor, CommonQuery.limit])
             ) { call in
                 let principal = try call.principal()
-                let query = call.query
-                let page = query.page()
-                try query.finish()
+                let page = try call.pageQuery()
                 return try call.json(ListResponse(try await call.market.bids.mine(by: principal, page: page), BidResponse.init))
             },
             Route(
@@ -110,9 +108,7 @@ enum AccountRoutes {
             ) { call in
                 let principal = try call.principal()
                 let user: UserID = try call.id("id", "User")
-                let query = call.query
-                let page = query.page()
-                try query.finish()
+                let page = try call.pageQuery()
                 // An id that names no user of the tenant is not found, rather than an empty list.
                 _ = try await call.market.users.publicProfile(by: principal, user)
                 return try call.json(ListResponse(try await call.market.reviews.about(by: principal, user: user, page: page), ReviewResponse.init))

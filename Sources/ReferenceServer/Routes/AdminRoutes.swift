@@ -56,12 +56,11 @@ enum AdminRoutes {
                     query: [DisputeRoutes.statusParameter, CommonQuery.cursor, CommonQuery.limit])
             ) { call in
                 let principal = try call.principal()
-                try requireAdmin(principal)
                 let query = call.query
-                let statuses = query.enumerations("status", as: DisputeStatus.self) ?? [.awaitingResponse, .underReview]
+                let statuses = query.enumerations("status", as: DisputeStatus.self)
                 let page = query.page()
                 try query.finish()
-                let disputes = try await call.market.disputes.list(by: principal, statuses: statuses, page: page)
+                let disputes = try await call.market.disputes.queue(by: principal, statuses: statuses, page: page)
                 return try call.json(ListResponse(disputes, DisputeResponse.init))
             },
             Route(
@@ -81,9 +80,5 @@ enum AdminRoutes {
             let user = try await call.market.users.setSuspended(by: call.principal(), call.id("id", "User"), suspended: suspended)
             return try call.json(AdminUserResponse(user))
         }
-    }
-
-    static func requireAdmin(_ principal: Principal) throws {
-        guard principal.role == .admin else { throw TradesKitError(.forbidden, "Only an admin can see this") }
     }
 }

@@ -28,9 +28,7 @@ enum ThreadRoutes {
             ) { call in
                 let principal = try call.principal()
                 let job: JobID = try call.id("id", "Job")
-                let query = call.query
-                let page = query.page()
-                try query.finish()
+                let page = try call.pageQuery()
                 return try call.json(ListResponse(try await call.market.messages.list(by: principal, job: job, page: page), MessageResponse.init))
             },
             Route(
@@ -62,9 +60,7 @@ enum ThreadRoutes {
                     tag: "Events", access: .user, response: "EventList", query: [CommonQuery.cursor, CommonQuery.limit])
             ) { call in
                 let principal = try call.principal()
-                let query = call.query
-                let page = query.page()
-                try query.finish()
+                let page = try call.pageQuery()
                 return try call.json(ListResponse(try await call.market.events.feed(by: principal, page: page), EventResponse.init))
             },
         ]

@@ -39,6 +39,14 @@ public struct Call: Sendable {
     /// The query string.
     var query: QueryReader { QueryReader(request.uri) }
 
+    /// The page of a listing whose only query parameters are `cursor` and `limit` (`422` for a bad one).
+    func pageQuery() throws -> PageRequest {
+        let query = self.query
+        let page = query.page()
+        try query.finish()
+        return page
+    }
+
     /// The JSON object body, read into a ``BodyReader``: `415` unless it is `application/json`, `413` when larger than
     /// the limit, `400` when not JSON, `422` when missing.
     func body() async throws -> BodyReader {

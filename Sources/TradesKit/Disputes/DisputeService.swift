@@ -121,6 +121,15 @@ public struct DisputeService: Sendable {
         }
     }
 
+    /// The admins' queue: every participant's disputes with these statuses (the unresolved ones when `nil`), newest
+    /// first. Admins only.
+    public func queue(by principal: Principal, statuses: Set<DisputeStatus>? = nil, page: PageRequest = PageRequest()) async throws -> Page<Dispute> {
+        try await environment.acting("dispute.queue", as: principal) { store, actor in
+            guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can see the dispute queue") }
+            return try await store.disputes(participant: nil, statuses: statuses ?? [.awaitingResponse, .underReview], page: page)
+        }
+    }
+
     private func visibleDispute(_ id: DisputeID, _ principal: Principal, _ store: any TenantStorage) async throws -> Dispute {
         let actor = try await environment.actor(principal, in: store)
         guard let dispute = try await store.dispute(id), actor.role == .admin || dispute.openedBy == actor.id || dispute.respondent == actor.id else {

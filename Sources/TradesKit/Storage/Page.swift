@@ -33,7 +33,7 @@ public struct PageCursor: Sendable, Hashable, Codable {
 
     /// The opaque string form for clients.
     public var token: String {
-        let raw = "\(milliseconds)_\(id.uuidString.lowercased())"
+        let raw = "\(milliseconds)_\(id.lowercasedString)"
         return Data(raw.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
