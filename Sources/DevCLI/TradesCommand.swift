@@ -22,6 +22,9 @@ struct TradesCommand: AsyncParsableCommand {
             if command is ServeCommand {
                 // The server logs one JSON line per request (and its warnings) on standard output.
                 LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level ?? .info) }
+            } else if command is HTTPBenchServerCommand {
+                // The benchmark's server: the handler of `serve`, without the access log's lines (info).
+                LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level ?? .warning) }
             } else {
                 // The command prints its own output; library logs are for warnings and errors only.
                 LoggingSystem.bootstrap { label in

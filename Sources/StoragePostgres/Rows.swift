@@ -73,13 +73,11 @@ enum Columns {
 }
 
 enum Decode {
-    static let settingsDecoder = JSONDecoder()
-
     static func tenant(_ row: PostgresRandomAccessRow) throws -> Tenant {
         let settingsJSON: String = try row.value("settings")
         let settings: TenantSettings
         do {
-            settings = try settingsDecoder.decode(TenantSettings.self, from: Data(settingsJSON.utf8))
+            settings = try TenantSettings.decoded(fromStoredJSON: settingsJSON)
         } catch {
             throw PostgresRandomAccessRow.corrupt("settings")
         }

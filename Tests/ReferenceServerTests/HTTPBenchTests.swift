@@ -30,13 +30,14 @@ struct HTTPBenchTests {
         #expect(bench.server.openAPIDocument["paths"]?["/v1/bench/hello"] == nil)
     }
 
-    @Test("A fraction of a second of every phase, at bcrypt cost 4, answers every request with 2xx")
+    @Test("A fraction of a second of every phase (each kind of the mix alone too), at bcrypt cost 4, answers every request with 2xx")
     func shortRun() async throws {
         let process = Process()
         process.executableURL = try TradesCommand.executable()
         process.arguments = [
             "bench", "http", "--json", "--duration", "0.3", "--warmup", "0.1", "--connections", "4", "--login-clients", "2",
             "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "20", "--awarded-jobs", "4",
+            "--by-kind",
         ]
         let output = Pipe()
         process.standardOutput = output
@@ -54,6 +55,12 @@ struct HTTPBenchTests {
         }
         #expect(report.loginStorm?.errors == 0)
         #expect((report.loginStorm?.readsDuringRequestsPerSecond ?? 0) > 0)
+        // Each kind of the mix alone, every answer 2xx (a submitted bid too: each pair is handed out once).
+        #expect(report.byKind.map(\.workload) == ["searchJobs", "jobDetail", "listBids", "submitBid", "listMessages", "postMessage"])
+        for phase in report.byKind {
+            #expect(phase.errors == 0, "\(phase.workload)")
+            #expect(phase.requestsPerSecond > 0, "\(phase.workload)")
+        }
     }
 
     /// What the test reads of `--json`.
@@ -69,6 +76,7 @@ struct HTTPBenchTests {
         }
         let errors: Int
         let phases: [Phase]
+        let byKind: [Phase]
         let loginStorm: LoginStorm?
     }
 }

@@ -42,6 +42,20 @@ struct HardeningTests {
         }
     }
 
+    @Test("Generated request ids are distinct random (version 4) UUIDs in lower case")
+    func generatedRequestIDs() {
+        var seen = Set<String>()
+        for _ in 0..<10_000 {
+            let id = RequestIDMiddleware.newID()
+            let bytes = Array(id.utf8)
+            #expect(bytes.count == 36 && id == id.lowercased() && UUID(uuidString: id) != nil, "\(id)")
+            #expect(bytes[14] == UInt8(ascii: "4"), "version nibble of \(id)")
+            #expect([UInt8]("89ab".utf8).contains(bytes[19]), "variant nibble of \(id)")
+            seen.insert(id)
+        }
+        #expect(seen.count == 10_000)
+    }
+
     @Test("CORS: listed origins get headers and preflights; others get neither")
     func cors() async throws {
         let harness = try await TestServer { $0.corsAllowedOrigins = ["https://app.example.com"] }
@@ -328,5 +342,34 @@ struct ReadinessTests {
             #expect(String(buffer: ready.body).contains("not_ready"))
             #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
         }
+    }
+}
+
+/// The `Authorization` header's bearer token, read from its bytes.
+@Suite("Bearer header")
+struct BearerHeaderTests {
+    @Test(
+        "the token of a bearer header, or none",
+        arguments: [
+            ("Bearer abc.def.ghi", "abc.def.ghi"), ("bearer abc", "abc"), ("BEARER   abc \t ", "abc"), ("  Bearer abc", "abc"),
+            ("BeArEr a b", "a b"), ("Bearer", nil), ("Bearer ", nil), ("Bearer \t ", nil), ("Bearerabc", nil), ("Bearer\tabc", nil),
+            ("Basic abc", nil), ("Bearér abc", nil), ("", nil), ("Bear abc", nil), ("Bearer☃ abc", nil),
+        ] as [(String, String?)])
+    func bearer(header: String, token: String?) {
+        #expect(RouteGuard.bearerToken(header) == token)
+    }
+}
+
+@Suite("JSON media types")
+struct JSONMediaTypeTests {
+    @Test(
+        "application/json and +json types, with parameters and blanks, in any case",
+        arguments: [
+            ("application/json", true), ("Application/JSON; charset=utf-8", true), (" application/json ;charset=utf-8", true),
+            ("application/problem+json", true), ("application/merge-patch+json\t", true), ("text/json", false), ("application/jsonx", false),
+            ("application/x-www-form-urlencoded", false), ("", false), (";application/json", false), ("application/ json", false),
+        ])
+    func mediaTypes(contentType: String, isJSON: Bool) {
+        #expect(Call.isJSON(contentType) == isJSON)
     }
 }

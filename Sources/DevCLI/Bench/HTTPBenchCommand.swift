@@ -33,6 +33,8 @@ struct HTTPBenchCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads of the load generator.") var clientThreads = 2
     @Option(help: "SQLite durability: full or normal.") var synchronous: DatabaseOptions.SynchronousMode = .full
     @Option(help: "Directory for the temporary database (default: the system temporary directory).") var directory: String?
+    @Flag(help: "After the mix, run each of its kinds of request alone at the first connection count (CPU per request by kind).")
+    var byKind = false
     @Flag(help: "Print JSON.") var json = false
 
     static let helloWorldNote =
@@ -119,6 +121,15 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             phases.append(PhaseReport(mix, workload: "mix", memory: server.memory.resident, cpu: mixCPU, baseline: helloReport))
         }
 
+        var kinds: [PhaseReport] = []
+        if byKind, let count = connections.first {
+            for kind in HTTPBenchWorkload.mixKinds {
+                progress("\(kind.rawValue) alone at \(count) connections…")
+                let (alone, cpu) = try await phase(.only(kind, fixture, host: host, bids: bidPairs), connections: count)
+                kinds.append(PhaseReport(alone, workload: kind.rawValue, memory: server.memory.resident, cpu: cpu, baseline: phases.first))
+            }
+        }
+
         var storm: LoginStormReport?
         if loginClients > 0 {
             progress("\(loginReaders) readers alone…")
@@ -142,7 +153,8 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             helloWorld: Self.helloWorldNote, mix: Self.mixNote, durationSeconds: duration, warmupSeconds: warmup, bcryptCost: bcryptCost,
             fixture: .init(
                 size: size, bidsSubmitted: bidPairs.handedOut, bidCapacity: fixture.bidCapacity),
-            phases: phases, loginStorm: storm, serverPeakRSSBytes: memory.peak, loadAverage: [loadAtStart, ProcessCPU.loadAverage].compactMap { $0 })
+            phases: phases, byKind: kinds, loginStorm: storm, serverPeakRSSBytes: memory.peak,
+            loadAverage: [loadAtStart, ProcessCPU.loadAverage].compactMap { $0 })
     }
 
     private func progress(_ line: String) {
@@ -163,6 +175,8 @@ extension HTTPBenchCommand {
         var bcryptCost: Int
         var fixture: FixtureSummary
         var phases: [PhaseReport]
+        /// Each kind of the mix's requests alone (`--by-kind`), against the first hello-world phase.
+        var byKind: [PhaseReport]
         var loginStorm: LoginStormReport?
         var serverPeakRSSBytes: Int?
         /// The machine's 1-minute load average when measuring started and ended: anything above the 2 cores' worth of the
@@ -173,7 +187,8 @@ extension HTTPBenchCommand {
 
         init(
             machine: String, generator: String, server: String, helloWorld: String, mix: String, durationSeconds: Double, warmupSeconds: Double,
-            bcryptCost: Int, fixture: FixtureSummary, phases: [PhaseReport], loginStorm: LoginStormReport?, serverPeakRSSBytes: Int?,
+            bcryptCost: Int, fixture: FixtureSummary, phases: [PhaseReport], byKind: [PhaseReport], loginStorm: LoginStormReport?,
+            serverPeakRSSBytes: Int?,
             loadAverage: [Double]
         ) {
             self.loadAverage = loadAverage
@@ -187,9 +202,10 @@ extension HTTPBenchCommand {
             self.bcryptCost = bcryptCost
             self.fixture = fixture
             self.phases = phases
+            self.byKind = byKind
             self.loginStorm = loginStorm
             self.serverPeakRSSBytes = serverPeakRSSBytes
-            errors = phases.map(\.errors).reduce(0, +) + (loginStorm?.errors ?? 0)
+            errors = (phases + byKind).map(\.errors).reduce(0, +) + (loginStorm?.errors ?? 0)
             for phase in phases {
                 if let ratio = phase.ratioToHelloRequestsPerSecond {
                     targets.append(.init(name: "mix req/s ≥ 0.5 × hello world at \(phase.connections) connections", value: ratio, met: ratio >= 0.5))
@@ -356,7 +372,7 @@ extension HTTPBenchCommand.Report {
             "",
             "workload   conns      req/s        p50        p99   errors   server RSS   CPU µs/req (server, generator)   req/s ÷ hello   p99 ÷ hello",
         ]
-        for phase in phases {
+        for phase in phases + byKind {
             var line =
                 phase.workload.padded(9)
                 + String(
@@ -394,7 +410,7 @@ extension HTTPBenchCommand.Report {
         }
         lines.append("")
         lines.append("Server peak RSS: \(mebibytes(serverPeakRSSBytes)). Errors: \(errors).")
-        for phase in phases where phase.errors > 0 { lines.append("  \(phase.workload) at \(phase.connections): \(phase.errorDetail)") }
+        for phase in phases + byKind where phase.errors > 0 { lines.append("  \(phase.workload) at \(phase.connections): \(phase.errorDetail)") }
         if let storm = loginStorm, storm.errors > 0 { lines.append("  login storm: \(storm.errorDetail)") }
         lines.append("Targets:")
         for target in targets {

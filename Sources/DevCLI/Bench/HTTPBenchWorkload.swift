@@ -52,6 +52,17 @@ struct HTTPBenchWorkload: Sendable {
         }
     }
 
+    /// One kind of the mix alone, for what each costs (`--by-kind`).
+    static func only(_ kind: HTTPBenchRequestKind, _ fixture: HTTPBenchFixture, host: String, bids: BidAllocator) -> HTTPBenchWorkload {
+        let builder = RequestBuilder(host: host)
+        return HTTPBenchWorkload(name: kind.rawValue) { connection, sequence in
+            builder.request(kind, fixture, connection: connection, sequence: sequence, bids: bids)
+        }
+    }
+
+    /// The kinds of request the mix sends.
+    static let mixKinds: [HTTPBenchRequestKind] = [.searchJobs, .jobDetail, .listBids, .submitBid, .listMessages, .postMessage]
+
     /// Reads only (search 6, job detail 5, list bids 3, read a thread 3): what the login storm's readers send.
     static func reads(_ fixture: HTTPBenchFixture, host: String) -> HTTPBenchWorkload {
         let slots: [HTTPBenchRequestKind] =

@@ -39,7 +39,8 @@ public struct ServerContext: RequestContext {
     /// JSON with sorted keys and RFC 3339 UTC timestamps with milliseconds.
     public var responseEncoder: JSONEncoder { ServerContext.encoder }
 
-    static var encoder: JSONEncoder {
+    /// One encoder for every answer (a `JSONEncoder` is thread-safe; making one per answer cost more than some answers).
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -47,5 +48,5 @@ public struct ServerContext: RequestContext {
             try container.encode(RFC3339.string(date))
         }
         return encoder
-    }
+    }()
 }

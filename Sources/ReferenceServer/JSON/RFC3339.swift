@@ -10,6 +10,14 @@ enum RFC3339 {
     /// several) and, worse, truncates the binary fraction: it wrote `.998` for a stored `.999`, and switches to the Julian
     /// calendar before 1582. The test holds this writer to the parser below and to the format style's seconds.
     static func string(_ date: Date) -> String {
+        var text = [UInt8]()
+        text.reserveCapacity(24)
+        write(date, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends the timestamp text of `date` (24 bytes) to `text`.
+    static func write(_ date: Date, to text: inout [UInt8]) {
         // RFC 3339 has no form beyond years 0…9999: such a date (only a bug makes one) is clamped, never a crash.
         let scaled = (date.timeIntervalSince1970 * 1_000).rounded()
         let milliseconds: Int64 =
@@ -18,8 +26,6 @@ enum RFC3339 {
         let (day, dayMilliseconds) = millisecondOfDay < 0 ? (days - 1, millisecondOfDay + 86_400_000) : (days, millisecondOfDay)
         let (year, month, dayOfMonth) = civil(fromDaysSinceEpoch: Int(day))
         let millisecond = Int(dayMilliseconds)
-        var text = [UInt8]()
-        text.reserveCapacity(24)
         func append(_ value: Int, digits: Int) {
             var divisor = 1
             for _ in 1..<digits { divisor *= 10 }
@@ -42,7 +48,6 @@ enum RFC3339 {
         text.append(UInt8(ascii: "."))
         append(millisecond % 1_000, digits: 3)
         text.append(UInt8(ascii: "Z"))
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// The proleptic Gregorian date of a day count from 1970-01-01 (Howard Hinnant's `civil_from_days`).

@@ -11,12 +11,26 @@ struct RequestIDMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         var context = context
-        let id = request.headers[.requestID].flatMap { Self.isWellFormed($0) ? $0 : nil } ?? UUID().lowercasedString
+        let id = request.headers[.requestID].flatMap { Self.isWellFormed($0) ? $0 : nil } ?? Self.newID()
         context.requestID = id
         context.logger[metadataKey: "tradeskit.request_id"] = .string(id)
         var response = try await next(request, context)
         response.headers[.requestID] = id
         return response
+    }
+
+    /// A random (version 4) UUID in lower case. Drawn from `SystemRandomNumberGenerator` (`getrandom`): Foundation's
+    /// `UUID()` opened, read and closed `/dev/urandom` for every request on Linux.
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var raw: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &raw) { bytes in
+            bytes.storeBytes(of: generator.next() as UInt64, toByteOffset: 0, as: UInt64.self)
+            bytes.storeBytes(of: generator.next() as UInt64, toByteOffset: 8, as: UInt64.self)
+        }
+        raw.6 = raw.6 & 0x0F | 0x40  // version 4
+        raw.8 = raw.8 & 0x3F | 0x80  // the RFC 9562 variant
+        return UUID(uuid: raw).lowercasedString
     }
 
     static func isWellFormed(_ id: String) -> Bool {

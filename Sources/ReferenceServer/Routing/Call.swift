@@ -69,7 +69,9 @@ public struct Call: Sendable {
 
     /// `application/json` or `application/<something>+json`, with any parameters.
     static func isJSON(_ contentType: String) -> Bool {
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        var type = contentType.prefix { $0 != ";" }.drop { $0 == " " || $0 == "\t" }
+        while let last = type.last, last == " " || last == "\t" { type = type.dropLast() }
+        let mediaType = type.lowercased()
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
     }
 
@@ -78,5 +80,15 @@ public struct Call: Sendable {
         var response = try context.responseEncoder.encode(value, from: request, context: context)
         response.status = status
         return response
+    }
+
+    /// A JSON answer that writes itself (the same bytes as the encoder would, without Codable's cost).
+    func json(_ value: some JSONWritable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let body = JSONWriter.bytes(of: value)
+        var headers = HTTPFields()
+        headers.reserveCapacity(4)
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentLength] = String(body.readableBytes)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 }

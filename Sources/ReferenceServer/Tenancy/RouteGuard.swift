@@ -83,13 +83,24 @@ struct RouteGuard: Sendable {
         }
     }
 
-    /// The token of an `Authorization: Bearer …` header.
+    /// The token of an `Authorization: Bearer …` header: the scheme in any case, a space, the token (blanks around it
+    /// ignored). Read from the header's bytes: it runs on every authenticated request.
     static func bearer(_ request: Request) -> String? {
         guard let header = request.headers[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        return bearerToken(header)
+    }
+
+    static func bearerToken(_ header: String) -> String? {
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let scheme = "bearer".utf8
+        var rest = Substring(header).utf8.drop { $0 == UInt8(ascii: " ") }
+        // ASCII letters only differ from their lower case in bit 5, and "bearer" is all letters.
+        guard rest.starts(with: scheme, by: { $0 | 0x20 == $1 }) else { return nil }
+        rest = rest.dropFirst(scheme.count)
+        guard rest.first == UInt8(ascii: " ") else { return nil }
+        rest = rest.drop(while: isBlank)
+        while let last = rest.last, isBlank(last) { rest = rest.dropLast() }
+        return rest.isEmpty ? nil : String(Substring(rest))
     }
 
     /// The first label of a host name with at least two labels (`acme` of `acme.trades.example:8080`); none for

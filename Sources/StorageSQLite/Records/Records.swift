@@ -17,7 +17,7 @@ enum Records {
     static func tenant(_ row: Row) throws -> Tenant {
         Tenant(
             id: try row.id("id"), slug: row["slug"], displayName: row["display_name"],
-            settings: try decodeJSON(TenantSettings.self, row["settings"]), createdAt: row.date("created_at"), version: row["version"])
+            settings: try TenantSettings.decoded(fromStoredJSON: row["settings"]), createdAt: row.date("created_at"), version: row["version"])
     }
 
     static func user(_ row: Row) throws -> User {

@@ -55,16 +55,49 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
 
     /// Validates and wraps an address.
     public init(_ raw: String) throws(TradesKitError) {
-        let value = raw.trimmingCharacters(in: .whitespaces)
-        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-        let valid =
-            value.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[0].count <= 64
-            && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".") && !parts[1].contains("..")
-            && value.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && $0 != "<" && $0 != ">" && $0 != "," && $0 != ";" }
-        guard valid else {
+        let value = Self.trimmed(raw)
+        guard Self.isValid(value.utf8) else {
             throw TradesKitError.validation([FieldError(field: "email", code: "invalid_format", message: "must be an e-mail address")])
         }
         self.value = value
+    }
+
+    /// `raw` without surrounding blanks. Every stored address (decoded from storage on each request) has none, and
+    /// is answered without Foundation.
+    private static func trimmed(_ raw: String) -> String {
+        guard let first = raw.utf8.first, let last = raw.utf8.last, first > 32, first < 0x80, last > 32, last < 0x80 else {
+            return raw.trimmingCharacters(in: .whitespaces)
+        }
+        return raw
+    }
+
+    /// One `@` between a local part of 1…64 characters and a domain with a dot that neither starts nor ends it and
+    /// never doubles; at most 254 characters, printable ASCII only, none of `<>,;`.
+    private static func isValid(_ bytes: String.UTF8View) -> Bool {
+        var length = 0
+        var at: Int?
+        var domainHasDot = false
+        var previous: UInt8 = 0
+        for byte in bytes {
+            guard byte > 32, byte < 0x80 else { return false }
+            switch byte {
+            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: ","), UInt8(ascii: ";"): return false
+            case UInt8(ascii: "@"):
+                guard at == nil else { return false }
+                at = length
+            case UInt8(ascii: "."):
+                if at != nil {
+                    // A domain starting with a dot, or two dots in a row.
+                    if previous == UInt8(ascii: "@") || previous == UInt8(ascii: ".") { return false }
+                    domainHasDot = true
+                }
+            default: break
+            }
+            previous = byte
+            length += 1
+        }
+        guard let at, length <= 254, (1...64).contains(at), domainHasDot, previous != UInt8(ascii: ".") else { return false }
+        return true
     }
 
     public var description: String { "<redacted e-mail>" }

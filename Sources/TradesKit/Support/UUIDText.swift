@@ -6,20 +6,31 @@ extension UUID {
     /// Written from the bytes with a table, without Foundation's `uuidString` (which formats through `snprintf` on Linux)
     /// and the `lowercased()` copy after it: ids are written into every answer and every row, so this is a hot path.
     public var lowercasedString: String {
+        String(unsafeUninitializedCapacity: 36) { text in writeLowercased(to: text) }
+    }
+
+    /// Appends ``lowercasedString``'s 36 bytes to `bytes`, without making a string (for writers of JSON and rows).
+    public func appendLowercased(to bytes: inout [UInt8]) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: 36))
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            _ = writeLowercased(to: UnsafeMutableBufferPointer(rebasing: buffer[start...]))
+        }
+    }
+
+    private func writeLowercased(to text: UnsafeMutableBufferPointer<UInt8>) -> Int {
         withUnsafeBytes(of: uuid) { bytes in
-            String(unsafeUninitializedCapacity: 36) { text in
-                var position = 0
-                for (index, byte) in bytes.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        text[position] = UInt8(ascii: "-")
-                        position += 1
-                    }
-                    text[position] = UUIDText.hexDigits[Int(byte >> 4)]
-                    text[position + 1] = UUIDText.hexDigits[Int(byte & 0x0F)]
-                    position += 2
+            var position = 0
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    text[position] = UInt8(ascii: "-")
+                    position += 1
                 }
-                return position
+                text[position] = UUIDText.hexDigits[Int(byte >> 4)]
+                text[position + 1] = UUIDText.hexDigits[Int(byte & 0x0F)]
+                position += 2
             }
+            return position
         }
     }
 

@@ -136,6 +136,9 @@ struct UUIDTextTests {
             #expect(UUID(canonicalText: uuid.uuidString) == uuid)
             #expect(UUID(canonicalText: uuid.lowercasedString) == uuid)
             #expect(Identifier<JobTag>(uuidString: uuid.uuidString)?.uuidString == uuid.uuidString.lowercased())
+            var appended: [UInt8] = [1, 2]
+            uuid.appendLowercased(to: &appended)
+            #expect(appended == [1, 2] + Array(uuid.uuidString.lowercased().utf8))
         }
         let edges = [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), UUID(uuidString: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF")!]
         for uuid in edges {
@@ -154,5 +157,25 @@ struct UUIDTextTests {
     func refused(_ text: String) {
         #expect(UUID(canonicalText: text) == nil)
         #expect(Identifier<JobTag>(uuidString: text) == nil)
+    }
+}
+
+@Suite("Stored tenant settings")
+struct StoredTenantSettingsTests {
+    @Test("Decoding remembers by text: equal texts give equal settings, a changed text its own, past the memo's bound too")
+    func memoized() throws {
+        let encoder = JSONEncoder()
+        var texts: [(String, TenantSettings)] = []
+        for fee in 0..<600 {
+            let settings = TenantSettings(
+                currency: fee.isMultiple(of: 2) ? .usd : .eur, platformFeeBasisPoints: fee,
+                branding: Branding(name: "Tenant \(fee)", primaryColor: "#000000", secondaryColor: "#FFFFFF", fromEmail: "t\(fee)@example.com"))
+            texts.append((String(decoding: try encoder.encode(settings), as: UTF8.self), settings))
+        }
+        // Twice over, so the second pass reads what the first remembered (and what the bound dropped).
+        for _ in 0..<2 {
+            for (text, settings) in texts { #expect(try TenantSettings.decoded(fromStoredJSON: text) == settings) }
+        }
+        #expect(throws: DecodingError.self) { try TenantSettings.decoded(fromStoredJSON: "{}") }
     }
 }

@@ -152,6 +152,36 @@ struct PersonalDataTests {
         #expect(error?.fieldErrors.first?.field == "email")
     }
 
+    /// The rule as first written with Foundation (trim blanks, split at `@`, count characters), kept as the
+    /// specification of the single-pass validator that decodes every stored address.
+    private static func referenceAccepts(_ raw: String) -> String? {
+        let value = raw.trimmingCharacters(in: .whitespaces)
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        let valid =
+            value.count <= 254 && parts.count == 2 && !parts[0].isEmpty && parts[0].count <= 64
+            && parts[1].contains(".") && !parts[1].hasPrefix(".") && !parts[1].hasSuffix(".") && !parts[1].contains("..")
+            && value.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && $0 != "<" && $0 != ">" && $0 != "," && $0 != ";" }
+        return valid ? value : nil
+    }
+
+    @Test("E-mail validation agrees with the reference rule on 20 000 generated strings")
+    func emailsAgreeWithTheReference() {
+        var generator = SeededGenerator(seed: 0xE_3A11)
+        // Mostly address-like pieces, so that both accepted and refused strings are common.
+        let pieces = ["a", "Z", "0", "@", ".", "..", "-", "+", " ", "\t", "\n", "<", ";", ",", "é", "\u{A0}", "\u{7F}", "example", "com", "x@y.z"]
+        var accepted = 0
+        for _ in 0..<20_000 {
+            var raw = ""
+            for _ in 0..<Int.random(in: 0...12, using: &generator) { raw += pieces[Int.random(in: 0..<pieces.count, using: &generator)] }
+            if Bool.random(using: &generator) { raw += String(repeating: "q", count: Int.random(in: 50...260, using: &generator)) }
+            let expected = Self.referenceAccepts(raw)
+            let actual = try? EmailAddress(raw).value
+            #expect(actual == expected, "\(raw.debugDescription)")
+            if actual != nil { accepted += 1 }
+        }
+        #expect(accepted > 100, "the generator should produce valid addresses too")
+    }
+
     @Test func emailsCompareByValueNotCase() throws {
         #expect(try EmailAddress("Ann@Example.com").normalized == EmailAddress("ann@example.COM").normalized)
     }
