@@ -33,24 +33,22 @@ struct JSONWriter {
 
     // MARK: Containers
 
-    mutating func beginObject() {
-        bytes.append(UInt8(ascii: "{"))
+    mutating func beginObject() { open(UInt8(ascii: "{")) }
+
+    mutating func endObject() { close(UInt8(ascii: "}")) }
+
+    mutating func beginArray() { open(UInt8(ascii: "[")) }
+
+    mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    private mutating func open(_ bracket: UInt8) {
+        bytes.append(bracket)
         atFirst = true
     }
 
-    mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
-        // The object just closed is a member or element of its parent, which is therefore not empty.
-        atFirst = false
-    }
-
-    mutating func beginArray() {
-        bytes.append(UInt8(ascii: "["))
-        atFirst = true
-    }
-
-    mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
+    private mutating func close(_ bracket: UInt8) {
+        bytes.append(bracket)
+        // The container just closed is a member or element of its parent, which is therefore not empty.
         atFirst = false
     }
 
@@ -77,8 +75,6 @@ struct JSONWriter {
     // MARK: Values
 
     mutating func null() { append("null") }
-
-    mutating func bool(_ value: Bool) { append(value ? "true" : "false") }
 
     mutating func integer(_ value: some BinaryInteger) { bytes.append(contentsOf: String(value).utf8) }
 
@@ -109,6 +105,7 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// `{"amount":…,"currency":"…"}`.
     mutating func money(_ money: Money) {
         beginObject()
         key("amount")
@@ -118,7 +115,25 @@ struct JSONWriter {
         endObject()
     }
 
-    mutating func value(_ value: some JSONWritable) { value.write(to: &self) }
+    /// `{"max":…,"min":…}`.
+    mutating func budget(_ budget: BudgetRange) {
+        beginObject()
+        key("max")
+        self.money(budget.max)
+        key("min")
+        self.money(budget.min)
+        endObject()
+    }
+
+    /// `{"latitude":…,"longitude":…}`.
+    mutating func point(_ point: GeoPoint) {
+        beginObject()
+        key("latitude")
+        number(point.latitude)
+        key("longitude")
+        number(point.longitude)
+        endObject()
+    }
 
     /// Copies runs that need no escape in one write; escapes quotes, backslashes and control characters as Foundation
     /// does (`\b \t \n \f \r`, otherwise `\u00XX` in lower case). Everything else, slashes and non-ASCII included, is
