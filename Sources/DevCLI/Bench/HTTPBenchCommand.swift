@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import ReferenceServer
@@ -32,6 +33,13 @@ struct HTTPBenchCommand: AsyncParsableCommand {
     @Option(help: "Awarded jobs with a message thread.") var awardedJobs = 50
     @Option(help: "Event-loop threads of the load generator.") var clientThreads = 2
     @Option(help: "SQLite durability: full or normal.") var synchronous: DatabaseOptions.SynchronousMode = .full
+    @Option(
+        help: """
+            PostgreSQL instead of a temporary SQLite file: postgres://ADMIN:…@HOST:PORT/DATABASE of a role that may create \
+            roles and databases. The benchmark works in a scratch database (owner and app roles, row-level security, as in \
+            production) and drops it.
+            """)
+    var database: String?
     @Option(help: "Directory for the temporary database (default: the system temporary directory).") var directory: String?
     @Flag(help: "After the mix, run each of its kinds of request alone at the first connection count (CPU per request by kind).")
     var byKind = false
@@ -52,6 +60,9 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             throw ValidationError("the fixture sizes must be positive")
         }
         guard (4...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost must be 4…31") }
+        if let database, !(database.hasPrefix("postgres://") || database.hasPrefix("postgresql://")) {
+            throw ValidationError("--database takes a postgres:// URL; without it the benchmark uses a temporary SQLite file")
+        }
     }
 
     func run() async throws {
@@ -61,27 +72,41 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             .appendingPathComponent("tradeskit-http-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: base) }
-        let database = base.appendingPathComponent("bench.sqlite").path
+        let logger = Logger(label: "tradeskit.bench")
+        let target: HTTPBenchDatabase =
+            if let database {
+                try await HTTPBenchDatabase.scratchPostgres(adminURL: database, logger: logger)
+            } else {
+                .sqlite(path: base.appendingPathComponent("bench.sqlite").path, synchronous: synchronous)
+            }
+        do {
+            try await run(on: target, logger: logger)
+            await target.drop(logger: logger)
+        } catch {
+            await target.drop(logger: logger)
+            throw error
+        }
+    }
 
+    private func run(on target: HTTPBenchDatabase, logger: Logger) async throws {
         let secret = ServeCommand.randomSecret()
         let serverConfiguration = HTTPBenchServer.configuration(secret: Array(secret.utf8), bcryptCost: bcryptCost)
         let tokens = await TokenAuthority(
             key: serverConfiguration.tokenSigningKey, issuer: serverConfiguration.tokenIssuer, audience: serverConfiguration.tokenAudience,
             lifetime: serverConfiguration.accessTokenLifetime, clock: SystemClock())
-        var storageConfiguration = SQLiteStorage.Configuration()
-        storageConfiguration.synchronous = synchronous == .full ? .full : .normal
         progress("Writing the fixture…")
         let size = HTTPBenchFixture.Size(
             contractors: contractors, jobs: jobs, bidsPerJob: bids, bidTargets: bidTargets, awardedJobs: awardedJobs, messagesPerThread: 10,
             loginUsers: loginClients)
-        let fixture = try await HTTPBenchFixture.make(
-            path: database, configuration: storageConfiguration, size: size, bcryptCost: bcryptCost, tokens: tokens)
+        let fixture = try await target.withStorage(logger: logger) { storage in
+            try await HTTPBenchFixture.make(storage: storage, size: size, bcryptCost: bcryptCost, tokens: tokens)
+        }
 
-        let server = try await HTTPBenchServer.start(database: database, synchronous: synchronous, bcryptCost: bcryptCost, secret: secret)
+        let server = try await HTTPBenchServer.start(database: target, bcryptCost: bcryptCost, secret: secret)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: clientThreads)
         let report: Report
         do {
-            report = try await measure(server: server, group: group, fixture: fixture, size: size)
+            report = try await measure(server: server, group: group, fixture: fixture, size: size, database: target)
         } catch {
             await server.stop()
             try? await group.shutdownGracefully()
@@ -93,9 +118,10 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         print(report.text)
     }
 
-    private func measure(server: HTTPBenchServer, group: MultiThreadedEventLoopGroup, fixture: HTTPBenchFixture, size: HTTPBenchFixture.Size)
-        async throws -> Report
-    {
+    private func measure(
+        server: HTTPBenchServer, group: MultiThreadedEventLoopGroup, fixture: HTTPBenchFixture, size: HTTPBenchFixture.Size,
+        database: HTTPBenchDatabase
+    ) async throws -> Report {
         let generator = HTTPLoadGenerator(group: group, host: "127.0.0.1", port: server.port)
         let host = "127.0.0.1:\(server.port)"
         let bidPairs = BidAllocator(contractors: fixture.contractorTokens.count, targets: fixture.bidTargets.count)
@@ -148,8 +174,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             machine: MachineInfo.summary,
             generator: "built-in: SwiftNIO HTTP/1.1 keep-alive connections, closed loop, \(clientThreads) event-loop threads, on the same machine",
             server:
-                "`trades bench http-server` as a child process (SQLite synchronous=\(synchronous.rawValue), access log below its level, "
-                + "payments in memory)",
+                "`trades bench http-server` as a child process on \(database.description) (access log below its level, payments in memory)",
             helloWorld: Self.helloWorldNote, mix: Self.mixNote, durationSeconds: duration, warmupSeconds: warmup, bcryptCost: bcryptCost,
             fixture: .init(
                 size: size, bidsSubmitted: bidPairs.handedOut, bidCapacity: fixture.bidCapacity),

@@ -1,11 +1,10 @@
 import ArgumentParser
 import Foundation
 import ReferenceServer
-import StorageSQLite
 import TradesKit
 import TradesKitTesting
 
-/// The marketplace `trades bench http` runs against, written to a SQLite file before the server starts: one tenant with
+/// The marketplace `trades bench http` runs against, written to its database before the server starts: one tenant with
 /// rate limits raised out of the way, a homeowner, contractors with profiles, open jobs that already carry bids (read
 /// targets), open jobs without bids (each new bid goes to a job its contractor has not bid on yet), awarded jobs with a
 /// message thread, and users with a real bcrypt hash for the login storm. Access tokens come from a ``TokenAuthority``
@@ -41,11 +40,7 @@ struct HTTPBenchFixture: Sendable {
     /// How many distinct (contractor, job) bids the mix can submit before it would repeat one.
     var bidCapacity: Int { contractorTokens.count * bidTargets.count }
 
-    static func make(
-        path: String, configuration: SQLiteStorage.Configuration, size: Size, bcryptCost: Int, tokens: TokenAuthority
-    ) async throws -> HTTPBenchFixture {
-        let storage = try SQLiteStorage(.file(path: path), configuration: configuration)
-        defer { try? storage.close() }
+    static func make(storage: any Storage, size: Size, bcryptCost: Int, tokens: TokenAuthority) async throws -> HTTPBenchFixture {
         let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
         // Limits out of the way: a 1-second window with the largest per-user and login allowances the policies accept.
         let policies = TenantPolicies(

@@ -14,8 +14,9 @@ import TradesKitTesting
 #endif
 
 /// `trades bench http-server` (hidden): the server side of `trades bench http`, which starts it as a child process so
-/// that the server's memory and CPU are its own. It is `trades serve` on the benchmark's database with the hello-world
-/// route added and the rate limits raised; it prints `listening PORT` once bound and stops on SIGTERM.
+/// that the server's memory and CPU are its own. It is `trades serve` on the benchmark's database (`--database`, or the
+/// app role's URL in `TRADESKIT_BENCH_DATABASE_URL` for PostgreSQL) with the hello-world route added and the rate limits
+/// raised; it prints `listening PORT` once bound and stops on SIGTERM.
 struct HTTPBenchServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "http-server", abstract: "The server of `trades bench http` (started by it).", shouldDisplay: false)
@@ -27,11 +28,20 @@ struct HTTPBenchServerCommand: AsyncParsableCommand {
         guard let secret = ProcessInfo.processInfo.environment["TRADESKIT_JWT_SECRET"], secret.utf8.count >= 32 else {
             throw ValidationError("TRADESKIT_JWT_SECRET (at least 32 bytes) is set by `trades bench http`.")
         }
+        if let url = ProcessInfo.processInfo.environment[HTTPBenchDatabase.serverURLVariable] {
+            var options = options
+            options.database = url
+            try await options.withStorage { storage in try await serve(storage, secret: secret) }
+        } else {
+            try await serve(try options.openSQLite(), secret: secret)
+        }
+    }
+
+    private func serve(_ storage: any Storage, secret: String) async throws {
         let logger = Logger(label: "tradeskit.bench.server")
         let configuration = HTTPBenchServer.configuration(secret: Array(secret.utf8), bcryptCost: bcryptCost)
         let market = Marketplace(
-            storage: try options.openSQLite(), payments: MemoryPaymentProcessor(), passwordHasher: try BcryptPasswordHasher(cost: bcryptCost),
-            logger: logger)
+            storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: try BcryptPasswordHasher(cost: bcryptCost), logger: logger)
         let server = try await ReferenceServer(marketplace: market, configuration: configuration, logger: logger)
         try await server.run { channel in
             FileHandle.standardOutput.write(Data("listening \(channel.localAddress?.port ?? 0)\n".utf8))
@@ -66,15 +76,16 @@ final class HTTPBenchServer {
     }
 
     /// Starts `trades bench http-server` (this same executable) on `database` and waits until it listens.
-    static func start(database: String, synchronous: DatabaseOptions.SynchronousMode, bcryptCost: Int, secret: String) async throws -> HTTPBenchServer
-    {
+    static func start(database: HTTPBenchDatabase, bcryptCost: Int, secret: String) async throws -> HTTPBenchServer {
         guard let executable = Bundle.main.executableURL else { throw HTTPBenchError("cannot tell where this executable is") }
         let process = Process()
         process.executableURL = executable
-        process.arguments = [
-            "bench", "http-server", "--database", database, "--synchronous", synchronous.rawValue, "--bcrypt-cost", String(bcryptCost),
-        ]
+        let target = database.server
+        process.arguments = ["bench", "http-server", "--bcrypt-cost", String(bcryptCost)] + target.arguments
         var environment = ProcessInfo.processInfo.environment
+        // Only the database this run chose: an inherited URL must not send the server elsewhere.
+        environment[HTTPBenchDatabase.serverURLVariable] = nil
+        environment.merge(target.environment) { _, new in new }
         environment["TRADESKIT_JWT_SECRET"] = secret
         process.environment = environment
         let output = Pipe()
