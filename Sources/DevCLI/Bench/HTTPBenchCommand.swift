@@ -75,7 +75,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         let logger = Logger(label: "tradeskit.bench")
         let target: HTTPBenchDatabase =
             if let database {
-                try await HTTPBenchDatabase.scratchPostgres(adminURL: database, logger: logger)
+                .postgres(try await ScratchPostgres.create(adminURL: database, logger: logger))
             } else {
                 .sqlite(path: base.appendingPathComponent("bench.sqlite").path, synchronous: synchronous)
             }

@@ -35,34 +35,22 @@ struct PostgresBench {
     }
 
     func run(sqliteAcceptsPerSecond: Double) async throws -> Report {
-        let admin: PostgresStorage.Configuration
-        do { admin = try PostgresStorage.Configuration(url: adminURL) } catch { throw ValidationError(error.message) }
-        let suffix = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-        let name = "tradeskit_bench_\(suffix)"
-        let appRole = PostgresStorage.Configuration.Credentials(username: "tradeskit_bench_app", password: Self.secret())
-        let ownerRole = PostgresStorage.Configuration.Credentials(username: "tradeskit_bench_owner", password: Self.secret())
-        try await PostgresProvisioning.createRoles(as: admin, app: appRole, owner: ownerRole, logger: logger)
-        try await PostgresProvisioning.createDatabase(as: admin, name: name, owner: ownerRole.username, logger: logger)
-        say("PostgreSQL at \(admin.host):\(admin.port), scratch database \(name), \(connections) connections\n")
+        let scratch = try await ScratchPostgres.create(adminURL: adminURL, logger: logger)
+        say("PostgreSQL at \(scratch.admin.host):\(scratch.admin.port), scratch database \(scratch.name), \(connections) connections\n")
         do {
-            let report = try await measure(admin: admin, database: name, app: appRole, owner: ownerRole, sqlite: sqliteAcceptsPerSecond)
-            try await PostgresProvisioning.dropDatabase(as: admin, name: name, logger: logger)
+            let report = try await measure(scratch, sqlite: sqliteAcceptsPerSecond)
+            try await scratch.drop(logger: logger)
             return report
         } catch {
-            try? await PostgresProvisioning.dropDatabase(as: admin, name: name, logger: logger)
+            try? await scratch.drop(logger: logger)
             throw error
         }
     }
 
-    private func measure(
-        admin: PostgresStorage.Configuration, database: String, app: PostgresStorage.Configuration.Credentials,
-        owner: PostgresStorage.Configuration.Credentials, sqlite: Double
-    ) async throws -> Report {
-        var configuration = PostgresStorage.Configuration(
-            host: admin.host, port: admin.port, username: app.username, password: app.password, database: database, tls: admin.tls,
-            maximumConnections: connections, migrationCredentials: owner)
-        configuration.leaseTimeout = .seconds(60)
-        let storage = PostgresStorage(configuration: configuration, logger: logger)
+    private func measure(_ scratch: ScratchPostgres, sqlite: Double) async throws -> Report {
+        let admin = scratch.admin
+        let database = scratch.name
+        let storage = PostgresStorage(configuration: scratch.storageConfiguration(maximumConnections: connections), logger: logger)
         return try await withThrowingTaskGroup(of: Void.self, returning: Report.self) { group in
             group.addTask { await storage.run() }
             defer { group.cancelAll() }
@@ -165,5 +153,4 @@ struct PostgresBench {
 
     private func say(_ line: String) { if narrate { print(line) } }
 
-    private static func secret() -> String { UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }
 }
