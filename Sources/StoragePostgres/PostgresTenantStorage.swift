@@ -146,6 +146,18 @@ struct PostgresTenantStorage: TenantStorage {
         try await first("SELECT \(unescaped: Columns.job) FROM jobs WHERE tenant_id = \(tenant) AND id = \(id.rawValue)", Decode.job)
     }
 
+    func user(_ userID: UserID, andJob jobID: JobID) async throws -> (user: User?, job: Job?) {
+        let tenant = tenant
+        // One transaction: five round trips (BEGIN, settings, the two reads, COMMIT) where two calls take eight.
+        return try await read { connection in
+            let user = try await rows(
+                "SELECT \(unescaped: Columns.user) FROM users WHERE tenant_id = \(tenant) AND id = \(userID.rawValue)", on: connection, Decode.user)
+            let job = try await rows(
+                "SELECT \(unescaped: Columns.job) FROM jobs WHERE tenant_id = \(tenant) AND id = \(jobID.rawValue)", on: connection, Decode.job)
+            return (user.first, job.first)
+        }
+    }
+
     func jobs(_ query: JobQuery) async throws -> Page<Job> {
         var builder = SQLBuilder("SELECT \(Columns.job) FROM jobs WHERE ")
         builder.append("tenant_id = \(try builder.bind(tenant))")

@@ -101,6 +101,18 @@ struct SQLiteTenantStorage: TenantStorage {
         try await one("SELECT * FROM jobs WHERE tenant_id = ? AND id = ?", [id.sql], Records.job)
     }
 
+    func user(_ userID: UserID, andJob jobID: JobID) async throws -> (user: User?, job: Job?) {
+        let user: StatementArguments = [tenant, userID.sql]
+        let job: StatementArguments = [tenant, jobID.sql]
+        // Two statements in one read transaction: one snapshot, one trip to a reader connection.
+        return try await read { db in
+            (
+                try Row.decodeFirst(db.cachedStatement(sql: "SELECT * FROM users WHERE tenant_id = ? AND id = ?"), arguments: user, Records.user),
+                try Row.decodeFirst(db.cachedStatement(sql: "SELECT * FROM jobs WHERE tenant_id = ? AND id = ?"), arguments: job, Records.job)
+            )
+        }
+    }
+
     func jobs(_ query: JobQuery) async throws -> Page<Job> {
         var filter = "SELECT * FROM jobs WHERE tenant_id = ?"
         var arguments: [any DatabaseValueConvertible] = [tenant]

@@ -42,12 +42,9 @@ public struct BidService: Sendable {
         if input.amount.amount <= 0 { validator.fail("amount.amount", "must_be_positive", "must be greater than zero") }
         try validator.check()
 
-        let store = environment.store(principal)
-        return try await environment.run("bid.submit", tenant: principal.tenantID) {
-            _ = try await environment.actor(principal, in: store)
+        // A job the contractor may not see is not found, whatever its state: a 409 would confirm that it exists.
+        return try await environment.acting("bid.submit", as: principal, onJob: jobID) { store, _, job in
             let tenant = try await environment.tenant(of: store)
-            // A job the contractor may not see is not found, whatever its state: a 409 would confirm that it exists.
-            let job = try await environment.visibleJob(jobID, for: principal, in: store)
             guard job.status == .open else { throw TradesKitError.invalidTransition("Bids can only be placed on open jobs") }
             var check = Validator()
             check.positiveAmount(input.amount, currency: job.budget.max.currency, field: "amount")
@@ -97,8 +94,7 @@ public struct BidService: Sendable {
 
     /// The bids on a job that the caller may see: all of them for the owner and admins, only their own for a contractor.
     public func list(by principal: Principal, job jobID: JobID) async throws -> [Bid] {
-        try await environment.acting("bid.list", as: principal) { store, _ in
-            let job = try await environment.visibleJob(jobID, for: principal, in: store)
+        try await environment.acting("bid.list", as: principal, onJob: jobID) { store, _, job in
             return try await store.bids(job: job.id, viewer: BidViewer(principal))
         }
     }

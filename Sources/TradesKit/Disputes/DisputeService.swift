@@ -11,8 +11,7 @@ public struct DisputeService: Sendable {
         var validator = Validator()
         let reason = validator.text(reason, field: "reason", min: 10, max: 5_000)
         try validator.check()
-        return try await environment.acting("dispute.open", as: principal) { store, actor in
-            let job = try await environment.visibleJob(jobID, for: principal, in: store)
+        return try await environment.acting("dispute.open", as: principal, onJob: jobID) { store, actor, job in
             guard job.isParty(actor.id) else { throw TradesKitError.forbidden("Only the homeowner or the awarded contractor can open a dispute") }
             let now = environment.now()
             let disputed = try job.disputing(at: now)

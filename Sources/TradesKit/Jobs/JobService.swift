@@ -78,9 +78,7 @@ public struct JobService: Sendable {
 
     /// A job: open jobs for every member of the tenant; others for their parties, bidders and admins.
     public func get(by principal: Principal, _ id: JobID) async throws -> Job {
-        try await environment.acting("job.get", as: principal) { store, _ in
-            return try await environment.visibleJob(id, for: principal, in: store).redacted(for: principal)
-        }
+        try await environment.acting("job.get", as: principal, onJob: id) { _, _, job in job.redacted(for: principal) }
     }
 
     /// Searches jobs. Non-admins see open jobs and the jobs they own or were awarded.
@@ -216,8 +214,7 @@ public struct JobService: Sendable {
         allowed: @Sendable (Job, User) -> Bool,
         decide: (Job, any TenantStorage, inout ChangeSet, Date) async throws -> Job
     ) async throws -> Job {
-        try await environment.acting(operation, as: principal) { store, actor in
-            let job = try await environment.visibleJob(id, for: principal, in: store)
+        try await environment.acting(operation, as: principal, onJob: id) { store, actor, job in
             guard allowed(job, actor) else { throw TradesKitError.forbidden("You may not do this to this job") }
             let now = environment.now()
             var changes = ChangeSet()

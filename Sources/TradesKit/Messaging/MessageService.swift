@@ -8,8 +8,7 @@ public struct MessageService: Sendable {
         var validator = Validator()
         let body = validator.text(body, field: "body", max: 4_000)
         try validator.check()
-        return try await environment.acting("message.post", as: principal) { store, actor in
-            let job = try await environment.visibleJob(jobID, for: principal, in: store)
+        return try await environment.acting("message.post", as: principal, onJob: jobID) { store, actor, job in
             guard job.isParty(actor.id), let contractorID = job.contractorID else {
                 throw TradesKitError.forbidden("Only the homeowner and the awarded contractor can message on this job")
             }
@@ -27,8 +26,7 @@ public struct MessageService: Sendable {
 
     /// The thread, oldest first (the parties and admins).
     public func list(by principal: Principal, job jobID: JobID, page: PageRequest = PageRequest()) async throws -> Page<Message> {
-        try await environment.acting("message.list", as: principal) { store, actor in
-            let job = try await environment.visibleJob(jobID, for: principal, in: store)
+        try await environment.acting("message.list", as: principal, onJob: jobID) { store, actor, job in
             guard actor.role == .admin || (job.isParty(actor.id) && job.contractorID != nil) else { throw TradesKitError.notFound("Thread") }
             return try await store.messages(job: job.id, page: page)
         }

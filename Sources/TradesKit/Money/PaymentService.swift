@@ -101,11 +101,12 @@ extension ServiceEnvironment {
         try record(event, in: &changes, at: now)
     }
 
-    /// A job that `principal` may see: open jobs for everyone in the tenant; others for their parties, admins and bidders.
-    func visibleJob(_ id: JobID, for principal: Principal, in store: any TenantStorage) async throws -> Job {
-        guard let job = try await store.job(id) else { throw TradesKitError.notFound("Job") }
+    /// `job` (as read) if `principal` may see it: open jobs for everyone in the tenant; others for their parties, admins
+    /// and bidders. Not found otherwise, whether it exists or not.
+    func visible(_ job: Job?, for principal: Principal, in store: any TenantStorage) async throws -> Job {
+        guard let job else { throw TradesKitError.notFound("Job") }
         if job.status == .open || principal.role == .admin || job.isParty(principal.userID) { return job }
-        if principal.role == .contractor, try await !store.bids(job: id, viewer: .user(principal.userID)).isEmpty { return job }
+        if principal.role == .contractor, try await !store.bids(job: job.id, viewer: .user(principal.userID)).isEmpty { return job }
         throw TradesKitError.notFound("Job")
     }
 }

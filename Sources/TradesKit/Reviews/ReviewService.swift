@@ -11,8 +11,7 @@ public struct ReviewService: Sendable {
         validator.range(rating, 1...5, field: "rating")
         let text = validator.text(text, field: "text", min: 0, max: 2_000)
         try validator.check()
-        return try await environment.acting("review.submit", as: principal) { store, actor in
-            let job = try await environment.visibleJob(jobID, for: principal, in: store)
+        return try await environment.acting("review.submit", as: principal, onJob: jobID) { store, actor, job in
             guard job.isParty(actor.id), let contractorID = job.contractorID else {
                 throw TradesKitError.forbidden("Only the homeowner and the contractor of a job review it")
             }
@@ -44,8 +43,7 @@ public struct ReviewService: Sendable {
 
     /// A job's reviews the caller may see: visible ones, plus the caller's own; all for an admin.
     public func forJob(by principal: Principal, job jobID: JobID) async throws -> [Review] {
-        try await environment.acting("review.job", as: principal) { store, actor in
-            let job = try await environment.visibleJob(jobID, for: principal, in: store)
+        try await environment.acting("review.job", as: principal, onJob: jobID) { store, actor, job in
             let now = environment.now()
             return try await store.reviews(job: job.id).filter { actor.role == .admin || $0.authorID == actor.id || $0.isVisible(at: now) }
         }

@@ -77,11 +77,26 @@ struct ServiceEnvironment: Sendable {
         }
     }
 
+    /// ``acting(_:as:_:)`` for a call about one job: the caller and the job are read together (one storage call, see
+    /// ``TenantStorage/user(_:andJob:)``), and `body` gets the job only if the caller may see it (``visible(_:for:in:)``).
+    func acting<T: Sendable>(
+        _ operation: String, as principal: Principal, onJob jobID: JobID, _ body: (any TenantStorage, User, Job) async throws -> T
+    ) async throws -> T {
+        try await run(operation, tenant: principal.tenantID) {
+            let store = store(principal)
+            let (user, job) = try await store.user(principal.userID, andJob: jobID)
+            let actor = try checkedActor(user, principal)
+            return try await body(store, actor, try await visible(job, for: principal, in: store))
+        }
+    }
+
     /// The calling user, checked to exist in the principal's tenant, in the principal's role, and not suspended.
     func actor(_ principal: Principal, in store: any TenantStorage) async throws -> User {
-        guard let user = try await store.user(principal.userID), user.role == principal.role else {
-            throw TradesKitError(.forbidden, "Unknown user or role")
-        }
+        try checkedActor(try await store.user(principal.userID), principal)
+    }
+
+    private func checkedActor(_ user: User?, _ principal: Principal) throws -> User {
+        guard let user, user.role == principal.role else { throw TradesKitError(.forbidden, "Unknown user or role") }
         if user.suspended { throw TradesKitError(.suspended, "This account is suspended") }
         return user
     }

@@ -55,6 +55,9 @@ public protocol TenantStorage: Sendable {
 
     /// A job by id.
     func job(_ id: JobID) async throws -> Job?
+    /// A user and a job, read together: one snapshot, and one trip to the database where the storage can make it one.
+    /// Most calls are about their caller (read on every call, for its role and suspension) and one job.
+    func user(_ userID: UserID, andJob jobID: JobID) async throws -> (user: User?, job: Job?)
     /// Jobs matching `query`, newest first, keyset-paginated.
     func jobs(_ query: JobQuery) async throws -> Page<Job>
     /// Completed jobs whose `completedAt` is at or before `cutoff`, oldest first.
@@ -118,4 +121,12 @@ public protocol TenantStorage: Sendable {
     func recordFailure(_ id: EventID, attempts: Int, retryAt: Date?, reason: String) async throws
     /// Dead-lettered events, oldest first.
     func deadLetters(limit: Int) async throws -> [OutboxEvent]
+}
+
+extension TenantStorage {
+    /// The two reads one after the other: correct for any storage, though not one snapshot; SQLite and PostgreSQL
+    /// read both in one transaction.
+    public func user(_ userID: UserID, andJob jobID: JobID) async throws -> (user: User?, job: Job?) {
+        (try await user(userID), try await job(jobID))
+    }
 }

@@ -36,6 +36,10 @@ extension StorageConformance {
             let page = PageRequest(limit: 100)
             try expect(try await db.tenantRecord() == b.tenant, "tenantRecord() must answer the handle's own tenant")
             try expect(try await db.user(a.owner.id) == nil, "user(_:) leaks across tenants")
+            let pair = try await db.user(a.owner.id, andJob: job.id)
+            try expect(pair.user == nil && pair.job == nil, "user(_:andJob:) leaks across tenants")
+            let mixed = try await db.user(b.owner.id, andJob: job.id)
+            try expect(mixed.user == b.owner && mixed.job == nil, "user(_:andJob:) with another tenant's job must find only the user")
             try expect(try await db.user(email: a.owner.email) == nil, "user(email:) leaks across tenants")
             let users = try await db.users(role: nil, page: page).items
             try expect(

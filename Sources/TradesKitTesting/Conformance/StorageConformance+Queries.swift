@@ -3,6 +3,24 @@ import TradesKit
 
 extension StorageConformance {
     static let queryChecks: [StorageConformanceCheck] = [
+        StorageConformanceCheck("reads.userAndJob") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            let job = try await world.insertJob()
+            var changes = ChangeSet()
+            var retitled = job
+            retitled.title = "Edited"
+            retitled.updatedAt = world.next()
+            let edited = changes.update(retitled)
+            try await world.db.commit(changes)
+            let both = try await world.db.user(world.contractor.id, andJob: job.id)
+            try expect(both.user == world.contractor, "the user must be read as user(_:) reads it")
+            let alone = try await world.db.job(job.id)
+            try expect(both.job == edited && both.job == alone, "the job must be read as job(_:) reads it, latest version")
+            let noUser = try await world.db.user(UserID(UUID()), andJob: job.id)
+            try expect(noUser.user == nil && noUser.job == edited, "a missing user must not hide the job")
+            let noJob = try await world.db.user(world.owner.id, andJob: JobID(UUID()))
+            try expect(noJob.user == world.owner && noJob.job == nil, "a missing job must not hide the user")
+        },
         StorageConformanceCheck("bids.visibility") { storage in
             let world = try await ConformanceWorld.make(storage)
             let job = try await world.insertJob()
