@@ -32,20 +32,13 @@ struct HTTPBenchTests {
 
     @Test("A fraction of a second of every phase (each kind of the mix alone too), at bcrypt cost 4, answers every request with 2xx")
     func shortRun() async throws {
-        let process = Process()
-        process.executableURL = try TradesCommand.executable()
-        process.arguments = [
+        let run = try await TradesCommand.run([
             "bench", "http", "--json", "--duration", "0.3", "--warmup", "0.1", "--connections", "4", "--login-clients", "2",
             "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "20", "--awarded-jobs", "4",
             "--by-kind",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-
+        ])
+        #expect(run.status == 0, "\(run.standardError)")
+        let printed = Data(run.standardOutput.utf8)
         let report = try JSONDecoder().decode(Summary.self, from: printed)
         #expect(report.errors == 0, "\(String(decoding: printed, as: UTF8.self))")
         #expect(report.phases.map(\.workload) == ["hello", "mix"])

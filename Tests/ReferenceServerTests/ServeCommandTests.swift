@@ -10,15 +10,24 @@ import TradesKit
 @Suite("trades serve", .serialized)
 struct ServeCommandTests {
     /// Starts `trades serve` with `arguments`, without TRADESKIT_JWT_SECRET unless given.
-    static func start(_ arguments: [String], secret: String? = nil, totpKey: String? = nil) throws -> (Process, Pipe, Pipe) {
-        let process = Process()
-        process.executableURL = try TradesCommand.executable()
-        process.arguments = ["serve"] + arguments
+    static func environment(secret: String?, totpKey: String?) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["TRADESKIT_JWT_SECRET"] = secret
         environment["TRADESKIT_OPERATOR_TOKEN"] = nil
         environment["TRADESKIT_TOTP_KEY"] = totpKey
-        process.environment = environment
+        return environment
+    }
+
+    /// `trades serve` with `arguments`, run to its end (for the refusals).
+    static func refused(_ arguments: [String], secret: String? = nil, totpKey: String? = nil) async throws -> TradesCommand.Output {
+        try await TradesCommand.run(["serve"] + arguments, environment: environment(secret: secret, totpKey: totpKey))
+    }
+
+    static func start(_ arguments: [String], secret: String? = nil, totpKey: String? = nil) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = try TradesCommand.executable()
+        process.arguments = ["serve"] + arguments
+        process.environment = environment(secret: secret, totpKey: totpKey)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -34,27 +43,22 @@ struct ServeCommandTests {
 
     @Test("A malformed postgres:// URL is refused with a clear message that repeats no secret; so is a missing secret outside development")
     func refusals() async throws {
-        let (postgres, _, postgresErrors) = try Self.start(
+        let postgres = try await Self.refused(
             ["--database", "postgres://:hunter2-secret@localhost/trades"], secret: String(repeating: "s", count: 40))
-        postgres.waitUntilExit()
-        #expect(postgres.terminationStatus != 0)
-        let message = String(decoding: postgresErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(message.contains("no user name"))
-        #expect(!message.contains("hunter2"))
+        #expect(postgres.status != 0)
+        #expect(postgres.standardError.contains("no user name"))
+        #expect(!postgres.all.contains("hunter2"))
 
         let database = try Self.temporaryDatabase()
         defer { database.cleanup() }
-        let (noSecret, _, noSecretErrors) = try Self.start(["--database", database.path])
-        noSecret.waitUntilExit()
-        #expect(noSecret.terminationStatus != 0)
-        #expect(String(decoding: noSecretErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("TRADESKIT_JWT_SECRET"))
+        let noSecret = try await Self.refused(["--database", database.path])
+        #expect(noSecret.status != 0)
+        #expect(noSecret.standardError.contains("TRADESKIT_JWT_SECRET"))
     }
 
     @Test("--help says where e-mails go; a bad --public-url or TRADESKIT_TOTP_KEY is refused")
     func emailAndKeys() async throws {
-        let (help, helpOut, _) = try Self.start(["--help"])
-        let text = String(decoding: helpOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        help.waitUntilExit()
+        let text = try await Self.refused(["--help"]).standardOutput
         #expect(text.contains("no e-mail provider") && text.contains("--public-url") && text.contains("TRADESKIT_TOTP_KEY"), "\(text)")
 
         let database = try Self.temporaryDatabase()
@@ -64,10 +68,9 @@ struct ServeCommandTests {
             (["--public-url", "ftp://example.com"], nil, "--public-url"), (["--public-url", "https://example.com/?a=b"], nil, "--public-url"),
             ([], "c2hvcnQ=", "TRADESKIT_TOTP_KEY"),
         ] as [([String], String?, String)] {
-            let (process, _, errors) = try Self.start(["--database", database.path] + arguments, secret: secret, totpKey: key)
-            process.waitUntilExit()
-            #expect(process.terminationStatus != 0)
-            #expect(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(complaint))
+            let run = try await Self.refused(["--database", database.path] + arguments, secret: secret, totpKey: key)
+            #expect(run.status != 0)
+            #expect(run.standardError.contains(complaint))
         }
     }
 

@@ -1,5 +1,11 @@
 public import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The `trades` executable that `swift test` builds next to the test bundle, for the tests that run it as a user would.
 public enum TradesCommand {
     /// What a finished run printed, and how it exited.
@@ -27,25 +33,95 @@ public enum TradesCommand {
     }
 
     /// Runs `trades` with `arguments` to the end.
-    public static func run(_ arguments: [String]) async throws -> Output {
-        let executable = try executable()
-        return try await Task.detached {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            // Read both pipes to the end before waiting, so a chatty command cannot block on a full pipe.
-            async let standardError = errors.fileHandleForReading.readDataToEndOfFile()
-            let standardOutput = output.fileHandleForReading.readDataToEndOfFile()
-            let errorData = await standardError
-            process.waitUntilExit()
-            return Output(
-                status: process.terminationStatus, standardOutput: String(decoding: standardOutput, as: UTF8.self),
-                standardError: String(decoding: errorData, as: UTF8.self))
-        }.value
+    public static func run(_ arguments: [String], environment: [String: String]? = nil) async throws -> Output {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let output = Pipe()
+        let errors = Pipe()
+        // Processes other tests start meanwhile (with `system`, which keeps every descriptor) should not inherit these;
+        // the child gets its own copies as standard output and error, which do not close on exec.
+        for descriptor in [output, errors].flatMap({ [$0.fileHandleForReading.fileDescriptor, $0.fileHandleForWriting.fileDescriptor] }) {
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        }
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        async let standardError = collect(errors, of: process)
+        let standardOutput = await collect(output, of: process)
+        let errorData = await standardError
+        return Output(
+            status: await exitStatus(of: process), standardOutput: String(decoding: standardOutput, as: UTF8.self),
+            standardError: String(decoding: errorData, as: UTF8.self))
+    }
+
+    /// Everything `process` writes to `pipe` until it exits, read on a thread of its own.
+    ///
+    /// Not `readDataToEndOfFile()` on Swift's cooperative pool: another test may start a process at the same moment (a
+    /// PostgreSQL cluster of its own), which inherits the pipe's write end and holds it for as long as it runs, so the
+    /// end of file may never come; two such reads blocked both threads of a 2-core machine's pool, and every test with
+    /// them (seen in CI). Reading stops once the process has exited and what it wrote is drained.
+    public static func collect(_ pipe: Pipe, of process: Process) async -> Data {
+        let child = ChildProcess(process)
+        let descriptor = pipe.fileHandleForReading.fileDescriptor
+        return await withCheckedContinuation { (done: CheckedContinuation<Data, Never>) in
+            Thread { done.resume(returning: drain(descriptor, while: child)) }.start()
+        }
+    }
+
+    /// How `process` exited, waited for on a thread of its own.
+    public static func exitStatus(of process: Process) async -> Int32 {
+        let child = ChildProcess(process)
+        return await withCheckedContinuation { (done: CheckedContinuation<Int32, Never>) in
+            Thread {
+                child.process.waitUntilExit()
+                done.resume(returning: child.process.terminationStatus)
+            }.start()
+        }
+    }
+
+    private static func drain(_ descriptor: Int32, while child: ChildProcess) -> Data {
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var exited = false
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                data.append(contentsOf: buffer[..<count])
+                continue
+            }
+            if count == 0 { return data }  // end of file: no writer is left
+            if errno == EINTR { continue }
+            guard errno == EAGAIN || errno == EWOULDBLOCK, !exited else { return data }
+            // Nothing to read now. Once the process has exited, one more pass reads what it wrote last.
+            if child.hasExited {
+                exited = true
+                continue
+            }
+            var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&waiting, 1, 20)
+        }
+    }
+}
+
+/// A started process, shared with the reading threads (`Process` is not `Sendable`; only its pid and its
+/// thread-safe state are read).
+private final class ChildProcess: @unchecked Sendable {
+    let process: Process
+    init(_ process: Process) { self.process = process }
+
+    /// Whether the process has ended: a zombie counts (Foundation reaps it on a queue of its own, which may be late).
+    var hasExited: Bool {
+        #if os(Linux)
+            let pid = process.processIdentifier
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")"),
+                let state = stat[stat.index(after: end)...].split(separator: " ").first
+            else { return !process.isRunning }
+            return state == "Z" || state == "X"
+        #else
+            return !process.isRunning
+        #endif
     }
 }
