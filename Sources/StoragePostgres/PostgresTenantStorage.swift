@@ -72,8 +72,16 @@ struct PostgresTenantStorage: TenantStorage {
 
     // MARK: Users
 
+    private func userByID(_ id: UserID) -> PostgresQuery {
+        "SELECT \(unescaped: Columns.user) FROM users WHERE tenant_id = \(tenant) AND id = \(id.rawValue)"
+    }
+
+    private func jobByID(_ id: JobID) -> PostgresQuery {
+        "SELECT \(unescaped: Columns.job) FROM jobs WHERE tenant_id = \(tenant) AND id = \(id.rawValue)"
+    }
+
     func user(_ id: UserID) async throws -> User? {
-        try await first("SELECT \(unescaped: Columns.user) FROM users WHERE tenant_id = \(tenant) AND id = \(id.rawValue)", Decode.user)
+        try await first(userByID(id), Decode.user)
     }
 
     func user(email: EmailAddress) async throws -> User? {
@@ -143,17 +151,15 @@ struct PostgresTenantStorage: TenantStorage {
     // MARK: Jobs and bids
 
     func job(_ id: JobID) async throws -> Job? {
-        try await first("SELECT \(unescaped: Columns.job) FROM jobs WHERE tenant_id = \(tenant) AND id = \(id.rawValue)", Decode.job)
+        try await first(jobByID(id), Decode.job)
     }
 
     func user(_ userID: UserID, andJob jobID: JobID) async throws -> (user: User?, job: Job?) {
-        let tenant = tenant
+        let (userQuery, jobQuery) = (userByID(userID), jobByID(jobID))
         // One transaction: five round trips (BEGIN, settings, the two reads, COMMIT) where two calls take eight.
         return try await read { connection in
-            let user = try await rows(
-                "SELECT \(unescaped: Columns.user) FROM users WHERE tenant_id = \(tenant) AND id = \(userID.rawValue)", on: connection, Decode.user)
-            let job = try await rows(
-                "SELECT \(unescaped: Columns.job) FROM jobs WHERE tenant_id = \(tenant) AND id = \(jobID.rawValue)", on: connection, Decode.job)
+            let user = try await rows(userQuery, on: connection, Decode.user)
+            let job = try await rows(jobQuery, on: connection, Decode.job)
             return (user.first, job.first)
         }
     }

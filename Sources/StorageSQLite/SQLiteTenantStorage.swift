@@ -28,8 +28,11 @@ struct SQLiteTenantStorage: TenantStorage {
 
     // MARK: Users
 
+    private static let userByID = "SELECT * FROM users WHERE tenant_id = ? AND id = ?"
+    private static let jobByID = "SELECT * FROM jobs WHERE tenant_id = ? AND id = ?"
+
     func user(_ id: UserID) async throws -> User? {
-        try await one("SELECT * FROM users WHERE tenant_id = ? AND id = ?", [id.sql], Records.user)
+        try await one(Self.userByID, [id.sql], Records.user)
     }
 
     func user(email: EmailAddress) async throws -> User? {
@@ -98,7 +101,7 @@ struct SQLiteTenantStorage: TenantStorage {
     // MARK: Jobs and bids
 
     func job(_ id: JobID) async throws -> Job? {
-        try await one("SELECT * FROM jobs WHERE tenant_id = ? AND id = ?", [id.sql], Records.job)
+        try await one(Self.jobByID, [id.sql], Records.job)
     }
 
     func user(_ userID: UserID, andJob jobID: JobID) async throws -> (user: User?, job: Job?) {
@@ -107,8 +110,8 @@ struct SQLiteTenantStorage: TenantStorage {
         // Two statements in one read transaction: one snapshot, one trip to a reader connection.
         return try await read { db in
             (
-                try Row.decodeFirst(db.cachedStatement(sql: "SELECT * FROM users WHERE tenant_id = ? AND id = ?"), arguments: user, Records.user),
-                try Row.decodeFirst(db.cachedStatement(sql: "SELECT * FROM jobs WHERE tenant_id = ? AND id = ?"), arguments: job, Records.job)
+                try Row.decodeFirst(db.cachedStatement(sql: Self.userByID), arguments: user, Records.user),
+                try Row.decodeFirst(db.cachedStatement(sql: Self.jobByID), arguments: job, Records.job)
             )
         }
     }

@@ -41,15 +41,7 @@ enum HTTPBenchDatabase {
             defer { try? storage.close() }
             return try await body(storage)
         case .postgres(let scratch):
-            let storage = PostgresStorage(configuration: scratch.storageConfiguration(maximumConnections: 4), logger: logger)
-            return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-                group.addTask { await storage.run() }
-                defer { group.cancelAll() }
-                // Let the pool start before the first lease (postgres-nio warns about a lease before run()).
-                try await Task.sleep(for: .milliseconds(100))
-                try await storage.migrate()
-                return try await body(storage)
-            }
+            return try await scratch.withStorage(maximumConnections: 4, logger: logger) { storage in try await body(storage) }
         }
     }
 

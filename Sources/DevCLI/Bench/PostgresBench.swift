@@ -50,13 +50,7 @@ struct PostgresBench {
     private func measure(_ scratch: ScratchPostgres, sqlite: Double) async throws -> Report {
         let admin = scratch.admin
         let database = scratch.name
-        let storage = PostgresStorage(configuration: scratch.storageConfiguration(maximumConnections: connections), logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self, returning: Report.self) { group in
-            group.addTask { await storage.run() }
-            defer { group.cancelAll() }
-            // Let the pool start before the first lease (postgres-nio warns about a lease before run()).
-            try await Task.sleep(for: .milliseconds(100))
-            try await storage.migrate()
+        return try await scratch.withStorage(maximumConnections: connections, logger: logger) { storage in
 
             // (1) TradesKit: every accept is reads, rules, the payment authorisation (in memory) and one change set.
             let fixture = try await AcceptFixture.make(storage: storage, jobs: accepts, bidsPerJob: bidsPerJob, slug: "bench")

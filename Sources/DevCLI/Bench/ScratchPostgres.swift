@@ -26,12 +26,25 @@ struct ScratchPostgres: Sendable {
     }
 
     /// The storage's configuration: the app role, with the owner for migrations.
-    func storageConfiguration(maximumConnections: Int) -> PostgresStorage.Configuration {
+    private func storageConfiguration(maximumConnections: Int) -> PostgresStorage.Configuration {
         var configuration = PostgresStorage.Configuration(
             host: admin.host, port: admin.port, username: app.username, password: app.password, database: name, tls: admin.tls,
             maximumConnections: maximumConnections, migrationCredentials: owner)
         configuration.leaseTimeout = .seconds(60)
         return configuration
+    }
+
+    /// Runs `body` with a storage on the scratch database, migrated, its pool running for the duration of `body`.
+    func withStorage<T>(maximumConnections: Int, logger: Logger, _ body: (PostgresStorage) async throws -> T) async throws -> T {
+        let storage = PostgresStorage(configuration: storageConfiguration(maximumConnections: maximumConnections), logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask { await storage.run() }
+            defer { group.cancelAll() }
+            // Let the pool start before the first lease (postgres-nio warns about a lease before run()).
+            try await Task.sleep(for: .milliseconds(100))
+            try await storage.migrate()
+            return try await body(storage)
+        }
     }
 
     /// The app role's URL, password included: for a child process's environment only.
