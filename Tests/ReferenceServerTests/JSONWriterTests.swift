@@ -11,7 +11,7 @@ import TradesKit
 struct JSONWriterTests {
     private func expectSameBytes(_ value: some JSONWritable, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let reference = try ServerContext.encoder.encode(value)
-        let written = Data(JSONWriter.bytes(of: value, capacity: 16).readableBytesView)
+        let written = Data(try JSONWriter.bytes(of: value, capacity: 16).readableBytesView)
         #expect(
             written == reference, "\(String(decoding: written, as: UTF8.self))\n≠ \(String(decoding: reference, as: UTF8.self))",
             sourceLocation: sourceLocation)
@@ -86,6 +86,16 @@ struct JSONWriterTests {
     @Test("coordinates are written as Foundation writes numbers", arguments: numbers)
     func coordinates(_ value: Double) throws {
         try expectSameBytes(JobResponse(Self.job(location: GeoPoint(latitude: value, longitude: -value))))
+    }
+
+    @Test(
+        "a number JSON cannot hold is an error, as the encoder's, not a crash",
+        arguments: [Double.nan, .infinity, -.infinity, .signalingNaN])
+    func nonFiniteNumbers(_ value: Double) throws {
+        let job = JobResponse(Self.job(location: GeoPoint(latitude: 51.5, longitude: value)))
+        #expect(throws: EncodingError.self) { try ServerContext.encoder.encode(job) }
+        #expect(throws: EncodingError.self) { try JSONWriter.bytes(of: job) }
+        #expect(throws: EncodingError.self) { try JSONWriter.bytes(of: ListResponse(items: [job], nextCursor: nil)) }
     }
 
     @Test("timestamps across the years and the millisecond")

@@ -25,6 +25,8 @@ struct JSONWriter {
     private(set) var bytes: [UInt8]
     /// Whether the container being written has no member or element yet.
     private var atFirst = true
+    /// A number JSON cannot hold (infinite or NaN) that was asked for, if any: the bytes are then not JSON.
+    private(set) var invalidNumber: Double?
 
     init(capacity: Int = 1_024) {
         bytes = []
@@ -78,9 +80,14 @@ struct JSONWriter {
 
     mutating func integer(_ value: some BinaryInteger) { bytes.append(contentsOf: String(value).utf8) }
 
-    /// A finite number as Foundation writes it: Swift's shortest round-tripping form, without a trailing `.0`.
+    /// A finite number as Foundation writes it: Swift's shortest round-tripping form, without a trailing `.0`. Validation
+    /// and storage only hold finite numbers; any other is remembered in ``invalidNumber`` (``bytes(of:capacity:)``
+    /// throws, as the encoder does), never a crash.
     mutating func number(_ value: Double) {
-        precondition(value.isFinite, "JSON has no non-finite numbers")  // storage and validation only hold finite ones
+        guard value.isFinite else {
+            invalidNumber = invalidNumber ?? value
+            return null()
+        }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }
         bytes.append(contentsOf: text.utf8)
@@ -166,10 +173,14 @@ struct JSONWriter {
 }
 
 extension JSONWriter {
-    /// The JSON of `value`.
-    static func bytes(of value: some JSONWritable, capacity: Int = 1_024) -> ByteBuffer {
+    /// The JSON of `value`; throws what `JSONEncoder` throws for a number JSON cannot hold.
+    static func bytes<Value: JSONWritable>(of value: Value, capacity: Int = 1_024) throws -> ByteBuffer {
         var writer = JSONWriter(capacity: capacity)
         value.write(to: &writer)
+        if let invalid = writer.invalidNumber {
+            throw EncodingError.invalidValue(
+                invalid, EncodingError.Context(codingPath: [], debugDescription: "\(Value.self) holds a number JSON cannot hold"))
+        }
         return ByteBuffer(bytes: writer.bytes)
     }
 }

@@ -84,7 +84,7 @@ public struct Call: Sendable {
 
     /// A JSON answer that writes itself (the same bytes as the encoder would, without Codable's cost).
     func json(_ value: some JSONWritable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let body = JSONWriter.bytes(of: value)
+        let body = try JSONWriter.bytes(of: value)
         var headers = HTTPFields()
         headers.reserveCapacity(4)
         headers[.contentType] = "application/json; charset=utf-8"
