@@ -17,30 +17,19 @@ struct DurabilityTests {
         let process = Process()
         process.executableURL = try TradesCommand.executable()
         process.arguments = ["durability-writer", "--database", path]
-        let output = Pipe()
+        let output = TradesCommand.pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
 
         // Read acknowledgements until enough arrived (more each round, so the kill lands at different points), then kill.
+        // Only whole lines count: an acknowledgement is printed, newline included, after its commit.
         let wanted = 10 * round + Int.random(in: 0..<7)
-        let (tenantLine, acks) = try await Task.detached { () throws -> (String, [String]) in
-            var buffer = Data()
-            var lines: [String] = []
-            let deadline = Date().addingTimeInterval(60)
-            while lines.filter({ $0.hasPrefix("ack ") }).count < wanted, Date() < deadline {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    lines.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                }
-            }
-            kill(process.processIdentifier, SIGKILL)
-            return (lines.first { $0.hasPrefix("ready ") } ?? "", lines.filter { $0.hasPrefix("ack ") })
-        }.value
+        let printed = await TradesCommand.read(output, of: process) { Self.completeLines($0).filter { $0.hasPrefix("ack ") }.count >= wanted }
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        let lines = Self.completeLines(printed)
+        let (tenantLine, acks) = (lines.first { $0.hasPrefix("ready ") } ?? "", lines.filter { $0.hasPrefix("ack ") })
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(acks.count >= wanted, "the writer acknowledged \(acks.count) accepts before the kill")
 
@@ -56,5 +45,10 @@ struct DurabilityTests {
             #expect(try await store.ledgerEntries(job: jobID).count == 2)
         }
         #expect(try await store.unbalancedLedgerTransactions().isEmpty)
+    }
+
+    /// The lines of `text` that end with a newline (the last one may still be being written).
+    private static func completeLines(_ text: String) -> [String] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
     }
 }

@@ -23,16 +23,17 @@ struct ServeCommandTests {
         try await TradesCommand.run(["serve"] + arguments, environment: environment(secret: secret, totpKey: totpKey))
     }
 
-    static func start(_ arguments: [String], secret: String? = nil, totpKey: String? = nil) throws -> (Process, Pipe, Pipe) {
+    /// Starts `trades serve`; its standard error (logs) is discarded, its standard output is for the test to read.
+    static func start(_ arguments: [String], secret: String? = nil, totpKey: String? = nil) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = try TradesCommand.executable()
         process.arguments = ["serve"] + arguments
         process.environment = environment(secret: secret, totpKey: totpKey)
-        let out = Pipe(), err = Pipe()
+        let out = TradesCommand.pipe()
         process.standardOutput = out
-        process.standardError = err
+        process.standardError = FileHandle.nullDevice
         try process.run()
-        return (process, out, err)
+        return (process, out)
     }
 
     static func temporaryDatabase() throws -> (path: String, cleanup: () -> Void) {
@@ -79,13 +80,9 @@ struct ServeCommandTests {
         let database = try Self.temporaryDatabase()
         defer { database.cleanup() }
         for round in 1...2 {
-            let (process, out, _) = try Self.start(["--development", "--database", database.path, "--port", "0", "--bcrypt-cost", "4"])
-            var printed = ""
-            let deadline = Date().addingTimeInterval(60)
+            let (process, out) = try Self.start(["--development", "--database", database.path, "--port", "0", "--bcrypt-cost", "4"])
             // The JSON log line of Hummingbird says when the server (and its signal handling) is up.
-            while !printed.contains("Server started"), Date() < deadline, process.isRunning {
-                printed += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-            }
+            let printed = await TradesCommand.read(out, of: process) { $0.contains("Server started") }
             #expect(printed.contains("listening on http://127.0.0.1:0"), "\(printed)")
             #expect(printed.contains("Admin: admin@demo.example.com / ") == (round == 1), "\(printed)")
             process.terminate()

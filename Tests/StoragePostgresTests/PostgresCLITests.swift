@@ -92,21 +92,12 @@ struct PostgresCLITests {
             let process = Process()
             process.executableURL = try TradesCommand.executable()
             process.arguments = ["serve", "--development", "--database", app, "--port", "0"]
-            let output = Pipe()
+            let output = TradesCommand.pipe()
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
-            let printed = await Task.detached { () -> String in
-                var text = ""
-                let deadline = Date().addingTimeInterval(60)
-                // Hummingbird's log line says when the server, and its signal handling, is up.
-                while !text.contains("Server started"), Date() < deadline {
-                    let chunk = output.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }
-                    text += String(decoding: chunk, as: UTF8.self)
-                }
-                return text
-            }.value
+            // Hummingbird's log line says when the server, and its signal handling, is up.
+            let printed = await TradesCommand.read(output, of: process) { $0.contains("Server started") }
             process.terminate()
             process.waitUntilExit()
             #expect(printed.contains("listening on http://127.0.0.1:"), "\(printed)")

@@ -38,13 +38,8 @@ public enum TradesCommand {
         process.executableURL = try executable()
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let output = Pipe()
-        let errors = Pipe()
-        // Processes other tests start meanwhile (with `system`, which keeps every descriptor) should not inherit these;
-        // the child gets its own copies as standard output and error, which do not close on exec.
-        for descriptor in [output, errors].flatMap({ [$0.fileHandleForReading.fileDescriptor, $0.fileHandleForWriting.fileDescriptor] }) {
-            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
-        }
+        let output = pipe()
+        let errors = pipe()
         process.standardOutput = output
         process.standardError = errors
         try process.run()
@@ -54,6 +49,34 @@ public enum TradesCommand {
         return Output(
             status: await exitStatus(of: process), standardOutput: String(decoding: standardOutput, as: UTF8.self),
             standardError: String(decoding: errorData, as: UTF8.self))
+    }
+
+    /// A pipe for a child's output whose descriptors close on exec: processes other tests start meanwhile (with
+    /// `system`, which keeps every descriptor) do not inherit them. The child gets its own copies as standard output
+    /// or error, which do not close on exec.
+    public static func pipe() -> Pipe {
+        let pipe = Pipe()
+        for descriptor in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        }
+        return pipe
+    }
+
+    /// What a running `process` writes to `pipe` until `enough` holds for everything read so far, the process exits
+    /// (and what it wrote is drained), or `timeout` passes, whichever comes first; read on a thread of its own, so a
+    /// child that hangs without writing holds no thread of Swift's cooperative pool and no test past its timeout.
+    public static func read(
+        _ pipe: Pipe, of process: Process, timeout: Duration = .seconds(60), until enough: @escaping @Sendable (String) -> Bool
+    ) async -> String {
+        let child = ChildProcess(process)
+        let descriptor = pipe.fileHandleForReading.fileDescriptor
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let data = await withCheckedContinuation { (done: CheckedContinuation<Data, Never>) in
+            Thread {
+                done.resume(returning: drain(descriptor, while: child, until: { enough(String(decoding: $0, as: UTF8.self)) }, deadline: deadline))
+            }.start()
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Everything `process` writes to `pipe` until it exits, read on a thread of its own.
@@ -81,17 +104,22 @@ public enum TradesCommand {
         }
     }
 
-    private static func drain(_ descriptor: Int32, while child: ChildProcess) -> Data {
+    private static func drain(
+        _ descriptor: Int32, while child: ChildProcess, until enough: (Data) -> Bool = { _ in false },
+        deadline: ContinuousClock.Instant? = nil
+    ) -> Data {
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var exited = false
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { readAvailable(descriptor, $0) }
             if count > 0 {
                 data.append(contentsOf: buffer[..<count])
+                if enough(data) { return data }
                 continue
             }
+            if let deadline, ContinuousClock.now >= deadline { return data }
             if count == 0 { return data }  // end of file: no writer is left
             if errno == EINTR { continue }
             guard errno == EAGAIN || errno == EWOULDBLOCK, !exited else { return data }
@@ -104,6 +132,11 @@ public enum TradesCommand {
             _ = poll(&waiting, 1, 20)
         }
     }
+}
+
+/// `read(2)`, under a name the enum's own `read` does not hide.
+private func readAvailable(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
+    read(descriptor, buffer.baseAddress, buffer.count)
 }
 
 /// A started process, shared with the reading threads (`Process` is not `Sendable`; only its pid and its

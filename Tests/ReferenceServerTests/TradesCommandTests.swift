@@ -1,0 +1,49 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The helper the command tests read a running child's output with: it must return on what was asked for, on the
+/// child's exit and on its timeout, never wait for an end of file that another process's inherited descriptor holds off.
+@Suite("Reading a child's output")
+struct TradesCommandTests {
+    private static func start(_ script: String) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        let output = TradesCommand.pipe()
+        process.standardOutput = output
+        try process.run()
+        return (process, output)
+    }
+
+    @Test("returns as soon as what was asked for arrived, while the child runs on")
+    func enough() async throws {
+        let (process, output) = try Self.start("echo one; echo two; exec sleep 30")
+        defer { process.terminate() }
+        let started = ContinuousClock.now
+        let text = await TradesCommand.read(output, of: process) { $0.contains("two\n") }
+        #expect(text == "one\ntwo\n")
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(process.isRunning)
+    }
+
+    @Test("returns at the timeout when a child hangs without writing")
+    func timeout() async throws {
+        let (process, output) = try Self.start("echo started; exec sleep 30")
+        defer { process.terminate() }
+        let started = ContinuousClock.now
+        let text = await TradesCommand.read(output, of: process, timeout: .milliseconds(300)) { $0.contains("never") }
+        #expect(text == "started\n")
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
+    @Test("returns everything once the child exits, though a grandchild still holds the pipe open")
+    func exit() async throws {
+        // The background sleep inherits standard output and keeps the pipe's write end open after the shell exits.
+        let (process, output) = try Self.start("sleep 30 & echo last words")
+        let started = ContinuousClock.now
+        let text = await TradesCommand.read(output, of: process) { _ in false }
+        #expect(text == "last words\n")
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+}
