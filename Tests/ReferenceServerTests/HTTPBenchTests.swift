@@ -32,12 +32,16 @@ struct HTTPBenchTests {
 
     @Test("A fraction of a second of every phase (each kind of the mix alone too), at bcrypt cost 4, answers every request with 2xx")
     func shortRun() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-bench-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
         let run = try await TradesCommand.run([
             "bench", "http", "--json", "--duration", "0.3", "--warmup", "0.1", "--connections", "4", "--login-clients", "2",
             "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "20", "--awarded-jobs", "4",
-            "--by-kind",
+            "--by-kind", "--directory", directory.path,
         ])
         #expect(run.status == 0, "\(run.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty, "the temporary database is removed")
         let printed = Data(run.standardOutput.utf8)
         let report = try JSONDecoder().decode(Summary.self, from: printed)
         #expect(report.errors == 0, "\(String(decoding: printed, as: UTF8.self))")

@@ -40,7 +40,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             production) and drops it.
             """)
     var database: String?
-    @Option(help: "Directory for the temporary database (default: the system temporary directory).") var directory: String?
+    @Option(help: "Directory for the temporary SQLite database (default: the system temporary directory).") var directory: String?
     @Flag(help: "After the mix, run each of its kinds of request alone at the first connection count (CPU per request by kind).")
     var byKind = false
     @Flag(help: "Print JSON.") var json = false
@@ -68,16 +68,12 @@ struct HTTPBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let largest = max(connections.max() ?? 0, loginClients + loginReaders)
         try FileDescriptorLimit.raise(toAtLeast: largest + 512)
-        let base = URL(fileURLWithPath: directory ?? FileManager.default.temporaryDirectory.path)
-            .appendingPathComponent("tradeskit-http-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: base) }
         let logger = Logger(label: "tradeskit.bench")
         let target: HTTPBenchDatabase =
             if let database {
                 .postgres(try await ScratchPostgres.create(adminURL: database, logger: logger))
             } else {
-                .sqlite(path: base.appendingPathComponent("bench.sqlite").path, synchronous: synchronous)
+                try .temporarySQLite(under: directory, synchronous: synchronous)
             }
         do {
             try await run(on: target, logger: logger)
