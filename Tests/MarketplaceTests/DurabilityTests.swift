@@ -27,7 +27,7 @@ struct DurabilityTests {
         let wanted = 10 * round + Int.random(in: 0..<7)
         let printed = await TradesCommand.read(output, of: process) { Self.completeLines($0).filter { $0.hasPrefix("ack ") }.count >= wanted }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        _ = await TradesCommand.exitStatus(of: process)  // waited for on a thread of its own, not the pool
         let lines = Self.completeLines(printed)
         let (tenantLine, acks) = (lines.first { $0.hasPrefix("ready ") } ?? "", lines.filter { $0.hasPrefix("ack ") })
         #expect(process.terminationReason == .uncaughtSignal)

@@ -99,7 +99,7 @@ struct PostgresCLITests {
             // Hummingbird's log line says when the server, and its signal handling, is up.
             let printed = await TradesCommand.read(output, of: process) { $0.contains("Server started") }
             process.terminate()
-            process.waitUntilExit()
+            _ = await TradesCommand.exitStatus(of: process)  // waited for on a thread of its own, not the pool
             #expect(printed.contains("listening on http://127.0.0.1:"), "\(printed)")
             #expect(printed.contains(environment.storage.username + "@"), "the database is named without its password: \(printed)")
             #expect(!printed.contains(environment.storage.password ?? "-"))
