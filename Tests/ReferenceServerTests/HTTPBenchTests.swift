@@ -38,7 +38,7 @@ struct HTTPBenchTests {
         let run = try await TradesCommand.run([
             "bench", "http", "--json", "--duration", "0.3", "--warmup", "0.1", "--connections", "4", "--login-clients", "2",
             "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "20", "--awarded-jobs", "4",
-            "--by-kind", "--directory", directory.path,
+            "--by-kind", "--directory", directory.path, "--generator", "builtin",
         ])
         #expect(run.status == 0, "\(run.standardError)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty, "the temporary database is removed")
@@ -60,17 +60,62 @@ struct HTTPBenchTests {
         }
     }
 
+    @Test("With wrk (installed by .ci/run): hello world and the mix from its Lua script, every answer 2xx, new bids each to a fresh pair")
+    func wrk() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/wrk")
+        else {
+            Issue.record("wrk is not installed (Debian: apt-get install wrk; .ci/run installs it)")
+            return
+        }
+        // Runs of wrk last whole seconds; 300 bid targets leave room for every bid the mix sends in them.
+        let run = try await TradesCommand.run([
+            "bench", "http", "--json", "--duration", "1", "--warmup", "0", "--connections", "4", "--login-clients", "2",
+            "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "300", "--awarded-jobs", "4",
+            "--generator", "wrk",
+        ])
+        #expect(run.status == 0, "\(run.standardError)")
+        let report = try JSONDecoder().decode(Summary.self, from: Data(run.standardOutput.utf8))
+        #expect(report.generator.hasPrefix("wrk"), "\(report.generator)")
+        #expect(report.errors == 0, "\(run.standardOutput)")
+        #expect(report.phases.map(\.workload) == ["hello", "mix"])
+        for phase in report.phases {
+            #expect(phase.errors == 0)
+            #expect(phase.requestsPerSecond > 0)
+            #expect((phase.serverCPUMicrosecondsPerRequest ?? 0) > 0 && (phase.generatorCPUMicrosecondsPerRequest ?? 0) > 0, "\(phase.workload)")
+        }
+        // Every submitted bid was answered 2xx (no 409 for a pair taken twice), and the mix did submit some.
+        #expect(report.fixture.bidsSubmitted > 0)
+        #expect(report.loginStorm?.errors == 0)
+    }
+
+    @Test("--generator wrk without wrk on PATH is refused with a clear message")
+    func wrkMissing() async throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-empty-path-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let run = try await TradesCommand.run(["bench", "http", "--generator", "wrk"], environment: ["PATH": empty.path])
+        #expect(run.status != 0)
+        #expect(run.standardError.contains("wrk is not on PATH"), "\(run.standardError)")
+    }
+
     /// What the test reads of `--json`.
     struct Summary: Decodable {
         struct Phase: Decodable {
             let workload: String
             let errors: Int
             let requestsPerSecond: Double
+            let serverCPUMicrosecondsPerRequest: Double?
+            let generatorCPUMicrosecondsPerRequest: Double?
         }
         struct LoginStorm: Decodable {
             let errors: Int
             let readsDuringRequestsPerSecond: Double
         }
+        struct Fixture: Decodable {
+            let bidsSubmitted: Int
+        }
+        let generator: String
+        let fixture: Fixture
         let errors: Int
         let phases: [Phase]
         let byKind: [Phase]

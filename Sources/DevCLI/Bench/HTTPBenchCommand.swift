@@ -15,8 +15,9 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         abstract: "Requests per second and latency of the reference server: the marketplace mix against hello world, and reads during logins.",
         discussion: """
             Starts the server as a child process (`trades bench http-server`) on a temporary SQLite database with a fixture, and \
-            loads it over loopback with a built-in closed-loop generator (SwiftNIO, HTTP/1.1 keep-alive). The generator and \
-            the server share this machine's cores.
+            loads it over loopback with wrk when it is installed (a Lua script per phase), otherwise with a built-in \
+            closed-loop generator (SwiftNIO, HTTP/1.1 keep-alive); the login storm always runs on the built-in generator, \
+            which times reads and logins apart. The generator and the server share this machine's cores.
             """
     )
 
@@ -31,7 +32,8 @@ struct HTTPBenchCommand: AsyncParsableCommand {
     @Option(help: "Bids on each of those jobs.") var bids = 5
     @Option(help: "Open jobs without bids that receive the mix's new bids.") var bidTargets = 600
     @Option(help: "Awarded jobs with a message thread.") var awardedJobs = 50
-    @Option(help: "Event-loop threads of the load generator.") var clientThreads = 2
+    @Option(help: "The load generator: auto (wrk when it is on PATH, else builtin), wrk or builtin.") var generator: GeneratorChoice = .auto
+    @Option(help: "Threads of the load generator (wrk's threads, or the built-in generator's event loops).") var clientThreads = 2
     @Option(help: "SQLite durability: full or normal.") var synchronous: DatabaseOptions.SynchronousMode = .full
     @Option(
         help: """
@@ -65,7 +67,26 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         }
     }
 
+    /// Which load generator `--generator` names.
+    enum GeneratorChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case auto, wrk, builtin
+    }
+
+    /// wrk's location when it is to be used, `nil` for the built-in generator.
+    private func wrkExecutable() throws -> URL? {
+        switch generator {
+        case .builtin: return nil
+        case .auto: return Subprocess.find("wrk")
+        case .wrk:
+            guard let wrk = Subprocess.find("wrk") else {
+                throw ValidationError("--generator wrk: wrk is not on PATH (Debian: apt-get install wrk)")
+            }
+            return wrk
+        }
+    }
+
     func run() async throws {
+        let wrk = try wrkExecutable()
         let largest = max(connections.max() ?? 0, loginClients + loginReaders)
         try FileDescriptorLimit.raise(toAtLeast: largest + 512)
         let logger = Logger(label: "tradeskit.bench")
@@ -76,7 +97,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                 try .temporarySQLite(under: directory, synchronous: synchronous)
             }
         do {
-            try await run(on: target, logger: logger)
+            try await run(on: target, wrk: wrk, logger: logger)
             await target.drop(logger: logger)
         } catch {
             await target.drop(logger: logger)
@@ -84,7 +105,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         }
     }
 
-    private func run(on target: HTTPBenchDatabase, logger: Logger) async throws {
+    private func run(on target: HTTPBenchDatabase, wrk: URL?, logger: Logger) async throws {
         let secret = ServeCommand.randomSecret()
         let serverConfiguration = HTTPBenchServer.configuration(secret: Array(secret.utf8), bcryptCost: bcryptCost)
         let tokens = await TokenAuthority(
@@ -102,7 +123,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: clientThreads)
         let report: Report
         do {
-            report = try await measure(server: server, group: group, fixture: fixture, size: size, database: target)
+            report = try await measure(server: server, group: group, wrk: wrk, fixture: fixture, size: size, database: target)
         } catch {
             await server.stop()
             try? await group.shutdownGracefully()
@@ -115,10 +136,11 @@ struct HTTPBenchCommand: AsyncParsableCommand {
     }
 
     private func measure(
-        server: HTTPBenchServer, group: MultiThreadedEventLoopGroup, fixture: HTTPBenchFixture, size: HTTPBenchFixture.Size,
+        server: HTTPBenchServer, group: MultiThreadedEventLoopGroup, wrk: URL?, fixture: HTTPBenchFixture, size: HTTPBenchFixture.Size,
         database: HTTPBenchDatabase
     ) async throws -> Report {
         let generator = HTTPLoadGenerator(group: group, host: "127.0.0.1", port: server.port)
+        let wrkGenerator = wrk.map { WrkLoadGenerator(executable: $0, host: "127.0.0.1", port: server.port, threads: clientThreads) }
         let host = "127.0.0.1:\(server.port)"
         let bidPairs = BidAllocator(contractors: fixture.contractorTokens.count, targets: fixture.bidTargets.count)
         let loadAtStart = ProcessCPU.loadAverage
@@ -133,22 +155,37 @@ struct HTTPBenchCommand: AsyncParsableCommand {
                 generator: ProcessCPU.seconds(process: "self").flatMap { end in generator0.map { end - $0 } })
             return (result, cpu)
         }
+        /// Runs a phase on wrk when it is used (`script`), otherwise on the built-in generator (`workload`).
+        func measured(
+            _ name: String, _ workload: HTTPBenchWorkload, _ script: WrkLoadGenerator.Script, connections: Int, baseline: PhaseReport?
+        ) async throws -> PhaseReport {
+            guard let wrkGenerator else {
+                let (result, cpu) = try await phase(workload, connections: connections)
+                return PhaseReport(result, workload: name, memory: server.memory.resident, cpu: cpu, baseline: baseline)
+            }
+            let server0 = server.cpuSeconds
+            let result = try await wrkGenerator.run(
+                script, connections: connections, warmup: warmup, duration: duration, timeout: 30, bids: bidPairs)
+            let cpu = CPUTime(server: server.cpuSeconds.flatMap { end in server0.map { end - $0 } }, generator: result.generatorCPUSeconds)
+            return PhaseReport(wrk: result, workload: name, memory: server.memory.resident, cpu: cpu, baseline: baseline)
+        }
         for count in connections {
             progress("Hello world at \(count) connections…")
-            let (hello, helloCPU) = try await phase(.hello(host: host), connections: count)
-            let helloReport = PhaseReport(hello, workload: "hello", memory: server.memory.resident, cpu: helloCPU, baseline: nil)
+            let helloReport = try await measured("hello", .hello(host: host), .hello, connections: count, baseline: nil)
             phases.append(helloReport)
             progress("The marketplace mix at \(count) connections…")
-            let (mix, mixCPU) = try await phase(.mix(fixture, host: host, bids: bidPairs), connections: count)
-            phases.append(PhaseReport(mix, workload: "mix", memory: server.memory.resident, cpu: mixCPU, baseline: helloReport))
+            phases.append(
+                try await measured("mix", .mix(fixture, host: host, bids: bidPairs), .mix(fixture), connections: count, baseline: helloReport))
         }
 
         var kinds: [PhaseReport] = []
         if byKind, let count = connections.first {
             for kind in HTTPBenchWorkload.mixKinds {
                 progress("\(kind.rawValue) alone at \(count) connections…")
-                let (alone, cpu) = try await phase(.only(kind, fixture, host: host, bids: bidPairs), connections: count)
-                kinds.append(PhaseReport(alone, workload: kind.rawValue, memory: server.memory.resident, cpu: cpu, baseline: phases.first))
+                kinds.append(
+                    try await measured(
+                        kind.rawValue, .only(kind, fixture, host: host, bids: bidPairs), .only(kind, fixture), connections: count,
+                        baseline: phases.first))
             }
         }
 
@@ -168,7 +205,10 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         let memory = server.memory
         return Report(
             machine: MachineInfo.summary,
-            generator: "built-in: SwiftNIO HTTP/1.1 keep-alive connections, closed loop, \(clientThreads) event-loop threads, on the same machine",
+            generator: wrk.map {
+                "wrk (\($0.path)), \(clientThreads) threads, a Lua script per phase, on the same machine; the login storm on the built-in "
+                    + "generator"
+            } ?? "built-in: SwiftNIO HTTP/1.1 keep-alive connections, closed loop, \(clientThreads) event-loop threads, on the same machine",
             server:
                 "`trades bench http-server` as a child process on \(database.description) (access log below its level, payments in memory)",
             helloWorld: Self.helloWorldNote, mix: Self.mixNote, durationSeconds: duration, warmupSeconds: warmup, bcryptCost: bcryptCost,
@@ -306,21 +346,40 @@ extension HTTPBenchCommand {
         var byRequest: [String: LatencySummary]
 
         init(_ result: HTTPLoadGenerator.PhaseResult, workload: String, memory: Int?, cpu: CPUTime, baseline: PhaseReport?) {
-            self.workload = workload
-            connections = result.connections
-            requestsPerSecond = result.requestsPerSecond
             let latencies = result.latencies()
-            p50Milliseconds = latencies.percentile(50)
-            p99Milliseconds = latencies.percentile(99)
-            errors = result.errors
-            errorDetail = result.tally.errors
+            self.init(
+                workload: workload, connections: result.connections, requestsPerSecond: result.requestsPerSecond,
+                p50Milliseconds: latencies.percentile(50), p99Milliseconds: latencies.percentile(99), errorDetail: result.tally.errors,
+                answered: result.tally.answered, memory: memory, cpu: cpu, baseline: baseline)
+            byRequest = Dictionary(uniqueKeysWithValues: result.tally.latencies.map { ($0.key.rawValue, LatencySummary($0.value)) })
+        }
+
+        /// A phase measured by wrk, which times all requests together (no latency by kind).
+        init(wrk result: WrkLoadGenerator.PhaseResult, workload: String, memory: Int?, cpu: CPUTime, baseline: PhaseReport?) {
+            self.init(
+                workload: workload, connections: result.connections, requestsPerSecond: result.measured.requestsPerSecond,
+                p50Milliseconds: result.measured.p50Milliseconds, p99Milliseconds: result.measured.p99Milliseconds,
+                errorDetail: result.measured.errors, answered: result.answered, memory: memory, cpu: cpu, baseline: baseline)
+        }
+
+        private init(
+            workload: String, connections: Int, requestsPerSecond: Double, p50Milliseconds: Double, p99Milliseconds: Double,
+            errorDetail: [String: Int], answered: Int, memory: Int?, cpu: CPUTime, baseline: PhaseReport?
+        ) {
+            self.workload = workload
+            self.connections = connections
+            self.requestsPerSecond = requestsPerSecond
+            self.p50Milliseconds = p50Milliseconds
+            self.p99Milliseconds = p99Milliseconds
+            errors = errorDetail.values.reduce(0, +)
+            self.errorDetail = errorDetail
             serverRSSBytes = memory
             if let baseline, baseline.requestsPerSecond > 0, baseline.p99Milliseconds > 0 {
                 ratioToHelloRequestsPerSecond = requestsPerSecond / baseline.requestsPerSecond
                 ratioToHelloP99 = p99Milliseconds / baseline.p99Milliseconds
             }
-            byRequest = Dictionary(uniqueKeysWithValues: result.tally.latencies.map { ($0.key.rawValue, LatencySummary($0.value)) })
-            let answered = Double(max(1, result.tally.answered))
+            byRequest = [:]
+            let answered = Double(max(1, answered))
             serverCPUMicrosecondsPerRequest = cpu.server.map { $0 * 1e6 / answered }
             generatorCPUMicrosecondsPerRequest = cpu.generator.map { $0 * 1e6 / answered }
         }
@@ -405,7 +464,7 @@ extension HTTPBenchCommand.Report {
             }
             lines.append(line)
         }
-        for phase in phases where phase.workload == "mix" {
+        for phase in phases where phase.workload == "mix" && !phase.byRequest.isEmpty {
             let parts = phase.byRequest.sorted { $0.key < $1.key }.map {
                 $0.key + String(format: " %.2f/%.2f", $0.value.p50Milliseconds, $0.value.p99Milliseconds)
             }

@@ -125,20 +125,30 @@ final class HTTPBenchServer {
         }
     }
 
-    /// The first line written to `handle`, read off the cooperative pool (the read blocks).
+    /// The first line written to `handle`; afterwards, everything else the server writes there (its log lines) is read
+    /// and dropped until it exits, or a full pipe would stop the server at its next log line. Read on a thread of its
+    /// own: the reads block.
     private static func firstLine(of handle: FileHandle) async -> String? {
-        await withCheckedContinuation { (done: CheckedContinuation<String?, Never>) in
-            DispatchQueue.global().async {
+        let reader = PipeReader(handle)
+        return await withCheckedContinuation { (done: CheckedContinuation<String?, Never>) in
+            Thread {
                 var bytes = Data()
                 while !bytes.contains(UInt8(ascii: "\n")) {
-                    let chunk = handle.availableData
+                    let chunk = reader.handle.availableData
                     if chunk.isEmpty { break }
                     bytes.append(chunk)
                 }
                 let text = String(decoding: bytes, as: UTF8.self)
                 done.resume(returning: text.split(separator: "\n").first.map(String.init))
-            }
+                while !reader.handle.availableData.isEmpty {}
+            }.start()
         }
+    }
+
+    /// The server's output pipe, handed to the thread that reads it (only that thread reads it).
+    private final class PipeReader: @unchecked Sendable {
+        let handle: FileHandle
+        init(_ handle: FileHandle) { self.handle = handle }
     }
 }
 
@@ -167,14 +177,16 @@ enum FileDescriptorLimit {
 /// CPU time of a process from `/proc/PID/stat` (`nil` where there is no `/proc`): on a machine shared with the load
 /// generator (and anything else), CPU time per request says what a request costs whatever the machine's load.
 enum ProcessCPU {
-    /// User plus system time in seconds of `process` (a pid, or `self`).
-    static func seconds(process: String) -> Double? {
+    /// User plus system time in seconds of `process` (a pid, or `self`); with `waitedForChildren`, that of its children
+    /// that have exited and been waited for instead (such as a finished wrk).
+    static func seconds(process: String, waitedForChildren: Bool = false) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
             let end = stat.lastIndex(of: ")")
         else { return nil }
-        // After the command name: state is field 3, utime field 14 and stime field 15.
+        // After the command name: state is field 3, utime field 14, stime 15, cutime 16 and cstime 17.
         let fields = stat[stat.index(after: end)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let first = waitedForChildren ? 13 : 11
+        guard fields.count > first + 1, let user = Double(fields[first]), let system = Double(fields[first + 1]) else { return nil }
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         return ticks > 0 ? (user + system) / ticks : nil
     }

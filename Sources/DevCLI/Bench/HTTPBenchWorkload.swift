@@ -41,9 +41,7 @@ struct HTTPBenchWorkload: Sendable {
 
     /// The marketplace mix, in twentieths: search 6, job detail 5, list bids 3, submit bid 2, read a thread 3, post a message 1.
     static func mix(_ fixture: HTTPBenchFixture, host: String, bids: BidAllocator) -> HTTPBenchWorkload {
-        let slots: [HTTPBenchRequestKind] =
-            Array(repeating: .searchJobs, count: 6) + Array(repeating: .jobDetail, count: 5) + Array(repeating: .listBids, count: 3)
-            + Array(repeating: .submitBid, count: 2) + Array(repeating: .listMessages, count: 3) + [.postMessage]
+        let slots = mixSlots
         let builder = RequestBuilder(host: host)
         return HTTPBenchWorkload(name: "mix") { connection, sequence in
             // Stride through the slots so that neighbouring connections are not in step.
@@ -59,6 +57,15 @@ struct HTTPBenchWorkload: Sendable {
             builder.request(kind, fixture, connection: connection, sequence: sequence, bids: bids)
         }
     }
+
+    /// The mix in twentieths, in the order a connection walks them.
+    static let mixSlots: [HTTPBenchRequestKind] =
+        Array(repeating: .searchJobs, count: 6) + Array(repeating: .jobDetail, count: 5) + Array(repeating: .listBids, count: 3)
+        + Array(repeating: .submitBid, count: 2) + Array(repeating: .listMessages, count: 3) + [.postMessage]
+
+    /// What a new bid and a new message say.
+    static let bidBody = #"{"amount":{"amount":25000,"currency":"USD"},"message":"I can start on Monday."}"#
+    static let messageBody = #"{"body":"Could you also look at the boiler while you are here?"}"#
 
     /// The kinds of request the mix sends.
     static let mixKinds: [HTTPBenchRequestKind] = [.searchJobs, .jobDetail, .listBids, .submitBid, .listMessages, .postMessage]
@@ -110,6 +117,11 @@ final class BidAllocator: Sendable {
     var capacity: Int { contractors * targets }
     var handedOut: Int { next.withLockedValue { $0 } }
 
+    /// Skips `count` pairs (taken by another generator, wrk, from ``handedOut`` on).
+    func advance(by count: Int) {
+        next.withLockedValue { $0 += count }
+    }
+
     func pair() -> (contractor: Int, target: Int) {
         let index = next.withLockedValue { value in
             defer { value += 1 }
@@ -156,7 +168,7 @@ private struct RequestBuilder: Sendable {
         case .submitBid:
             let pair = bids?.pair() ?? (contractor: 0, target: 0)
             let job = fixture.bidTargets[pair.target % fixture.bidTargets.count].uuidString.lowercased()
-            let body = ByteBuffer(string: #"{"amount":{"amount":25000,"currency":"USD"},"message":"I can start on Monday."}"#)
+            let body = ByteBuffer(string: HTTPBenchWorkload.bidBody)
             return HTTPBenchRequest(
                 kind: kind,
                 head: head(
@@ -165,7 +177,7 @@ private struct RequestBuilder: Sendable {
         case .listMessages:
             return HTTPBenchRequest(kind: kind, head: head(.GET, "/v1/jobs/\(awardedJob)/messages", token: fixture.homeownerToken), body: nil)
         case .postMessage:
-            let body = ByteBuffer(string: #"{"body":"Could you also look at the boiler while you are here?"}"#)
+            let body = ByteBuffer(string: HTTPBenchWorkload.messageBody)
             return HTTPBenchRequest(
                 kind: kind, head: head(.POST, "/v1/jobs/\(awardedJob)/messages", token: fixture.homeownerToken, body: body), body: body)
         case .login:

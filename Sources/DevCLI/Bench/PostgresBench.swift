@@ -75,7 +75,7 @@ struct PostgresBench {
             say(String(format: "(2) plain postgres-nio, same rows, %d connections:  %8.1f transactions/s", connections, plainPerSecond))
 
             // (3) The server's own limit for small write transactions.
-            let pgbench = try pgbenchTPS(admin: admin, database: database)
+            let pgbench = try await pgbenchTPS(admin: admin, database: database)
             say(String(format: "(3) pgbench -N, %d clients × %d transactions:      %8.1f transactions/s", connections, pgbenchTransactions, pgbench))
             say(String(format: "    SQLite accepts (1 writer, above):             %8.1f accepts/s", sqlite))
             let report = Report(
@@ -109,11 +109,11 @@ struct PostgresBench {
         return (Double(items.count) / watch.elapsedSeconds, latencies)
     }
 
-    private func pgbenchTPS(admin: PostgresStorage.Configuration, database: String) throws -> Double {
+    private func pgbenchTPS(admin: PostgresStorage.Configuration, database: String) async throws -> Double {
         let common = ["-h", admin.host, "-p", "\(admin.port)", "-U", admin.username]
-        _ = try Self.pgbench(common + ["-i", "-q", "-s", "\(max(1, connections))", database], password: admin.password)
+        _ = try await Self.pgbench(common + ["-i", "-q", "-s", "\(max(1, connections))", database], password: admin.password)
         // A transaction count, not -T: pgbench's -T timer is a SIGALRM, which a child of this process may have blocked.
-        let output = try Self.pgbench(
+        let output = try await Self.pgbench(
             common + [
                 "-N", "-c", "\(connections)", "-j", "\(min(connections, ProcessInfo.processInfo.activeProcessorCount))",
                 "-t", "\(pgbenchTransactions)", database,
@@ -124,25 +124,16 @@ struct PostgresBench {
         return value
     }
 
-    private static func pgbench(_ arguments: [String], password: String?) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["pgbench"] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["PGPASSWORD"] = password
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            // pgbench's own messages name hosts and databases, never the password (it comes from the environment).
-            throw ValidationError("pgbench failed (is it installed? it comes with postgresql-client): \(text.suffix(500))")
+    private static func pgbench(_ arguments: [String], password: String?) async throws -> String {
+        guard let pgbench = Subprocess.find("pgbench") else {
+            throw ValidationError("pgbench is not on PATH (it comes with postgresql-client)")
         }
-        return text
+        let run = try await Subprocess.run(pgbench, arguments, environment: password.map { ["PGPASSWORD": $0] } ?? [:])
+        guard run.status == 0 else {
+            // pgbench's own messages name hosts and databases, never the password (it comes from the environment).
+            throw ValidationError("pgbench failed: \(run.text.suffix(500))")
+        }
+        return run.text
     }
 
     private func say(_ line: String) { if narrate { print(line) } }

@@ -1,0 +1,62 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Another program run to its end by a benchmark (wrk, pgbench), waited for on a thread of its own: a run lasts as long
+/// as a phase, and Swift's cooperative pool (one thread per core) has better things to do than block on a pipe.
+enum Subprocess {
+    /// What a finished run printed (standard output and error together) and how it exited.
+    struct Output: Sendable {
+        let status: Int32
+        let text: String
+    }
+
+    /// The executable called `name` on `PATH`, if there is one.
+    static func find(_ name: String) -> URL? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs `executable` with `arguments` (and `environment` added to this process's) until it exits.
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) async throws -> Output {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        // Processes started meanwhile must not inherit the pipe, or its end of file would wait for them.
+        for descriptor in [output.fileHandleForReading.fileDescriptor, output.fileHandleForWriting.fileDescriptor] {
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        }
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let running = Running(process: process, output: output)
+        return await withCheckedContinuation { (done: CheckedContinuation<Output, Never>) in
+            Thread {
+                let data = running.output.fileHandleForReading.readDataToEndOfFile()
+                running.process.waitUntilExit()
+                done.resume(returning: Output(status: running.process.terminationStatus, text: String(decoding: data, as: UTF8.self)))
+            }.start()
+        }
+    }
+
+    /// A started process and its pipe, handed to the waiting thread (`Process` is not `Sendable`; only that thread
+    /// touches them from here on).
+    private final class Running: @unchecked Sendable {
+        let process: Process
+        let output: Pipe
+        init(process: Process, output: Pipe) {
+            self.process = process
+            self.output = output
+        }
+    }
+}
