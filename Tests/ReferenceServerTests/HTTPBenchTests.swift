@@ -35,9 +35,10 @@ struct HTTPBenchTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-bench-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
+        // 1 000 (contractor, job) pairs: room for every bid the phases send (a repeat would be a 409, an error).
         let run = try await TradesCommand.run([
             "bench", "http", "--json", "--duration", "0.3", "--warmup", "0.1", "--connections", "4", "--login-clients", "2",
-            "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "20", "--awarded-jobs", "4",
+            "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "100", "--awarded-jobs", "4",
             "--by-kind", "--directory", directory.path, "--generator", "builtin",
         ])
         #expect(run.status == 0, "\(run.standardError)")
@@ -47,6 +48,7 @@ struct HTTPBenchTests {
         #expect(report.errors == 0, "\(String(decoding: printed, as: UTF8.self))")
         #expect(report.phases.map(\.workload) == ["hello", "mix"])
         for phase in report.phases {
+            #expect(phase.generator == "built-in")
             #expect(phase.errors == 0)
             #expect(phase.requestsPerSecond > 0)
         }
@@ -79,6 +81,7 @@ struct HTTPBenchTests {
         #expect(report.errors == 0, "\(run.standardOutput)")
         #expect(report.phases.map(\.workload) == ["hello", "mix"])
         for phase in report.phases {
+            #expect(phase.generator == "wrk", "\(phase.workload)")
             #expect(phase.errors == 0)
             #expect(phase.requestsPerSecond > 0)
             #expect((phase.serverCPUMicrosecondsPerRequest ?? 0) > 0 && (phase.generatorCPUMicrosecondsPerRequest ?? 0) > 0, "\(phase.workload)")
@@ -102,6 +105,7 @@ struct HTTPBenchTests {
     struct Summary: Decodable {
         struct Phase: Decodable {
             let workload: String
+            let generator: String
             let errors: Int
             let requestsPerSecond: Double
             let serverCPUMicrosecondsPerRequest: Double?

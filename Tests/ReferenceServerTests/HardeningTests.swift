@@ -273,8 +273,9 @@ struct HardeningTests {
 
     @Test("The configuration refuses short secrets and bad limits")
     func configuration() async throws {
-        let weak = ServerConfiguration(tokenSigningKey: Array("short".utf8), bcryptCost: 40, operatorToken: "tiny")
-        #expect(weak.problems.count == 3)
+        let weak = ServerConfiguration(listenBacklog: 0, tokenSigningKey: Array("short".utf8), bcryptCost: 40, operatorToken: "tiny")
+        #expect(weak.problems.count == 4)
+        #expect(weak.problems.contains("the listen backlog must be positive"))
         await #expect(throws: TradesKitError.self) {
             _ = try await TestServer { $0.tokenSigningKey = Array("short".utf8) }
         }

@@ -159,7 +159,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         func measured(
             _ name: String, _ workload: HTTPBenchWorkload, _ script: WrkLoadGenerator.Script, connections: Int, baseline: PhaseReport?
         ) async throws -> PhaseReport {
-            guard let wrkGenerator else {
+            guard let wrkGenerator, connections <= WrkLoadGenerator.maximumConnections else {
                 let (result, cpu) = try await phase(workload, connections: connections)
                 return PhaseReport(result, workload: name, memory: server.memory.resident, cpu: cpu, baseline: baseline)
             }
@@ -205,10 +205,11 @@ struct HTTPBenchCommand: AsyncParsableCommand {
         let memory = server.memory
         return Report(
             machine: MachineInfo.summary,
-            generator: wrk.map {
-                "wrk (\($0.path)), \(clientThreads) threads, a Lua script per phase, on the same machine; the login storm on the built-in "
-                    + "generator"
-            } ?? "built-in: SwiftNIO HTTP/1.1 keep-alive connections, closed loop, \(clientThreads) event-loop threads, on the same machine",
+            generator: (wrk.map {
+                "wrk (\($0.path)), \(clientThreads) threads, a Lua script per phase, for phases of up to "
+                    + "\(WrkLoadGenerator.maximumConnections) connections; above that and for the login storm, the "
+            } ?? "")
+                + "built-in: SwiftNIO HTTP/1.1 keep-alive connections, closed loop, \(clientThreads) event-loop threads; on the same machine",
             server:
                 "`trades bench http-server` as a child process on \(database.description) (access log below its level, payments in memory)",
             helloWorld: Self.helloWorldNote, mix: Self.mixNote, durationSeconds: duration, warmupSeconds: warmup, bcryptCost: bcryptCost,
@@ -330,6 +331,8 @@ extension HTTPBenchCommand {
 
     struct PhaseReport: Encodable {
         var workload: String
+        /// `wrk` or `built-in`.
+        var generator: String
         var connections: Int
         var requestsPerSecond: Double
         var p50Milliseconds: Double
@@ -348,7 +351,7 @@ extension HTTPBenchCommand {
         init(_ result: HTTPLoadGenerator.PhaseResult, workload: String, memory: Int?, cpu: CPUTime, baseline: PhaseReport?) {
             let latencies = result.latencies()
             self.init(
-                workload: workload, connections: result.connections, requestsPerSecond: result.requestsPerSecond,
+                workload: workload, generator: "built-in", connections: result.connections, requestsPerSecond: result.requestsPerSecond,
                 p50Milliseconds: latencies.percentile(50), p99Milliseconds: latencies.percentile(99), errorDetail: result.tally.errors,
                 answered: result.tally.answered, memory: memory, cpu: cpu, baseline: baseline)
             byRequest = Dictionary(uniqueKeysWithValues: result.tally.latencies.map { ($0.key.rawValue, LatencySummary($0.value)) })
@@ -357,16 +360,17 @@ extension HTTPBenchCommand {
         /// A phase measured by wrk, which times all requests together (no latency by kind).
         init(wrk result: WrkLoadGenerator.PhaseResult, workload: String, memory: Int?, cpu: CPUTime, baseline: PhaseReport?) {
             self.init(
-                workload: workload, connections: result.connections, requestsPerSecond: result.measured.requestsPerSecond,
+                workload: workload, generator: "wrk", connections: result.connections, requestsPerSecond: result.measured.requestsPerSecond,
                 p50Milliseconds: result.measured.p50Milliseconds, p99Milliseconds: result.measured.p99Milliseconds,
                 errorDetail: result.measured.errors, answered: result.answered, memory: memory, cpu: cpu, baseline: baseline)
         }
 
         private init(
-            workload: String, connections: Int, requestsPerSecond: Double, p50Milliseconds: Double, p99Milliseconds: Double,
+            workload: String, generator: String, connections: Int, requestsPerSecond: Double, p50Milliseconds: Double, p99Milliseconds: Double,
             errorDetail: [String: Int], answered: Int, memory: Int?, cpu: CPUTime, baseline: PhaseReport?
         ) {
             self.workload = workload
+            self.generator = generator
             self.connections = connections
             self.requestsPerSecond = requestsPerSecond
             self.p50Milliseconds = p50Milliseconds
@@ -450,11 +454,11 @@ extension HTTPBenchCommand.Report {
             "Load average (1 min) at start and end: " + loadAverage.map { String(format: "%.2f", $0) }.joined(separator: ", ")
                 + " (the benchmark alone keeps every core busy; more means other work shared them)",
             "",
-            "workload   conns      req/s        p50        p99   errors   server RSS   CPU µs/req (server, generator)   req/s ÷ hello   p99 ÷ hello",
+            "workload   load by    conns      req/s        p50        p99   errors   server RSS   CPU µs/req (server, generator)   req/s ÷ hello   p99 ÷ hello",
         ]
         for phase in phases + byKind {
             var line =
-                phase.workload.padded(9)
+                phase.workload.padded(9) + " " + phase.generator.padded(9)
                 + String(
                     format: " %5d %10.1f %7.2f ms %7.2f ms %8d ", phase.connections, phase.requestsPerSecond, phase.p50Milliseconds,
                     phase.p99Milliseconds, phase.errors) + mebibytes(phase.serverRSSBytes).leftPadded(12)

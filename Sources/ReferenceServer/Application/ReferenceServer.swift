@@ -106,7 +106,8 @@ public struct ReferenceServer: Sendable {
     public func makeApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void) -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
-            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: configuration.listenBacklog),
             services: [services.background],
             onServerRunning: onServerRunning,
             logger: services.logger)

@@ -48,6 +48,10 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     /// The port to bind (default 8080; 0 picks a free one).
     public var port: Int
+    /// How many connections the kernel may hold for the server before it accepts them (default 256, capped by
+    /// `net.core.somaxconn`). Beyond it a new connection's handshake is dropped and retried after a second or more: raise
+    /// it where thousands of clients may connect at once.
+    public var listenBacklog: Int
     /// Shared or per-tenant.
     public var mode: Mode
     /// The HS256 secret that signs access tokens; at least 32 bytes.
@@ -80,7 +84,7 @@ public struct ServerConfiguration: Sendable {
 
     /// Creates a configuration with the defaults above.
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, mode: Mode = .shared, tokenSigningKey: [UInt8],
+        host: String = "127.0.0.1", port: Int = 8080, listenBacklog: Int = 256, mode: Mode = .shared, tokenSigningKey: [UInt8],
         tokenIssuer: String = "tradeskit", tokenAudience: String = "tradeskit-api", accessTokenLifetime: Int64 = 900,
         bcryptCost: Int = 12, bodyLimit: Int = ServerConfiguration.defaultBodyLimit, corsAllowedOrigins: [String] = [],
         strictTransportSecurity: Bool = false, trustForwardedFor: Bool = false, rateLimits: RateLimits = RateLimits(),
@@ -88,6 +92,7 @@ public struct ServerConfiguration: Sendable {
     ) {
         self.host = host
         self.port = port
+        self.listenBacklog = listenBacklog
         self.mode = mode
         self.tokenSigningKey = tokenSigningKey
         self.tokenIssuer = tokenIssuer
@@ -108,6 +113,7 @@ public struct ServerConfiguration: Sendable {
     public var problems: [String] {
         var problems: [String] = []
         if tokenSigningKey.count < 32 { problems.append("the token signing key must be at least 32 bytes") }
+        if listenBacklog < 1 { problems.append("the listen backlog must be positive") }
         if !(4...31).contains(bcryptCost) { problems.append("the bcrypt cost must be between 4 and 31") }
         if !(60...86_400).contains(accessTokenLifetime) { problems.append("the access token lifetime must be 60…86400 seconds") }
         if bodyLimit < 1_024 { problems.append("the body limit must be at least 1024 bytes") }
