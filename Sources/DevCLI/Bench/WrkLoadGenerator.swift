@@ -82,7 +82,11 @@ struct WrkLoadGenerator: Sendable {
     {
         let threads = min(threads, connections)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-wrk-\(UUID().uuidString).lua")
-        try Data(script.lua(threads: threads).utf8).write(to: file)
+        // The script holds the fixture's access tokens: readable by this user only, and gone after the phase.
+        guard
+            FileManager.default.createFile(
+                atPath: file.path, contents: Data(script.lua(threads: threads).utf8), attributes: [.posixPermissions: 0o600])
+        else { throw HTTPBenchError("could not write wrk's script to \(file.path)") }
         defer { try? FileManager.default.removeItem(at: file) }
         let cpuBefore = ProcessCPU.seconds(process: "self", waitedForChildren: true)
         var answered = 0
