@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import HTTPTypes
 @testable import ReferenceServer
 import Testing
@@ -119,6 +120,10 @@ struct ProblemTests {
                         "email": .string(world.owner.email), "password": "a long enough password", "displayName": "Again", "role": "homeowner",
                     ]), status: .conflict, code: "conflict")
         }
+        // The second bid and the taken e-mail address are the caller's conflicts: logged, but not as warnings.
+        let conflicts = harness.logs.all.filter { $0.message == "Storage error" }
+        #expect(conflicts.map { $0.metadata["tradeskit.storage_error"] }.contains("unique_violation"), "\(conflicts)")
+        #expect(conflicts.allSatisfy { $0.level == .info }, "\(conflicts.map(\.level))")
     }
 
     @Test("Tenant resolution: required, unknown, from the host's first label")

@@ -35,17 +35,17 @@ struct TestServer {
         var identityConfiguration = IdentityConfiguration(
             verificationLinkBase: "https://app.example.com/verify-email", passwordResetLinkBase: "https://app.example.com/reset-password")
         identity(&identityConfiguration)
+        // The server and the core log to the same recorder.
+        let logs = LogRecorder()
+        self.logs = logs
+        let logger = Logger(label: "test", factory: { _ in RecordingLogHandler(recorder: logs) })
         market = Marketplace(
             storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: passwordHasher, emailSender: emails, clock: clock,
-            ids: UUIDv7Generator(clock: clock), configuration: Marketplace.Configuration(identity: identityConfiguration))
+            ids: UUIDv7Generator(clock: clock), logger: logger, configuration: Marketplace.Configuration(identity: identityConfiguration))
         var configuration = ServerConfiguration(tokenSigningKey: Self.secret)
         configuration.operatorToken = Self.operatorToken
         configure(&configuration)
-        let logs = LogRecorder()
-        self.logs = logs
-        server = try await ReferenceServer(
-            marketplace: market, configuration: configuration, clock: clock,
-            logger: Logger(label: "test", factory: { _ in RecordingLogHandler(recorder: logs) }))
+        server = try await ReferenceServer(marketplace: market, configuration: configuration, clock: clock, logger: logger)
     }
 
     /// Runs `body` against the router (no sockets).

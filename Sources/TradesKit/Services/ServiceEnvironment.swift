@@ -35,9 +35,19 @@ struct ServiceEnvironment: Sendable {
             } catch let error as StorageError {
                 var metadata: Logger.Metadata = ["tradeskit.operation": "\(operation)", "tradeskit.storage_error": "\(error.code)"]
                 if let tenant { metadata["tradeskit.tenant"] = "\(tenant)" }
-                logger.warning("Storage error", metadata: metadata)
+                logger.log(level: Self.logLevel(of: error), "Storage error", metadata: metadata)
                 throw Self.translate(error)
             }
+        }
+    }
+
+    /// Conflicts the caller caused or can retry (a second live bid, a taken e-mail address, a row gone, a race lost too
+    /// often) are ordinary answers, logged at info; anything else means the storage is in trouble, a warning. A client
+    /// repeating a refused request must not flood the warnings.
+    static func logLevel(of error: StorageError) -> Logger.Level {
+        switch error.code {
+        case .uniqueViolation, .missingRow, .versionConflict: .info
+        default: .warning
         }
     }
 
