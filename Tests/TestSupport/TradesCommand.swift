@@ -68,14 +68,8 @@ public enum TradesCommand {
     public static func read(
         _ pipe: Pipe, of process: Process, timeout: Duration = .seconds(60), until enough: @escaping @Sendable (String) -> Bool
     ) async -> String {
-        let child = ChildProcess(process)
-        let descriptor = pipe.fileHandleForReading.fileDescriptor
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        let data = await withCheckedContinuation { (done: CheckedContinuation<Data, Never>) in
-            Thread {
-                done.resume(returning: drain(descriptor, while: child, until: { enough(String(decoding: $0, as: UTF8.self)) }, deadline: deadline))
-            }.start()
-        }
+        let data = await drained(
+            pipe, of: process, until: { enough(String(decoding: $0, as: UTF8.self)) }, deadline: ContinuousClock.now.advanced(by: timeout))
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -86,10 +80,17 @@ public enum TradesCommand {
     /// end of file may never come; two such reads blocked both threads of a 2-core machine's pool, and every test with
     /// them (seen in CI). Reading stops once the process has exited and what it wrote is drained.
     public static func collect(_ pipe: Pipe, of process: Process) async -> Data {
+        await drained(pipe, of: process, until: { _ in false }, deadline: nil)
+    }
+
+    /// ``drain(_:while:until:deadline:)`` on a thread of its own.
+    private static func drained(
+        _ pipe: Pipe, of process: Process, until enough: @escaping @Sendable (Data) -> Bool, deadline: ContinuousClock.Instant?
+    ) async -> Data {
         let child = ChildProcess(process)
         let descriptor = pipe.fileHandleForReading.fileDescriptor
         return await withCheckedContinuation { (done: CheckedContinuation<Data, Never>) in
-            Thread { done.resume(returning: drain(descriptor, while: child)) }.start()
+            Thread { done.resume(returning: drain(descriptor, while: child, until: enough, deadline: deadline)) }.start()
         }
     }
 
@@ -104,10 +105,9 @@ public enum TradesCommand {
         }
     }
 
-    private static func drain(
-        _ descriptor: Int32, while child: ChildProcess, until enough: (Data) -> Bool = { _ in false },
-        deadline: ContinuousClock.Instant? = nil
-    ) -> Data {
+    private static func drain(_ descriptor: Int32, while child: ChildProcess, until enough: (Data) -> Bool, deadline: ContinuousClock.Instant?)
+        -> Data
+    {
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65_536)

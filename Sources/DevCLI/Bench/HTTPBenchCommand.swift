@@ -151,8 +151,8 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             let generator0 = ProcessCPU.seconds(process: "self")
             let result = try await generator.run(workload, connections: connections, warmup: warmup, duration: duration, grace: grace)
             let cpu = CPUTime(
-                server: server.cpuSeconds.flatMap { end in server0.map { end - $0 } },
-                generator: ProcessCPU.seconds(process: "self").flatMap { end in generator0.map { end - $0 } })
+                server: ProcessCPU.elapsed(from: server0, to: server.cpuSeconds),
+                generator: ProcessCPU.elapsed(from: generator0, to: ProcessCPU.seconds(process: "self")))
             return (result, cpu)
         }
         /// Runs a phase on wrk when it is used (`script`), otherwise on the built-in generator (`workload`).
@@ -166,7 +166,7 @@ struct HTTPBenchCommand: AsyncParsableCommand {
             let server0 = server.cpuSeconds
             let result = try await wrkGenerator.run(
                 script, connections: connections, warmup: warmup, duration: duration, timeout: 30, bids: bidPairs)
-            let cpu = CPUTime(server: server.cpuSeconds.flatMap { end in server0.map { end - $0 } }, generator: result.generatorCPUSeconds)
+            let cpu = CPUTime(server: ProcessCPU.elapsed(from: server0, to: server.cpuSeconds), generator: result.generatorCPUSeconds)
             return PhaseReport(wrk: result, workload: name, memory: server.memory.resident, cpu: cpu, baseline: baseline)
         }
         for count in connections {

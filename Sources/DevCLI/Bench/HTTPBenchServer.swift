@@ -191,6 +191,12 @@ enum ProcessCPU {
         return ticks > 0 ? (user + system) / ticks : nil
     }
 
+    /// CPU seconds spent between two readings of ``seconds(process:waitedForChildren:)`` (`nil` if either is).
+    static func elapsed(from start: Double?, to end: Double?) -> Double? {
+        guard let start, let end else { return nil }
+        return end - start
+    }
+
     /// The 1-minute load average (`nil` where there is no `/proc`).
     static var loadAverage: Double? {
         (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.flatMap { Double($0) }

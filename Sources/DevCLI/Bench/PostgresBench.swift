@@ -51,7 +51,6 @@ struct PostgresBench {
         let admin = scratch.admin
         let database = scratch.name
         return try await scratch.withStorage(maximumConnections: connections, logger: logger) { storage in
-
             // (1) TradesKit: every accept is reads, rules, the payment authorisation (in memory) and one change set.
             let fixture = try await AcceptFixture.make(storage: storage, jobs: accepts, bidsPerJob: bidsPerJob, slug: "bench")
             let (acceptsPerSecond, latencies) = try await concurrently(fixture.bidToAccept) { bidID in

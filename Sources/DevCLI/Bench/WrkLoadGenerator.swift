@@ -99,7 +99,7 @@ struct WrkLoadGenerator: Sendable {
         let cpuAfter = ProcessCPU.seconds(process: "self", waitedForChildren: true)
         return PhaseResult(
             connections: connections, measured: measured, answered: answered,
-            generatorCPUSeconds: cpuAfter.flatMap { end in cpuBefore.map { end - $0 } })
+            generatorCPUSeconds: ProcessCPU.elapsed(from: cpuBefore, to: cpuAfter))
     }
 
     private func once(_ script: URL, threads: Int, connections: Int, seconds: Double, timeout: Double, bids: BidAllocator) async throws -> Run {

@@ -100,13 +100,4 @@ extension ServiceEnvironment {
             status: escrow.status, amount: escrow.amount)
         try record(event, in: &changes, at: now)
     }
-
-    /// `job` (as read) if `principal` may see it: open jobs for everyone in the tenant; others for their parties, admins
-    /// and bidders. Not found otherwise, whether it exists or not.
-    func visible(_ job: Job?, for principal: Principal, in store: any TenantStorage) async throws -> Job {
-        guard let job else { throw TradesKitError.notFound("Job") }
-        if job.status == .open || principal.role == .admin || job.isParty(principal.userID) { return job }
-        if principal.role == .contractor, try await !store.bids(job: job.id, viewer: .user(principal.userID)).isEmpty { return job }
-        throw TradesKitError.notFound("Job")
-    }
 }

@@ -100,6 +100,15 @@ struct ServiceEnvironment: Sendable {
         }
     }
 
+    /// `job` (as read) if `principal` may see it: open jobs for everyone in the tenant; others for their parties, admins
+    /// and bidders. Not found otherwise, whether it exists or not.
+    private func visible(_ job: Job?, for principal: Principal, in store: any TenantStorage) async throws -> Job {
+        guard let job else { throw TradesKitError.notFound("Job") }
+        if job.status == .open || principal.role == .admin || job.isParty(principal.userID) { return job }
+        if principal.role == .contractor, try await !store.bids(job: job.id, viewer: .user(principal.userID)).isEmpty { return job }
+        throw TradesKitError.notFound("Job")
+    }
+
     /// The calling user, checked to exist in the principal's tenant, in the principal's role, and not suspended.
     func actor(_ principal: Principal, in store: any TenantStorage) async throws -> User {
         try checkedActor(try await store.user(principal.userID), principal)
