@@ -27,10 +27,10 @@ struct DurabilityTests {
         let wanted = 10 * round + Int.random(in: 0..<7)
         let printed = await TradesCommand.read(output, of: process) { Self.completeLines($0).filter { $0.hasPrefix("ack ") }.count >= wanted }
         kill(process.processIdentifier, SIGKILL)
-        _ = await TradesCommand.exitStatus(of: process)  // waited for on a thread of its own, not the pool
+        let ended = await TradesCommand.termination(of: process)
         let lines = Self.completeLines(printed)
         let (tenantLine, acks) = (lines.first { $0.hasPrefix("ready ") } ?? "", lines.filter { $0.hasPrefix("ack ") })
-        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(ended == .signalled(SIGKILL))
         #expect(acks.count >= wanted, "the writer acknowledged \(acks.count) accepts before the kill")
 
         let tenantID = try #require(TenantID(uuidString: String(tenantLine.dropFirst("ready ".count))))

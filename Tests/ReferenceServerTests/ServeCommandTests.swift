@@ -86,8 +86,7 @@ struct ServeCommandTests {
             #expect(printed.contains("listening on http://127.0.0.1:0"), "\(printed)")
             #expect(printed.contains("Admin: admin@demo.example.com / ") == (round == 1), "\(printed)")
             process.terminate()
-            _ = await TradesCommand.exitStatus(of: process)  // waited for on a thread of its own, not the pool
-            #expect(process.terminationReason == .exit && process.terminationStatus == 0, "round \(round)")
+            #expect(await TradesCommand.termination(of: process) == .exited(0), "round \(round)")
         }
     }
 

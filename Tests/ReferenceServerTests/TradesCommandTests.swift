@@ -46,4 +46,10 @@ struct TradesCommandTests {
         #expect(text == "last words\n")
         #expect(ContinuousClock.now - started < .seconds(20))
     }
+
+    @Test("tells an exit code from a signal", arguments: [("exit 3", TradesCommand.Termination.exited(3)), ("kill -9 $$", .signalled(9))])
+    func termination(_ script: String, _ expected: TradesCommand.Termination) async throws {
+        let (process, _) = try Self.start(script)
+        #expect(await TradesCommand.termination(of: process) == expected)
+    }
 }

@@ -99,13 +99,13 @@ struct PostgresCLITests {
             // Hummingbird's log line says when the server, and its signal handling, is up.
             let printed = await TradesCommand.read(output, of: process) { $0.contains("Server started") }
             process.terminate()
-            _ = await TradesCommand.exitStatus(of: process)  // waited for on a thread of its own, not the pool
+            let ended = await TradesCommand.termination(of: process)
             #expect(printed.contains("listening on http://127.0.0.1:"), "\(printed)")
             #expect(printed.contains(environment.storage.username + "@"), "the database is named without its password: \(printed)")
             #expect(!printed.contains(environment.storage.password ?? "-"))
             // The demo tenant and its admin are created on the first start only.
             #expect(printed.contains("Admin: admin@demo.example.com") == (round == 1), "\(printed)")
-            #expect(process.terminationStatus == 0, "a SIGTERM stops the server gracefully")
+            #expect(ended == .exited(0), "a SIGTERM stops the server gracefully")
         }
     }
 

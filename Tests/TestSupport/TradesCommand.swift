@@ -94,14 +94,31 @@ public enum TradesCommand {
         }
     }
 
+    /// How a child ended.
+    public enum Termination: Sendable, Equatable {
+        case exited(Int32)
+        case signalled(Int32)
+
+        /// The exit code, or the signal's number (as Foundation's `terminationStatus`).
+        public var status: Int32 {
+            switch self {
+            case .exited(let code), .signalled(let code): code
+            }
+        }
+    }
+
     /// How `process` exited, waited for on a thread of its own.
-    public static func exitStatus(of process: Process) async -> Int32 {
+    public static func exitStatus(of process: Process) async -> Int32 { await termination(of: process).status }
+
+    /// How `process` ended, waited for on a thread of its own.
+    ///
+    /// Not `waitUntilExit()`: Foundation reaps children on a queue of its own and, with many processes started at once,
+    /// may miss one; the child then stays a zombie, `isRunning` stays true, and `waitUntilExit()` spins for ever (seen
+    /// in CI). A child that has been a zombie for half a second is reaped here.
+    public static func termination(of process: Process) async -> Termination {
         let child = ChildProcess(process)
-        return await withCheckedContinuation { (done: CheckedContinuation<Int32, Never>) in
-            Thread {
-                child.process.waitUntilExit()
-                done.resume(returning: child.process.terminationStatus)
-            }.start()
+        return await withCheckedContinuation { (done: CheckedContinuation<Termination, Never>) in
+            Thread { done.resume(returning: child.waitForTermination()) }.start()
         }
     }
 
@@ -144,6 +161,28 @@ private func readAvailable(_ descriptor: Int32, _ buffer: UnsafeMutableRawBuffer
 private final class ChildProcess: @unchecked Sendable {
     let process: Process
     init(_ process: Process) { self.process = process }
+
+    /// Waits until the process has ended: Foundation's account if it reaped it, the child's wait status if it did not
+    /// within half a second of the child's exit.
+    func waitForTermination() -> TradesCommand.Termination {
+        var exitedAt: ContinuousClock.Instant?
+        while true {
+            if !process.isRunning {
+                return process.terminationReason == .exit ? .exited(process.terminationStatus) : .signalled(process.terminationStatus)
+            }
+            if hasExited {
+                let since = exitedAt ?? ContinuousClock.now
+                exitedAt = since
+                var status: Int32 = 0
+                // If Foundation reaps it first, waitpid fails (ECHILD) and `isRunning` turns false on a later pass.
+                if ContinuousClock.now - since > .milliseconds(500), waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier
+                {
+                    return status & 0x7F == 0 ? .exited((status >> 8) & 0xFF) : .signalled(status & 0x7F)
+                }
+            }
+            usleep(5_000)
+        }
+    }
 
     /// Whether the process has ended: a zombie counts (Foundation reaps it on a queue of its own, which may be late).
     var hasExited: Bool {
