@@ -11,23 +11,40 @@ import TradesKit
 /// Behaviour only: the figures of a debug build say nothing.
 @Suite("trades bench http", .serialized)
 struct HTTPBenchTests {
-    @Test("GET /v1/bench/hello exists only when the benchmark asks for it, goes through the middleware, and is not documented")
-    func helloRoute() async throws {
+    @Test("GET /v1/bench/hello and /v1/bench/read exist only when the benchmark asks for them, go through the middleware, and are not documented")
+    func baselineRoutes() async throws {
         let plain = try await TestServer()
-        let absent = try await plain.server.makeApplication().test(.router) { client in
-            try await client.execute(uri: "/v1/bench/hello", method: .get).status
+        _ = try await plain.world()
+        try await plain.server.makeApplication().test(.router) { client in
+            let hello = try await client.execute(uri: "/v1/bench/hello", method: .get)
+            let read = try await client.execute(uri: "/v1/bench/read", method: .get, headers: [.tenant: "acme"])
+            #expect(hello.status == .notFound)
+            #expect(read.status == .notFound)
         }
-        #expect(absent == .notFound)
 
         let bench = try await TestServer { $0.benchmarkRoute = true }
+        _ = try await bench.world()
         try await bench.server.makeApplication().test(.router) { client in
             let response = try await client.execute(uri: "/v1/bench/hello", method: .get)
             #expect(response.status == .ok)
             #expect(String(buffer: response.body) == "Hello, world!")
             #expect(response.headers[.requestID] != nil)
             #expect(response.headers[HTTPField.Name("X-Content-Type-Options") ?? .contentType] == "nosniff")
+
+            // One read: the tenant's row, read from storage, for the tenant the request names.
+            let read = try await client.execute(uri: "/v1/bench/read", method: .get, headers: [.tenant: "acme"])
+            #expect(read.status == .ok)
+            #expect(String(buffer: read.body) == "acme")
+            #expect(read.headers[.requestID] != nil)
+            let unnamed = try await client.execute(uri: "/v1/bench/read", method: .get)
+            #expect(unnamed.status == .badRequest)
+            #expect(unnamed.headers[.contentType] == "application/problem+json")
+            let unknown = try await client.execute(uri: "/v1/bench/read", method: .get, headers: [.tenant: "nobody"])
+            #expect(unknown.status == .notFound)
+            #expect(unknown.headers[.contentType] == "application/problem+json")
         }
         #expect(bench.server.openAPIDocument["paths"]?["/v1/bench/hello"] == nil)
+        #expect(bench.server.openAPIDocument["paths"]?["/v1/bench/read"] == nil)
     }
 
     @Test("A fraction of a second of every phase (each kind of the mix alone too), at bcrypt cost 4, answers every request with 2xx")
@@ -46,7 +63,7 @@ struct HTTPBenchTests {
         let printed = Data(run.standardOutput.utf8)
         let report = try JSONDecoder().decode(Summary.self, from: printed)
         #expect(report.errors == 0, "\(String(decoding: printed, as: UTF8.self))")
-        #expect(report.phases.map(\.workload) == ["hello", "mix"])
+        #expect(report.phases.map(\.workload) == ["hello", "one read", "mix"])
         for phase in report.phases {
             #expect(phase.generator == "built-in")
             #expect(phase.errors == 0)
@@ -79,7 +96,7 @@ struct HTTPBenchTests {
         let report = try JSONDecoder().decode(Summary.self, from: Data(run.standardOutput.utf8))
         #expect(report.generator.hasPrefix("wrk"), "\(report.generator)")
         #expect(report.errors == 0, "\(run.standardOutput)")
-        #expect(report.phases.map(\.workload) == ["hello", "mix"])
+        #expect(report.phases.map(\.workload) == ["hello", "one read", "mix"])
         for phase in report.phases {
             #expect(phase.generator == "wrk", "\(phase.workload)")
             #expect(phase.errors == 0)

@@ -6,12 +6,12 @@ import TradesKit
 
 /// What one request of `trades bench http` is, for latency by kind and for telling reads from logins.
 enum HTTPBenchRequestKind: String, CaseIterable, Sendable, Codable {
-    case hello, searchJobs, jobDetail, listBids, submitBid, listMessages, postMessage, login
+    case hello, oneRead, searchJobs, jobDetail, listBids, submitBid, listMessages, postMessage, login
 
     /// Whether it only reads (the latency the login storm watches).
     var isRead: Bool {
         switch self {
-        case .hello, .searchJobs, .jobDetail, .listBids, .listMessages: true
+        case .hello, .oneRead, .searchJobs, .jobDetail, .listBids, .listMessages: true
         case .submitBid, .postMessage, .login: false
         }
     }
@@ -37,6 +37,14 @@ struct HTTPBenchWorkload: Sendable {
         let builder = RequestBuilder(host: host)
         let head = builder.head(.GET, BenchmarkRoute.helloPath, token: nil)
         return HTTPBenchWorkload(name: "hello") { _, _ in HTTPBenchRequest(kind: .hello, head: head, body: nil) }
+    }
+
+    /// `GET /v1/bench/read` of the fixture's tenant: hello world's path plus the tenant (cached) and one storage read, the
+    /// least a database-backed request does. No mix of API requests can be cheaper.
+    static func oneRead(host: String) -> HTTPBenchWorkload {
+        let builder = RequestBuilder(host: host)
+        let head = builder.head(.GET, BenchmarkRoute.readPath, token: nil, tenant: HTTPBenchFixture.tenantSlug)
+        return HTTPBenchWorkload(name: "one read") { _, _ in HTTPBenchRequest(kind: .oneRead, head: head, body: nil) }
     }
 
     /// The marketplace mix, in twentieths: search 6, job detail 5, list bids 3, submit bid 2, read a thread 3, post a message 1.
@@ -97,9 +105,10 @@ struct HTTPBenchWorkload: Sendable {
     }
 }
 
-/// The path of the hello-world route (the server's `BenchmarkRoutes`, which is internal to it).
+/// The paths of the baseline routes (the server's `BenchmarkRoutes`, which is internal to it).
 enum BenchmarkRoute {
     static let helloPath = "/v1/bench/hello"
+    static let readPath = "/v1/bench/read"
 }
 
 /// Hands out (contractor, job) pairs for new bids, each once: a contractor may have one live bid per job, so a repeat
@@ -159,6 +168,8 @@ private struct RequestBuilder: Sendable {
         switch kind {
         case .hello:
             return HTTPBenchRequest(kind: kind, head: head(.GET, BenchmarkRoute.helloPath, token: nil), body: nil)
+        case .oneRead:
+            return HTTPBenchRequest(kind: kind, head: head(.GET, BenchmarkRoute.readPath, token: nil, tenant: HTTPBenchFixture.tenantSlug), body: nil)
         case .searchJobs:
             return HTTPBenchRequest(kind: kind, head: head(.GET, "/v1/jobs?status=open&limit=20", token: contractor), body: nil)
         case .jobDetail:

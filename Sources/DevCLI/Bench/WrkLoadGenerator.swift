@@ -126,6 +126,7 @@ extension WrkLoadGenerator {
         let fixture: HTTPBenchFixture?
 
         static let hello = Script(slots: [.hello], fixture: nil)
+        static let oneRead = Script(slots: [.oneRead], fixture: nil)
 
         static func mix(_ fixture: HTTPBenchFixture) -> Script { Script(slots: HTTPBenchWorkload.mixSlots, fixture: fixture) }
 
@@ -134,11 +135,20 @@ extension WrkLoadGenerator {
         func lua(threads: Int) -> String {
             func table(_ values: [String]) -> String { "{" + values.map(Self.quoted).joined(separator: ", ") + "}" }
             func ids(_ values: [JobID]?) -> String { table((values ?? []).map { $0.uuidString.lowercased() }) }
+            // A baseline is one fixed request: wrk formats it once and sends it as is, its cheapest way to load a server.
             if slots == [.hello] {
-                // One fixed request: wrk formats it once and sends it as is, its cheapest way to load a server.
                 return """
                     -- Written by `trades bench http` for one phase; see WrkLoadGenerator.
                     wrk.path = \(Self.quoted(BenchmarkRoute.helloPath))
+
+                    \(Self.done)
+                    """
+            }
+            if slots == [.oneRead] {
+                return """
+                    -- Written by `trades bench http` for one phase; see WrkLoadGenerator.
+                    wrk.path = \(Self.quoted(BenchmarkRoute.readPath))
+                    wrk.headers["X-Tenant"] = \(Self.quoted(HTTPBenchFixture.tenantSlug))
 
                     \(Self.done)
                     """
