@@ -102,6 +102,7 @@ let package = Package(
                 "StorageSQLite",
                 "StoragePostgres",
                 "ReferenceServer",
+                "ProcessSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -116,8 +117,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Waiting for child processes (wrk, pgbench, the benchmark's server; `trades` in tests); not a product.
+        .target(name: "ProcessSupport", swiftSettings: swiftSettings),
         // What several test targets share (running the built `trades` executable); not a product.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["ProcessSupport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "TradesKitTests",
             dependencies: ["TradesKit", "TradesKitTesting"],
@@ -125,13 +128,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MarketplaceTests",
-            dependencies: ["TradesKit", "TradesKitTesting", "StorageSQLite", "TestSupport"],
+            dependencies: ["TradesKit", "TradesKitTesting", "StorageSQLite", "TestSupport", "ProcessSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ReferenceServerTests",
             dependencies: [
-                "ReferenceServer", "TradesKit", "TradesKitTesting", "StorageSQLite", "TestSupport",
+                "ReferenceServer", "TradesKit", "TradesKitTesting", "StorageSQLite", "TestSupport", "ProcessSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -154,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "StoragePostgresTests",
             dependencies: [
-                "StoragePostgres", "TradesKitTesting", "TestSupport",
+                "StoragePostgres", "TradesKitTesting", "TestSupport", "ProcessSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,5 +1,6 @@
 import Foundation
 import StorageSQLite
+import ProcessSupport
 import TestSupport
 import Testing
 import TradesKit

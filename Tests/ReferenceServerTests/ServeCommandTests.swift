@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import ReferenceServer
+import ProcessSupport
 import TestSupport
 import Testing
 import TradesKit

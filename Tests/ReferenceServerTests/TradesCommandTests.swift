@@ -1,10 +1,12 @@
 import Foundation
+import ProcessSupport
 import TestSupport
 import Testing
 
-/// The helper the command tests read a running child's output with: it must return on what was asked for, on the
-/// child's exit and on its timeout, never wait for an end of file that another process's inherited descriptor holds off.
-@Suite("Reading a child's output")
+/// The helpers the command tests and the benchmark run children with. Reading a running child's output must return on
+/// what was asked for, on the child's exit and on its timeout, never wait for an end of file that another process's
+/// inherited descriptor holds off; waiting must tell how the child ended.
+@Suite("Child processes: reading their output, waiting for them")
 struct TradesCommandTests {
     private static func start(_ script: String) throws -> (Process, Pipe) {
         let process = Process()
@@ -52,4 +54,36 @@ struct TradesCommandTests {
         let (process, _) = try Self.start(script)
         #expect(await TradesCommand.termination(of: process) == expected)
     }
+
+    @Test("the benchmark's synchronous wait reports how the child ended, from the waiting thread")
+    func waitOnThread() async throws {
+        let (process, _) = try Self.start("exit 5")
+        let child = UncheckedProcess(process)
+        let ended = await withCheckedContinuation { (done: CheckedContinuation<ChildProcess.Termination, Never>) in
+            Thread { done.resume(returning: ChildProcess.waitForTermination(of: child.process)) }.start()
+        }
+        #expect(ended == .exited(5))
+        #expect(ChildProcess.hasExited(process))
+    }
+
+    @Test("finds programs on PATH, and says so when one is not there")
+    func find() {
+        let shell = ChildProcess.find("sh")
+        #expect(shell.map { FileManager.default.isExecutableFile(atPath: $0.path) } == true)
+        #expect(ChildProcess.find("tradeskit-no-such-program-\(UUID().uuidString)") == nil)
+    }
+
+    @Test("a child's pipe is closed on exec in this process, so other children do not inherit it")
+    func closeOnExec() {
+        let pipe = ChildProcess.pipe()
+        for descriptor in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
+            #expect(fcntl(descriptor, F_GETFD) & FD_CLOEXEC != 0)
+        }
+    }
+}
+
+/// A started process handed to a waiting thread in a test (only that thread touches it).
+private final class UncheckedProcess: @unchecked Sendable {
+    let process: Process
+    init(_ process: Process) { self.process = process }
 }

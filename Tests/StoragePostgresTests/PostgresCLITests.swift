@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 @testable import StoragePostgres
+import ProcessSupport
 import TestSupport
 import Testing
 import TradesKit
@@ -158,7 +159,7 @@ struct PostgresCLITests {
         let report = try JSONDecoder().decode(Report.self, from: Data(run.standardOutput.utf8))
         #expect(report.server.contains("PostgreSQL"), "\(report.server)")
         #expect(report.errors == 0, "\(run.standardOutput)")
-        #expect(report.phases.map(\.workload) == ["hello", "mix"])
+        #expect(report.phases.map(\.workload) == ["hello", "one read", "mix"])
         #expect(report.phases.allSatisfy { $0.errors == 0 && $0.requestsPerSecond > 0 })
         #expect(!run.all.contains(admin.password ?? "-"))
         #expect(try await Self.scratchDatabases(admin) == 0, "the scratch database is dropped")

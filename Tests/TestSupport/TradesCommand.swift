@@ -1,4 +1,5 @@
 public import Foundation
+public import ProcessSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -54,13 +55,7 @@ public enum TradesCommand {
     /// A pipe for a child's output whose descriptors close on exec: processes other tests start meanwhile (with
     /// `system`, which keeps every descriptor) do not inherit them. The child gets its own copies as standard output
     /// or error, which do not close on exec.
-    public static func pipe() -> Pipe {
-        let pipe = Pipe()
-        for descriptor in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
-            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
-        }
-        return pipe
-    }
+    public static func pipe() -> Pipe { ChildProcess.pipe() }
 
     /// What a running `process` writes to `pipe` until `enough` holds for everything read so far, the process exits
     /// (and what it wrote is drained), or `timeout` passes, whichever comes first; read on a thread of its own, so a
@@ -87,7 +82,7 @@ public enum TradesCommand {
     private static func drained(
         _ pipe: Pipe, of process: Process, until enough: @escaping @Sendable (Data) -> Bool, deadline: ContinuousClock.Instant?
     ) async -> Data {
-        let child = ChildProcess(process)
+        let child = Child(process)
         let descriptor = pipe.fileHandleForReading.fileDescriptor
         return await withCheckedContinuation { (done: CheckedContinuation<Data, Never>) in
             Thread { done.resume(returning: drain(descriptor, while: child, until: enough, deadline: deadline)) }.start()
@@ -95,34 +90,16 @@ public enum TradesCommand {
     }
 
     /// How a child ended.
-    public enum Termination: Sendable, Equatable {
-        case exited(Int32)
-        case signalled(Int32)
-
-        /// The exit code, or the signal's number (as Foundation's `terminationStatus`).
-        public var status: Int32 {
-            switch self {
-            case .exited(let code), .signalled(let code): code
-            }
-        }
-    }
+    public typealias Termination = ChildProcess.Termination
 
     /// How `process` exited, waited for on a thread of its own.
     public static func exitStatus(of process: Process) async -> Int32 { await termination(of: process).status }
 
-    /// How `process` ended, waited for on a thread of its own.
-    ///
-    /// Not `waitUntilExit()`: Foundation reaps children on a queue of its own and, with many processes started at once,
-    /// may miss one; the child then stays a zombie, `isRunning` stays true, and `waitUntilExit()` spins for ever (seen
-    /// in CI). A child that has been a zombie for half a second is reaped here.
-    public static func termination(of process: Process) async -> Termination {
-        let child = ChildProcess(process)
-        return await withCheckedContinuation { (done: CheckedContinuation<Termination, Never>) in
-            Thread { done.resume(returning: child.waitForTermination()) }.start()
-        }
-    }
+    /// How `process` ended, waited for on a thread of its own; a child Foundation failed to reap is reaped
+    /// (``ChildProcess/termination(of:)``).
+    public static func termination(of process: Process) async -> Termination { await ChildProcess.termination(of: process) }
 
-    private static func drain(_ descriptor: Int32, while child: ChildProcess, until enough: (Data) -> Bool, deadline: ContinuousClock.Instant?)
+    private static func drain(_ descriptor: Int32, while child: Child, until enough: (Data) -> Bool, deadline: ContinuousClock.Instant?)
         -> Data
     {
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
@@ -141,7 +118,7 @@ public enum TradesCommand {
             if errno == EINTR { continue }
             guard errno == EAGAIN || errno == EWOULDBLOCK, !exited else { return data }
             // Nothing to read now. Once the process has exited, one more pass reads what it wrote last.
-            if child.hasExited {
+            if ChildProcess.hasExited(child.process) {
                 exited = true
                 continue
             }
@@ -156,44 +133,9 @@ private func readAvailable(_ descriptor: Int32, _ buffer: UnsafeMutableRawBuffer
     read(descriptor, buffer.baseAddress, buffer.count)
 }
 
-/// A started process, shared with the reading threads (`Process` is not `Sendable`; only its pid and its
-/// thread-safe state are read).
-private final class ChildProcess: @unchecked Sendable {
+/// A started process, shared with a reading thread (`Process` is not `Sendable`; only its pid and its thread-safe state
+/// are read).
+private final class Child: @unchecked Sendable {
     let process: Process
     init(_ process: Process) { self.process = process }
-
-    /// Waits until the process has ended: Foundation's account if it reaped it, the child's wait status if it did not
-    /// within half a second of the child's exit.
-    func waitForTermination() -> TradesCommand.Termination {
-        var exitedAt: ContinuousClock.Instant?
-        while true {
-            if !process.isRunning {
-                return process.terminationReason == .exit ? .exited(process.terminationStatus) : .signalled(process.terminationStatus)
-            }
-            if hasExited {
-                let since = exitedAt ?? ContinuousClock.now
-                exitedAt = since
-                var status: Int32 = 0
-                // If Foundation reaps it first, waitpid fails (ECHILD) and `isRunning` turns false on a later pass.
-                if ContinuousClock.now - since > .milliseconds(500), waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier
-                {
-                    return status & 0x7F == 0 ? .exited((status >> 8) & 0xFF) : .signalled(status & 0x7F)
-                }
-            }
-            usleep(5_000)
-        }
-    }
-
-    /// Whether the process has ended: a zombie counts (Foundation reaps it on a queue of its own, which may be late).
-    var hasExited: Bool {
-        #if os(Linux)
-            let pid = process.processIdentifier
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")"),
-                let state = stat[stat.index(after: end)...].split(separator: " ").first
-            else { return !process.isRunning }
-            return state == "Z" || state == "X"
-        #else
-            return !process.isRunning
-        #endif
-    }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ProcessSupport
 import NIOCore
 import NIOPosix
 import ReferenceServer
@@ -81,9 +82,9 @@ struct HTTPBenchCommand: AsyncParsableCommand {
     private func wrkExecutable() throws -> URL? {
         switch generator {
         case .builtin: return nil
-        case .auto: return Subprocess.find("wrk")
+        case .auto: return ChildProcess.find("wrk")
         case .wrk:
-            guard let wrk = Subprocess.find("wrk") else {
+            guard let wrk = ChildProcess.find("wrk") else {
                 throw ValidationError("--generator wrk: wrk is not on PATH (Debian: apt-get install wrk)")
             }
             return wrk

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import ProcessSupport
 import ReferenceServer
 import StorageSQLite
 import TradesKit
@@ -88,7 +89,8 @@ final class HTTPBenchServer {
         environment.merge(target.environment) { _, new in new }
         environment["TRADESKIT_JWT_SECRET"] = secret
         process.environment = environment
-        let output = Pipe()
+        // Closed on exec: wrk and pgbench, started meanwhile, do not inherit it.
+        let output = ChildProcess.pipe()
         process.standardOutput = output
         try process.run()
         let line = await firstLine(of: output.fileHandleForReading)
@@ -116,13 +118,7 @@ final class HTTPBenchServer {
     func stop() async {
         guard process.isRunning else { return }
         process.terminate()
-        let process = process
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                done.resume()
-            }
-        }
+        _ = await ChildProcess.termination(of: process)
     }
 
     /// The first line written to `handle`; afterwards, everything else the server writes there (its log lines) is read

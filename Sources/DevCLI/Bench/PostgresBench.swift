@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ProcessSupport
 import PostgresNIO
 import StoragePostgres
 import TradesKit
@@ -124,7 +125,7 @@ struct PostgresBench {
     }
 
     private static func pgbench(_ arguments: [String], password: String?) async throws -> String {
-        guard let pgbench = Subprocess.find("pgbench") else {
+        guard let pgbench = ChildProcess.find("pgbench") else {
             throw ValidationError("pgbench is not on PATH (it comes with postgresql-client)")
         }
         let run = try await Subprocess.run(pgbench, arguments, environment: password.map { ["PGPASSWORD": $0] } ?? [:])

@@ -1,10 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import ProcessSupport
 
 /// Another program run to its end by a benchmark (wrk, pgbench), waited for on a thread of its own: a run lasts as long
 /// as a phase, and Swift's cooperative pool (one thread per core) has better things to do than block on a pipe.
@@ -15,27 +10,14 @@ enum Subprocess {
         let text: String
     }
 
-    /// The executable called `name` on `PATH`, if there is one.
-    static func find(_ name: String) -> URL? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") where !directory.isEmpty {
-            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return nil
-    }
-
     /// Runs `executable` with `arguments` (and `environment` added to this process's) until it exits.
     static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) async throws -> Output {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
         // Processes started meanwhile must not inherit the pipe, or its end of file would wait for them.
-        for descriptor in [output.fileHandleForReading.fileDescriptor, output.fileHandleForWriting.fileDescriptor] {
-            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
-        }
+        let output = ChildProcess.pipe()
         process.standardOutput = output
         process.standardError = output
         try process.run()
@@ -43,8 +25,8 @@ enum Subprocess {
         return await withCheckedContinuation { (done: CheckedContinuation<Output, Never>) in
             Thread {
                 let data = running.output.fileHandleForReading.readDataToEndOfFile()
-                running.process.waitUntilExit()
-                done.resume(returning: Output(status: running.process.terminationStatus, text: String(decoding: data, as: UTF8.self)))
+                let ended = ChildProcess.waitForTermination(of: running.process)
+                done.resume(returning: Output(status: ended.status, text: String(decoding: data, as: UTF8.self)))
             }.start()
         }
     }
