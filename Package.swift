@@ -149,6 +149,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Unit tests of the `trades` command's own logic (the benchmark's reports); its behaviour as a program is tested
+        // by running it (TestSupport).
+        .testTarget(
+            name: "DevCLITests",
+            dependencies: ["DevCLI"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "StorageSQLiteTests",
             dependencies: ["StorageSQLite", "TradesKitTesting", .product(name: "GRDB", package: "GRDB.swift")],

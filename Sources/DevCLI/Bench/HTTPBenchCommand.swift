@@ -281,20 +281,25 @@ extension HTTPBenchCommand {
             self.serverPeakRSSBytes = serverPeakRSSBytes
             errors = (phases + byKind).map(\.errors).reduce(0, +) + (loginStorm?.errors ?? 0)
             // The targets are the mix's; the other phases are its baselines.
+            // A ratio is missing when either side answered nothing: the target is then missed, never met by a zero.
             for phase in phases where phase.workload == "mix" {
-                if let ratio = phase.ratioToHelloRequestsPerSecond {
-                    targets.append(.init(name: "mix req/s ≥ 0.5 × hello world at \(phase.connections) connections", value: ratio, met: ratio >= 0.5))
-                }
-                if let ratio = phase.ratioToHelloP99 {
-                    targets.append(.init(name: "mix p99 ≤ 2 × hello world's at \(phase.connections) connections", value: ratio, met: ratio <= 2))
-                }
+                let throughput = phase.ratioToHelloRequestsPerSecond
+                targets.append(
+                    .init(
+                        name: "mix req/s ≥ 0.5 × hello world at \(phase.connections) connections", value: throughput ?? 0,
+                        met: throughput.map { $0 >= 0.5 } ?? false))
+                let latency = phase.ratioToHelloP99
+                targets.append(
+                    .init(
+                        name: "mix p99 ≤ 2 × hello world's at \(phase.connections) connections", value: latency ?? 0,
+                        met: latency.map { $0 <= 2 } ?? false))
             }
             targets.append(.init(name: "0 errors", value: Double(errors), met: errors == 0))
             if let loginStorm {
                 targets.append(
                     .init(
                         name: "read p99 < 50 ms during \(loginStorm.loginClients) concurrent logins", value: loginStorm.readsDuringP99Milliseconds,
-                        met: loginStorm.readsDuringP99Milliseconds < 50))
+                        met: loginStorm.readsDuringRequestsPerSecond > 0 && loginStorm.readsDuringP99Milliseconds < 50))
             }
         }
     }
@@ -388,18 +393,28 @@ extension HTTPBenchCommand {
             self.requestsPerSecond = requestsPerSecond
             self.p50Milliseconds = p50Milliseconds
             self.p99Milliseconds = p99Milliseconds
+            var errorDetail = errorDetail
+            if requestsPerSecond <= 0 {
+                // A server that answered nothing in the measured seconds has failed the phase. wrk counts no error for
+                // requests still waiting when its run ends, so without this a stalled server would report 0 errors.
+                errorDetail[Self.noAnswer, default: 0] += connections
+            }
             errors = errorDetail.values.reduce(0, +)
             self.errorDetail = errorDetail
             serverRSSBytes = memory
-            if let baseline, baseline.requestsPerSecond > 0, baseline.p99Milliseconds > 0 {
+            if let baseline, requestsPerSecond > 0, p99Milliseconds > 0, baseline.requestsPerSecond > 0, baseline.p99Milliseconds > 0 {
                 ratioToHelloRequestsPerSecond = requestsPerSecond / baseline.requestsPerSecond
                 ratioToHelloP99 = p99Milliseconds / baseline.p99Milliseconds
             }
             byRequest = [:]
-            let answered = Double(max(1, answered))
-            serverCPUMicrosecondsPerRequest = cpu.server.map { $0 * 1e6 / answered }
-            generatorCPUMicrosecondsPerRequest = cpu.generator.map { $0 * 1e6 / answered }
+            if answered > 0 {
+                serverCPUMicrosecondsPerRequest = cpu.server.map { $0 * 1e6 / Double(answered) }
+                generatorCPUMicrosecondsPerRequest = cpu.generator.map { $0 * 1e6 / Double(answered) }
+            }
         }
+
+        /// The error counted for each connection of a phase that answered nothing.
+        static let noAnswer = "no answer in the measured seconds"
     }
 
     struct LoginStormReport: Encodable {
