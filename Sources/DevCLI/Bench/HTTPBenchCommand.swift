@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import ProcessSupport
 import NIOCore
 import NIOPosix
+import ProcessSupport
 import ReferenceServer
 import StorageSQLite
 import TradesKit
@@ -24,9 +24,8 @@ struct HTTPBenchCommand: AsyncParsableCommand {
 
     @Option(help: "Measured seconds of each phase.") var duration = 10.0
     @Option(help: "Unmeasured seconds before each phase's measurement.") var warmup = 2.0
-    @Option(parsing: .upToNextOption, help: "Connection counts to measure at (each: hello world, one read, then the mix).") var connections = [
-        64, 2_000,
-    ]
+    @Option(parsing: .upToNextOption, help: "Connection counts to measure at (each: hello world, one read, then the mix).")
+    var connections = [64, 2_000]
     @Option(help: "Clients logging in continuously during the login storm (0 skips it).") var loginClients = 50
     @Option(help: "Connections reading during the login storm (and alone, for comparison).") var loginReaders = 16
     @Option(help: "The bcrypt cost of the login users' password hash and of the server.") var bcryptCost = 12

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import ProcessSupport
 import PostgresNIO
+import ProcessSupport
 import StoragePostgres
 import TradesKit
 
