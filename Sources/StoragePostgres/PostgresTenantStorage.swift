@@ -66,8 +66,10 @@ struct PostgresTenantStorage: TenantStorage {
         }
     }
 
+    private var tenantQuery: PostgresQuery { "SELECT \(unescaped: Columns.tenant) FROM tenants WHERE id = \(tenant)" }
+
     func tenantRecord() async throws -> Tenant? {
-        try await first("SELECT \(unescaped: Columns.tenant) FROM tenants WHERE id = \(tenant)", Decode.tenant)
+        try await first(tenantQuery, Decode.tenant)
     }
 
     // MARK: Users
@@ -120,10 +122,12 @@ struct PostgresTenantStorage: TenantStorage {
         }
     }
 
+    private func profileQuery(_ userID: UserID) -> PostgresQuery {
+        "SELECT \(unescaped: Columns.profile) FROM contractor_profiles WHERE tenant_id = \(tenant) AND user_id = \(userID.rawValue)"
+    }
+
     func contractorProfile(_ userID: UserID) async throws -> ContractorProfile? {
-        try await first(
-            "SELECT \(unescaped: Columns.profile) FROM contractor_profiles WHERE tenant_id = \(tenant) AND user_id = \(userID.rawValue)",
-            Decode.profile)
+        try await first(profileQuery(userID), Decode.profile)
     }
 
     func ratingSummary(for userID: UserID, at now: Date) async throws -> RatingSummary {
@@ -154,13 +158,17 @@ struct PostgresTenantStorage: TenantStorage {
         try await first(jobByID(id), Decode.job)
     }
 
-    func user(_ userID: UserID, andJob jobID: JobID) async throws -> (user: User?, job: Job?) {
+    func context(user userID: UserID, job jobID: JobID, reading extra: JobCallContext.Extra) async throws -> JobCallContext {
         let (userQuery, jobQuery) = (userByID(userID), jobByID(jobID))
-        // One transaction: five round trips (BEGIN, settings, the two reads, COMMIT) where two calls take eight.
+        let tenantQuery = extra.contains(.tenant) ? tenantQuery : nil
+        let profileQuery = extra.contains(.contractorProfile) ? profileQuery(userID) : nil
+        // One transaction: BEGIN, settings, the reads, COMMIT; separate calls would take four round trips each.
         return try await read { connection in
-            let user = try await rows(userQuery, on: connection, Decode.user)
-            let job = try await rows(jobQuery, on: connection, Decode.job)
-            return (user.first, job.first)
+            var context = JobCallContext(
+                user: try await rows(userQuery, on: connection, Decode.user).first, job: try await rows(jobQuery, on: connection, Decode.job).first)
+            if let tenantQuery { context.tenant = try await rows(tenantQuery, on: connection, Decode.tenant).first }
+            if let profileQuery { context.contractorProfile = try await rows(profileQuery, on: connection, Decode.profile).first }
+            return context
         }
     }
 

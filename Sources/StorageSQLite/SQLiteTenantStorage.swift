@@ -19,10 +19,12 @@ struct SQLiteTenantStorage: TenantStorage {
         do { return try await writer.unsafeRead(body) } catch { throw SQLiteStorage.storageError(error) }
     }
 
+    private static let tenantByID = "SELECT * FROM tenants WHERE id = ?"
+
     func tenantRecord() async throws -> Tenant? {
         let tenant = tenant
         return try await readStatement { db in
-            try Row.decodeFirst(db.cachedStatement(sql: "SELECT * FROM tenants WHERE id = ?"), arguments: [tenant], Records.tenant)
+            try Row.decodeFirst(db.cachedStatement(sql: Self.tenantByID), arguments: [tenant], Records.tenant)
         }
     }
 
@@ -71,8 +73,10 @@ struct SQLiteTenantStorage: TenantStorage {
         }
     }
 
+    private static let profileByUser = "SELECT * FROM contractor_profiles WHERE tenant_id = ? AND user_id = ?"
+
     func contractorProfile(_ userID: UserID) async throws -> ContractorProfile? {
-        try await one("SELECT * FROM contractor_profiles WHERE tenant_id = ? AND user_id = ?", [userID.sql], Records.profile)
+        try await one(Self.profileByUser, [userID.sql], Records.profile)
     }
 
     func ratingSummary(for userID: UserID, at now: Date) async throws -> RatingSummary {
@@ -104,15 +108,22 @@ struct SQLiteTenantStorage: TenantStorage {
         try await one(Self.jobByID, [id.sql], Records.job)
     }
 
-    func user(_ userID: UserID, andJob jobID: JobID) async throws -> (user: User?, job: Job?) {
+    func context(user userID: UserID, job jobID: JobID, reading extra: JobCallContext.Extra) async throws -> JobCallContext {
+        let tenant = tenant
         let user: StatementArguments = [tenant, userID.sql]
         let job: StatementArguments = [tenant, jobID.sql]
-        // Two statements in one read transaction: one snapshot, one trip to a reader connection.
+        // Up to four statements in one read transaction: one snapshot, one trip to a reader connection.
         return try await read { db in
-            (
-                try Row.decodeFirst(db.cachedStatement(sql: Self.userByID), arguments: user, Records.user),
-                try Row.decodeFirst(db.cachedStatement(sql: Self.jobByID), arguments: job, Records.job)
-            )
+            var context = JobCallContext(
+                user: try Row.decodeFirst(db.cachedStatement(sql: Self.userByID), arguments: user, Records.user),
+                job: try Row.decodeFirst(db.cachedStatement(sql: Self.jobByID), arguments: job, Records.job))
+            if extra.contains(.tenant) {
+                context.tenant = try Row.decodeFirst(db.cachedStatement(sql: Self.tenantByID), arguments: [tenant], Records.tenant)
+            }
+            if extra.contains(.contractorProfile) {
+                context.contractorProfile = try Row.decodeFirst(db.cachedStatement(sql: Self.profileByUser), arguments: user, Records.profile)
+            }
+            return context
         }
     }
 

@@ -43,13 +43,15 @@ public struct BidService: Sendable {
         try validator.check()
 
         // A job the contractor may not see is not found, whatever its state: a 409 would confirm that it exists.
-        return try await environment.acting("bid.submit", as: principal, onJob: jobID) { store, _, job in
-            let tenant = try await environment.tenant(of: store)
+        // The tenant's policy and the contractor's profile are read with the caller and the job, in one storage call.
+        return try await environment.acting("bid.submit", as: principal, onJob: jobID, reading: [.tenant, .contractorProfile]) {
+            store, _, job, read in
+            guard let tenant = read.tenant else { throw TradesKitError.notFound("Tenant") }
             guard job.status == .open else { throw TradesKitError.invalidTransition("Bids can only be placed on open jobs") }
             var check = Validator()
             check.positiveAmount(input.amount, currency: job.budget.max.currency, field: "amount")
             try check.check()
-            guard let profile = try await store.contractorProfile(principal.userID) else {
+            guard let profile = read.contractorProfile else {
                 throw TradesKitError.forbidden("Complete your contractor profile before bidding")
             }
             if tenant.settings.policies.vettingRequiredToBid, profile.vetting != .approved {

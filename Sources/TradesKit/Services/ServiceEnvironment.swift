@@ -88,15 +88,24 @@ struct ServiceEnvironment: Sendable {
     }
 
     /// ``acting(_:as:_:)`` for a call about one job: the caller and the job are read together (one storage call, see
-    /// ``TenantStorage/user(_:andJob:)``), and `body` gets the job only if the caller may see it (``visible(_:for:in:)``).
+    /// ``TenantStorage/context(user:job:reading:)``), and `body` gets the job only if the caller may see it
+    /// (``visible(_:for:in:)``).
     func acting<T: Sendable>(
         _ operation: String, as principal: Principal, onJob jobID: JobID, _ body: (any TenantStorage, User, Job) async throws -> T
     ) async throws -> T {
+        try await acting(operation, as: principal, onJob: jobID, reading: []) { store, actor, job, _ in try await body(store, actor, job) }
+    }
+
+    /// ``acting(_:as:onJob:_:)`` that also reads what `extra` names in the same storage call, for `body` to decide on.
+    func acting<T: Sendable>(
+        _ operation: String, as principal: Principal, onJob jobID: JobID, reading extra: JobCallContext.Extra,
+        _ body: (any TenantStorage, User, Job, JobCallContext) async throws -> T
+    ) async throws -> T {
         try await run(operation, tenant: principal.tenantID) {
             let store = store(principal)
-            let (user, job) = try await store.user(principal.userID, andJob: jobID)
-            let actor = try checkedActor(user, principal)
-            return try await body(store, actor, try await visible(job, for: principal, in: store))
+            let context = try await store.context(user: principal.userID, job: jobID, reading: extra)
+            let actor = try checkedActor(context.user, principal)
+            return try await body(store, actor, try await visible(context.job, for: principal, in: store), context)
         }
     }
 

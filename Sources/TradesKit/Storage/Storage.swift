@@ -55,9 +55,11 @@ public protocol TenantStorage: Sendable {
 
     /// A job by id.
     func job(_ id: JobID) async throws -> Job?
-    /// A user and a job, read together: one snapshot, and one trip to the database where the storage can make it one.
-    /// Most calls are about their caller (read on every call, for its role and suspension) and one job.
-    func user(_ userID: UserID, andJob jobID: JobID) async throws -> (user: User?, job: Job?)
+    /// A user and a job, and on request the tenant's record and the user's contractor profile, read together: one
+    /// snapshot, and one trip to the database where the storage can make it one. Most calls are about their caller (read
+    /// on every call, for its role and suspension) and one job; submitting a bid also decides on the tenant's policy and
+    /// the contractor's profile. What `extra` does not name is `nil`.
+    func context(user userID: UserID, job jobID: JobID, reading extra: JobCallContext.Extra) async throws -> JobCallContext
     /// Jobs matching `query`, newest first, keyset-paginated.
     func jobs(_ query: JobQuery) async throws -> Page<Job>
     /// Completed jobs whose `completedAt` is at or before `cutoff`, oldest first.
@@ -124,9 +126,48 @@ public protocol TenantStorage: Sendable {
 }
 
 extension TenantStorage {
-    /// The two reads one after the other: correct for any storage, though not one snapshot; SQLite and PostgreSQL
-    /// read both in one transaction.
+    /// The reads one after the other: correct for any storage, though not one snapshot; SQLite and PostgreSQL read
+    /// them in one transaction.
+    public func context(user userID: UserID, job jobID: JobID, reading extra: JobCallContext.Extra) async throws -> JobCallContext {
+        JobCallContext(
+            user: try await user(userID), job: try await job(jobID), tenant: extra.contains(.tenant) ? try await tenantRecord() : nil,
+            contractorProfile: extra.contains(.contractorProfile) ? try await contractorProfile(userID) : nil)
+    }
+
+    /// A user and a job, read together (``context(user:job:reading:)`` with nothing else).
     public func user(_ userID: UserID, andJob jobID: JobID) async throws -> (user: User?, job: Job?) {
-        (try await user(userID), try await job(jobID))
+        let context = try await context(user: userID, job: jobID, reading: [])
+        return (context.user, context.job)
+    }
+}
+
+/// What a call about one job decides on, read together by ``TenantStorage/context(user:job:reading:)``.
+public struct JobCallContext: Sendable, Hashable {
+    /// What to read besides the user and the job.
+    public struct Extra: OptionSet, Sendable, Hashable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+
+        /// The tenant's record (its settings and policies).
+        public static let tenant = Extra(rawValue: 1 << 0)
+        /// The user's contractor profile.
+        public static let contractorProfile = Extra(rawValue: 1 << 1)
+    }
+
+    /// The user, if they exist in the tenant.
+    public var user: User?
+    /// The job, if it exists in the tenant.
+    public var job: Job?
+    /// The tenant's record, when ``Extra/tenant`` was asked for.
+    public var tenant: Tenant?
+    /// The user's contractor profile, when ``Extra/contractorProfile`` was asked for and they have one.
+    public var contractorProfile: ContractorProfile?
+
+    /// Creates a context.
+    public init(user: User?, job: Job?, tenant: Tenant? = nil, contractorProfile: ContractorProfile? = nil) {
+        self.user = user
+        self.job = job
+        self.tenant = tenant
+        self.contractorProfile = contractorProfile
     }
 }

@@ -40,6 +40,10 @@ extension StorageConformance {
             try expect(pair.user == nil && pair.job == nil, "user(_:andJob:) leaks across tenants")
             let mixed = try await db.user(b.owner.id, andJob: job.id)
             try expect(mixed.user == b.owner && mixed.job == nil, "user(_:andJob:) with another tenant's job must find only the user")
+            let context = try await db.context(user: a.contractor.id, job: job.id, reading: [.tenant, .contractorProfile])
+            try expect(
+                context == JobCallContext(user: nil, job: nil, tenant: b.tenant),
+                "context(user:job:reading:) leaks across tenants (another tenant's user, job, profile or record)")
             try expect(try await db.user(email: a.owner.email) == nil, "user(email:) leaks across tenants")
             let users = try await db.users(role: nil, page: page).items
             try expect(

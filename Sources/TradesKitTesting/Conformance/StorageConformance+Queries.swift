@@ -21,6 +21,32 @@ extension StorageConformance {
             let noJob = try await world.db.user(world.owner.id, andJob: JobID(UUID()))
             try expect(noJob.user == world.owner && noJob.job == nil, "a missing job must not hide the user")
         },
+        StorageConformanceCheck("reads.callContext") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            let job = try await world.insertJob()
+            let profile = world.fixtures.contractorProfile(for: world.contractor.id, trades: [world.plumbing.id])
+            try await world.commit(.insertContractorProfile(profile))
+            let db = world.db
+            let tenant = try await db.tenantRecord()
+            try expect(tenant != nil, "the world's tenant must exist")
+
+            let bare = try await db.context(user: world.contractor.id, job: job.id, reading: [])
+            try expect(
+                bare == JobCallContext(user: world.contractor, job: job), "with nothing extra, only the user and the job must be read")
+            let full = try await db.context(user: world.contractor.id, job: job.id, reading: [.tenant, .contractorProfile])
+            try expect(
+                full == JobCallContext(user: world.contractor, job: job, tenant: tenant, contractorProfile: profile),
+                "the tenant and the profile must be read as tenantRecord() and contractorProfile(_:) read them")
+            let tenantOnly = try await db.context(user: world.contractor.id, job: job.id, reading: [.tenant])
+            try expect(tenantOnly.tenant == tenant && tenantOnly.contractorProfile == nil, "only what is asked for must be read")
+            let owner = try await db.context(user: world.owner.id, job: job.id, reading: [.tenant, .contractorProfile])
+            try expect(
+                owner.user == world.owner && owner.tenant == tenant && owner.contractorProfile == nil,
+                "a user without a profile must read none, and the rest as usual")
+            let missing = try await db.context(user: UserID(UUID()), job: JobID(UUID()), reading: [.tenant, .contractorProfile])
+            try expect(
+                missing == JobCallContext(user: nil, job: nil, tenant: tenant), "missing users and jobs must not hide the tenant")
+        },
         StorageConformanceCheck("bids.visibility") { storage in
             let world = try await ConformanceWorld.make(storage)
             let job = try await world.insertJob()
