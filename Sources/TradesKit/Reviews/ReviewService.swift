@@ -11,14 +11,15 @@ public struct ReviewService: Sendable {
         validator.range(rating, 1...5, field: "rating")
         let text = validator.text(text, field: "text", min: 0, max: 2_000)
         try validator.check()
-        return try await environment.acting("review.submit", as: principal, onJob: jobID) { store, actor, job in
+        // The tenant's review window is read with the caller and the job, in one storage call.
+        return try await environment.acting("review.submit", as: principal, onJob: jobID, reading: [.tenant]) { store, actor, job, read in
             guard job.isParty(actor.id), let contractorID = job.contractorID else {
                 throw TradesKitError.forbidden("Only the homeowner and the contractor of a job review it")
             }
             guard job.status == .closed, let closedAt = job.closedAt else {
                 throw TradesKitError.invalidTransition("Only closed jobs can be reviewed")
             }
-            let tenant = try await environment.tenant(of: store)
+            guard let tenant = read.tenant else { throw TradesKitError.notFound("Tenant") }
             let now = environment.now()
             let windowEnd = closedAt.addingTimeInterval(Double(tenant.settings.policies.reviewWindowSeconds))
             guard now < windowEnd else { throw TradesKitError.invalidTransition("The review window for this job has closed") }
