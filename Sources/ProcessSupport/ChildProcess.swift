@@ -28,17 +28,45 @@ public enum ChildProcess {
 
     /// How `process` ended, waited for on a thread of its own (never on Swift's cooperative pool).
     public static func termination(of process: Process) async -> Termination {
-        let child = Started(process)
-        return await withCheckedContinuation { (done: CheckedContinuation<Termination, Never>) in
-            Thread { done.resume(returning: child.waitForTermination()) }.start()
+        await withCheckedContinuation { (done: CheckedContinuation<Termination, Never>) in
+            Thread { done.resume(returning: waitForTermination(of: process)) }.start()
         }
     }
 
-    /// How `process` ended, waiting on the calling thread: for threads that exist to wait.
-    public static func waitForTermination(of process: Process) -> Termination { Started(process).waitForTermination() }
+    /// How `process` ended, waiting on the calling thread: for threads that exist to wait. Foundation's account if it
+    /// reaped the child, the child's wait status if it did not within half a second of the child's exit.
+    public static func waitForTermination(of process: Process) -> Termination {
+        var exitedAt: ContinuousClock.Instant?
+        while true {
+            if !process.isRunning {
+                return process.terminationReason == .exit ? .exited(process.terminationStatus) : .signalled(process.terminationStatus)
+            }
+            if hasExited(process) {
+                let since = exitedAt ?? ContinuousClock.now
+                exitedAt = since
+                var status: Int32 = 0
+                // If Foundation reaps it first, waitpid fails (ECHILD) and `isRunning` turns false on a later pass.
+                if ContinuousClock.now - since > .milliseconds(500), waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier
+                {
+                    return status & 0x7F == 0 ? .exited((status >> 8) & 0xFF) : .signalled(status & 0x7F)
+                }
+            }
+            usleep(5_000)
+        }
+    }
 
-    /// Whether `process` has ended; a zombie counts (Foundation may reap it late).
-    public static func hasExited(_ process: Process) -> Bool { Started(process).hasExited }
+    /// Whether `process` has ended: a zombie counts (Foundation reaps it on a queue of its own, which may be late).
+    public static func hasExited(_ process: Process) -> Bool {
+        #if os(Linux)
+            let pid = process.processIdentifier
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")"),
+                let state = stat[stat.index(after: end)...].split(separator: " ").first
+            else { return !process.isRunning }
+            return state == "Z" || state == "X"
+        #else
+            return !process.isRunning
+        #endif
+    }
 
     /// A pipe for a child's output whose descriptors close on exec: processes started meanwhile (by another thread, or
     /// by `system`, which keeps every descriptor) do not inherit them, so its end of file does not wait for them. The
@@ -59,47 +87,5 @@ public enum ChildProcess {
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
         return nil
-    }
-}
-
-/// A started process, handed to a waiting thread (`Process` is not `Sendable`; only its pid and its thread-safe state
-/// are read).
-private final class Started: @unchecked Sendable {
-    let process: Process
-    init(_ process: Process) { self.process = process }
-
-    /// Waits until the process has ended: Foundation's account if it reaped it, the child's wait status if it did not
-    /// within half a second of the child's exit.
-    func waitForTermination() -> ChildProcess.Termination {
-        var exitedAt: ContinuousClock.Instant?
-        while true {
-            if !process.isRunning {
-                return process.terminationReason == .exit ? .exited(process.terminationStatus) : .signalled(process.terminationStatus)
-            }
-            if hasExited {
-                let since = exitedAt ?? ContinuousClock.now
-                exitedAt = since
-                var status: Int32 = 0
-                // If Foundation reaps it first, waitpid fails (ECHILD) and `isRunning` turns false on a later pass.
-                if ContinuousClock.now - since > .milliseconds(500), waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier
-                {
-                    return status & 0x7F == 0 ? .exited((status >> 8) & 0xFF) : .signalled(status & 0x7F)
-                }
-            }
-            usleep(5_000)
-        }
-    }
-
-    /// Whether the process has ended: a zombie counts (Foundation reaps it on a queue of its own, which may be late).
-    var hasExited: Bool {
-        #if os(Linux)
-            let pid = process.processIdentifier
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")"),
-                let state = stat[stat.index(after: end)...].split(separator: " ").first
-            else { return !process.isRunning }
-            return state == "Z" || state == "X"
-        #else
-            return !process.isRunning
-        #endif
     }
 }

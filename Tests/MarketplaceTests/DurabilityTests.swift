@@ -1,6 +1,6 @@
 import Foundation
-import StorageSQLite
 import ProcessSupport
+import StorageSQLite
 import TestSupport
 import Testing
 import TradesKit

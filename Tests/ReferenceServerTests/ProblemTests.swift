@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import HTTPTypes
+import Logging
 @testable import ReferenceServer
 import Testing
 import TradesKit

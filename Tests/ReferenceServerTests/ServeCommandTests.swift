@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import ReferenceServer
 import ProcessSupport
+import ReferenceServer
 import TestSupport
 import Testing
 import TradesKit

@@ -58,9 +58,8 @@ struct TradesCommandTests {
     @Test("the benchmark's synchronous wait reports how the child ended, from the waiting thread")
     func waitOnThread() async throws {
         let (process, _) = try Self.start("exit 5")
-        let child = UncheckedProcess(process)
         let ended = await withCheckedContinuation { (done: CheckedContinuation<ChildProcess.Termination, Never>) in
-            Thread { done.resume(returning: ChildProcess.waitForTermination(of: child.process)) }.start()
+            Thread { done.resume(returning: ChildProcess.waitForTermination(of: process)) }.start()
         }
         #expect(ended == .exited(5))
         #expect(ChildProcess.hasExited(process))
@@ -80,10 +79,4 @@ struct TradesCommandTests {
             #expect(fcntl(descriptor, F_GETFD) & FD_CLOEXEC != 0)
         }
     }
-}
-
-/// A started process handed to a waiting thread in a test (only that thread touches it).
-private final class UncheckedProcess: @unchecked Sendable {
-    let process: Process
-    init(_ process: Process) { self.process = process }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import PostgresNIO
-@testable import StoragePostgres
 import ProcessSupport
+@testable import StoragePostgres
 import TestSupport
 import Testing
 import TradesKit

@@ -82,10 +82,9 @@ public enum TradesCommand {
     private static func drained(
         _ pipe: Pipe, of process: Process, until enough: @escaping @Sendable (Data) -> Bool, deadline: ContinuousClock.Instant?
     ) async -> Data {
-        let child = Child(process)
         let descriptor = pipe.fileHandleForReading.fileDescriptor
         return await withCheckedContinuation { (done: CheckedContinuation<Data, Never>) in
-            Thread { done.resume(returning: drain(descriptor, while: child, until: enough, deadline: deadline)) }.start()
+            Thread { done.resume(returning: drain(descriptor, while: process, until: enough, deadline: deadline)) }.start()
         }
     }
 
@@ -99,7 +98,7 @@ public enum TradesCommand {
     /// (``ChildProcess/termination(of:)``).
     public static func termination(of process: Process) async -> Termination { await ChildProcess.termination(of: process) }
 
-    private static func drain(_ descriptor: Int32, while child: Child, until enough: (Data) -> Bool, deadline: ContinuousClock.Instant?)
+    private static func drain(_ descriptor: Int32, while process: Process, until enough: (Data) -> Bool, deadline: ContinuousClock.Instant?)
         -> Data
     {
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
@@ -118,7 +117,7 @@ public enum TradesCommand {
             if errno == EINTR { continue }
             guard errno == EAGAIN || errno == EWOULDBLOCK, !exited else { return data }
             // Nothing to read now. Once the process has exited, one more pass reads what it wrote last.
-            if ChildProcess.hasExited(child.process) {
+            if ChildProcess.hasExited(process) {
                 exited = true
                 continue
             }
@@ -131,11 +130,4 @@ public enum TradesCommand {
 /// `read(2)`, under a name the enum's own `read` does not hide.
 private func readAvailable(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
     read(descriptor, buffer.baseAddress, buffer.count)
-}
-
-/// A started process, shared with a reading thread (`Process` is not `Sendable`; only its pid and its thread-safe state
-/// are read).
-private final class Child: @unchecked Sendable {
-    let process: Process
-    init(_ process: Process) { self.process = process }
 }

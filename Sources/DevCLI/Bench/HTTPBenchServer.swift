@@ -125,26 +125,19 @@ final class HTTPBenchServer {
     /// and dropped until it exits, or a full pipe would stop the server at its next log line. Read on a thread of its
     /// own: the reads block.
     private static func firstLine(of handle: FileHandle) async -> String? {
-        let reader = PipeReader(handle)
-        return await withCheckedContinuation { (done: CheckedContinuation<String?, Never>) in
+        await withCheckedContinuation { (done: CheckedContinuation<String?, Never>) in
             Thread {
                 var bytes = Data()
                 while !bytes.contains(UInt8(ascii: "\n")) {
-                    let chunk = reader.handle.availableData
+                    let chunk = handle.availableData
                     if chunk.isEmpty { break }
                     bytes.append(chunk)
                 }
                 let text = String(decoding: bytes, as: UTF8.self)
                 done.resume(returning: text.split(separator: "\n").first.map(String.init))
-                while !reader.handle.availableData.isEmpty {}
+                while !handle.availableData.isEmpty {}
             }.start()
         }
-    }
-
-    /// The server's output pipe, handed to the thread that reads it (only that thread reads it).
-    private final class PipeReader: @unchecked Sendable {
-        let handle: FileHandle
-        init(_ handle: FileHandle) { self.handle = handle }
     }
 }
 

@@ -21,24 +21,12 @@ enum Subprocess {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let running = Running(process: process, output: output)
         return await withCheckedContinuation { (done: CheckedContinuation<Output, Never>) in
             Thread {
-                let data = running.output.fileHandleForReading.readDataToEndOfFile()
-                let ended = ChildProcess.waitForTermination(of: running.process)
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                let ended = ChildProcess.waitForTermination(of: process)
                 done.resume(returning: Output(status: ended.status, text: String(decoding: data, as: UTF8.self)))
             }.start()
-        }
-    }
-
-    /// A started process and its pipe, handed to the waiting thread (`Process` is not `Sendable`; only that thread
-    /// touches them from here on).
-    private final class Running: @unchecked Sendable {
-        let process: Process
-        let output: Pipe
-        init(process: Process, output: Pipe) {
-            self.process = process
-            self.output = output
         }
     }
 }

@@ -34,8 +34,6 @@ struct WrkLoadGenerator: Sendable {
         var answered: Int
         /// CPU seconds wrk spent (user and system, both runs).
         var generatorCPUSeconds: Double?
-
-        var errors: Int { measured.errors.values.reduce(0, +) }
     }
 
     /// The figures of one run of wrk, from the script's `done()`.

@@ -28,8 +28,8 @@ enum BenchmarkRoutes {
                     .get, readPath, id: "benchRead", "One storage read (benchmark builds only)", tag: "Operations", access: .tenant,
                     response: nil)
             ) { call in
-                // The tenant named by X-Tenant comes from the server's short cache; its row is then read from storage, in
-                // one read transaction, as every API route reads.
+                // The tenant named by X-Tenant comes from the server's short cache; its row is then read from storage: one
+                // statement on a reader connection, as the API's single-row reads are.
                 let tenant = try call.tenant()
                 guard let record = try await call.market.storage.tenant(tenant.id).tenantRecord() else {
                     throw ServerError(.unknownTenant, "No tenant has this slug")
