@@ -39,7 +39,11 @@ struct TestMarket {
     static let op = PlatformOperator(label: "tests")
     static let password = "correct horse battery staple"
 
-    init(_ kind: StorageKind = .sqliteMemory, identity: IdentityConfiguration = IdentityConfiguration()) throws {
+    /// - Parameter processor: what the marketplace calls for payments, given the fake that records them (itself by default).
+    init(
+        _ kind: StorageKind = .sqliteMemory, identity: IdentityConfiguration = IdentityConfiguration(),
+        processor: (MemoryPaymentProcessor) -> any PaymentProcessor = { $0 }
+    ) throws {
         let (storage, cleanup) = try kind.make()
         self.storage = storage
         self.cleanup = cleanup
@@ -47,7 +51,7 @@ struct TestMarket {
         payments = MemoryPaymentProcessor()
         email = MemoryEmailSender()
         market = Marketplace(
-            storage: storage, payments: payments, passwordHasher: MemoryPasswordHasher(), emailSender: email, clock: clock,
+            storage: storage, payments: processor(payments), passwordHasher: MemoryPasswordHasher(), emailSender: email, clock: clock,
             ids: UUIDv7Generator(clock: clock), configuration: Marketplace.Configuration(identity: identity))
     }
 

@@ -123,16 +123,33 @@ struct HardeningTests {
             #expect(limited.status == .tooManyRequests && limited.headers[.rateLimitLimit] == "5", "\(limited)")
             #expect(try await api.call(.get, "/v1/me", as: world.contractorA).status == .ok)
 
+            // The proxy appends the address it saw; a client forging the hops before it gets no fresh bucket.
             var headers = HTTPFields()
-            headers[.init("X-Forwarded-For")!] = "203.0.113.9, 10.0.0.1"
             var statuses: [Int] = []
-            for _ in 1...31 { statuses.append(try await api.call(.get, "/v1/categories", tenant: "acme", headers: headers).status.code) }
+            for attempt in 1...31 {
+                headers[.init("X-Forwarded-For")!] = "198.51.100.\(attempt), 203.0.113.9"
+                statuses.append(try await api.call(.get, "/v1/categories", tenant: "acme", headers: headers).status.code)
+            }
             #expect(statuses.filter { $0 == 200 }.count == 30 && statuses.last == 429)
             headers[.init("X-Forwarded-For")!] = "203.0.113.10"
+            #expect(try await api.call(.get, "/v1/categories", tenant: "acme", headers: headers).status == .ok)
+            headers[.init("X-Forwarded-For")!] = "2001:db8::1"
             #expect(try await api.call(.get, "/v1/categories", tenant: "acme", headers: headers).status == .ok)
             // Operations routes are not limited.
             #expect(try await api.call(.get, "/health").status == .ok)
         }
+    }
+
+    @Test("X-Forwarded-For: the last hop of the last field, and only an IP address")
+    func forwardedClient() {
+        #expect(RequestLimitsMiddleware.forwardedClient(["198.51.100.7, 203.0.113.9"]) == "203.0.113.9")
+        #expect(RequestLimitsMiddleware.forwardedClient(["198.51.100.7", "203.0.113.9 "]) == "203.0.113.9")
+        #expect(RequestLimitsMiddleware.forwardedClient(["2001:db8::1"]) == "2001:db8::1")
+        #expect(RequestLimitsMiddleware.forwardedClient([]) == nil)
+        #expect(RequestLimitsMiddleware.forwardedClient(["203.0.113.9, "]) == nil, "an empty last hop is not the client")
+        #expect(RequestLimitsMiddleware.forwardedClient(["203.0.113.9, evil"]) == nil)
+        #expect(RequestLimitsMiddleware.forwardedClient(["999.1.1.1"]) == nil)
+        #expect(RequestLimitsMiddleware.forwardedClient([String(repeating: "1", count: 4_000)]) == nil)
     }
 
     @Test("Rate limiter windows on a manual clock")
@@ -276,6 +293,13 @@ struct HardeningTests {
         let weak = ServerConfiguration(listenBacklog: 0, tokenSigningKey: Array("short".utf8), bcryptCost: 40, operatorToken: "tiny")
         #expect(weak.problems.count == 4)
         #expect(weak.problems.contains("the listen backlog must be positive"))
+        for window: Int64 in [0, 86_401, .max] {
+            let limits = ServerConfiguration.RateLimits(windowSeconds: window)
+            #expect(
+                ServerConfiguration(tokenSigningKey: Array(repeating: 7, count: 32), rateLimits: limits).problems == [
+                    "the rate limit window must be 1 to 86 400 seconds"
+                ], "\(window)")
+        }
         await #expect(throws: TradesKitError.self) {
             _ = try await TestServer { $0.tokenSigningKey = Array("short".utf8) }
         }

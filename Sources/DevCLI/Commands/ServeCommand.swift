@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The bcrypt cost of new password hashes (4…31).") var bcryptCost: Int = 12
     @Option(help: "API requests per client IP address in 15 minutes, across tenants.") var requestsPerIP: Int = 2_000
     @Option(help: "The URL clients reach this server at, which e-mailed links start with (default http://HOST:PORT).") var publicURL: String?
+    @Flag(help: "Behind one proxy that appends the client's address to X-Forwarded-For: rate-limit by that address.")
+    var trustForwardedFor = false
     @Flag(help: "Development mode: generated secrets, and a demo tenant and admin on a new database.") var development = false
 
     static let demoSlug = "demo"
@@ -64,6 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.bcryptCost = bcryptCost
         configuration.corsAllowedOrigins = corsOrigin
         configuration.rateLimits.requestsPerIPPerWindow = requestsPerIP
+        configuration.trustForwardedFor = trustForwardedFor
         configuration.development = development
         configuration.operatorToken = environment["TRADESKIT_OPERATOR_TOKEN"]
         if development, configuration.operatorToken == nil { configuration.operatorToken = Self.randomSecret() }

@@ -18,7 +18,7 @@ public struct ServerContext: RequestContext {
     public internal(set) var principal: Principal?
     /// The peer's IP address as seen on the socket (`nil` in router tests).
     public let peerAddress: String?
-    /// The client's address used for rate limits: the peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
+    /// The client's address used for rate limits: the peer, or the last `X-Forwarded-For` hop behind a trusted proxy.
     var clientAddress: String
     /// The largest body accepted, from the server's configuration.
     var bodyLimit: Int

@@ -70,7 +70,8 @@ public struct ServerConfiguration: Sendable {
     public var corsAllowedOrigins: [String]
     /// Whether to send `Strict-Transport-Security` (only behind TLS; off by default for plain http).
     public var strictTransportSecurity: Bool
-    /// Whether a proxy in front sets `X-Forwarded-For`; only then is its first hop used as the client address.
+    /// Whether one proxy in front appends the peer it saw to `X-Forwarded-For`; only then is the header's last hop (the
+    /// one that proxy wrote; earlier hops are whatever the client sent) used as the client address.
     public var trustForwardedFor: Bool
     /// Rate limits used when a tenant has no policy of its own (and always for the per-IP limit).
     public var rateLimits: RateLimits
@@ -121,7 +122,8 @@ public struct ServerConfiguration: Sendable {
         if let operatorToken, operatorToken.utf8.count < 32 { problems.append("the operator token must be at least 32 bytes") }
         if tokenIssuer.isEmpty || tokenAudience.isEmpty { problems.append("the token issuer and audience must not be empty") }
         let limits = [rateLimits.loginAttemptsPerWindow, rateLimits.requestsPerUserPerWindow, rateLimits.requestsPerIPPerWindow]
-        if limits.contains(where: { $0 < 1 }) || rateLimits.windowSeconds < 1 { problems.append("rate limits must be positive") }
+        if limits.contains(where: { $0 < 1 }) { problems.append("rate limits must be positive") }
+        if !(1...86_400).contains(rateLimits.windowSeconds) { problems.append("the rate limit window must be 1 to 86 400 seconds") }
         return problems
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// The limits applied before routing: the client's address (the peer, or the first `X-Forwarded-For` hop behind a
+/// The limits applied before routing: the client's address (the peer, or the last `X-Forwarded-For` hop behind a
 /// trusted proxy), the body size from `Content-Length` (the body reader enforces it again for chunked bodies), and
 /// the per-IP rate limit on the API.
 struct RequestLimitsMiddleware: RouterMiddleware {
@@ -13,10 +13,8 @@ struct RequestLimitsMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         var context = context
         context.bodyLimit = configuration.bodyLimit
-        if configuration.trustForwardedFor, let forwarded = request.headers[.forwardedFor],
-            let first = forwarded.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !first.isEmpty, first.count <= 45
-        {
-            context.clientAddress = first
+        if configuration.trustForwardedFor, let address = Self.forwardedClient(request.headers[values: .forwardedFor]) {
+            context.clientAddress = address
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.bodyLimit {
             throw ServerError(.payloadTooLarge, "The request body is larger than \(configuration.bodyLimit) bytes")
@@ -26,5 +24,23 @@ struct RequestLimitsMiddleware: RouterMiddleware {
             try limiter.enforce("ip:\(context.clientAddress)", limit: limits.requestsPerIPPerWindow, windowSeconds: limits.windowSeconds)
         }
         return try await next(request, context)
+    }
+
+    /// The address the trusted proxy saw: the last hop of the last `X-Forwarded-For` field (proxies append; every
+    /// earlier hop is the client's to write), if it is an IPv4 or IPv6 address. Anything else leaves the peer's address.
+    static func forwardedClient(_ fields: [String]) -> String? {
+        guard let last = fields.last?.split(separator: ",", omittingEmptySubsequences: false).last else { return nil }
+        let hop = last.trimmingCharacters(in: .whitespaces)
+        return IPAddressText.isValid(hop) ? hop : nil
+    }
+}
+
+/// Address syntax checks with `inet_pton`, so a forged header cannot become a rate-limit key of arbitrary text.
+enum IPAddressText {
+    static func isValid(_ text: String) -> Bool {
+        guard !text.isEmpty, text.utf8.count <= 45 else { return false }
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return text.withCString { inet_pton(AF_INET, $0, &v4) == 1 || inet_pton(AF_INET6, $0, &v6) == 1 }
     }
 }

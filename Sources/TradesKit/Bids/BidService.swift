@@ -177,12 +177,28 @@ public struct BidService: Sendable {
             BusinessMetrics.bidsAccepted.increment()
             return acceptance
         } catch {
-            if let authorization { await voidAbandoned(authorization, bidID: bidID, tenant: principal.tenantID) }
+            if let authorization { await voidAbandoned(authorization, bidID: bidID, store: store) }
             throw error
         }
     }
 
-    private func voidAbandoned(_ authorization: PaymentAuthorization, bidID: BidID, tenant: TenantID) async {
+    /// Voids the authorisation of an accept that failed, unless an escrow holds it: a concurrent accept of the same bid
+    /// (a double click, a client's retry) was given the same authorisation for the same idempotency key, and may have
+    /// committed it. When the escrow cannot be read, the authorisation is left to lapse rather than risk voiding one in use.
+    private func voidAbandoned(_ authorization: PaymentAuthorization, bidID: BidID, store: any TenantStorage) async {
+        let tenant = store.tenantID
+        do {
+            let inUse = try await environment.run("bid.accept.abandon", tenant: tenant) { () -> Bool in
+                guard let bid = try await store.bid(bidID, viewer: .admin) else { return false }
+                return try await store.escrow(job: bid.jobID)?.paymentReference == authorization.reference
+            }
+            if inUse { return }
+        } catch {
+            environment.logger.error(
+                "Could not check an abandoned authorisation; it is left to lapse",
+                metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.bid": "\(bidID)"])
+            return
+        }
         do {
             try await environment.payments.void(paymentReference: authorization.reference, idempotencyKey: "void:accept:\(bidID)")
         } catch {

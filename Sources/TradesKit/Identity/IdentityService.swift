@@ -53,8 +53,16 @@ public struct IdentityService: Sendable {
     ///   the lockout; ``TradesKitError/Code/suspended``; ``TradesKitError/Code/twoFactorRequired`` when the password was
     ///   right and a code is needed; ``TradesKitError/Code/invalidTwoFactorCode`` (counted towards the lockout).
     public func login(in tenant: TenantID, email: String, password: String, totpCode: String? = nil) async throws -> Session {
-        let store = environment.storage.tenant(tenant)
         let key = AccountKey(tenant: tenant, email: email)
+        // One attempt per account key at a time: overlapping guesses would all pass the lock check below before any of
+        // their failures is counted.
+        return try await environment.signInGate.withKey(key) {
+            try await login(in: tenant, key: key, email: email, password: password, totpCode: totpCode)
+        }
+    }
+
+    private func login(in tenant: TenantID, key: AccountKey, email: String, password: String, totpCode: String?) async throws -> Session {
+        let store = environment.storage.tenant(tenant)
         let address = try? EmailAddress(email)
         let now = environment.now()
         let (throttle, user) = try await environment.run("identity.login", tenant: tenant) { () -> (LoginThrottle?, User?) in
@@ -84,8 +92,10 @@ public struct IdentityService: Sendable {
 
         let outcome = try await environment.run("identity.login", tenant: tenant) { () -> LoginOutcome in
             let throttle = try await store.loginThrottle(key: key)
-            // Concurrent failures may have locked the key while this password was checked.
-            if let until = throttle?.lockedUntil(at: now) { return .locked(until) }
+            // Failures in another process may have locked the key while this password was checked. The answer is then
+            // the one a wrong password got in the same race (they were counted against an unlocked key): answering
+            // "locked" to the right password alone would tell which guess was right.
+            if throttle?.lockedUntil(at: now) != nil { return .lostToLock }
             var changes = ChangeSet()
             if let enrollment = try await store.twoFactor(user: user.id), enrollment.isConfirmed {
                 guard let totpCode, !totpCode.isEmpty else { return .twoFactorRequired }
@@ -104,8 +114,8 @@ public struct IdentityService: Sendable {
         switch outcome {
         case .session(let session):
             return session
-        case .locked(let until):
-            throw Self.locked(until: until)
+        case .lostToLock:
+            throw Self.wrongCredentials
         case .twoFactorRequired:
             throw TradesKitError(.twoFactorRequired, "A two-factor code is required")
         case .wrongCode:
@@ -545,7 +555,8 @@ private struct PendingEmail: Sendable {
 
 private enum LoginOutcome: Sendable {
     case session(IdentityService.Session)
-    case locked(Date)
+    /// The key was locked by failures counted elsewhere while the password was checked.
+    case lostToLock
     case twoFactorRequired
     case wrongCode
 }

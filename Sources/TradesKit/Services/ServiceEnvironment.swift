@@ -15,6 +15,8 @@ struct ServiceEnvironment: Sendable {
     let identity: IdentityConfiguration
     /// A hash of a random password made by ``passwordHasher`` on first use, verified against for unknown e-mail addresses.
     let dummyPasswordHash = DummyPasswordHash()
+    /// One sign-in per account key at a time in this process.
+    let signInGate = SignInGate()
 
     func now() -> Date { clock.now().truncatedToMilliseconds }
 
