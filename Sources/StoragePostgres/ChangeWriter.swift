@@ -160,12 +160,13 @@ struct ChangeWriter {
                 """
                 INSERT INTO escrows (tenant_id, id, job_id, bid_id, homeowner_id, contractor_id, amount, currency, fee_basis_points, status,
                     payment_reference, transfer_reference, refunded_amount, refunded_currency, released_amount, released_currency,
-                    platform_fee_amount, platform_fee_currency, created_at, updated_at, version)
+                    platform_fee_amount, platform_fee_currency, instruction, created_at, updated_at, version)
                 VALUES (\(tenant), \(value.id.rawValue), \(value.jobID.rawValue), \(value.bidID.rawValue), \(value.homeownerID.rawValue),
                         \(value.contractorID.rawValue), \(value.amount.amount), \(value.amount.currency.code), \(value.feeBasisPoints),
                         \(value.status.rawValue), \(value.paymentReference), \(value.transferReference), \(value.refundedAmount.amount),
                         \(value.refundedAmount.currency.code), \(value.releasedAmount.amount), \(value.releasedAmount.currency.code),
-                        \(value.platformFee.amount), \(value.platformFee.currency.code), \(value.createdAt.millisecondsSince1970),
+                        \(value.platformFee.amount), \(value.platformFee.currency.code), \(value.instruction?.storageValue),
+                        \(value.createdAt.millisecondsSince1970),
                         \(value.updatedAt.millisecondsSince1970), \(value.version))
                 """)
         case .updateEscrow(let value):
@@ -175,8 +176,8 @@ struct ChangeWriter {
                     transfer_reference = \(value.transferReference), refunded_amount = \(value.refundedAmount.amount),
                     refunded_currency = \(value.refundedAmount.currency.code), released_amount = \(value.releasedAmount.amount),
                     released_currency = \(value.releasedAmount.currency.code), platform_fee_amount = \(value.platformFee.amount),
-                    platform_fee_currency = \(value.platformFee.currency.code), updated_at = \(value.updatedAt.millisecondsSince1970),
-                    version = version + 1
+                    platform_fee_currency = \(value.platformFee.currency.code), instruction = \(value.instruction?.storageValue),
+                    updated_at = \(value.updatedAt.millisecondsSince1970), version = version + 1
                 WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue) AND version = \(value.version) RETURNING 1
                 """)
             try await requireUpdated("escrow", affected, exists: "SELECT 1 FROM escrows WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")

@@ -277,6 +277,14 @@ struct PostgresTenantStorage: TenantStorage {
         try await first("SELECT \(unescaped: Columns.escrow) FROM escrows WHERE tenant_id = \(tenant) AND job_id = \(job.rawValue)", Decode.escrow)
     }
 
+    func pendingSettlements(limit: Int) async throws -> [Escrow] {
+        try await all(
+            """
+            SELECT \(unescaped: Columns.escrow) FROM escrows WHERE tenant_id = \(tenant) AND instruction IS NOT NULL
+            ORDER BY updated_at, id LIMIT \(limit)
+            """, Decode.escrow)
+    }
+
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry] {
         if let job {
             return try await all(

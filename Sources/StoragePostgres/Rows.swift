@@ -51,8 +51,8 @@ enum Columns {
     static let bid = "id, job_id, contractor_id, amount, currency, message, status, created_at, updated_at, version"
     static let escrow = """
         id, job_id, bid_id, homeowner_id, contractor_id, amount, currency, fee_basis_points, status, payment_reference, transfer_reference, \
-        refunded_amount, refunded_currency, released_amount, released_currency, platform_fee_amount, platform_fee_currency, created_at, \
-        updated_at, version
+        refunded_amount, refunded_currency, released_amount, released_currency, platform_fee_amount, platform_fee_currency, instruction, \
+        created_at, updated_at, version
         """
     static let ledgerEntry = "id, transaction_id, kind, job_id, account, amount, currency, posted_at"
     static let dispute = """
@@ -143,15 +143,23 @@ enum Decode {
     }
 
     static func escrow(_ row: PostgresRandomAccessRow) throws -> Escrow {
-        Escrow(
+        let amount = try row.money("amount", "currency")
+        var instruction: SettlementInstruction?
+        if let stored = try row.value("instruction", as: String?.self) {
+            guard let parsed = SettlementInstruction(storageValue: stored, currency: amount.currency) else {
+                throw PostgresRandomAccessRow.corrupt("instruction")
+            }
+            instruction = parsed
+        }
+        return Escrow(
             id: try row.id("id"), jobID: try row.id("job_id"), bidID: try row.id("bid_id"), homeownerID: try row.id("homeowner_id"),
-            contractorID: try row.id("contractor_id"), amount: try row.money("amount", "currency"),
+            contractorID: try row.id("contractor_id"), amount: amount,
             feeBasisPoints: try row.value("fee_basis_points"), status: try row.enumeration("status"),
             paymentReference: try row.value("payment_reference"), transferReference: try row.value("transfer_reference"),
             refundedAmount: try row.money("refunded_amount", "refunded_currency"),
             releasedAmount: try row.money("released_amount", "released_currency"),
-            platformFee: try row.money("platform_fee_amount", "platform_fee_currency"), createdAt: try row.date("created_at"),
-            updatedAt: try row.date("updated_at"), version: try row.value("version"))
+            platformFee: try row.money("platform_fee_amount", "platform_fee_currency"), instruction: instruction,
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"), version: try row.value("version"))
     }
 
     static func ledgerEntry(_ row: PostgresRandomAccessRow) throws -> LedgerEntry {

@@ -272,7 +272,7 @@ extension SQLiteTenantStorage {
         [
             "status": value.status.rawValue, "payment_reference": value.paymentReference, "transfer_reference": value.transferReference,
             "refunded_amount": value.refundedAmount.amount, "released_amount": value.releasedAmount.amount, "platform_fee": value.platformFee.amount,
-            "updated_at": value.updatedAt.ms,
+            "instruction": value.instruction?.storageValue, "updated_at": value.updatedAt.ms,
         ]
     }
 

@@ -216,6 +216,11 @@ struct SQLiteTenantStorage: TenantStorage {
         try await one("SELECT * FROM escrows WHERE tenant_id = ? AND job_id = ?", [job.sql], Records.escrow)
     }
 
+    func pendingSettlements(limit: Int) async throws -> [Escrow] {
+        try await all(
+            "SELECT * FROM escrows WHERE tenant_id = ? AND instruction IS NOT NULL ORDER BY updated_at, id LIMIT ?", [limit], Records.escrow)
+    }
+
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry] {
         if let job {
             return try await all(

@@ -87,4 +87,113 @@ struct PaymentRaceTests {
         #expect(!payment.voided, "the committed hold was voided")
         #expect(t.payments.calls.filter { $0.idempotencyKey.hasPrefix("void:") }.isEmpty)
     }
+
+    /// An awarded job (bid 1 of three, USD 210.00) whose work is complete: the escrow is captured.
+    static func completedJob(_ t: TestMarket) async throws -> (TestMarket.World, Job, Principal) {
+        let world = try await t.makeWorld()
+        let (job, bids) = try await t.jobWithBids(world)
+        let winner = world.contractors[1]
+        _ = try await t.market.bids.accept(by: world.owner, bids[1].id)
+        _ = try await t.market.jobs.start(by: winner, job.id)
+        _ = try await t.market.jobs.complete(by: winner, job.id)
+        return (world, job, winner)
+    }
+
+    /// What the processor did with the job's payment agrees with what the escrow says, and no more left it than came in.
+    static func expectProcessorAgrees(_ t: TestMarket, _ escrow: Escrow, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let reference = try #require(escrow.paymentReference, sourceLocation: sourceLocation)
+        let payment = try #require(t.payments.payment(reference: reference), sourceLocation: sourceLocation)
+        #expect(payment.transferred == escrow.releasedAmount.amount, "transferred vs released", sourceLocation: sourceLocation)
+        #expect(payment.refunded == escrow.refundedAmount, "refunded", sourceLocation: sourceLocation)
+        #expect(payment.transferred + payment.refunded.amount <= escrow.amount.amount, "paid out twice", sourceLocation: sourceLocation)
+        let captured = [.captured, .released, .refunded, .partiallyRefunded].contains(escrow.status)
+        #expect((payment.captured != nil) == captured, "captured at the processor vs \(escrow.status)", sourceLocation: sourceLocation)
+        #expect(payment.voided == (escrow.status == .cancelled), "voided vs \(escrow.status)", sourceLocation: sourceLocation)
+    }
+
+    @Test(
+        "approve racing a dispute: whichever commits first decides, and the money follows only the decision that committed",
+        arguments: [StorageKind.sqliteFile, .memory])
+    func approveRacingDispute(_ kind: StorageKind) async throws {
+        let (t, payments) = try Self.market(kind)
+        defer { t.cleanup() }
+        let (world, job, winner) = try await Self.completedJob(t)
+        // The contractor opens a dispute at the moment the payout is sent; then an admin refunds everything.
+        await payments.beforeNext(.transfer) {
+            _ = try? await t.market.disputes.open(by: winner, job: job.id, reason: "The owner will not pay")
+        }
+        _ = try? await t.market.jobs.approve(by: world.owner, job.id)
+        let disputes = try await t.market.disputes.list(by: world.admin).items
+        if let dispute = disputes.first {
+            _ = try? await t.market.disputes.resolve(by: world.admin, dispute.id, outcome: .fullRefund, note: "Refunded")
+        }
+        let escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        try Self.expectProcessorAgrees(t, escrow)
+        #expect(escrow.instruction == nil)
+        #expect(escrow.status == .released && disputes.isEmpty, "the approval committed first here: \(escrow.status)")
+        let ledger = try await t.market.payments.ledger(by: world.admin, job: job.id)
+        #expect(Ledger.unbalancedTransactions(in: ledger).isEmpty)
+    }
+
+    @Test("start racing a cancel: the cancel waits for the capture instead of voiding captured money", arguments: [StorageKind.sqliteFile, .memory])
+    func startRacingCancel(_ kind: StorageKind) async throws {
+        let (t, payments) = try Self.market(kind)
+        defer { t.cleanup() }
+        let world = try await t.makeWorld()
+        let (job, bids) = try await t.jobWithBids(world)
+        let winner = world.contractors[0]
+        _ = try await t.market.bids.accept(by: world.owner, bids[0].id)
+        let cancelled = SharedBox<TradesKitError?>(nil)
+        await payments.beforeNext(.capture) {
+            do { _ = try await t.market.jobs.cancel(by: world.admin, job.id) } catch { cancelled.set(error as? TradesKitError) }
+        }
+        let started = try await t.market.jobs.start(by: winner, job.id)
+        #expect(started.status == .inProgress)
+        #expect(cancelled.value?.code == .conflict, "\(String(describing: cancelled.value))")
+        var escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .captured && escrow.instruction == nil)
+        try Self.expectProcessorAgrees(t, escrow)
+        // Once the capture is recorded the cancel goes through, refunding in full.
+        #expect(try await t.market.jobs.cancel(by: world.admin, job.id).status == .cancelled)
+        escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .refunded && escrow.refundedAmount == escrow.amount)
+        try Self.expectProcessorAgrees(t, escrow)
+    }
+
+    @Test(
+        "a processor that fails after the decision: the decision stands, the settlement stays owed, the runner finishes it once",
+        arguments: [StorageKind.sqliteFile, .memory])
+    func owedSettlement(_ kind: StorageKind) async throws {
+        let (t, _) = try Self.market(kind)
+        defer { t.cleanup() }
+        let (world, job, _) = try await Self.completedJob(t)
+        t.payments.failNext(with: ProcessorDown())
+        let closed = try await t.market.jobs.approve(by: world.owner, job.id)
+        #expect(closed.status == .closed)
+        var escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .captured && escrow.instruction == .settle(refund: .zero(.usd)))
+        try Self.expectProcessorAgrees(t, escrow)
+
+        #expect(try await t.market.payments.runPendingSettlements(in: world.tenant.id) == 1)
+        escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .released && escrow.instruction == nil && escrow.releasedAmount == Money(18_900, .usd))
+        try Self.expectProcessorAgrees(t, escrow)
+        #expect(try await t.market.payments.runPendingSettlements(in: world.tenant.id) == 0)
+        let reference = try #require(escrow.paymentReference)
+        #expect(t.payments.payment(reference: reference)?.transfers.count == 1)
+        let ledger = try await t.market.payments.ledger(by: world.admin, job: job.id)
+        #expect(Ledger.unbalancedTransactions(in: ledger).isEmpty)
+        #expect(Set(ledger.filter { $0.kind == .release }.map(\.transactionID)).count == 1, "one release posted")
+    }
+}
+
+struct ProcessorDown: Error {}
+
+/// A value shared with a hook.
+final class SharedBox<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func set(_ value: Value) { lock.withLock { stored = value } }
 }

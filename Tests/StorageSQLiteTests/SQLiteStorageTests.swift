@@ -64,11 +64,11 @@ struct SQLiteStorageTests {
         #expect(try await deferred.appliedMigrations().isEmpty)
         try await deferred.migrate()
         try await deferred.migrate()
-        #expect(try await deferred.appliedMigrations() == ["v1-core", "v2-identity"])
+        #expect(try await deferred.appliedMigrations() == ["v1-core", "v2-identity", "v3-settlement-instructions"])
         #expect(try await !deferred.hasPendingMigrations())
     }
 
-    @Test("a database with data at v1-core upgrades to v2-identity and keeps its rows")
+    @Test("a database with data at v1-core upgrades to the current schema and keeps its rows")
     func upgradeToIdentity() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = path()
@@ -78,7 +78,7 @@ struct SQLiteStorageTests {
         try old.close()
 
         let upgraded = try SQLiteStorage(.file(path: file))
-        #expect(try await upgraded.appliedMigrations() == ["v1-core", "v2-identity"])
+        #expect(try await upgraded.appliedMigrations() == ["v1-core", "v2-identity", "v3-settlement-instructions"])
         let db = upgraded.tenant(tenant.id)
         #expect(try await db.tenantRecord() == tenant)
         #expect(try await db.user(owner.id) == owner)

@@ -57,7 +57,7 @@ enum DisputeRoutes {
             Route(
                 RouteSpec(
                     .post, "/v1/disputes/{id}/resolve", id: "resolveDispute", "Resolve a dispute (admins): release, partial or full refund",
-                    tag: "Disputes", access: .user, body: "DisputeResolutionInput", response: "Dispute", problems: [402, 409])
+                    tag: "Disputes", access: .user, body: "DisputeResolutionInput", response: "Dispute", problems: [409])
             ) { call in
                 let principal = try call.principal()
                 let id: DisputeID = try call.id("id", "Dispute")

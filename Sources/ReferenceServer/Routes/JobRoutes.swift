@@ -117,7 +117,7 @@ enum JobRoutes {
         _ perform: @escaping @Sendable (JobService, Principal, JobID) async throws -> Job
     ) -> Route {
         Route(
-            RouteSpec(.post, "/v1/jobs/{id}/\(action)", id: operationID, summary, tag: "Jobs", access: .user, response: "Job", problems: [402, 409])
+            RouteSpec(.post, "/v1/jobs/{id}/\(action)", id: operationID, summary, tag: "Jobs", access: .user, response: "Job", problems: [409])
         ) { call in
             try call.json(JobResponse(try await perform(call.market.jobs, call.principal(), call.id("id", "Job"))))
         }

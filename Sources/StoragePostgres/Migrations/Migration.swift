@@ -15,7 +15,9 @@ struct Migration: Sendable {
     var sql: String { statements.joined(separator: ";\n") }
 
     /// Every migration, in order. Append new ones; never edit an applied one (add a new migration instead).
-    static let all: [Migration] = [Migration0001InitialSchema.migration, Migration0002Identity.migration]
+    static let all: [Migration] = [
+        Migration0001InitialSchema.migration, Migration0002Identity.migration, Migration0003SettlementInstructions.migration,
+    ]
 }
 
 /// The names the schema shares with the Swift code.

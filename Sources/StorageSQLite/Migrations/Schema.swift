@@ -14,8 +14,22 @@ enum Schema {
         migrator.registerMigration("v2-identity") { db in
             for statement in v2Identity { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v3-settlement-instructions") { db in
+            for statement in v3SettlementInstructions { try db.execute(sql: statement) }
+        }
         return migrator
     }
+
+    /// Where an escrow's money is to go next (``TradesKit/SettlementInstruction``), and an index of the owed ones.
+    static let v3SettlementInstructions: [String] = [
+        """
+        ALTER TABLE escrows ADD COLUMN instruction TEXT CHECK (
+            instruction IN ('capture', 'void')
+            OR (instruction GLOB 'settle:[0-9]*' AND length(instruction) <= 26 AND substr(instruction, 8) NOT GLOB '*[^0-9]*')
+        )
+        """,
+        "CREATE INDEX escrows_pending ON escrows(tenant_id, updated_at, id) WHERE instruction IS NOT NULL",
+    ]
 
     static let v1: [String] = [
         """

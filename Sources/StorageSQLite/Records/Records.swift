@@ -67,13 +67,20 @@ enum Records {
 
     static func escrow(_ row: Row) throws -> Escrow {
         let currency = try row.currency("currency")
+        var instruction: SettlementInstruction?
+        if let stored = row["instruction"] as String? {
+            guard let parsed = SettlementInstruction(storageValue: stored, currency: currency) else {
+                throw StorageError(.failure, message: "Unknown value in column instruction")
+            }
+            instruction = parsed
+        }
         return Escrow(
             id: try row.id("id"), jobID: try row.id("job_id"), bidID: try row.id("bid_id"), homeownerID: try row.id("homeowner_id"),
             contractorID: try row.id("contractor_id"), amount: Money(row["amount"], currency), feeBasisPoints: row["fee_basis_points"],
             status: try row.enumValue("status"), paymentReference: row["payment_reference"], transferReference: row["transfer_reference"],
             refundedAmount: Money(row["refunded_amount"], currency), releasedAmount: Money(row["released_amount"], currency),
-            platformFee: Money(row["platform_fee"], currency), createdAt: row.date("created_at"), updatedAt: row.date("updated_at"),
-            version: row["version"])
+            platformFee: Money(row["platform_fee"], currency), instruction: instruction, createdAt: row.date("created_at"),
+            updatedAt: row.date("updated_at"), version: row["version"])
     }
 
     static func ledgerEntry(_ row: Row) throws -> LedgerEntry {

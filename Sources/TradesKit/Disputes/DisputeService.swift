@@ -57,12 +57,12 @@ public struct DisputeService: Sendable {
         var validator = Validator()
         let note = validator.text(note, field: "note", max: 5_000)
         try validator.check()
-        return try await environment.acting("dispute.resolve", as: principal) { store, actor in
+        let decided = try await environment.acting("dispute.resolve", as: principal) { store, actor in
             guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can resolve disputes") }
             guard let dispute = try await store.dispute(id), let job = try await store.job(dispute.jobID) else {
                 throw TradesKitError.notFound("Dispute")
             }
-            guard var escrow = try await store.escrow(job: job.id) else { throw TradesKitError.invalidTransition("The job has no payment") }
+            guard let escrow = try await store.escrow(job: job.id) else { throw TradesKitError.invalidTransition("The job has no payment") }
             let now = environment.now()
             let resolved = try dispute.resolving(DisputeResolution(outcome: outcome, note: note, resolvedBy: actor.id, resolvedAt: now), at: now)
             let closed = try job.resolvingDispute(at: now)
@@ -85,12 +85,10 @@ public struct DisputeService: Sendable {
             switch (escrow.status, outcome) {
             case (.held, .fullRefund), (.authorizationPending, .fullRefund):
                 // Nothing was collected: voiding the hold is the full refund.
-                _ = try await environment.void(escrow, tenant: principal.tenantID, at: now, into: &changes)
-            case (.held, _):
-                escrow = try await environment.capture(escrow, tenant: principal.tenantID, at: now, into: &changes)
-                _ = try await environment.settle(escrow, refund: refund, tenant: principal.tenantID, at: now, into: &changes)
-            case (.captured, _):
-                _ = try await environment.settle(escrow, refund: refund, tenant: principal.tenantID, at: now, into: &changes)
+                try environment.instruct(.void, escrow, at: now, into: &changes)
+            case (.held, _), (.captured, _):
+                // Held money is captured first, then split.
+                try environment.instruct(.settle(refund: refund), escrow, at: now, into: &changes)
             default:
                 throw TradesKitError.invalidTransition("No money is held for this job")
             }
@@ -104,6 +102,9 @@ public struct DisputeService: Sendable {
             try await store.commit(changes)
             return committed
         }
+        // The resolution stands whether or not the processor answers now (see ``SettlementInstruction``).
+        await environment.settleOwed(job: decided.jobID, tenant: principal.tenantID)
+        return decided
     }
 
     /// A dispute: for its parties and admins.

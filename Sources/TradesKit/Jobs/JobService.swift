@@ -116,13 +116,16 @@ public struct JobService: Sendable {
         }
     }
 
-    /// The awarded contractor starts the work; the held money is captured.
+    /// The awarded contractor starts the work; the held money is captured (see ``SettlementInstruction``).
     public func start(by principal: Principal, _ id: JobID) async throws -> Job {
-        try await transition("job.start", principal, id, allowed: { job, actor in actor.id == job.contractorID }) { job, store, changes, now in
-            let started = try job.starting(at: now)
-            guard let escrow = try await store.escrow(job: id) else { throw TradesKitError.invalidTransition("The job has no payment") }
-            _ = try await environment.capture(escrow, tenant: principal.tenantID, at: now, into: &changes)
-            return started
+        try await settling(principal) {
+            try await transition("job.start", principal, id, allowed: { job, actor in actor.id == job.contractorID }) {
+                job, store, changes, now in
+                let started = try job.starting(at: now)
+                guard let escrow = try await store.escrow(job: id) else { throw TradesKitError.invalidTransition("The job has no payment") }
+                try environment.instruct(.capture, escrow, at: now, into: &changes)
+                return started
+            }
         }
     }
 
@@ -135,14 +138,21 @@ public struct JobService: Sendable {
 
     /// The owner approves the work; the money is released to the contractor, minus the platform fee.
     public func approve(by principal: Principal, _ id: JobID) async throws -> Job {
-        try await transition("job.approve", principal, id, allowed: { job, actor in actor.id == job.ownerID }) { job, store, changes, now in
-            try await approve(job, tenant: principal.tenantID, store: store, changes: &changes, at: now)
+        try await settling(principal) {
+            try await transition("job.approve", principal, id, allowed: { job, actor in actor.id == job.ownerID }) {
+                job, store, changes, now in
+                try await approve(job, store: store, changes: &changes, at: now)
+            }
         }
     }
 
     /// Cancels a job. The owner may cancel before work starts, the awarded contractor before it starts, an admin any time
     /// before completion. Open bids are declined; held money is voided; captured money is refunded in full.
     public func cancel(by principal: Principal, _ id: JobID) async throws -> Job {
+        try await settling(principal) { try await cancelling(principal, id) }
+    }
+
+    private func cancelling(_ principal: Principal, _ id: JobID) async throws -> Job {
         try await transition(
             "job.cancel", principal, id,
             allowed: { job, actor in
@@ -161,11 +171,8 @@ public struct JobService: Sendable {
                 }
             case .afterAward, .inProgress:
                 guard let escrow = try await store.escrow(job: id) else { break }
-                if escrow.status == .captured {
-                    _ = try await environment.settle(escrow, refund: escrow.amount, tenant: principal.tenantID, at: now, into: &changes)
-                } else {
-                    _ = try await environment.void(escrow, tenant: principal.tenantID, at: now, into: &changes)
-                }
+                let instruction: SettlementInstruction = escrow.status == .captured ? .settle(refund: escrow.amount) : .void
+                try environment.instruct(instruction, escrow, at: now, into: &changes)
             }
             return cancelled
         }
@@ -186,7 +193,7 @@ public struct JobService: Sendable {
                     job.isDueForAutoApproval(at: now, after: tenant.settings.policies.autoApproveAfterSeconds)
                 else { return false }
                 var changes = ChangeSet()
-                let closed = try await approve(job, tenant: tenantID, store: store, changes: &changes, at: now)
+                let closed = try await approve(job, store: store, changes: &changes, at: now)
                 changes.update(closed)
                 try environment.record(
                     JobStatusChanged(
@@ -195,16 +202,27 @@ public struct JobService: Sendable {
                 try await store.commit(changes)
                 return true
             }
-            if done { approved += 1 }
+            if done {
+                approved += 1
+                await environment.settleOwed(job: candidate.id, tenant: tenantID)
+            }
         }
         return approved
     }
 
-    private func approve(_ job: Job, tenant: TenantID, store: any TenantStorage, changes: inout ChangeSet, at now: Date) async throws -> Job {
+    private func approve(_ job: Job, store: any TenantStorage, changes: inout ChangeSet, at now: Date) async throws -> Job {
         let closed = try job.approving(at: now)
         guard let escrow = try await store.escrow(job: job.id) else { throw TradesKitError.invalidTransition("The job has no payment") }
-        _ = try await environment.settle(escrow, refund: .zero(escrow.amount.currency), tenant: tenant, at: now, into: &changes)
+        try environment.instruct(.settle(refund: .zero(escrow.amount.currency)), escrow, at: now, into: &changes)
         return closed
+    }
+
+    /// Runs a decision that may instruct a payment, then settles it: the job answered is the decision's, which stands
+    /// whether or not the processor answers now.
+    private func settling(_ principal: Principal, _ decide: () async throws -> Job) async throws -> Job {
+        let job = try await decide()
+        await environment.settleOwed(job: job.id, tenant: principal.tenantID)
+        return job
     }
 
     /// The shape every lifecycle step shares: load the visible job, check who may act, decide, record the job change

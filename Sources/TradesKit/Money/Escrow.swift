@@ -29,6 +29,9 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
     public var releasedAmount: Money
     /// The platform's fee taken on release.
     public var platformFee: Money
+    /// Where the money is to go next, decided and committed with the job's change, not yet done at the processor.
+    /// `nil` when the processor and ``status`` agree. See ``SettlementInstruction``.
+    public var instruction: SettlementInstruction?
     /// When it was opened.
     public let createdAt: Date
     /// When it last changed.
@@ -40,7 +43,8 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
     public init(
         id: EscrowID, jobID: JobID, bidID: BidID, homeownerID: UserID, contractorID: UserID, amount: Money, feeBasisPoints: Int,
         status: EscrowStatus, paymentReference: String? = nil, transferReference: String? = nil, refundedAmount: Money? = nil,
-        releasedAmount: Money? = nil, platformFee: Money? = nil, createdAt: Date, updatedAt: Date? = nil, version: Int64 = 1
+        releasedAmount: Money? = nil, platformFee: Money? = nil, instruction: SettlementInstruction? = nil, createdAt: Date,
+        updatedAt: Date? = nil, version: Int64 = 1
     ) {
         self.id = id
         self.jobID = jobID
@@ -55,6 +59,7 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
         self.refundedAmount = refundedAmount ?? .zero(amount.currency)
         self.releasedAmount = releasedAmount ?? .zero(amount.currency)
         self.platformFee = platformFee ?? .zero(amount.currency)
+        self.instruction = instruction
         self.createdAt = createdAt
         self.updatedAt = updatedAt ?? createdAt
         self.version = version
@@ -111,6 +116,41 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
         escrow.status = .cancelled
         escrow.updatedAt = now
         return escrow
+    }
+}
+
+/// A money movement decided with a job's change and owed by the processor: the decision (the job started, approved,
+/// cancelled, or its dispute resolved) commits first, with this on the escrow; the processor calls follow, each with an
+/// idempotency key derived from the job; their result commits with the instruction cleared. A decision that loses a race
+/// therefore never moves money, and one whose processor calls fail or are cut off stays owed, for
+/// ``PaymentService/runPendingSettlements(in:limit:)`` to finish.
+public enum SettlementInstruction: Sendable, Hashable, Codable {
+    /// The work started: capture the held money.
+    case capture
+    /// Refund `refund` to the homeowner and pay the rest, minus the platform fee, to the contractor; held money is
+    /// captured first.
+    case settle(refund: Money)
+    /// Nothing was collected: release the hold.
+    case void
+
+    /// The storage form: `capture`, `void` or `settle:<refund in minor units>` (in the escrow's currency).
+    public var storageValue: String {
+        switch self {
+        case .capture: "capture"
+        case .void: "void"
+        case .settle(let refund): "settle:\(refund.amount)"
+        }
+    }
+
+    /// Parses ``storageValue``; `nil` for anything else.
+    public init?(storageValue: String, currency: Currency) {
+        switch storageValue {
+        case "capture": self = .capture
+        case "void": self = .void
+        default:
+            guard storageValue.hasPrefix("settle:"), let minor = Int64(storageValue.dropFirst("settle:".count)), minor >= 0 else { return nil }
+            self = .settle(refund: Money(minor, currency))
+        }
     }
 }
 

@@ -25,6 +25,21 @@ public struct PaymentService: Sendable {
         }
     }
 
+    /// Carries out the settlements still owed in a tenant: decisions whose processor calls failed or were cut off (see
+    /// ``SettlementInstruction``). Run it from a scheduler, as often as every minute; it is safe to run concurrently and
+    /// repeatedly. Answers how many settled; one that fails again is logged and left for the next run.
+    public func runPendingSettlements(in tenant: TenantID, limit: Int = 100) async throws -> Int {
+        let store = environment.storage.tenant(tenant)
+        let pending = try await environment.run("payment.pending", tenant: tenant) {
+            try await store.pendingSettlements(limit: min(500, max(1, limit)))
+        }
+        var settled = 0
+        for escrow in pending where await environment.settleOwed(job: escrow.jobID, tenant: tenant) {
+            settled += 1
+        }
+        return settled
+    }
+
     /// Ledger transactions of a tenant whose entries do not sum to zero; empty when the ledger is sound.
     public func unbalancedTransactions(by operator: PlatformOperator, in tenant: TenantID) async throws -> [LedgerTransactionID] {
         try await environment.run("payment.check", tenant: tenant) {
@@ -33,10 +48,79 @@ public struct PaymentService: Sendable {
     }
 }
 
-/// The money movements, shared by bids, jobs and disputes. Each calls the processor with an idempotency key derived
-/// from the business operation, so a retried operation never moves money twice, then records the escrow change,
-/// the ledger postings and the event in the caller's change set.
+/// The money movements, shared by bids, jobs and disputes, in two steps. A decision puts a ``SettlementInstruction`` on
+/// the escrow in its own change set (``instruct(_:_:at:into:)``), so it commits with the job's change or not at all;
+/// then ``settleOwed(job:tenant:)`` calls the processor, each call with an idempotency key derived from the job, and
+/// commits the escrow change, the ledger postings and the event with the instruction cleared.
 extension ServiceEnvironment {
+    /// Records where the money is to go with the decision in `changes`.
+    /// - Throws: ``TradesKitError/Code/conflict`` while an earlier instruction is owed (one movement at a time);
+    ///   ``TradesKitError/Code/invalidTransition`` when the money is not where the instruction needs it.
+    func instruct(_ instruction: SettlementInstruction, _ escrow: Escrow, at now: Date, into changes: inout ChangeSet) throws {
+        guard escrow.instruction == nil else {
+            throw TradesKitError(.conflict, "A payment for this job is still being processed; try again shortly")
+        }
+        switch instruction {
+        case .capture:
+            guard escrow.status == .held, escrow.paymentReference != nil else {
+                throw TradesKitError.invalidTransition("The payment is not authorised yet")
+            }
+        case .settle(let refund):
+            guard escrow.status == .held || escrow.status == .captured, escrow.paymentReference != nil else {
+                throw TradesKitError.invalidTransition("No money is held for this job")
+            }
+            guard refund.currency == escrow.amount.currency, refund.amount >= 0, refund.amount <= escrow.amount.amount else {
+                throw TradesKitError.invalidTransition("The refund exceeds the payment")
+            }
+        case .void:
+            guard escrow.status == .held || escrow.status == .authorizationPending else {
+                throw TradesKitError.invalidTransition("Only uncaptured money can be voided")
+            }
+        }
+        var instructed = escrow
+        instructed.instruction = instruction
+        instructed.updatedAt = now
+        changes.update(instructed)
+    }
+
+    /// Carries out the escrow's instruction, if any, and commits the outcome; answers whether nothing is owed now. A
+    /// failure is logged (without payment details) and leaves the instruction for
+    /// ``PaymentService/runPendingSettlements(in:limit:)``: the decision that set it has committed and stands.
+    @discardableResult
+    func settleOwed(job jobID: JobID, tenant: TenantID) async -> Bool {
+        let store = storage.tenant(tenant)
+        do {
+            try await run("payment.settle", tenant: tenant) {
+                guard let escrow = try await store.escrow(job: jobID), let instruction = escrow.instruction else { return }
+                let now = now()
+                var changes = ChangeSet()
+                var owed = escrow
+                owed.instruction = nil
+                switch instruction {
+                case .capture:
+                    _ = try await capture(owed, tenant: tenant, at: now, into: &changes)
+                case .void:
+                    _ = try await void(owed, tenant: tenant, at: now, into: &changes)
+                case .settle(let refund):
+                    if owed.status == .held { owed = try await capture(owed, tenant: tenant, at: now, into: &changes) }
+                    _ = try await settle(owed, refund: refund, tenant: tenant, at: now, into: &changes)
+                }
+                // Version-checked against the escrow read: a concurrent settlement of the same instruction made the same
+                // calls with the same keys; whichever commits first wins, and the other finds nothing owed on its retry.
+                try await store.commit(changes)
+            }
+            return true
+        } catch {
+            logger.warning(
+                "A settlement is still owed; it will be retried",
+                metadata: [
+                    "tradeskit.tenant": "\(tenant)", "tradeskit.job": "\(jobID)",
+                    "tradeskit.error": "\((error as? TradesKitError)?.code.rawValue ?? "\(type(of: error))")",
+                ])
+            return false
+        }
+    }
+
     func capture(_ escrow: Escrow, tenant: TenantID, at now: Date, into changes: inout ChangeSet) async throws -> Escrow {
         guard let reference = escrow.paymentReference, escrow.status == .held else {
             throw TradesKitError.invalidTransition("The payment is not authorised yet")

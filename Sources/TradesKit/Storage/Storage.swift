@@ -75,6 +75,8 @@ public protocol TenantStorage: Sendable {
 
     /// The escrow of a job.
     func escrow(job: JobID) async throws -> Escrow?
+    /// Escrows with a ``SettlementInstruction`` still owed, least recently changed first.
+    func pendingSettlements(limit: Int) async throws -> [Escrow]
     /// Ledger entries, of one job or all, in posting order.
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry]
     /// The ids of ledger transactions whose entries do not sum to zero (should always be empty).

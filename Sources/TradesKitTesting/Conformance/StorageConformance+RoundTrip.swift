@@ -105,6 +105,35 @@ extension StorageConformance {
             try expect(zip(entries, entries.dropFirst()).allSatisfy { $0.postedAt <= $1.postedAt }, "ledger entries not in posting order")
             try expect(try await world.db.ledgerEntries(job: nil).count == entries.count, "ledgerEntries(job: nil) misses entries")
         },
+        StorageConformanceCheck("roundTrip.settlementInstructions") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            let instructions: [SettlementInstruction] = [.settle(refund: Money(12_345, .usd)), .capture, .void, .settle(refund: .zero(.usd))]
+            var escrows: [Escrow] = []
+            for instruction in instructions + [nil] {
+                let job = try await world.insertJob()
+                let bid = try await world.insertBid(on: job)
+                var escrow = world.fixtures.escrow(job: job, bid: bid, status: .held, paymentReference: "pi_1", at: world.next())
+                escrow.instruction = instruction
+                try await world.commit(.insertEscrow(escrow))
+                try expect(try await world.db.escrow(job: job.id) == escrow, "escrow with instruction \(String(describing: instruction)) differs")
+                escrows.append(escrow)
+            }
+            var pending = try await world.db.pendingSettlements(limit: 10)
+            try expect(pending == Array(escrows.prefix(4)), "pendingSettlements is not the instructed escrows, least recently changed first")
+            try expect(try await world.db.pendingSettlements(limit: 2) == Array(escrows.prefix(2)), "pendingSettlements ignores its limit")
+            // Settling clears the instruction, and the escrow leaves the list; a new instruction puts it at the end.
+            var changes = ChangeSet()
+            var settled = try escrows[0].capturing(at: world.next())
+            settled.instruction = nil
+            changes.update(settled)
+            var instructed = escrows[4]
+            instructed.instruction = .void
+            instructed.updatedAt = world.next()
+            let last = changes.update(instructed)
+            try await world.db.commit(changes)
+            pending = try await world.db.pendingSettlements(limit: 10)
+            try expect(pending == Array(escrows[1...3]) + [last], "pendingSettlements does not follow instructions set and cleared")
+        },
         StorageConformanceCheck("roundTrip.disputeWithResolution") { storage in
             let world = try await ConformanceWorld.make(storage)
             let outcomes: [DisputeOutcome] = [.partialRefund(Money(12_345, .usd)), .release, .fullRefund]

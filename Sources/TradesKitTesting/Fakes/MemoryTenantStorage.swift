@@ -110,6 +110,11 @@ struct MemoryTenantStorage: TenantStorage {
 
     func escrow(job: JobID) async throws -> Escrow? { data.escrows.values.first { $0.jobID == job } }
 
+    func pendingSettlements(limit: Int) async throws -> [Escrow] {
+        let pending = data.escrows.values.filter { $0.instruction != nil }
+        return Array(pending.sorted { ($0.updatedAt, $0.id.rawValue.uuidString) < ($1.updatedAt, $1.id.rawValue.uuidString) }.prefix(limit))
+    }
+
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry] {
         // Stable sort: entries posted at the same instant keep their insertion order.
         data.ledger.filter { job == nil || $0.jobID == job }.sorted { $0.postedAt.millisecondsSince1970 < $1.postedAt.millisecondsSince1970 }
