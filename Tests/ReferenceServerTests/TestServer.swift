@@ -17,6 +17,7 @@ struct TestServer {
     let storage: SQLiteStorage
     let clock: ManualClock
     let emails: MemoryEmailSender
+    let payments: MemoryPaymentProcessor
     let server: ReferenceServer
     let logs: LogRecorder
 
@@ -32,6 +33,7 @@ struct TestServer {
         storage = try SQLiteStorage(.inMemory)
         clock = ManualClock()
         emails = MemoryEmailSender()
+        payments = MemoryPaymentProcessor()
         var identityConfiguration = IdentityConfiguration(
             verificationLinkBase: "https://app.example.com/verify-email", passwordResetLinkBase: "https://app.example.com/reset-password")
         identity(&identityConfiguration)
@@ -40,10 +42,12 @@ struct TestServer {
         self.logs = logs
         let logger = Logger(label: "test", factory: { _ in RecordingLogHandler(recorder: logs) })
         market = Marketplace(
-            storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: passwordHasher, emailSender: emails, clock: clock,
+            storage: storage, payments: payments, passwordHasher: passwordHasher, emailSender: emails, clock: clock,
             ids: UUIDv7Generator(clock: clock), logger: logger, configuration: Marketplace.Configuration(identity: identityConfiguration))
         var configuration = ServerConfiguration(tokenSigningKey: Self.secret)
         configuration.operatorToken = Self.operatorToken
+        // The application's services run in router tests too: scheduled work only where a test asks for it.
+        configuration.scheduledWorkInterval = nil
         configure(&configuration)
         server = try await ReferenceServer(marketplace: market, configuration: configuration, clock: clock, logger: logger)
     }

@@ -3,6 +3,7 @@ import HTTPTypes
 public import Hummingbird
 public import Logging
 public import NIOCore
+import ServiceLifecycle
 public import TradesKit
 
 /// The reference HTTP server of TradesKit: the JSON API of DESIGN.md §7 over a ``TradesKit/Marketplace``.
@@ -96,6 +97,13 @@ public struct ReferenceServer: Sendable {
         try await makeApplication(onServerRunning: onServerRunning).runService()
     }
 
+    /// The scheduled work, unless the configuration turns it off.
+    private var scheduledWork: ScheduledWork? {
+        configuration.scheduledWorkInterval.map {
+            ScheduledWork(market: services.market, mode: configuration.mode, interval: $0, logger: services.logger)
+        }
+    }
+
     /// The Hummingbird application listening where the configuration says.
     public func makeApplication() -> some ApplicationProtocol {
         makeApplication(onServerRunning: { _ in })
@@ -108,7 +116,7 @@ public struct ReferenceServer: Sendable {
             router: makeRouter(),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: configuration.listenBacklog),
-            services: [services.background],
+            services: scheduledWork.map { [services.background, $0] as [any Service] } ?? [services.background],
             onServerRunning: onServerRunning,
             logger: services.logger)
     }

@@ -82,6 +82,10 @@ public struct ServerConfiguration: Sendable {
     /// Whether to register `GET /v1/bench/hello`, the hello-world baseline of `trades bench http` (default `false`).
     /// Only the benchmark sets it; the route is not in the OpenAPI document.
     public var benchmarkRoute: Bool
+    /// How often the server runs the marketplace's scheduled work for the tenants it serves: auto-approvals, then
+    /// settlements still owed (``TradesKit/PaymentService/runPendingSettlements(in:limit:)``); `nil` runs none, for a
+    /// deployment that schedules them elsewhere. Default 60 seconds.
+    public var scheduledWorkInterval: Duration? = .seconds(60)
 
     /// Creates a configuration with the defaults above.
     public init(

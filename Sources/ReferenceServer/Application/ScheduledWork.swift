@@ -1,0 +1,54 @@
+import Logging
+import ServiceLifecycle
+import TradesKit
+
+/// The marketplace's scheduled work, run every ``ServerConfiguration/scheduledWorkInterval`` (the first time one interval
+/// after start) for each tenant the server
+/// serves: jobs past their auto-approve window are approved, then settlements still owed are carried out. Both are safe
+/// to run concurrently and repeatedly, so several servers on one database may each run them.
+///
+/// A service of the application: it stops at the graceful shutdown, between rounds or by cancelling the wait.
+struct ScheduledWork: Service {
+    let market: Marketplace
+    let mode: ServerConfiguration.Mode
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await runOnce()
+            }
+        }
+    }
+
+    /// One round over the served tenants; a tenant whose work fails is logged and the round goes on.
+    func runOnce() async {
+        let tenants: [Tenant]
+        do {
+            tenants = try await market.storage.allTenants().filter { tenant in
+                if case .perTenant(let slug) = mode { return tenant.slug == slug }
+                return true
+            }
+        } catch {
+            logger.warning("Scheduled work could not list the tenants", metadata: ["tradeskit.error_type": "\(type(of: error))"])
+            return
+        }
+        for tenant in tenants {
+            do {
+                let approved = try await market.jobs.runAutoApprovals(in: tenant.id)
+                let settled = try await market.payments.runPendingSettlements(in: tenant.id)
+                if approved + settled > 0 {
+                    logger.info(
+                        "Scheduled work done",
+                        metadata: ["tradeskit.tenant": "\(tenant.id)", "tradeskit.approved": "\(approved)", "tradeskit.settled": "\(settled)"])
+                }
+            } catch {
+                logger.warning(
+                    "Scheduled work failed for a tenant",
+                    metadata: ["tradeskit.tenant": "\(tenant.id)", "tradeskit.error": "\((error as? TradesKitError)?.code.rawValue ?? "unknown")"])
+            }
+        }
+    }
+}

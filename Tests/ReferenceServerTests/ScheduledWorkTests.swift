@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TradesKit
+import TradesKitTesting
+
+@testable import ReferenceServer
+
+@Suite("Scheduled work")
+struct ScheduledWorkTests {
+    struct ProcessorDown: Error {}
+
+    @Test("The running server finishes a settlement the processor failed when the job was approved")
+    func owedSettlement() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        let jobID = try await harness.test { api async throws -> String in
+            let job = try await api.call(.post, "/v1/jobs", as: world.owner, json: .newJob(category: world.plumbing))
+            let bid = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(20_000))
+            #expect(try await api.call(.post, "/v1/bids/\(bid.id)/accept", as: world.owner).status == .ok)
+            #expect(try await api.call(.post, "/v1/jobs/\(job.id)/start", as: world.contractorA)["status"] == "in_progress")
+            #expect(try await api.call(.post, "/v1/jobs/\(job.id)/complete", as: world.contractorA)["status"] == "completed")
+            harness.payments.failNext(with: ProcessorDown())
+            // The approval stands though the payout failed.
+            #expect(try await api.call(.post, "/v1/jobs/\(job.id)/approve", as: world.owner)["status"] == "closed")
+            return job.id
+        }
+        let job = try #require(UUID(uuidString: jobID).map(JobID.init))
+        let escrow: @Sendable () async throws -> Escrow = { try await harness.market.payments.escrow(by: world.admin.principal, job: job) }
+        #expect(try await escrow().instruction != nil, "the settlement should be owed before the server runs")
+
+        // The same marketplace served with scheduled work.
+        var configuration = harness.server.configuration
+        configuration.scheduledWorkInterval = .milliseconds(20)
+        let server = try await ReferenceServer(marketplace: harness.market, configuration: configuration, clock: harness.clock)
+        try await server.makeApplication().test(.live) { _ in
+            for _ in 0..<500 where try await escrow().instruction != nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let settled = try await escrow()
+        #expect(settled.status == .released && settled.instruction == nil, "\(settled.status)")
+        #expect(settled.releasedAmount.amount + settled.platformFee.amount == 20_000 && settled.releasedAmount.amount > 0)
+    }
+}
