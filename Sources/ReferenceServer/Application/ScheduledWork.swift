@@ -3,9 +3,9 @@ import ServiceLifecycle
 import TradesKit
 
 /// The marketplace's scheduled work, run every ``ServerConfiguration/scheduledWorkInterval`` (the first time one interval
-/// after start) for each tenant the server
-/// serves: jobs past their auto-approve window are approved, then settlements still owed are carried out. Both are safe
-/// to run concurrently and repeatedly, so several servers on one database may each run them.
+/// after start) for each tenant the server serves: jobs past their auto-approve window are approved, then settlements
+/// still owed are carried out. Both are safe to run concurrently and repeatedly, so several servers on one database may
+/// each run them.
 ///
 /// A service of the application: it stops at the graceful shutdown, between rounds or by cancelling the wait.
 struct ScheduledWork: Service {
