@@ -66,8 +66,7 @@ public final class SQLiteStorage: Storage, MigrationStatusReporting, Sendable {
     }
 
     public func tenant(slug: String) async throws -> Tenant? {
-        try await read { db in try Row.decodeFirst(db.cachedStatement(sql: "SELECT * FROM tenants WHERE slug = ?"), arguments: [slug], Records.tenant)
-        }
+        try await read { db in try Row.decodeFirst(db.cachedStatement(sql: "SELECT * FROM tenants WHERE slug = ?"), arguments: [slug], Records.tenant) }
     }
 
     public func migrate() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// The limits applied before routing: the client's address (the peer, or the last `X-Forwarded-For` hop behind a
 /// trusted proxy), the body size from `Content-Length` (the body reader enforces it again for chunked bodies), and
@@ -31,16 +32,7 @@ struct RequestLimitsMiddleware: RouterMiddleware {
     static func forwardedClient(_ fields: [String]) -> String? {
         guard let last = fields.last?.split(separator: ",", omittingEmptySubsequences: false).last else { return nil }
         let hop = last.trimmingCharacters(in: .whitespaces)
-        return IPAddressText.isValid(hop) ? hop : nil
-    }
-}
-
-/// Address syntax checks with `inet_pton`, so a forged header cannot become a rate-limit key of arbitrary text.
-enum IPAddressText {
-    static func isValid(_ text: String) -> Bool {
-        guard !text.isEmpty, text.utf8.count <= 45 else { return false }
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return text.withCString { inet_pton(AF_INET, $0, &v4) == 1 || inet_pton(AF_INET6, $0, &v6) == 1 }
+        // NIO parses the address (inet_pton), so a forged header cannot become a rate-limit key of arbitrary text.
+        return (try? SocketAddress(ipAddress: hop, port: 0)) != nil ? hop : nil
     }
 }

@@ -25,9 +25,6 @@ actor SignInGate {
         }
     }
 
-    /// The number of keys held now (for tests).
-    var heldKeys: Int { waiting.count }
-
     private func acquire(_ key: AccountKey) async {
         guard waiting[key] != nil else {
             waiting[key] = []
