@@ -188,6 +188,23 @@ struct IdentityServiceTests {
         if let sqlite = test.storage as? SQLiteStorage { #expect(!(try await sqlite.dumpContent()).contains(token)) }
     }
 
+    @Test("suspended accounts and ended sessions get no verification e-mail", arguments: [StorageKind.sqliteMemory])
+    func verificationNeedsAnAccountInGoodStanding(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let other = world.otherOwner
+        try await identity.requestEmailVerification(by: other)
+        let sent = test.email.sent.count
+        #expect(sent > 0 && test.email.sent.last?.to.value == "other-owner@acme.example")
+        let ended = Principal(tenantID: world.tenant.id, userID: other.userID, role: .homeowner, sessionGeneration: 1)
+        await expectError(.unauthenticated) { try await identity.requestEmailVerification(by: ended) }
+        _ = try await test.market.users.setSuspended(by: world.admin, other.userID, suspended: true)
+        await expectError(.suspended) { try await identity.requestEmailVerification(by: other) }
+        try await identity.requestEmailVerification(in: world.tenant.id, user: other.userID)
+        #expect(test.email.sent.count == sent)
+    }
+
     @Test("a failed verification e-mail is reported; a failed reset e-mail is not", arguments: [StorageKind.memory])
     func deliveryFailures(_ kind: StorageKind) async throws {
         let (test, world) = try await setUp(kind)
@@ -334,8 +351,8 @@ struct IdentityServiceTests {
         let tenant = world.tenant.id
         let owner = world.owner
 
-        let abandoned = try await identity.enrollTwoFactor(by: owner)
-        let setup = try await identity.enrollTwoFactor(by: owner)
+        let abandoned = try await identity.enrollTwoFactor(by: owner, password: TestMarket.password)
+        let setup = try await identity.enrollTwoFactor(by: owner, password: TestMarket.password)
         #expect(setup.secret != abandoned.secret && !"\(setup)".contains(setup.secret))
         #expect(setup.provisioningURI.hasPrefix("otpauth://totp/acme:owner%40acme.example?secret=\(setup.secret)&issuer=acme"))
         let totp = try #require(TOTP(base32Secret: setup.secret))
@@ -348,7 +365,7 @@ struct IdentityServiceTests {
         await expectError(.invalidTwoFactorCode) { try await identity.confirmTwoFactor(by: owner, code: oldSecret.code(at: test.clock.now())) }
         try await identity.confirmTwoFactor(by: owner, code: totp.code(at: test.clock.now()))
         await expectError(.invalidTransition) { try await identity.confirmTwoFactor(by: owner, code: totp.code(at: test.clock.now())) }
-        await expectError(.invalidTransition) { try await identity.enrollTwoFactor(by: owner) }
+        await expectError(.invalidTransition) { try await identity.enrollTwoFactor(by: owner, password: TestMarket.password) }
 
         // A code is required only after the password was right.
         await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong password") }
@@ -382,7 +399,7 @@ struct IdentityServiceTests {
         await expectError(.invalidTransition) { try await identity.disableTwoFactor(by: owner, code: totp.code(at: test.clock.now())) }
         _ = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
         // And it can be enrolled again.
-        _ = try await identity.enrollTwoFactor(by: owner)
+        _ = try await identity.enrollTwoFactor(by: owner, password: TestMarket.password)
     }
 
     @Test("wrong two-factor codes count towards the lockout", arguments: [StorageKind.sqliteMemory])
@@ -391,7 +408,7 @@ struct IdentityServiceTests {
         defer { test.cleanup() }
         let identity = test.market.identity
         let tenant = world.tenant.id
-        let totp = try #require(TOTP(base32Secret: try await identity.enrollTwoFactor(by: world.owner).secret))
+        let totp = try #require(TOTP(base32Secret: try await identity.enrollTwoFactor(by: world.owner, password: TestMarket.password).secret))
         try await identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now()))
         for _ in 0..<3 {
             await expectError(.invalidTwoFactorCode) {
@@ -406,11 +423,34 @@ struct IdentityServiceTests {
         await expectError(.accountLocked) { try await identity.disableTwoFactor(by: world.owner, code: totp.code(at: test.clock.now())) }
     }
 
+    @Test("enrolling needs the caller's password; wrong ones count towards the lockout", arguments: StorageKind.allCases)
+    func enrolmentNeedsPassword(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let db = test.storage.tenant(world.tenant.id)
+        for guess in ["wrong guess!", "", String(repeating: "x", count: 5_000)] {
+            await expectError(.wrongPassword) { try await identity.enrollTwoFactor(by: world.owner, password: guess) }
+        }
+        #expect(try await db.twoFactor(user: world.owner.userID) == nil)
+        // Another user's password is not the caller's.
+        await expectError(.wrongPassword) { try await identity.enrollTwoFactor(by: world.admin, password: "not the admin's password") }
+        for _ in 0..<2 { await expectError(.wrongPassword) { try await identity.enrollTwoFactor(by: world.owner, password: "wrong guess!") } }
+        // Five failures lock the address: the right password neither enrols nor signs in until the lock ends.
+        await expectError(.accountLocked) { try await identity.enrollTwoFactor(by: world.owner, password: TestMarket.password) }
+        await expectError(.accountLocked) { try await identity.login(in: world.tenant.id, email: Self.email, password: TestMarket.password) }
+        #expect(try await db.twoFactor(user: world.owner.userID) == nil)
+        test.clock.advance(by: 61)
+        _ = try await identity.enrollTwoFactor(by: world.owner, password: TestMarket.password)
+        #expect(try await db.twoFactor(user: world.owner.userID) != nil)
+    }
+
     @Test("a sealed secret opens only with its key", arguments: [StorageKind.sqliteFile])
     func sealingKey(_ kind: StorageKind) async throws {
         let (test, world) = try await setUp(kind)
         defer { test.cleanup() }
-        let totp = try #require(TOTP(base32Secret: try await test.market.identity.enrollTwoFactor(by: world.owner).secret))
+        let totp = try #require(
+            TOTP(base32Secret: try await test.market.identity.enrollTwoFactor(by: world.owner, password: TestMarket.password).secret))
         try await test.market.identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now()))
         // The same database under a marketplace with another (random) key.
         let other = Marketplace(

@@ -201,7 +201,13 @@ struct IdentityRoutesTests {
         let world = try await harness.world()
         let owner = world.owner
         try await harness.test { api async throws in
-            let setup = try await api.call(.post, "/v1/auth/2fa/enroll", as: owner)
+            // The password is confirmed: a session alone cannot enrol an authenticator.
+            let noPassword = try await api.call(.post, "/v1/auth/2fa/enroll", as: owner, json: [:])
+            #expect(noPassword.status == .unprocessableContent && noPassword.fieldErrors == ["password"], "\(noPassword)")
+            let wrongPassword = try await api.call(.post, "/v1/auth/2fa/enroll", as: owner, json: ["password": "not the password"])
+            #expect(wrongPassword.status == .forbidden && wrongPassword.problemCode == "wrong_password", "\(wrongPassword)")
+            #expect(wrongPassword.string("otpauthUri") == nil)
+            let setup = try await api.call(.post, "/v1/auth/2fa/enroll", as: owner, json: ["password": .string(TestServer.password)])
             #expect(setup.status == .ok, "\(setup)")
             #expect(setup.string("otpauthUri")?.hasPrefix("otpauth://totp/acme:") == true)
             let totp = try #require(setup.string("secret").flatMap { TOTP(base32Secret: $0) })
@@ -216,7 +222,7 @@ struct IdentityRoutesTests {
             #expect(malformed.status == .unprocessableContent && malformed.fieldErrors == ["code"], "\(malformed)")
             let confirmCode = code()
             #expect(try await api.call(.post, "/v1/auth/2fa/confirm", as: owner, json: ["code": .string(confirmCode)]).status == .noContent)
-            #expect(try await api.call(.post, "/v1/auth/2fa/enroll", as: owner).status == .conflict)
+            #expect(try await api.call(.post, "/v1/auth/2fa/enroll", as: owner, json: ["password": .string(TestServer.password)]).status == .conflict)
 
             // Login: the password alone is not enough, and the code used to confirm cannot be replayed.
             let credentials: [String: JSONValue] = ["email": .string(owner.email), "password": .string(TestServer.password)]

@@ -174,13 +174,17 @@ struct MarketplaceFlowTests {
             let next = try await api.call(.get, "/v1/admin/users?role=contractor&cursor=\(users["nextCursor"]!.stringValue!)", as: world.admin)
             #expect(next.items.count == 1)
             #expect(try await api.call(.post, "/v1/admin/users/\(world.contractorB.id)/suspend", as: world.admin)["suspended"] == true)
+            // The suspension ended the user's sessions: their access token is refused like any ended one.
             let refused = try await api.call(.get, "/v1/me", as: world.contractorB)
-            #expect(refused.status == .forbidden && refused.problemCode == "account_suspended")
-            let login = try await api.call(
-                .post, "/v1/auth/login", tenant: "acme", json: ["email": .string(world.contractorB.email), "password": .string(TestServer.password)])
-            #expect(login.problemCode == "account_suspended")
+            #expect(refused.status == .unauthorized && refused.problemCode == "unauthenticated", "\(refused)")
+            let credentials: JSONValue = ["email": .string(world.contractorB.email), "password": .string(TestServer.password)]
+            let login = try await api.call(.post, "/v1/auth/login", tenant: "acme", json: credentials)
+            #expect(login.status == .forbidden && login.problemCode == "account_suspended", "\(login)")
             #expect(try await api.call(.post, "/v1/admin/users/\(world.contractorB.id)/unsuspend", as: world.admin)["suspended"] == false)
-            #expect(try await api.call(.get, "/v1/me", as: world.contractorB).status == .ok)
+            // Reinstating does not bring the old token back; signing in again works.
+            #expect(try await api.call(.get, "/v1/me", as: world.contractorB).status == .unauthorized)
+            let again = try await api.call(.post, "/v1/auth/login", tenant: "acme", json: credentials)
+            #expect(try await api.call(.get, "/v1/me", token: try #require(again.string("accessToken"))).status == .ok)
             let vetted = try await api.call(
                 .put, "/v1/admin/contractors/\(world.contractorA.id)/vetting", as: world.admin, json: ["status": "approved"])
             #expect(vetted["vetting"] == "approved", "\(vetted)")

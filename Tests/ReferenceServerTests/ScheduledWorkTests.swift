@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import Testing
 import TradesKit
@@ -40,5 +41,45 @@ struct ScheduledWorkTests {
         let settled = try await escrow()
         #expect(settled.status == .released && settled.instruction == nil, "\(settled.status)")
         #expect(settled.releasedAmount.amount + settled.platformFee.amount == 20_000 && settled.releasedAmount.amount > 0)
+    }
+
+    @Test("A job whose auto-approval must wait for an owed capture holds up neither the capture nor the other jobs")
+    func autoApprovalWaitsForOwedMoney() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        let ids = try await harness.test { api async throws -> [String] in
+            var ids: [String] = []
+            for failing in [true, false] {
+                let job = try await api.call(.post, "/v1/jobs", as: world.owner, json: .newJob(category: world.plumbing))
+                let bid = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(20_000))
+                #expect(try await api.call(.post, "/v1/bids/\(bid.id)/accept", as: world.owner).status == .ok)
+                // The first job's capture fails when the work starts: the start stands, the capture is owed.
+                if failing { harness.payments.failNext(with: ProcessorDown()) }
+                #expect(try await api.call(.post, "/v1/jobs/\(job.id)/start", as: world.contractorA)["status"] == "in_progress")
+                #expect(try await api.call(.post, "/v1/jobs/\(job.id)/complete", as: world.contractorA)["status"] == "completed")
+                ids.append(job.id)
+            }
+            return ids
+        }
+        let jobs = try ids.map { try #require(UUID(uuidString: $0).map(JobID.init)) }
+        let admin = world.admin.principal
+        func escrow(_ job: JobID) async throws -> Escrow { try await harness.market.payments.escrow(by: admin, job: job) }
+        #expect(try await escrow(jobs[0]).instruction == .capture)
+        harness.clock.advance(by: Double(world.tenant.settings.policies.autoApproveAfterSeconds) + 1)
+
+        let work = ScheduledWork(
+            market: harness.market, mode: harness.server.configuration.mode, interval: .seconds(60), logger: Logger(label: "test"))
+        // First round: the first job cannot be approved while its capture is owed; the second is approved and paid out,
+        // and the owed capture is carried out.
+        await work.runOnce()
+        #expect(try await harness.market.jobs.get(by: admin, jobs[0]).status == .completed)
+        #expect(try await harness.market.jobs.get(by: admin, jobs[1]).status == .closed)
+        #expect(try await escrow(jobs[1]).status == .released)
+        let captured = try await escrow(jobs[0])
+        #expect(captured.status == .captured && captured.instruction == nil, "\(captured.status)")
+        // The next round approves the first job too.
+        await work.runOnce()
+        #expect(try await harness.market.jobs.get(by: admin, jobs[0]).status == .closed)
+        #expect(try await escrow(jobs[0]).status == .released)
     }
 }

@@ -92,7 +92,7 @@ struct TestServer {
             } else {
                 user = try await market.users.register(in: tenant.id, .init(email: email, password: Self.password, displayName: name, role: role))
             }
-            let principal = Principal(tenantID: tenant.id, userID: user.id, role: role)
+            let principal = Principal(tenantID: tenant.id, user: user)
             return Actor(principal: principal, email: email, token: try await server.tokens.issue(for: principal).token)
         }
         let world = World(

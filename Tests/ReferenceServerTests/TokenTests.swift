@@ -29,13 +29,15 @@ struct TokenTests {
 
     static func claims(
         _ actor: TestServer.Actor, now: Date, iss: String = "tradeskit", aud: String = "tradeskit-api", role: String? = nil,
-        lifetime: Double = 900, tenant: TenantID? = nil
+        lifetime: Double = 900, tenant: TenantID? = nil, generation: JSONValue? = .integer(0)
     ) -> JSONValue {
-        [
+        var claims: [String: JSONValue] = [
             "iss": .string(iss), "aud": [.string(aud)], "iat": .integer(Int64(now.timeIntervalSince1970)),
             "exp": .integer(Int64(now.timeIntervalSince1970 + lifetime)), "sub": .string(actor.id.uuidString),
             "tid": .string((tenant ?? actor.principal.tenantID).uuidString), "role": .string(role ?? actor.principal.role.rawValue),
         ]
+        claims["sgn"] = generation
+        return .object(claims)
     }
 
     @Test("A well-formed forged token is accepted: the forging helper matches the server's format")
@@ -53,7 +55,8 @@ struct TokenTests {
         arguments: [
             "missing", "garbage", "alg none", "alg none signed", "HS512 with the same key", "RS256 header", "EdDSA header", "kid header",
             "jku header", "wrong key", "wrong issuer", "wrong audience", "tampered role", "tampered subject", "lifetime too long",
-            "issued in the future", "two parts", "basic scheme", "refresh token",
+            "issued in the future", "two parts", "basic scheme", "refresh token", "no session generation", "negative session generation",
+            "textual session generation", "ended session generation",
         ])
     func refused(_ attack: String) async throws {
         let harness = try await TestServer()
@@ -87,6 +90,16 @@ struct TokenTests {
             token = "\(parts[0]).\(forged).\(parts[2])"
         case "lifetime too long": token = try Self.forge(header: ["alg": "HS256"], claims: Self.claims(owner, now: now, lifetime: 86_400))
         case "issued in the future": token = try Self.forge(header: ["alg": "HS256"], claims: Self.claims(owner, now: now.addingTimeInterval(3_600)))
+        case "no session generation": token = try Self.forge(header: ["alg": "HS256"], claims: Self.claims(owner, now: now, generation: nil))
+        case "negative session generation":
+            token = try Self.forge(header: ["alg": "HS256"], claims: Self.claims(owner, now: now, generation: .integer(-1)))
+        case "textual session generation":
+            token = try Self.forge(header: ["alg": "HS256"], claims: Self.claims(owner, now: now, generation: .string("0")))
+        case "ended session generation":
+            // Genuinely signed and otherwise valid, but the user has since logged out: core refuses it.
+            let session = try await harness.market.identity.login(in: world.tenant.id, email: owner.email, password: TestServer.password)
+            try await harness.market.identity.logout(in: world.tenant.id, token: session.refreshToken)
+            token = owner.token
         case "two parts": token = owner.token.split(separator: ".").prefix(2).joined(separator: ".")
         case "basic scheme":
             bearerScheme = "Basic"
@@ -169,7 +182,42 @@ struct TokenTests {
         }
     }
 
-    @Test("Issued tokens carry exactly iss, aud, exp, iat, sub, tid and role, signed HS256")
+    @Test("Logout over HTTP ends the access tokens of every session; the others get new ones at their next refresh")
+    func logoutEndsAccessTokens() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        try await harness.test { api async throws in
+            func login() async throws -> (access: JSONValue, refresh: JSONValue) {
+                let response = try await api.call(
+                    .post, "/v1/auth/login", tenant: "acme", json: ["email": .string(world.owner.email), "password": .string(TestServer.password)])
+                #expect(response.status == .ok, "\(response)")
+                return (response["accessToken"] ?? .null, response["refreshToken"] ?? .null)
+            }
+            let phone = try await login()
+            let laptop = try await login()
+            let phoneToken = try #require(phone.access.stringValue)
+            let laptopToken = try #require(laptop.access.stringValue)
+            #expect(try await api.call(.get, "/v1/me", token: phoneToken).status == .ok)
+            #expect(try await api.call(.get, "/v1/me", token: laptopToken).status == .ok)
+
+            let logout = try await api.call(.post, "/v1/auth/logout", tenant: "acme", json: ["refreshToken": phone.refresh])
+            #expect(logout.status == .noContent, "\(logout)")
+            for token in [phoneToken, laptopToken, world.owner.token] {
+                let refused = try await api.call(.get, "/v1/me", token: token)
+                #expect(refused.status == .unauthorized && refused.problemCode == "unauthenticated", "\(refused)")
+                #expect(refused.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+                #expect(refused["detail"] == "The access token is missing, invalid or expired")
+            }
+            let refreshed = try await api.call(.post, "/v1/auth/refresh", tenant: "acme", json: ["refreshToken": laptop.refresh])
+            #expect(refreshed.status == .ok, "\(refreshed)")
+            let fresh = try #require(refreshed["accessToken"]?.stringValue)
+            #expect(try await api.call(.get, "/v1/me", token: fresh).status == .ok)
+            // Another user's tokens are untouched.
+            #expect(try await api.call(.get, "/v1/me", as: world.contractorA).status == .ok)
+        }
+    }
+
+    @Test("Issued tokens carry exactly iss, aud, exp, iat, sub, tid, role and sgn, signed HS256")
     func issuedClaims() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
@@ -182,7 +230,8 @@ struct TokenTests {
         }
         #expect(try decode(parts[0])["alg"] == "HS256")
         guard case .object(let claims) = try decode(parts[1]) else { Issue.record("claims are not an object"); return }
-        #expect(Set(claims.keys) == ["iss", "aud", "exp", "iat", "sub", "tid", "role"])
+        #expect(Set(claims.keys) == ["iss", "aud", "exp", "iat", "sub", "tid", "role", "sgn"])
+        #expect(claims["sgn"] == .integer(0))
         #expect(claims["tid"]?.stringValue == world.tenant.id.uuidString)
         #expect(claims["role"] == "homeowner")
     }

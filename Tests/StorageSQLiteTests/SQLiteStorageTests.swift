@@ -19,7 +19,11 @@ struct SQLiteStorageTests {
     func path(_ name: String = "db.sqlite") -> String { directory.appendingPathComponent(name).path }
 
     /// A tenant with a homeowner, a contractor, a category, an open job and one bid.
-    func seed(_ storage: SQLiteStorage, slug: String = "acme", email: String? = nil) async throws -> (Tenant, Job, Bid, User) {
+    ///
+    /// `usersAsV1` writes the users with the columns of `v1-core` only, as a database of that version holds them (later
+    /// migrations added user columns the current code writes).
+    func seed(_ storage: SQLiteStorage, slug: String = "acme", email: String? = nil, usersAsV1: Bool = false) async throws -> (Tenant, Job, Bid, User)
+    {
         let fixtures = Fixtures(ids: UUIDv7Generator())
         let tenant = fixtures.tenant(slug: slug, at: now)
         let owner = try fixtures.user(.homeowner, email: email, at: now)
@@ -28,14 +32,33 @@ struct SQLiteStorageTests {
         let job = fixtures.job(owner: owner.id, category: category.id, at: now)
         let bid = fixtures.bid(on: job.id, by: pro.id, at: now)
         var changes = ChangeSet()
-        for change: ChangeSet.Change in [
-            .insertTenant(tenant), .insertUser(owner), .insertUser(pro), .insertCategory(category), .insertJob(job), .insertBid(bid),
-        ] {
-            changes.append(change)
+        changes.append(.insertTenant(tenant))
+        if usersAsV1 {
+            try await storage.tenant(tenant.id).commit(changes)
+            changes = ChangeSet()
+            try await storage.writer.write { db in
+                for user in [owner, pro] {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO users (tenant_id, id, email, email_normalized, display_name, phone, role, password_hash, email_verified,
+                                               suspended, created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            tenant.id.sql, user.id.sql, user.email.value, user.email.normalized, user.displayName, user.phone?.value,
+                            user.role.rawValue, user.passwordHash, user.emailVerified, user.suspended, user.createdAt.ms, user.version,
+                        ])
+                }
+            }
+        } else {
+            changes.append(.insertUser(owner))
+            changes.append(.insertUser(pro))
         }
+        for change: ChangeSet.Change in [.insertCategory(category), .insertJob(job), .insertBid(bid)] { changes.append(change) }
         try await storage.tenant(tenant.id).commit(changes)
         return (tenant, job, bid, owner)
     }
+
+    static let allMigrations = ["v1-core", "v2-identity", "v3-settlement-instructions", "v4-session-generations"]
 
     @Test("file databases are WAL with synchronous=FULL and foreign keys on by default; NORMAL when configured")
     func pragmas() async throws {
@@ -64,7 +87,7 @@ struct SQLiteStorageTests {
         #expect(try await deferred.appliedMigrations().isEmpty)
         try await deferred.migrate()
         try await deferred.migrate()
-        #expect(try await deferred.appliedMigrations() == ["v1-core", "v2-identity", "v3-settlement-instructions"])
+        #expect(try await deferred.appliedMigrations() == Self.allMigrations)
         #expect(try await !deferred.hasPendingMigrations())
     }
 
@@ -74,11 +97,11 @@ struct SQLiteStorageTests {
         let file = path()
         let old = try SQLiteStorage(.file(path: file), configuration: .init(migrateOnOpen: false))
         try Schema.migrator.migrate(old.writer, upTo: "v1-core")
-        let (tenant, job, _, owner) = try await seed(old)
+        let (tenant, job, _, owner) = try await seed(old, usersAsV1: true)
         try old.close()
 
         let upgraded = try SQLiteStorage(.file(path: file))
-        #expect(try await upgraded.appliedMigrations() == ["v1-core", "v2-identity", "v3-settlement-instructions"])
+        #expect(try await upgraded.appliedMigrations() == Self.allMigrations)
         let db = upgraded.tenant(tenant.id)
         #expect(try await db.tenantRecord() == tenant)
         #expect(try await db.user(owner.id) == owner)

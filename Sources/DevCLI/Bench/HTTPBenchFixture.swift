@@ -135,7 +135,7 @@ struct HTTPBenchFixture: Sendable {
         try await flush()
 
         // Awarded jobs go through the real accept (escrow, ledger, events); their threads are written in bulk.
-        let ownerPrincipal = Principal(tenantID: tenant.id, userID: owner.id, role: .homeowner)
+        let ownerPrincipal = Principal(tenantID: tenant.id, user: owner)
         var awardedJobs: [JobID] = []
         for (bidID, contractor) in zip(awardBids, awardedContractors) {
             let acceptance = try await market.bids.accept(by: ownerPrincipal, bidID)
@@ -152,7 +152,8 @@ struct HTTPBenchFixture: Sendable {
 
         var contractorTokens: [String] = []
         for contractor in contractors {
-            contractorTokens.append(try await tokens.issue(for: Principal(tenantID: tenant.id, userID: contractor, role: .contractor)).token)
+            contractorTokens.append(
+                try await tokens.issue(for: Principal(tenantID: tenant.id, userID: contractor, role: .contractor, sessionGeneration: 0)).token)
         }
         return HTTPBenchFixture(
             homeownerToken: try await tokens.issue(for: ownerPrincipal).token, contractorTokens: contractorTokens, openJobs: openJobs,

@@ -82,7 +82,13 @@ public struct ReferenceServer: Sendable {
             router.on(RouterPath(route.spec.path), method: route.spec.method) { request, context -> Response in
                 var context = context
                 try await guardian.admit(access, request, &context)
-                return try await handler(Call(request: request, context: context, services: services))
+                do {
+                    return try await handler(Call(request: request, context: context, services: services))
+                } catch let error as TradesKitError where error.code == .unauthenticated && context.principal != nil {
+                    // The token verified, but core found its session over (a logout, a password reset, a reused refresh
+                    // token, a suspension): the same answer as any refused token, so the client signs in again.
+                    throw ServerError.unauthenticated()
+                }
             }
         }
         return router

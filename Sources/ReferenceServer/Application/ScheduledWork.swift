@@ -23,7 +23,8 @@ struct ScheduledWork: Service {
         }
     }
 
-    /// One round over the served tenants; a tenant whose work fails is logged and the round goes on.
+    /// One round over the served tenants. Each task of each tenant runs whatever the others did: a failure is logged and
+    /// the round goes on (auto-approvals that fail must not hold up money already owed).
     func runOnce() async {
         let tenants: [Tenant]
         do {
@@ -36,19 +37,28 @@ struct ScheduledWork: Service {
             return
         }
         for tenant in tenants {
-            do {
-                let approved = try await market.jobs.runAutoApprovals(in: tenant.id)
-                let settled = try await market.payments.runPendingSettlements(in: tenant.id)
-                if approved + settled > 0 {
-                    logger.info(
-                        "Scheduled work done",
-                        metadata: ["tradeskit.tenant": "\(tenant.id)", "tradeskit.approved": "\(approved)", "tradeskit.settled": "\(settled)"])
-                }
-            } catch {
-                logger.warning(
-                    "Scheduled work failed for a tenant",
-                    metadata: ["tradeskit.tenant": "\(tenant.id)", "tradeskit.error": "\((error as? TradesKitError)?.code.rawValue ?? "unknown")"])
+            let approved = await attempt("auto_approvals", tenant) { try await market.jobs.runAutoApprovals(in: tenant.id) }
+            let settled = await attempt("settlements", tenant) { try await market.payments.runPendingSettlements(in: tenant.id) }
+            if approved + settled > 0 {
+                logger.info(
+                    "Scheduled work done",
+                    metadata: ["tradeskit.tenant": "\(tenant.id)", "tradeskit.approved": "\(approved)", "tradeskit.settled": "\(settled)"])
             }
+        }
+    }
+
+    /// What `task` did for `tenant` (a count), or 0 after logging its failure.
+    private func attempt(_ task: String, _ tenant: Tenant, _ body: () async throws -> Int) async -> Int {
+        do {
+            return try await body()
+        } catch {
+            logger.warning(
+                "Scheduled work failed for a tenant",
+                metadata: [
+                    "tradeskit.tenant": "\(tenant.id)", "tradeskit.task": "\(task)",
+                    "tradeskit.error": "\((error as? TradesKitError)?.code.rawValue ?? "unknown")",
+                ])
+            return 0
         }
     }
 }

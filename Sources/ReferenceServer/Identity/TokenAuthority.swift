@@ -10,10 +10,12 @@ public import TradesKit
 /// read first and anything but `{"alg":"HS256"}` (optionally with `typ: JWT`) is refused before any key is used, so
 /// `alg: none`, other HMAC strengths and public-key algorithms cannot be smuggled in. Then jwt-kit checks the
 /// signature, and this type checks every claim against its injected clock: `iss`, `aud`, `exp`, `iat` (not in the
-/// future, lifetime not longer than configured), `sub`, `tid` and `role`.
+/// future, lifetime not longer than configured), `sub`, `tid`, `role` and `sgn`.
 ///
 /// Refresh tokens, revocation and second factors belong to the identity service; a login that has one answers its
-/// refresh token next to the access token this type issues (see ``IssuedAccessToken``).
+/// refresh token next to the access token this type issues (see ``IssuedAccessToken``). An access token carries the
+/// user's session generation (`sgn`) into its ``TradesKit/Principal``, and core refuses it once the user's generation
+/// has moved on (logout, password reset, a reused refresh token, a suspension): revocation without a list here.
 public struct TokenAuthority: Sendable {
     /// Why a token was refused: for logs and tests, never for clients (they all get one 401).
     public enum Rejection: Error, Sendable, Hashable {
@@ -33,8 +35,15 @@ public struct TokenAuthority: Sendable {
         case issuedInFuture
         /// `exp - iat` is longer than the configured lifetime.
         case lifetimeTooLong
-        /// `sub`, `tid` or `role` is not a user id, tenant id or role.
+        /// `sub`, `tid`, `role` or `sgn` is not a user id, tenant id, role or session generation.
         case badSubject
+    }
+
+    /// Why a token could not be issued.
+    public enum IssueError: Error, Sendable, Hashable {
+        /// The principal has no ``TradesKit/Principal/sessionGeneration``: a token without one could not be revoked. Issue
+        /// tokens for ``TradesKit/Principal/init(tenantID:user:)``.
+        case noSessionGeneration
     }
 
     /// The only algorithm issued and accepted.
@@ -63,15 +72,17 @@ public struct TokenAuthority: Sendable {
         self.lifetime = lifetime
     }
 
-    /// A new access token for `principal`.
+    /// A new access token for `principal`, which must name its session generation.
+    /// - Throws: ``IssueError/noSessionGeneration``.
     public func issue(for principal: Principal) async throws -> IssuedAccessToken {
+        guard let generation = principal.sessionGeneration else { throw IssueError.noSessionGeneration }
         // Whole seconds: JWT times are seconds, and a fractional `iat` would round differently on the way back.
         let issuedAt = Date(timeIntervalSince1970: clock.now().timeIntervalSince1970.rounded(.down))
         let expiresAt = issuedAt.addingTimeInterval(TimeInterval(lifetime))
         let claims = AccessTokenClaims(
             iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: [audience]), exp: ExpirationClaim(value: expiresAt),
             iat: IssuedAtClaim(value: issuedAt), sub: SubjectClaim(value: principal.userID.uuidString),
-            tid: principal.tenantID.uuidString, role: principal.role.rawValue)
+            tid: principal.tenantID.uuidString, role: principal.role.rawValue, sgn: generation)
         let token = try await keys.sign(claims)
         return IssuedAccessToken(token: token, expiresIn: lifetime, expiresAt: expiresAt)
     }
@@ -103,9 +114,9 @@ public struct TokenAuthority: Sendable {
         guard claims.iat.value <= now.addingTimeInterval(Self.leeway) else { throw .issuedInFuture }
         guard claims.exp.value.timeIntervalSince(claims.iat.value) <= TimeInterval(lifetime) + 1 else { throw .lifetimeTooLong }
         guard let user = UserID(uuidString: claims.sub.value), let tenant = TenantID(uuidString: claims.tid),
-            let role = Role(rawValue: claims.role)
+            let role = Role(rawValue: claims.role), claims.sgn >= 0
         else { throw .badSubject }
-        let principal = Principal(tenantID: tenant, userID: user, role: role)
+        let principal = Principal(tenantID: tenant, userID: user, role: role, sessionGeneration: claims.sgn)
         verified.remember(token, principal, until: claims.exp.value)
         return principal
     }

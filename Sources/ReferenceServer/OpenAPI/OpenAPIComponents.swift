@@ -62,6 +62,8 @@ enum OpenAPIComponents {
             "PasswordResetRequest": S.record([("email", S.email)]),
             "PasswordResetConfirmation": S.record([("token", token), ("newPassword", S.password)]),
             "TwoFactorCode": S.record([("code", totpCode)]),
+            "PasswordConfirmation": S.record(
+                [("password", S.string(max: 1_000))], description: "The caller's current password; a wrong one counts towards the login lockout."),
             "AccountUpdate": S.object(
                 [("displayName", S.text(max: 100)), ("phone", S.nullable(S.phone))], required: [],
                 description: "Only the members given change; `phone: null` removes the number."),

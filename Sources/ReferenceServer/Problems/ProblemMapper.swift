@@ -33,6 +33,8 @@ public enum ProblemMapper {
         .twoFactorRequired: Kind(status: .unauthorized, title: "Two-factor code required"),
         // Not 401: a client that refreshes its session on 401 would retry a wrong code at /2fa/confirm for nothing.
         .invalidTwoFactorCode: Kind(status: .forbidden, title: "Two-factor code not accepted"),
+        // Not 401 either: the session is fine, the password confirming a change is not.
+        .wrongPassword: Kind(status: .forbidden, title: "Password not accepted"),
         .accountLocked: Kind(status: .tooManyRequests, title: "Account locked"),
         // Unknown, used and expired links look the same; the client asks for a new one.
         .invalidToken: Kind(status: .forbidden, title: "Link not valid"),

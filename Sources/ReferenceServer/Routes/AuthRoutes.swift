@@ -36,7 +36,7 @@ enum AuthRoutes {
                         "The verification e-mail of a new account was not sent",
                         metadata: ["tradeskit.tenant": "\(tenant.id)", "tradeskit.error_code": "\(errorCode(error))"])
                 }
-                let token = try await call.services.tokens.issue(for: Principal(tenantID: tenant.id, userID: user.id, role: user.role))
+                let token = try await call.services.tokens.issue(for: Principal(tenantID: tenant.id, user: user))
                 return try call.json(
                     RegistrationResponse(user: AccountResponse(user), accessToken: token.token, expiresIn: token.expiresIn), status: .created)
             },
@@ -94,8 +94,7 @@ enum AuthRoutes {
 
     /// The answer to a login or refresh: a new access token for the session's user, and the session's refresh token.
     private static func tokenPair(_ session: IdentityService.Session, tenant: Tenant, _ call: Call) async throws -> Response {
-        let principal = Principal(tenantID: tenant.id, userID: session.user.id, role: session.user.role)
-        let access = try await call.services.tokens.issue(for: principal)
+        let access = try await call.services.tokens.issue(for: Principal(tenantID: tenant.id, user: session.user))
         return try call.json(TokenResponse(access, refreshToken: session.refreshToken))
     }
 

@@ -37,7 +37,7 @@ enum EmailLinkRoutes {
                 try call.services.limiter.enforce(
                     "verification:\(tenant.id):\(principal.userID)", limit: policies.loginAttemptsPerWindow,
                     windowSeconds: policies.rateLimitWindowSeconds)
-                try await call.market.identity.requestEmailVerification(in: tenant.id, user: principal.userID)
+                try await call.market.identity.requestEmailVerification(by: principal)
                 return Response(status: .accepted)
             },
             Route(

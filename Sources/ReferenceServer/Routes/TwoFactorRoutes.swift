@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import TradesKit
 
-/// TOTP two-factor authentication of the caller: enrol, confirm with a first code, disable with a current one.
+/// TOTP two-factor authentication of the caller: enrol with the password, confirm with a first code, disable with a
+/// current one.
 ///
 /// Once confirmed, `/v1/auth/login` answers `two_factor_required` until the client sends `totpCode` as well.
 enum TwoFactorRoutes {
@@ -15,10 +16,16 @@ enum TwoFactorRoutes {
             Route(
                 RouteSpec(
                     .post, "/v1/auth/2fa/enroll", id: "enrollTwoFactor",
-                    "Start two-factor enrolment: a new TOTP secret for an authenticator app (again until confirmed)", tag: "Auth",
-                    access: .user, response: "TwoFactorSetup", problems: [409])
+                    "Start two-factor enrolment, confirming the password: a new TOTP secret for an authenticator app (again until confirmed)",
+                    tag: "Auth", access: .user, body: "PasswordConfirmation", response: "TwoFactorSetup", problems: [409])
             ) { call in
-                let setup = try await call.market.identity.enrollTwoFactor(by: try call.principal())
+                let principal = try call.principal()
+                let body = try await call.body()
+                let password = body.string("password", maxLength: 1_000)
+                try body.finish()
+                guard let password else { throw ServerError(.badRequest, "Incomplete input") }
+                // A wrong password (`wrong_password`, 403) counts towards the login lockout of the caller's address.
+                let setup = try await call.market.identity.enrollTwoFactor(by: principal, password: password)
                 return try call.json(TwoFactorSetupResponse(setup))
             },
             Route(

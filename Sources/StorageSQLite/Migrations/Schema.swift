@@ -17,8 +17,17 @@ enum Schema {
         migrator.registerMigration("v3-settlement-instructions") { db in
             for statement in v3SettlementInstructions { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v4-session-generations") { db in
+            for statement in v4SessionGenerations { try db.execute(sql: statement) }
+        }
         return migrator
     }
+
+    /// The generation of a user's sessions (``TradesKit/User/sessionGeneration``): access tokens name it, and moving it on
+    /// ends them.
+    static let v4SessionGenerations: [String] = [
+        "ALTER TABLE users ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0 CHECK (session_generation >= 0)"
+    ]
 
     /// Where an escrow's money is to go next (``TradesKit/SettlementInstruction``), and an index of the owed ones.
     static let v3SettlementInstructions: [String] = [

@@ -140,8 +140,11 @@ public struct IdentityService: Sendable {
             if record.isSpent {
                 var changes = ChangeSet()
                 changes.append(.revokeRefreshTokenFamily(record.familyID, at: now))
+                let reused = record.usedAt != nil
+                // A reuse means the token was copied: the access tokens minted from its family end with it.
+                if reused { try await endSessions(of: record.userID, in: store, &changes) }
                 try await store.commit(changes)
-                return record.usedAt != nil ? .reused(record.familyID) : .invalid
+                return reused ? .reused(record.familyID) : .invalid
             }
             if record.isExpired(at: now) { return .invalid }
             let owner = try await store.user(record.userID)
@@ -176,7 +179,9 @@ public struct IdentityService: Sendable {
         }
     }
 
-    /// Ends the session of `token`: revokes its whole family. An unknown token is not an error (nothing to end).
+    /// Ends the session of `token`: revokes its whole family, and ends the user's access tokens (their
+    /// ``User/sessionGeneration`` moves on; the user's other sessions get new access tokens at their next refresh). An
+    /// unknown or revoked token is not an error (nothing to end).
     public func logout(in tenant: TenantID, token: String) async throws {
         guard OpaqueToken.isWellFormed(token) else { return }
         let store = environment.storage.tenant(tenant)
@@ -185,14 +190,26 @@ public struct IdentityService: Sendable {
             guard let record = try await store.refreshToken(hash: hash) else { return }
             var changes = ChangeSet()
             changes.append(.revokeRefreshTokenFamily(record.familyID, at: environment.now()))
+            // A revoked token's family ended already (revocation takes every token of it): nothing more to end.
+            if record.revokedAt == nil { try await endSessions(of: record.userID, in: store, &changes) }
             try await store.commit(changes)
         }
     }
 
     // MARK: E-mail verification
 
+    /// E-mails the caller a new verification link (see ``requestEmailVerification(in:user:)``), once their session and
+    /// account are checked like any call's.
+    /// - Throws: as ``requestEmailVerification(in:user:)``; ``TradesKitError/Code/unauthenticated`` for an ended
+    ///   session; ``TradesKitError/Code/suspended``.
+    public func requestEmailVerification(by principal: Principal) async throws {
+        _ = try await environment.acting("identity.verification.request", as: principal) { _, actor in actor }
+        try await requestEmailVerification(in: principal.tenantID, user: principal.userID)
+    }
+
     /// E-mails `user` a single-use link that verifies their address, valid for
-    /// ``IdentityConfiguration/emailVerificationLifetime``. Does nothing for an address already verified.
+    /// ``IdentityConfiguration/emailVerificationLifetime``. Does nothing for an address already verified, or for a
+    /// suspended account.
     /// - Throws: ``TradesKitError/Code/notConfigured`` without an ``EmailSender``; ``TradesKitError/Code/deliveryFailed``
     ///   when the sender fails (the user may ask again).
     public func requestEmailVerification(in tenant: TenantID, user id: UserID) async throws {
@@ -200,7 +217,7 @@ public struct IdentityService: Sendable {
         let store = environment.storage.tenant(tenant)
         let pending = try await environment.run("identity.verification.request", tenant: tenant) { () -> PendingEmail? in
             guard let user = try await store.user(id) else { throw TradesKitError.notFound("User") }
-            guard !user.emailVerified else { return nil }
+            guard !user.emailVerified, !user.suspended else { return nil }
             let tenantRecord = try await environment.tenant(of: store)
             let token = try await insertOneTimeToken(
                 for: user.id, purpose: .emailVerification, lifetime: configuration.emailVerificationLifetime, in: store)
@@ -311,6 +328,7 @@ public struct IdentityService: Sendable {
             changes.append(.consumeOneTimeTokens(user: user.id, purpose: .passwordReset, at: now))
             user.passwordHash = passwordHash
             user.emailVerified = true
+            user.sessionGeneration &+= 1
             let updated = changes.update(user)
             changes.append(.revokeRefreshTokens(user: user.id, at: now))
             if let throttle = try await store.loginThrottle(key: AccountKey(tenant: tenant, email: user.email.value)), !throttle.isClear {
@@ -325,9 +343,15 @@ public struct IdentityService: Sendable {
 
     /// Starts (or restarts, while unconfirmed) TOTP enrolment of the caller: a new secret, sealed at rest. Login asks
     /// for codes only after ``confirmTwoFactor(by:code:)``.
-    /// - Throws: ``TradesKitError/Code/invalidTransition`` when two-factor authentication is already confirmed.
-    public func enrollTwoFactor(by principal: Principal) async throws -> TwoFactorSetup {
-        try await environment.acting("identity.2fa.enroll", as: principal) { store, actor in
+    ///
+    /// The caller confirms their password: whoever enrols holds the codes from then on, so a stolen session alone must
+    /// not be able to enrol its own authenticator and lock the owner out. A wrong password counts towards the login
+    /// lockout of the caller's address.
+    /// - Throws: ``TradesKitError/Code/wrongPassword``; ``TradesKitError/Code/accountLocked``;
+    ///   ``TradesKitError/Code/invalidTransition`` when two-factor authentication is already confirmed.
+    public func enrollTwoFactor(by principal: Principal, password: String) async throws -> TwoFactorSetup {
+        try await confirmPassword(password, of: principal)
+        return try await environment.acting("identity.2fa.enroll", as: principal) { store, actor in
             let existing = try await store.twoFactor(user: actor.id)
             if existing?.isConfirmed == true { throw TradesKitError.invalidTransition("Two-factor authentication is already enabled") }
             let tenant = try await environment.tenant(of: store)
@@ -405,6 +429,30 @@ public struct IdentityService: Sendable {
         }
     }
 
+    /// Checks that `password` is the caller's, one attempt per account key at a time like a sign-in; a wrong one
+    /// counts towards the login lockout of the caller's address.
+    /// - Throws: ``TradesKitError/Code/wrongPassword``; ``TradesKitError/Code/accountLocked``.
+    private func confirmPassword(_ password: String, of principal: Principal) async throws {
+        let store = environment.store(principal)
+        let actor = try await environment.acting("identity.reauthenticate", as: principal) { _, actor in actor }
+        let key = AccountKey(tenant: principal.tenantID, email: actor.email.value)
+        try await environment.signInGate.withKey(key) {
+            let now = environment.now()
+            let throttle = try await environment.run("identity.reauthenticate", tenant: principal.tenantID) {
+                try await store.loginThrottle(key: key)
+            }
+            if let until = throttle?.lockedUntil(at: now) { throw Self.locked(until: until) }
+            var verified = false
+            if let hash = actor.passwordHash, password.utf8.count <= Self.maximumPasswordBytes {
+                verified = try await environment.passwordHasher.verify(password, against: hash)
+            }
+            guard verified else {
+                try await recordFailure(of: key, in: store, at: now)
+                throw TradesKitError(.wrongPassword, "The password is not correct")
+            }
+        }
+    }
+
     // MARK: Helpers
 
     /// Passwords longer than this many bytes are refused without hashing (bcrypt reads 72 bytes; nobody types 4 KiB).
@@ -426,6 +474,14 @@ public struct IdentityService: Sendable {
             id: environment.ids.make(), familyID: family, userID: user, tokenHash: OpaqueToken.hash(token), issuedAt: now,
             expiresAt: now.addingTimeInterval(configuration.refreshTokenLifetime).truncatedToMilliseconds)
         return (token, record)
+    }
+
+    /// Adds to `changes` the end of every session of `user`: its ``User/sessionGeneration`` moves on, so credentials
+    /// issued before stop working at once.
+    private func endSessions(of user: UserID, in store: any TenantStorage, _ changes: inout ChangeSet) async throws {
+        guard var user = try await store.user(user) else { return }
+        user.sessionGeneration &+= 1
+        changes.update(user)
     }
 
     /// Commits a new one-time token; answers the plain token, which exists nowhere else.

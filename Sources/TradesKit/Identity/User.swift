@@ -18,6 +18,10 @@ public struct User: Sendable, Hashable, Codable, Identifiable {
     public var emailVerified: Bool
     /// Whether the account is suspended (a suspended user can do nothing).
     public var suspended: Bool
+    /// The generation of the user's sessions: every credential names the generation it was issued in (see
+    /// ``Principal/sessionGeneration``), and incrementing it ends them all at once, access tokens included. Logout,
+    /// a password reset, a reused refresh token and a suspension increment it.
+    public var sessionGeneration: Int64
     /// When the user registered.
     public let createdAt: Date
     /// Optimistic-concurrency version.
@@ -26,7 +30,8 @@ public struct User: Sendable, Hashable, Codable, Identifiable {
     /// Creates a user value.
     public init(
         id: UserID, email: EmailAddress, displayName: String, phone: PhoneNumber? = nil, role: Role,
-        passwordHash: String? = nil, emailVerified: Bool = false, suspended: Bool = false, createdAt: Date, version: Int64 = 1
+        passwordHash: String? = nil, emailVerified: Bool = false, suspended: Bool = false, sessionGeneration: Int64 = 0, createdAt: Date,
+        version: Int64 = 1
     ) {
         self.id = id
         self.email = email
@@ -36,6 +41,7 @@ public struct User: Sendable, Hashable, Codable, Identifiable {
         self.passwordHash = passwordHash
         self.emailVerified = emailVerified
         self.suspended = suspended
+        self.sessionGeneration = sessionGeneration
         self.createdAt = createdAt
         self.version = version
     }

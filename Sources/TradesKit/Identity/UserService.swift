@@ -174,6 +174,8 @@ public struct UserService: Sendable {
             guard user.suspended != suspended else { return user }
             let now = environment.now()
             user.suspended = suspended
+            // A suspension ends the user's sessions; reinstating does not bring them back.
+            if suspended { user.sessionGeneration &+= 1 }
             var changes = ChangeSet()
             let updated = changes.update(user)
             try environment.record(UserSuspensionChanged(userID: id, suspended: suspended), in: &changes, at: now)

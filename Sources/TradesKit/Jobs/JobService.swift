@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import Logging
 
 /// Posting, finding and moving jobs through their life.
 public struct JobService: Sendable {
@@ -180,6 +181,10 @@ public struct JobService: Sendable {
 
     /// Approves every job of `tenant` whose auto-approve window has passed, as the tenant's policy says. Answers how many.
     /// Run it from a scheduler; it is safe to run concurrently and repeatedly.
+    ///
+    /// A job that cannot be approved now (a settlement of its money still owed, a race lost too often) is logged and
+    /// left for the next run; the others are approved. Only a storage failure ends the run early.
+    /// - Throws: ``TradesKitError/Code/storageUnavailable``.
     public func runAutoApprovals(in tenantID: TenantID, limit: Int = 100) async throws -> Int {
         let store = environment.storage.tenant(tenantID)
         let tenant = try await environment.run("job.auto_approve", tenant: tenantID) { try await environment.tenant(of: store) }
@@ -188,19 +193,16 @@ public struct JobService: Sendable {
         let due = try await environment.run("job.auto_approve", tenant: tenantID) { try await store.jobsCompleted(before: cutoff, limit: limit) }
         var approved = 0
         for candidate in due {
-            let done = try await environment.run("job.auto_approve", tenant: tenantID) { () -> Bool in
-                guard let job = try await store.job(candidate.id),
-                    job.isDueForAutoApproval(at: now, after: tenant.settings.policies.autoApproveAfterSeconds)
-                else { return false }
-                var changes = ChangeSet()
-                let closed = try await approve(job, store: store, changes: &changes, at: now)
-                changes.update(closed)
-                try environment.record(
-                    JobStatusChanged(
-                        jobID: job.id, ownerID: job.ownerID, contractorID: job.contractorID, from: job.status,
-                        to: closed.status, automatic: true), in: &changes, at: now)
-                try await store.commit(changes)
-                return true
+            let done: Bool
+            do {
+                done = try await autoApprove(candidate.id, in: store, tenant: tenant, at: now)
+            } catch let error as TradesKitError where error.code != .storageUnavailable {
+                environment.logger.warning(
+                    "A job due for auto-approval was left for the next run",
+                    metadata: [
+                        "tradeskit.tenant": "\(tenantID)", "tradeskit.job": "\(candidate.id)", "tradeskit.error_code": "\(error.code.rawValue)",
+                    ])
+                continue
             }
             if done {
                 approved += 1
@@ -208,6 +210,23 @@ public struct JobService: Sendable {
             }
         }
         return approved
+    }
+
+    /// Approves one job if it is still due; whether it did.
+    private func autoApprove(_ id: JobID, in store: any TenantStorage, tenant: Tenant, at now: Date) async throws -> Bool {
+        try await environment.run("job.auto_approve", tenant: tenant.id) { () -> Bool in
+            guard let job = try await store.job(id), job.isDueForAutoApproval(at: now, after: tenant.settings.policies.autoApproveAfterSeconds)
+            else { return false }
+            var changes = ChangeSet()
+            let closed = try await approve(job, store: store, changes: &changes, at: now)
+            changes.update(closed)
+            try environment.record(
+                JobStatusChanged(
+                    jobID: job.id, ownerID: job.ownerID, contractorID: job.contractorID, from: job.status,
+                    to: closed.status, automatic: true), in: &changes, at: now)
+            try await store.commit(changes)
+            return true
+        }
     }
 
     private func approve(_ job: Job, store: any TenantStorage, changes: inout ChangeSet, at now: Date) async throws -> Job {

@@ -120,12 +120,16 @@ struct ServiceEnvironment: Sendable {
         throw TradesKitError.notFound("Job")
     }
 
-    /// The calling user, checked to exist in the principal's tenant, in the principal's role, and not suspended.
+    /// The calling user, checked to exist in the principal's tenant, in the principal's role and session generation, and
+    /// not suspended.
     func actor(_ principal: Principal, in store: any TenantStorage) async throws -> User {
         try checkedActor(try await store.user(principal.userID), principal)
     }
 
     private func checkedActor(_ user: User?, _ principal: Principal) throws -> User {
+        if let user, let generation = principal.sessionGeneration, generation != user.sessionGeneration {
+            throw TradesKitError(.unauthenticated, "The session has ended; sign in again")
+        }
         guard let user, user.role == principal.role else { throw TradesKitError(.forbidden, "Unknown user or role") }
         if user.suspended { throw TradesKitError(.suspended, "This account is suspended") }
         return user

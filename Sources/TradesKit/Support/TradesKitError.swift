@@ -38,6 +38,8 @@ public struct TradesKitError: Error, Sendable, Hashable {
         public static let twoFactorRequired = Code(rawValue: "two_factor_required")
         /// The two-factor code is wrong, or was already used.
         public static let invalidTwoFactorCode = Code(rawValue: "invalid_two_factor_code")
+        /// A signed-in caller confirming a sensitive change gave a password that is not theirs.
+        public static let wrongPassword = Code(rawValue: "wrong_password")
         /// Too many failed logins: the account key is locked until ``TradesKitError/retryAfter``.
         public static let accountLocked = Code(rawValue: "account_locked")
         /// An e-mailed link's token is unknown, used, or expired.

@@ -7,12 +7,23 @@ public struct Principal: Sendable, Hashable {
     public let userID: UserID
     /// The role the user acts in.
     public let role: Role
+    /// The ``User/sessionGeneration`` the caller's credential was issued in. When set, a call is refused as
+    /// ``TradesKitError/Code/unauthenticated`` once the user's generation has moved on (after a logout, a password reset,
+    /// a reused refresh token or a suspension), so a credential that outlives its session stops working at once. `nil`
+    /// leaves session checks to the embedder's own authentication.
+    public let sessionGeneration: Int64?
 
     /// Creates a principal. Embedders construct it from their own authentication.
-    public init(tenantID: TenantID, userID: UserID, role: Role) {
+    public init(tenantID: TenantID, userID: UserID, role: Role, sessionGeneration: Int64? = nil) {
         self.tenantID = tenantID
         self.userID = userID
         self.role = role
+        self.sessionGeneration = sessionGeneration
+    }
+
+    /// The principal of `user` in its role and current session generation, e.g. for a credential issued at sign-in.
+    public init(tenantID: TenantID, user: User) {
+        self.init(tenantID: tenantID, userID: user.id, role: user.role, sessionGeneration: user.sessionGeneration)
     }
 
     var isAdmin: Bool { role == .admin }
