@@ -55,7 +55,8 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Runs `body` with the storage at `--database`: a SQLite file (created and migrated as needed), or PostgreSQL, whose
-    /// connection pool runs for the duration of `body` and whose schema must be current (`trades migrate` applies it).
+    /// connection pool runs for the duration of `body`, whose schema must be current (`trades migrate` applies it), and whose
+    /// role must be held by row-level security (not the owner, not a superuser).
     func withStorage<Result>(_ body: (any Storage) async throws -> Result) async throws -> Result {
         guard isPostgres else { return try await body(openSQLite()) }
         let storage = PostgresStorage(configuration: try postgresConfiguration(), logger: cliLogger)
@@ -63,6 +64,11 @@ struct DatabaseOptions: ParsableArguments {
             if try await storage.hasPendingMigrations() {
                 throw ValidationError(
                     "The PostgreSQL schema at \(displayName) is not current: run `trades migrate --database postgres://OWNER@…` first.")
+            }
+            do {
+                try await storage.verifyRowLevelSecurityApplies()
+            } catch let error as PostgresRoleError {
+                throw ValidationError(error.message)
             }
             return try await body(storage)
         }

@@ -28,6 +28,28 @@ extension PostgresTenantStorage {
             "SELECT \(unescaped: Columns.loginThrottle) FROM login_throttles WHERE tenant_id = \(tenant) AND account_key = \(key.rawValue)",
             Decode.loginThrottle)
     }
+
+    func purgeIdentityRecords(tokensExpiredBefore: Date, throttlesIdleSince: Date) async throws -> Int {
+        let tenant = tenant
+        let expired = tokensExpiredBefore.millisecondsSince1970
+        let idle = throttlesIdleSince.millisecondsSince1970
+        let logger = database.driverLogger
+        return try await read { connection in
+            var deleted = 0
+            // `RETURNING 1` turns deleted rows into rows to count.
+            for query: PostgresQuery in [
+                "DELETE FROM refresh_tokens WHERE tenant_id = \(tenant) AND expires_at < \(expired) RETURNING 1",
+                "DELETE FROM one_time_tokens WHERE tenant_id = \(tenant) AND expires_at < \(expired) RETURNING 1",
+                """
+                DELETE FROM login_throttles WHERE tenant_id = \(tenant) AND coalesce(last_failure_at, 0) < \(idle)
+                    AND coalesce(locked_until, 0) < \(idle) RETURNING 1
+                """,
+            ] {
+                for try await _ in try await connection.query(query, logger: logger) { deleted += 1 }
+            }
+            return deleted
+        }
+    }
 }
 
 extension Columns {

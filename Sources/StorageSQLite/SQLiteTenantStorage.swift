@@ -309,6 +309,30 @@ struct SQLiteTenantStorage: TenantStorage {
         try await one("SELECT * FROM login_throttles WHERE tenant_id = ? AND account_key = ?", [key.rawValue], Records.loginThrottle)
     }
 
+    func purgeIdentityRecords(tokensExpiredBefore: Date, throttlesIdleSince: Date) async throws -> Int {
+        let tenant = tenant
+        let expired = tokensExpiredBefore.ms
+        let idle = throttlesIdleSince.ms
+        do {
+            return try await writer.write { db in
+                var deleted = 0
+                for table in ["refresh_tokens", "one_time_tokens"] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE tenant_id = ? AND expires_at < ?", arguments: [tenant, expired])
+                    deleted += db.changesCount
+                }
+                try db.execute(
+                    sql: """
+                        DELETE FROM login_throttles WHERE tenant_id = ? AND coalesce(last_failure_at, 0) < ?
+                            AND coalesce(locked_until, 0) < ?
+                        """,
+                    arguments: [tenant, idle, idle])
+                return deleted + db.changesCount
+            }
+        } catch {
+            throw SQLiteStorage.storageError(error)
+        }
+    }
+
     // MARK: Events and outbox
 
     func events(recipient: UserID?, page: PageRequest) async throws -> Page<OutboxEvent> {

@@ -445,6 +445,30 @@ struct IdentityServiceTests {
         #expect(try await db.twoFactor(user: world.owner.userID) != nil)
     }
 
+    @Test("the purge deletes idle throttles and long-expired tokens, and keeps what is still in use", arguments: StorageKind.allCases)
+    func purge(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        let day: TimeInterval = 86_400
+        let first = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        await expectError(.unauthenticated) { try await identity.login(in: tenant, email: "nobody@acme.example", password: "a guess") }
+        #expect(try await identity.purgeExpiredRecords(in: tenant) == 0)
+
+        // A day and a second later the throttle's failure is forgotten: it goes; the session stays.
+        test.clock.advance(by: day + 1)
+        #expect(try await identity.purgeExpiredRecords(in: tenant) == 1)
+        let second = try await identity.refresh(in: tenant, token: first.refreshToken)
+
+        // Expired for a whole lifetime: both tokens of the family go.
+        test.clock.advance(by: 15 * day)
+        #expect(try await identity.purgeExpiredRecords(in: tenant) == 2)
+        #expect(try await test.storage.tenant(tenant).refreshToken(hash: second.record.tokenHash) == nil)
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: second.refreshToken) }
+        _ = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+    }
+
     @Test("a sealed secret opens only with its key", arguments: [StorageKind.sqliteFile])
     func sealingKey(_ kind: StorageKind) async throws {
         let (test, world) = try await setUp(kind)

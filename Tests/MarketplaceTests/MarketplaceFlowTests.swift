@@ -105,6 +105,40 @@ struct MarketplaceFlowTests {
         #expect(try await t.market.bids.list(by: pro, job: job.id).map(\.id) == [first.id, second.id])
     }
 
+    @Test("an approved contractor who changes what was vetted is vetted again; other edits and rejections stand")
+    func vettingFollowsTheProfile() async throws {
+        let t = try TestMarket()
+        let world = try await t.makeWorld(contractors: 1, vetting: true)
+        let pro = world.contractors[0]
+        let job = try await t.postJob(world)
+        let area = GeoCircle(center: TestMarket.home, radiusKm: 50)
+        func save(trades: [CategoryID], licence: Licence? = nil, headline: String = "") async throws -> ContractorProfile {
+            try await t.market.contractors.saveProfile(by: pro, .init(headline: headline, trades: trades, serviceArea: area, licence: licence))
+        }
+        let licence = Licence(number: "LIC-1", region: "CA", expiresAt: t.clock.now().addingTimeInterval(365 * 86_400))
+        _ = try await save(trades: [world.plumbing.id], licence: licence)
+        _ = try await t.market.contractors.setVetting(by: world.admin, pro.userID, .approved)
+        // The headline, the service area and the order of the trades were not vetted.
+        #expect(try await save(trades: [world.plumbing.id], licence: licence, headline: "Fast and tidy").vetting == .approved)
+        _ = try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .usd)))
+
+        func vettingEvents() async throws -> Int {
+            try await t.storage.tenant(world.tenant.id).events(recipient: nil, page: PageRequest(limit: 200)).items
+                .filter { $0.type == ContractorVettingChanged.eventType }.count
+        }
+        let events = try await vettingEvents()
+        let changed = try await save(trades: [world.plumbing.id], licence: Licence(number: "FORGED-9", region: "CA", expiresAt: licence.expiresAt))
+        #expect(changed.vetting == .pending)
+        #expect(try await vettingEvents() == events + 1)
+        let other = try await t.postJob(world, title: "Another sink")
+        await expectError(.forbidden) { try await t.market.bids.submit(by: pro, on: other.id, .init(amount: Money(20_000, .usd))) }
+        _ = try await t.market.contractors.setVetting(by: world.admin, pro.userID, .approved)
+        #expect(try await save(trades: [world.plumbing.id, world.roofing.id]).vetting == .pending)
+
+        _ = try await t.market.contractors.setVetting(by: world.admin, pro.userID, .rejected)
+        #expect(try await save(trades: [world.plumbing.id], licence: licence).vetting == .rejected)
+    }
+
     @Test("bidding rules: trades, service area, vetting, currency, open jobs, a profile")
     func biddingRules() async throws {
         let t = try TestMarket()

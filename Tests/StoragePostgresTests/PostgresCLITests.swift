@@ -51,6 +51,9 @@ struct PostgresCLITests {
         #expect(try await hasPendingMigrations() == false)
         // The app role reads the versions through the function only, never the table.
         #expect(try await TradesCommand.run(["migrate", "--database", app]).status != 0)
+        // Everything but migrate refuses the owner: row-level security would not hold it.
+        let asOwner = try await TradesCommand.run(["tenant", "list", "--database", owner])
+        #expect(asOwner.status != 0 && asOwner.all.contains("row-level security would not keep tenants apart"), "\(asOwner.all)")
 
         let create = try await TradesCommand.run([
             "tenant", "create", "--database", app, "--slug", "acme", "--name", "Acme Trades", "--currency", "EUR",

@@ -58,7 +58,7 @@ struct SQLiteStorageTests {
         return (tenant, job, bid, owner)
     }
 
-    static let allMigrations = ["v1-core", "v2-identity", "v3-settlement-instructions", "v4-session-generations"]
+    static let allMigrations = ["v1-core", "v2-identity", "v3-settlement-instructions", "v4-session-generations", "v5-identity-purge-indexes"]
 
     @Test("file databases are WAL with synchronous=FULL and foreign keys on by default; NORMAL when configured")
     func pragmas() async throws {

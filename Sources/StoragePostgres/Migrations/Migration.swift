@@ -17,7 +17,7 @@ struct Migration: Sendable {
     /// Every migration, in order. Append new ones; never edit an applied one (add a new migration instead).
     static let all: [Migration] = [
         Migration0001InitialSchema.migration, Migration0002Identity.migration, Migration0003SettlementInstructions.migration,
-        Migration0004SessionGenerations.migration,
+        Migration0004SessionGenerations.migration, Migration0005IdentityPurge.migration,
     ]
 }
 

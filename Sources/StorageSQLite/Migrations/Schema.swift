@@ -20,8 +20,19 @@ enum Schema {
         migrator.registerMigration("v4-session-generations") { db in
             for statement in v4SessionGenerations { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v5-identity-purge-indexes") { db in
+            for statement in v5IdentityPurgeIndexes { try db.execute(sql: statement) }
+        }
         return migrator
     }
+
+    /// What the purge of spent identity records (``TradesKit/TenantStorage/purgeIdentityRecords(tokensExpiredBefore:throttlesIdleSince:)``)
+    /// finds without reading every row.
+    static let v5IdentityPurgeIndexes: [String] = [
+        "CREATE INDEX refresh_tokens_expiry ON refresh_tokens(tenant_id, expires_at)",
+        "CREATE INDEX one_time_tokens_expiry ON one_time_tokens(tenant_id, expires_at)",
+        "CREATE INDEX login_throttles_last_failure ON login_throttles(tenant_id, last_failure_at)",
+    ]
 
     /// The generation of a user's sessions (``TradesKit/User/sessionGeneration``): access tokens name it, and moving it on
     /// ends them.

@@ -30,7 +30,7 @@ public struct UserSuspensionChanged: DomainEvent {
     }
 }
 
-/// An admin changed a contractor's vetting status.
+/// A contractor's vetting status changed: an admin decided, or an approved contractor changed what was vetted.
 public struct ContractorVettingChanged: DomainEvent {
     public static let eventType = "contractor.vetting_changed"
     public let contractorID: UserID

@@ -29,6 +29,9 @@ public struct ContractorService: Sendable {
     }
 
     /// Creates or replaces the calling contractor's profile.
+    ///
+    /// An approved contractor who changes what was vetted (trades, licence, insurance) goes back to
+    /// ``VettingStatus/pending`` for an admin to check again; a rejection stands whatever is edited.
     public func saveProfile(by principal: Principal, _ input: ProfileInput) async throws -> ContractorProfile {
         guard principal.role == .contractor else { throw TradesKitError.forbidden("Only contractors have a contractor profile") }
         var validator = Validator()
@@ -56,11 +59,19 @@ public struct ContractorService: Sendable {
             var seen = Set<CategoryID>()
             let trades = input.trades.filter { seen.insert($0).inserted }
             if var profile = try await store.contractorProfile(principal.userID) {
+                let vettedChanged =
+                    Set(profile.trades) != Set(trades) || profile.licence != input.licence
+                    || profile.insuranceExpiresAt != input.insuranceExpiresAt
                 profile.headline = headline
                 profile.trades = trades
                 profile.serviceArea = input.serviceArea
                 profile.licence = input.licence
                 profile.insuranceExpiresAt = input.insuranceExpiresAt
+                if vettedChanged, profile.vetting == .approved {
+                    profile.vetting = .pending
+                    try environment.record(
+                        ContractorVettingChanged(contractorID: profile.userID, vetting: .pending), in: &changes, at: environment.now())
+                }
                 let updated = changes.update(profile)
                 try await store.commit(changes)
                 return updated

@@ -196,6 +196,22 @@ public struct IdentityService: Sendable {
         }
     }
 
+    /// Deletes the tenant's identity bookkeeping that nothing needs any more: refresh tokens expired for longer than
+    /// their lifetime (a spent one presented again until then still revokes its family), one-time links likewise, and
+    /// login throttles idle for ``LockoutPolicy/forgetAfter`` (their failures are forgotten by then anyway). Answers how
+    /// many records went. Run it from a scheduler (the reference server does, with its other scheduled work); it is safe
+    /// to run concurrently and repeatedly.
+    public func purgeExpiredRecords(in tenant: TenantID) async throws -> Int {
+        let store = environment.storage.tenant(tenant)
+        let now = environment.now()
+        let lifetime = max(configuration.refreshTokenLifetime, configuration.emailVerificationLifetime, configuration.passwordResetLifetime)
+        return try await environment.run("identity.purge", tenant: tenant) {
+            try await store.purgeIdentityRecords(
+                tokensExpiredBefore: now.addingTimeInterval(-lifetime),
+                throttlesIdleSince: now.addingTimeInterval(-max(configuration.lockout.forgetAfter, configuration.lockout.maximumDelay)))
+        }
+    }
+
     // MARK: E-mail verification
 
     /// E-mails the caller a new verification link (see ``requestEmailVerification(in:user:)``), once their session and

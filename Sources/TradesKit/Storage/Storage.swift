@@ -112,6 +112,10 @@ public protocol TenantStorage: Sendable {
     func twoFactor(user: UserID) async throws -> TwoFactorEnrollment?
     /// The failed-login bookkeeping of an account key.
     func loginThrottle(key: AccountKey) async throws -> LoginThrottle?
+    /// Deletes identity bookkeeping nothing needs any more, in one transaction: refresh and one-time tokens that expired
+    /// before `tokensExpiredBefore` (whatever their state), and login throttles whose last failure and lock both ended
+    /// before `throttlesIdleSince`. Answers how many rows went.
+    func purgeIdentityRecords(tokensExpiredBefore: Date, throttlesIdleSince: Date) async throws -> Int
 
     // MARK: Events and outbox
 

@@ -255,6 +255,59 @@ extension StorageConformance {
                 try await world.commit(.updateLoginThrottle(LoginThrottle(key: elsewhere)))
             }
         },
+        StorageConformanceCheck("identity.purge") { storage in
+            let a = try await ConformanceWorld.make(storage, slug: "acme")
+            let b = try await ConformanceWorld.make(storage, slug: "beta", fixtures: a.fixtures, clock: a.clock)
+            let start = a.next()
+            let day: TimeInterval = 86_400
+            let tokensExpiredBefore = start.addingTimeInterval(8 * day)
+            let throttlesIdleSince = start.addingTimeInterval(2 * day)
+            /// What a purge must delete and what it must keep, for one tenant.
+            func seed(_ world: ConformanceWorld) async throws -> (gone: Int, kept: [RefreshToken], keptOneTime: OneTimeToken, keptKeys: [AccountKey])
+            {
+                let fixtures = world.fixtures
+                let user = world.owner.id
+                let expired = fixtures.refreshToken(user: user, at: start)  // expires at start + 7 days
+                var spent = fixtures.refreshToken(user: user, at: start)
+                spent.usedAt = start.addingTimeInterval(day)
+                let atCutoff = fixtures.refreshToken(user: user, at: start.addingTimeInterval(day))  // expires exactly at the cutoff
+                let live = fixtures.refreshToken(user: user, at: start.addingTimeInterval(2 * day))
+                let oldLink = fixtures.oneTimeToken(user: user, purpose: .passwordReset, at: start)
+                let liveLink = fixtures.oneTimeToken(user: user, purpose: .emailVerification, at: tokensExpiredBefore.addingTimeInterval(-1_800))
+                func key(_ name: String) -> AccountKey { AccountKey(tenant: world.tenant.id, email: "\(name)@example.com") }
+                let idle = LoginThrottle(key: key("idle"), failures: 6, lockedUntil: start.addingTimeInterval(3_600), lastFailureAt: start)
+                let cleared = LoginThrottle(key: key("cleared"), failures: 0, lockedUntil: nil, lastFailureAt: start)
+                let untouched = LoginThrottle(key: key("untouched"))
+                let recent = LoginThrottle(key: key("recent"), failures: 1, lastFailureAt: start.addingTimeInterval(3 * day))
+                let stillLocked = LoginThrottle(key: key("locked"), failures: 9, lockedUntil: start.addingTimeInterval(3 * day), lastFailureAt: start)
+                try await world.commit(
+                    .insertRefreshToken(expired), .insertRefreshToken(spent), .insertRefreshToken(atCutoff), .insertRefreshToken(live),
+                    .insertOneTimeToken(oldLink), .insertOneTimeToken(liveLink), .insertLoginThrottle(idle), .insertLoginThrottle(cleared),
+                    .insertLoginThrottle(untouched), .insertLoginThrottle(recent), .insertLoginThrottle(stillLocked))
+                return (6, [atCutoff, live], liveLink, [recent.key, stillLocked.key])
+            }
+            let seededA = try await seed(a)
+            let seededB = try await seed(b)
+            let purged = try await a.db.purgeIdentityRecords(tokensExpiredBefore: tokensExpiredBefore, throttlesIdleSince: throttlesIdleSince)
+            try expect(purged == seededA.gone, "the purge deleted \(purged) rows, expected \(seededA.gone)")
+            for token in seededA.kept {
+                try expect(
+                    try await a.db.refreshToken(hash: token.tokenHash) == token, "the purge deleted a refresh token not yet expired long enough")
+            }
+            try expect(
+                try await a.db.oneTimeToken(hash: seededA.keptOneTime.tokenHash, purpose: .emailVerification) == seededA.keptOneTime,
+                "the purge deleted a live one-time token")
+            for key in seededA.keptKeys { try expect(try await a.db.loginThrottle(key: key) != nil, "the purge deleted a throttle still in use") }
+            try expect(
+                try await a.db.loginThrottle(key: AccountKey(tenant: a.tenant.id, email: "idle@example.com")) == nil,
+                "an idle throttle survived the purge")
+            // Nothing of tenant B went with tenant A's purge: B's own purge finds all of its old rows.
+            let purgedB = try await b.db.purgeIdentityRecords(tokensExpiredBefore: tokensExpiredBefore, throttlesIdleSince: throttlesIdleSince)
+            try expect(purgedB == seededB.gone, "tenant A's purge reached tenant B's rows (B's purge deleted \(purgedB))")
+            try expect(
+                try await a.db.purgeIdentityRecords(tokensExpiredBefore: tokensExpiredBefore, throttlesIdleSince: throttlesIdleSince) == 0,
+                "a second purge found rows to delete")
+        },
         StorageConformanceCheck("isolation.identity") { storage in
             let a = try await ConformanceWorld.make(storage, slug: "acme")
             let b = try await ConformanceWorld.make(storage, slug: "beta", fixtures: a.fixtures, clock: a.clock)

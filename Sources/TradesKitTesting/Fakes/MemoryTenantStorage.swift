@@ -162,6 +162,23 @@ struct MemoryTenantStorage: TenantStorage {
 
     func loginThrottle(key: AccountKey) async throws -> LoginThrottle? { data.loginThrottles[key] }
 
+    func purgeIdentityRecords(tokensExpiredBefore: Date, throttlesIdleSince: Date) async throws -> Int {
+        let tenantID = self.tenantID
+        // Whole milliseconds, as the other storages compare them.
+        let expired = tokensExpiredBefore.millisecondsSince1970
+        let idle = throttlesIdleSince.millisecondsSince1970
+        func before(_ date: Date?, _ limit: Int64) -> Bool { (date?.millisecondsSince1970 ?? 0) < limit }
+        return storage.state.withLock { state in
+            guard var data = state.data[tenantID] else { return 0 }
+            let count = data.refreshTokens.count + data.oneTimeTokens.count + data.loginThrottles.count
+            data.refreshTokens = data.refreshTokens.filter { !before($0.value.expiresAt, expired) }
+            data.oneTimeTokens = data.oneTimeTokens.filter { !before($0.value.expiresAt, expired) }
+            data.loginThrottles = data.loginThrottles.filter { !(before($0.value.lastFailureAt, idle) && before($0.value.lockedUntil, idle)) }
+            state.data[tenantID] = data
+            return count - (data.refreshTokens.count + data.oneTimeTokens.count + data.loginThrottles.count)
+        }
+    }
+
     // MARK: Events and outbox
 
     func events(recipient: UserID?, page: PageRequest) async throws -> Page<OutboxEvent> {
