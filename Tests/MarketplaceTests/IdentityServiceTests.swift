@@ -469,6 +469,28 @@ struct IdentityServiceTests {
         _ = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
     }
 
+    @Test("a sign-in stores a fresh hash once the hasher's parameters changed; wrong passwords never do", arguments: [StorageKind.sqliteMemory])
+    func rehashAtSignIn(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let tenant = world.tenant.id
+        let db = test.storage.tenant(tenant)
+        let old = try #require(try await db.user(world.owner.userID)?.passwordHash)
+        #expect(old.hasPrefix("memory$"))
+        // The same data served with a hasher whose new hashes differ (a raised bcrypt cost, say).
+        let hasher = MemoryPasswordHasher(generation: 2)
+        let upgraded = Marketplace(storage: test.storage, payments: MemoryPaymentProcessor(), passwordHasher: hasher, clock: test.clock)
+        await expectError(.unauthenticated) { try await upgraded.identity.login(in: tenant, email: Self.email, password: "wrong guess!") }
+        #expect(try await db.user(world.owner.userID)?.passwordHash == old)
+        _ = try await upgraded.identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        let new = try #require(try await db.user(world.owner.userID)?.passwordHash)
+        #expect(new.hasPrefix("memory2$") && hasher.hashCalls == 1)
+        _ = try await upgraded.identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        #expect(hasher.hashCalls == 1, "a current hash is not made again")
+        // The old marketplace's hasher still verifies the new hash.
+        _ = try await test.market.identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+    }
+
     @Test("a sealed secret opens only with its key", arguments: [StorageKind.sqliteFile])
     func sealingKey(_ kind: StorageKind) async throws {
         let (test, world) = try await setUp(kind)

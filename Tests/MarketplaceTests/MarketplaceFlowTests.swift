@@ -149,6 +149,19 @@ struct MarketplaceFlowTests {
         _ = try await t.market.contractors.setVetting(by: world.admin, pro.userID, .approved)
         await expectError(.validationFailed) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .eur))) }
         await expectError(.validationFailed) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(0, .usd))) }
+        // No price beyond Money.maximumPrice, so nothing derived from prices can overflow.
+        await expectError(.validationFailed) {
+            try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(Money.maximumPrice + 1, .usd)))
+        }
+        await expectError(.validationFailed) {
+            try await t.market.jobs.post(
+                by: world.owner,
+                .init(
+                    categoryID: world.plumbing.id, title: "A palace", description: "Gold taps", location: TestMarket.home,
+                    budget: BudgetRange(min: Money(1, .usd), max: Money(Int64.max, .usd))))
+        }
+        let priciest = try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(Money.maximumPrice, .usd)))
+        _ = try await t.market.bids.withdraw(by: pro, priciest.id)
 
         let roofJob = try await t.market.jobs.post(
             by: world.owner,

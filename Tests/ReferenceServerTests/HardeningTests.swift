@@ -233,6 +233,10 @@ struct HardeningTests {
         #expect(try await !hasher.verify(long + "2", against: longHash))
         #expect(try await hasher.verify(long + "1", against: longHash))
         #expect(throws: TradesKitError.self) { try BcryptPasswordHasher(cost: 3) }
+        // A hash of another cost, or not bcrypt at all, asks for a new one at the next sign-in.
+        #expect(!hasher.needsRehash(hash))
+        #expect(try BcryptPasswordHasher(cost: 5).needsRehash(hash))
+        #expect(hasher.needsRehash("memory$s1$0000") && hasher.needsRehash(""))
     }
 
     @Test(

@@ -87,10 +87,19 @@ struct ProblemTests {
                 Set(core.fieldErrors).isSuperset(of: [
                     "title", "description", "location.latitude", "budget.min.currency", "budget.max.amount", "categoryId",
                 ]), "\(core)")
-            // Bad query parameters.
-            let query = try await api.call(.get, "/v1/jobs?limit=1000&status=sideways&cursor=%%%", as: world.owner)
+            // Every bad element of an array.
+            let profile = try await api.call(
+                .put, "/v1/me/contractor-profile", as: world.contractorA,
+                json: [
+                    "trades": [.string(world.plumbing.uuidString), "first-bad", .string(UUID().uuidString), 7],
+                    "serviceArea": ["center": ["latitude": 51.5, "longitude": -0.12], "radiusKm": 20],
+                ])
+            Self.checkShape(profile, status: .unprocessableContent, code: "validation_failed")
+            #expect(Set(profile.fieldErrors) == ["trades[1]", "trades[3]"], "\(profile)")
+            // Bad query parameters, `near` among them.
+            let query = try await api.call(.get, "/v1/jobs?limit=1000&status=sideways&cursor=%%%&near=north", as: world.owner)
             Self.checkShape(query, status: .unprocessableContent, code: "validation_failed")
-            #expect(Set(query.fieldErrors) == ["limit", "status", "cursor"], "\(query)")
+            #expect(Set(query.fieldErrors) == ["limit", "status", "cursor", "near"], "\(query)")
         }
     }
 

@@ -47,6 +47,13 @@ public struct BcryptPasswordHasher: PasswordHasher {
         return try await threadPool.runIfActive { Bcrypt.verify(input, hash: hash) }
     }
 
+    /// Whether `hash` is not a bcrypt hash of this hasher's cost (`$2b$12$…` has cost 12).
+    public func needsRehash(_ hash: String) -> Bool {
+        let parts = hash.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 4, let hashCost = Int(parts[2]) else { return true }
+        return hashCost != cost
+    }
+
     static func prepared(_ password: String) -> String {
         guard password.utf8.count > 72 || password.utf8.contains(0) else { return password }
         return Data(SHA256.hash(data: Data(password.utf8))).base64EncodedString()

@@ -321,12 +321,13 @@ final class BodyReader {
                     fail(key, "too_many", "must have at most \(maxCount) elements")
                     return nil
                 }
+                // Every element is read, so each bad one is reported.
                 var results: [T] = []
+                var valid = true
                 for (index, item) in items.enumerated() {
-                    guard let converted = element(item, "\(key)[\(index)]") else { return nil }
-                    results.append(converted)
+                    if let converted = element(item, "\(key)[\(index)]") { results.append(converted) } else { valid = false }
                 }
-                return results
+                return valid ? results : nil
             })
     }
 

@@ -15,7 +15,8 @@ final class QueryReader {
         self.parameters = parameters
     }
 
-    private func fail(_ name: String, _ code: String, _ message: String) {
+    /// Records a problem that a route's own check of a parameter found, reported with the others by ``finish()``.
+    func fail(_ name: String, _ code: String, _ message: String) {
         errors.append(FieldError(field: name, code: code, message: message))
     }
 

@@ -14,7 +14,7 @@ enum OpenAPIComponents {
         var schemas = requestSchemas.merging(responseSchemas) { first, _ in first }
         if let currency {
             schemas["MoneyInput"] = S.record(
-                [("amount", S.integer(1, Int64.max)), ("currency", S.enumeration([currency]))],
+                [("amount", S.integer(1, Money.maximumPrice)), ("currency", S.enumeration([currency]))],
                 description: "Minor units (positive) in the tenant's currency.")
         }
         if let categories, !categories.isEmpty {
@@ -29,7 +29,7 @@ enum OpenAPIComponents {
     static let money = S.record(
         [("amount", S.integer), ("currency", S.string(pattern: "^[A-Z]{3}$"))], description: "Minor units and an ISO 4217 code.")
     static let moneyInput = S.record(
-        [("amount", S.integer(1, Int64.max)), ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$"))],
+        [("amount", S.integer(1, Money.maximumPrice)), ("currency", S.string(max: 3, pattern: "^[A-Za-z]{3}$"))],
         description: "Minor units (positive) and an ISO 4217 code: the tenant's currency.")
     static let point = S.record([("latitude", S.number(-90, 90)), ("longitude", S.number(-180, 180))])
     static let budget = S.record([("min", S.ref("Money")), ("max", S.ref("Money"))])

@@ -45,11 +45,8 @@ enum JobRoutes {
                     if parts.count == 2, let latitude = parts[0], let longitude = parts[1] {
                         search.near = GeoCircle(center: GeoPoint(latitude: latitude, longitude: longitude), radiusKm: radius ?? 25)
                     } else {
-                        throw TradesKitError(
-                            .validationFailed, "The query is not valid",
-                            fieldErrors: [
-                                FieldError(field: "near", code: "invalid_format", message: "must be latitude,longitude")
-                            ])
+                        // Reported with every other bad parameter by `finish()`.
+                        query.fail("near", "invalid_format", "must be latitude,longitude")
                     }
                 }
                 if query.bool("mine") == true {

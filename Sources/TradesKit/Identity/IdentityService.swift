@@ -113,6 +113,9 @@ public struct IdentityService: Sendable {
         }
         switch outcome {
         case .session(let session):
+            if let storedHash, environment.passwordHasher.needsRehash(storedHash) {
+                await upgradeHash(of: user.id, from: storedHash, password: password, in: store)
+            }
             return session
         case .lostToLock:
             throw Self.wrongCredentials
@@ -442,6 +445,24 @@ public struct IdentityService: Sendable {
         case .wrongCode(let key):
             try await recordFailure(of: key, in: store, at: now)
             throw Self.wrongCode
+        }
+    }
+
+    /// Stores a hash of `password` made with the hasher's current parameters in place of `old`, unless the password
+    /// changed meanwhile. Best effort: the sign-in succeeded already, and the next one tries again.
+    private func upgradeHash(of id: UserID, from old: String, password: String, in store: any TenantStorage) async {
+        do {
+            let upgraded = try await environment.passwordHasher.hash(password)
+            try await environment.run("identity.rehash", tenant: store.tenantID) {
+                guard var user = try await store.user(id), user.passwordHash == old else { return }
+                user.passwordHash = upgraded
+                var changes = ChangeSet()
+                changes.update(user)
+                try await store.commit(changes)
+            }
+        } catch {
+            environment.logger.warning(
+                "A password hash could not be upgraded", metadata: ["tradeskit.tenant": "\(store.tenantID)", "tradeskit.user": "\(id)"])
         }
     }
 

@@ -155,4 +155,13 @@ public protocol PasswordHasher: Sendable {
     func hash(_ password: String) async throws -> String
     /// Whether `password` matches `hash`.
     func verify(_ password: String, against hash: String) async throws -> Bool
+    /// Whether `hash` was made with other parameters than ``hash(_:)`` uses now (an older bcrypt cost, say). A sign-in
+    /// with the right password then stores a new hash, so an account does not answer measurably faster than an unknown
+    /// address (which is checked against a hash made with the current parameters).
+    func needsRehash(_ hash: String) -> Bool
+}
+
+extension PasswordHasher {
+    /// Never: a hasher with a single set of parameters.
+    public func needsRehash(_ hash: String) -> Bool { false }
 }

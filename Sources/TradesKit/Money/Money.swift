@@ -7,6 +7,11 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The currency.
     public var currency: Currency
 
+    /// The largest price a user may enter (a budget, a bid): 10¹² minor units, ten billion in a currency with two
+    /// decimals. Every amount the marketplace then derives (fees, refunds, ledger lines) is bounded by it, so sums over
+    /// millions of ledger lines stay far inside `Int64`.
+    public static let maximumPrice: Int64 = 1_000_000_000_000
+
     /// Creates an amount in minor units.
     public init(_ amount: Int64, _ currency: Currency) {
         self.amount = amount

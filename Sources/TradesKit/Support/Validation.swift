@@ -49,12 +49,13 @@ public struct Validator: Sendable {
         }
     }
 
-    /// Checks an amount: positive and in the expected currency.
+    /// Checks an amount: positive, at most ``Money/maximumPrice``, and in the expected currency.
     public mutating func positiveAmount(_ money: Money, currency: Currency, field: String) {
         if money.currency != currency {
             fail("\(field).currency", "wrong_currency", "must be \(currency.code)")
         }
         if money.amount <= 0 { fail("\(field).amount", "must_be_positive", "must be greater than zero") }
+        if money.amount > Money.maximumPrice { fail("\(field).amount", "too_large", "must be at most \(Money.maximumPrice)") }
     }
 
     /// Throws ``TradesKitError/Code/validationFailed`` listing every error, if there is any.

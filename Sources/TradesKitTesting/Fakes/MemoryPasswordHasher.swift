@@ -2,7 +2,9 @@ public import TradesKit
 
 /// A fast, deterministic ``PasswordHasher`` for tests. NOT for production: its digest (FNV-1a) is not a password hash.
 ///
-/// Hashes look like `memory$<salt>$<hex digest>`; the salt is a counter, so equal passwords still hash differently.
+/// Hashes look like `memory$<salt>$<hex digest>` (`memory<generation>$…` past generation 1); the salt is a counter, so
+/// equal passwords still hash differently. Hashes of every generation verify; those of another generation need a
+/// rehash, as a bcrypt hash of an older cost does.
 public final class MemoryPasswordHasher: PasswordHasher, Sendable {
     private struct State: Sendable {
         var salts = 0
@@ -12,9 +14,12 @@ public final class MemoryPasswordHasher: PasswordHasher, Sendable {
     }
 
     private let state = Locked(State())
+    private let scheme: String
 
-    /// Creates a hasher.
-    public init() {}
+    /// Creates a hasher whose new hashes are of `generation` (1 by default).
+    public init(generation: Int = 1) {
+        scheme = generation == 1 ? "memory" : "memory\(generation)"
+    }
 
     /// How many times ``hash(_:)`` was called.
     public var hashCalls: Int { state.current.hashCalls }
@@ -33,8 +38,11 @@ public final class MemoryPasswordHasher: PasswordHasher, Sendable {
             state.salts += 1
             return "s\(state.salts)"
         }
-        return "memory$\(salt)$\(Self.digest(salt + ":" + password))"
+        return "\(scheme)$\(salt)$\(Self.digest(salt + ":" + password))"
     }
+
+    /// Whether `hash` is of another generation.
+    public func needsRehash(_ hash: String) -> Bool { !hash.hasPrefix(scheme + "$") }
 
     /// Whether `password` produced `hash`; `false` for anything not made by this hasher.
     public func verify(_ password: String, against hash: String) async throws -> Bool {
@@ -43,7 +51,7 @@ public final class MemoryPasswordHasher: PasswordHasher, Sendable {
             if let error = state.failures.next() { throw error }
         }
         let parts = hash.split(separator: "$", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "memory" else { return false }
+        guard parts.count == 3, parts[0].hasPrefix("memory") else { return false }
         return Self.digest(parts[1] + ":" + password) == parts[2]
     }
 
