@@ -83,9 +83,12 @@ admin_token="$(
   curl -fsS -H "Content-Type: application/json" "$base/v1/auth/login" \
     -d "{\"email\": \"${admin_email}\", \"password\": \"${admin_password}\"}" | jq -er .accessToken
 )"
+# Registration answers 202 either way (no enumeration); the new account then signs in.
 register() {
-  curl -fsS -H "Content-Type: application/json" "$base/v1/auth/register" -d "{\"email\": \"$1@fuzz.example.com\",
-    \"password\": \"${admin_password}\", \"displayName\": \"Fuzz $1\", \"role\": \"$1\"}" | jq -er .accessToken
+  curl -fsS -o /dev/null -H "Content-Type: application/json" "$base/v1/auth/register" -d "{\"email\": \"$1@fuzz.example.com\",
+    \"password\": \"${admin_password}\", \"displayName\": \"Fuzz $1\", \"role\": \"$1\"}"
+  curl -fsS -H "Content-Type: application/json" "$base/v1/auth/login" \
+    -d "{\"email\": \"$1@fuzz.example.com\", \"password\": \"${admin_password}\"}" | jq -er .accessToken
 }
 homeowner_token="$(register homeowner)"
 contractor_token="$(register contractor)"

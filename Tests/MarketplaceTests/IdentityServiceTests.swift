@@ -549,5 +549,40 @@ struct IdentityServiceTests {
         await expectError(.notConfigured) { try await market.identity.requestPasswordReset(in: tenant, email: "nobody@example.com") }
         await expectError(.notConfigured) { try await market.identity.requestPasswordReset(in: tenant, email: "not an address") }
         await expectError(.notConfigured) { try await market.identity.requestEmailVerification(in: tenant, user: UserID(UUID())) }
+        await expectError(.notConfigured) {
+            try await market.identity.signUp(
+                in: tenant, .init(email: "nobody@example.com", password: "a long enough password", displayName: "N", role: .homeowner))
+        }
+    }
+
+    @Test("sign-up answers alike for a new and a taken address; the e-mail tells the owner which", arguments: StorageKind.allCases)
+    func signUp(_ kind: StorageKind) async throws {
+        let (test, world) = try await setUp(kind)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        func signUp(_ email: String, _ password: String = "a long enough password", role: Role = .homeowner) async throws {
+            try await identity.signUp(in: tenant, .init(email: email, password: password, displayName: "Someone", role: role))
+        }
+        try await signUp("fresh@acme.example")
+        let link = try #require(test.email.sent.last)
+        #expect(link.to.value == "fresh@acme.example" && link.text.contains("verify-email?token="))
+        _ = try await identity.login(in: tenant, email: "fresh@acme.example", password: "a long enough password")
+
+        // A taken address: the same outcome for the caller, a notice without a link for the owner, nothing changed.
+        let before = try await test.storage.tenant(tenant).user(world.owner.userID)
+        try await signUp(" OWNER@acme.example", "the intruder's password", role: .contractor)
+        let notice = try #require(test.email.sent.last)
+        #expect(notice.to.value == Self.email && notice.subject.contains("tried to register") && !notice.text.contains("token="))
+        #expect(try await test.storage.tenant(tenant).user(world.owner.userID) == before)
+        await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "the intruder's password") }
+
+        // A suspended owner hears nothing; bad input and the admin role are refused as by register.
+        _ = try await test.market.users.setSuspended(by: world.admin, world.owner.userID, suspended: true)
+        let sent = test.email.sent.count
+        try await signUp(Self.email)
+        #expect(test.email.sent.count == sent)
+        await expectError(.validationFailed) { try await signUp("not an address", "short") }
+        await expectError(.forbidden) { try await signUp("boss@acme.example", role: .admin) }
     }
 }

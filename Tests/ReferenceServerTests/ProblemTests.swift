@@ -122,12 +122,11 @@ struct ProblemTests {
             Self.checkShape(
                 try await api.call(.patch, "/v1/jobs/\(job.id)", as: world.owner, json: ["title": "Too late"]), status: .conflict,
                 code: "invalid_transition")
-            Self.checkShape(
-                try await api.call(
-                    .post, "/v1/auth/register", tenant: "acme",
-                    json: [
-                        "email": .string(world.owner.email), "password": "a long enough password", "displayName": "Again", "role": "homeowner",
-                    ]), status: .conflict, code: "conflict")
+            // A taken e-mail address is not a conflict the caller hears of (no enumeration), though storage meets one.
+            let taken = try await api.call(
+                .post, "/v1/auth/register", tenant: "acme",
+                json: ["email": .string(world.owner.email), "password": "a long enough password", "displayName": "Again", "role": "homeowner"])
+            #expect(taken.status == .accepted, "\(taken)")
         }
         // The second bid and the taken e-mail address are the caller's conflicts: logged, but not as warnings.
         let conflicts = harness.logs.all.filter { $0.message == "Storage error" }

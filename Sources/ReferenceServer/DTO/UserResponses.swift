@@ -134,11 +134,3 @@ struct TwoFactorSetupResponse: Encodable {
         otpauthUri = setup.provisioningURI
     }
 }
-
-/// What registration answers: the account and a first access token.
-struct RegistrationResponse: Encodable {
-    let user: AccountResponse
-    let accessToken: String
-    let tokenType = "Bearer"
-    let expiresIn: Int64
-}

@@ -168,8 +168,6 @@ enum OpenAPIComponents {
             "TwoFactorSetup": S.record(
                 [("secret", S.string(pattern: "^[A-Z2-7]+$")), ("otpauthUri", S.string(pattern: "^otpauth://totp/"))],
                 description: "The base32 secret and the `otpauth://` URI (for a QR code) of a pending enrolment."),
-            "RegistrationResult": S.record(
-                [("user", S.ref("Account")), ("accessToken", S.string()), ("tokenType", S.enumeration(["Bearer"])), ("expiresIn", S.integer)]),
             "Category": S.record([("id", S.uuid), ("slug", S.string()), ("name", S.string())]),
             "CategoryList": S.list(of: "Category"),
             "Job": S.object(

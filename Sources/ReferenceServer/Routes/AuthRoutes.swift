@@ -14,8 +14,9 @@ enum AuthRoutes {
         [
             Route(
                 RouteSpec(
-                    .post, "/v1/auth/register", id: "register", "Register a homeowner or contractor; e-mails a verification link",
-                    tag: "Auth", access: .tenant, body: "Registration", status: 201, response: "RegistrationResult", problems: [403, 409])
+                    .post, "/v1/auth/register", id: "register",
+                    "Register a homeowner or contractor, then sign in; the answer is the same whether or not the address has an account",
+                    tag: "Auth", access: .tenant, body: "Registration", status: 202, response: nil, problems: [403])
             ) { call in
                 let tenant = try call.tenant()
                 let body = try await call.body()
@@ -26,19 +27,17 @@ enum AuthRoutes {
                 let role = body.enumeration("role", as: Role.self)
                 try body.finish()
                 guard let email, let password, let displayName, let role else { throw ServerError(.badRequest, "Incomplete input") }
-                let user = try await call.market.users.register(
+                // Each registration e-mails the address (a link, or a notice that it has an account): as few per window
+                // and address as login attempts.
+                let policies = tenant.settings.policies
+                try call.services.limiter.enforce(
+                    "register:\(tenant.id):\(email.trimmingCharacters(in: .whitespaces).lowercased())", limit: policies.loginAttemptsPerWindow,
+                    windowSeconds: policies.rateLimitWindowSeconds)
+                // A taken address is not told apart from a new one (no enumeration): its owner gets a notice instead of a
+                // link, and the client signs in next, where a wrong password and an unknown address answer alike.
+                try await call.market.identity.signUp(
                     in: tenant.id, .init(email: email, password: password, displayName: displayName, phone: phone, role: role))
-                // The account exists either way; a user whose e-mail did not go out asks again at /v1/auth/verify-email/resend.
-                do {
-                    try await call.market.identity.requestEmailVerification(in: tenant.id, user: user.id)
-                } catch {
-                    call.context.logger.warning(
-                        "The verification e-mail of a new account was not sent",
-                        metadata: ["tradeskit.tenant": "\(tenant.id)", "tradeskit.error_code": "\(errorCode(error))"])
-                }
-                let token = try await call.services.tokens.issue(for: Principal(tenantID: tenant.id, user: user))
-                return try call.json(
-                    RegistrationResponse(user: AccountResponse(user), accessToken: token.token, expiresIn: token.expiresIn), status: .created)
+                return Response(status: .accepted)
             },
             Route(
                 RouteSpec(

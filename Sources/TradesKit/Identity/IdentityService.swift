@@ -215,6 +215,62 @@ public struct IdentityService: Sendable {
         }
     }
 
+    // MARK: Sign-up
+
+    /// Registers a homeowner or contractor without telling the caller whether the address already had an account: a
+    /// new account is e-mailed a verification link, the owner of a taken address a notice that someone tried to
+    /// register with it (nothing for a suspended account). Either way the call returns normally after the same password
+    /// hashing, and the client signs in next, where a wrong password and an unknown address answer alike.
+    ///
+    /// ``UserService/register(in:_:)`` is the embedder's direct path, which answers ``TradesKitError/Code/conflict``
+    /// for a taken address.
+    /// - Throws: ``TradesKitError/Code/validationFailed``; ``TradesKitError/Code/forbidden`` for the admin role;
+    ///   ``TradesKitError/Code/notConfigured`` without an ``EmailSender``. A failed delivery is logged, not thrown.
+    public func signUp(in tenant: TenantID, _ registration: UserService.Registration) async throws {
+        let sender = try emailSender()
+        let user: User
+        do {
+            user = try await UserService(environment).register(in: tenant, registration)
+        } catch let error as TradesKitError where error.code == .conflict {
+            guard let address = try? EmailAddress(registration.email) else { throw error }
+            let store = environment.storage.tenant(tenant)
+            let notice = try await environment.run("identity.signup", tenant: tenant) { () -> PendingEmail? in
+                // Another conflict than the address (a race lost too often) is the caller's to retry.
+                guard let existing = try await store.user(email: address) else { throw error }
+                guard !existing.suspended else { return nil }
+                let tenantRecord = try await environment.tenant(of: store)
+                let brand = tenantRecord.settings.branding.name
+                return PendingEmail(
+                    to: existing.email, from: try Self.sender(of: tenantRecord), subject: "Someone tried to register with your \(brand) address",
+                    text: """
+                        Hello \(existing.displayName),
+
+                        Someone, perhaps you, tried to create a \(brand) account with this e-mail address, which already has \
+                        one. Nothing was changed.
+
+                        If it was you, sign in instead; if you forgot your password, ask for a reset link on the sign-in page. \
+                        If it was not you, you can ignore this message.
+                        """)
+            }
+            if let notice {
+                do {
+                    _ = try await sender.send(notice.message)
+                } catch {
+                    logDeliveryFailure("signup_notice", tenant: tenant, error)
+                }
+            }
+            return
+        }
+        do {
+            try await requestEmailVerification(in: tenant, user: user.id)
+        } catch {
+            // The account exists; its owner asks for another link once signed in.
+            environment.logger.warning(
+                "The verification e-mail of a new account was not sent",
+                metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.error_code": "\((error as? TradesKitError)?.code.rawValue ?? "unknown")"])
+        }
+    }
+
     // MARK: E-mail verification
 
     /// E-mails the caller a new verification link (see ``requestEmailVerification(in:user:)``), once their session and
