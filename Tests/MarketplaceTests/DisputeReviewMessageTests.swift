@@ -111,6 +111,28 @@ struct DisputeReviewMessageTests {
         #expect(try await t.market.reviews.about(by: world.otherOwner, user: world.owner.userID).items.map(\.rating) == [5])
     }
 
+    @Test("two reviews committed at once are both shown: the later one finds the first")
+    func simultaneousReviews() async throws {
+        let t = try TestMarket(.memory)
+        let world = try await t.makeWorld(contractors: 1)
+        let pro = world.contractors[0]
+        let job = try await job(at: .completed, t, world)
+        _ = try await t.market.jobs.approve(by: world.owner, job.id)
+        let storage = try #require(t.storage as? MemoryStorage)
+        // The contractor's review commits between the homeowner's reads and the homeowner's commit.
+        storage.beforeNextCommit {
+            do {
+                _ = try await t.market.reviews.submit(by: pro, job: job.id, rating: 4, text: "Clear brief")
+            } catch {
+                Issue.record("the contractor's review failed: \(error)")
+            }
+        }
+        _ = try await t.market.reviews.submit(by: world.owner, job: job.id, rating: 5, text: "Spotless")
+        let now = t.clock.now()
+        let reviews = try await t.market.reviews.forJob(by: world.admin, job: job.id)
+        #expect(reviews.count == 2 && reviews.allSatisfy { $0.isVisible(at: now) }, "\(reviews.map(\.visibleFrom))")
+    }
+
     @Test("a lone review becomes visible when the window ends, and the window then closes")
     func reviewWindow() async throws {
         let t = try TestMarket()

@@ -29,12 +29,14 @@ public struct ReviewService: Sendable {
             var review = Review(
                 id: environment.ids.make(), jobID: job.id, authorID: actor.id, subjectID: subject, rating: rating, text: text,
                 createdAt: now, visibleFrom: windowEnd)
-            // The second review reveals both at once.
+            // The second review reveals both at once. Each review also moves the job's version on, so of two reviews
+            // committed at once the later one fails, retries from a fresh read, and finds the first.
             if var other = try await store.reviews(job: job.id).first(where: { $0.authorID == subject }) {
                 review.visibleFrom = now
                 other.visibleFrom = now
                 changes.update(other)
             }
+            changes.update(job)
             changes.append(.insertReview(review))
             try environment.record(ReviewSubmitted(reviewID: review.id, jobID: job.id, authorID: actor.id, subjectID: subject), in: &changes, at: now)
             try await store.commit(changes)

@@ -7,9 +7,22 @@ public import TradesKit
 /// bid visibility, keyset pagination, the outbox) and passes ``StorageConformance``. Use it for service tests.
 public final class MemoryStorage: Storage, Sendable {
     let state = Locked(MemoryStorageState())
+    private let commitHooks = Locked<[@Sendable () async -> Void]>([])
 
     /// Creates an empty storage.
     public init() {}
+
+    /// Runs `hook` once, at the start of the next commit of any tenant, before that commit reads or applies anything:
+    /// a test lands a concurrent change between a service's reads and its commit. Hooks run in the order added, one
+    /// per commit; a commit made by a hook takes the next one, if any.
+    public func beforeNextCommit(_ hook: @escaping @Sendable () async -> Void) {
+        commitHooks.withLock { $0.append(hook) }
+    }
+
+    /// The hook the next commit runs, removed.
+    func takeCommitHook() -> (@Sendable () async -> Void)? {
+        commitHooks.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+    }
 
     /// The handle for one tenant's data.
     public func tenant(_ id: TenantID) -> any TenantStorage { MemoryTenantStorage(storage: self, tenantID: id) }

@@ -9,6 +9,7 @@ struct MemoryTenantStorage: TenantStorage {
     private var data: TenantData { storage.state.current.data[tenantID] ?? TenantData() }
 
     func commit(_ changes: ChangeSet) async throws {
+        if let hook = storage.takeCommitHook() { await hook() }
         try storage.state.withLock { state in
             var copy = state
             var applier = ChangeApplier(state: copy, tenantID: tenantID)
