@@ -24,10 +24,16 @@ enum OpenAPISchema {
     /// A character that is neither white space nor a control character.
     private static let visible = #"[^\s\x00-\x1F\x7F-\x9F]"#
 
-    /// Text as core's validator takes it: no control characters but tab and newlines, at most `max` characters, and
-    /// when `min` is at least 1, something besides white space.
+    /// Text as core's validator takes it: no control characters but tab and newlines, at most `max` characters as
+    /// given, and at least `min` once the white space around it is trimmed: from the first character that is not
+    /// white space to the last, `min` characters or more.
     static func text(min: Int = 1, max: Int) -> JSONValue {
-        let pattern = min > 0 ? "^\(allowed)*\(visible)\(allowed)*$" : "^\(allowed)*$"
+        let pattern =
+            switch min {
+            case ...0: "^\(allowed)*$"
+            case 1: "^\(allowed)*\(visible)\(allowed)*$"
+            default: "^\(allowed)*\(visible)\(allowed){\(min - 2),}\(visible)\(allowed)*$"
+            }
         return string(max: max, min: min > 0 ? min : nil, pattern: pattern)
     }
 

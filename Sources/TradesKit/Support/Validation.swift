@@ -13,15 +13,19 @@ public struct Validator: Sendable {
         errors.append(FieldError(field: field, code: code, message: message))
     }
 
-    /// Checks a required text: trimmed, non-empty, at most `maxLength` characters, no control characters but newlines.
+    /// Checks a text: at least `min` characters once trimmed, at most `max` as given (both in Unicode scalars), no control
+    /// characters but tabs and newlines. Answers the trimmed text.
     @discardableResult
     public mutating func text(_ value: String, field: String, min: Int = 1, max: Int) -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.count < min {
+        // Lengths count Unicode scalars, as JSON Schema's minLength and maxLength do (so an API's schema can state these
+        // rules exactly): the minimum counts what is left once the surrounding white space is trimmed, the maximum the
+        // text as given.
+        if trimmed.unicodeScalars.count < min {
             fail(
                 field, trimmed.isEmpty ? "required" : "too_short",
                 trimmed.isEmpty ? "must not be empty" : "must be at least \(min) characters")
-        } else if trimmed.count > max {
+        } else if value.unicodeScalars.count > max {
             fail(field, "too_long", "must be at most \(max) characters")
         } else if trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" && $0 != "\r" }) {
             fail(field, "invalid_characters", "must not contain control characters")
@@ -31,7 +35,7 @@ public struct Validator: Sendable {
 
     /// Checks a new password: 10–128 characters. Only its hash is ever stored.
     public mutating func password(_ value: String, field: String = "password") {
-        if !(10...128).contains(value.count) { fail(field, "out_of_range", "must be between 10 and 128 characters") }
+        if !(10...128).contains(value.unicodeScalars.count) { fail(field, "out_of_range", "must be between 10 and 128 characters") }
     }
 
     /// Checks that `value` lies in `range`.

@@ -30,16 +30,22 @@ struct ValidatorTests {
         #expect(textErrors(String(repeating: "a", count: 10), max: 10).codes.isEmpty)
         #expect(textErrors(String(repeating: "a", count: 11), max: 10).codes == ["too_long"])
         #expect(textErrors("a", min: 1, max: 1).codes.isEmpty)
-        // Surrounding whitespace does not count.
-        #expect(textErrors("   " + String(repeating: "a", count: 10) + "   ", max: 10).codes.isEmpty)
+        // The maximum bounds the text as sent (JSON Schema's maxLength); the minimum counts what is left once trimmed.
+        let padded = "   " + String(repeating: "a", count: 10) + "   "
+        #expect(textErrors(padded, max: 10).codes == ["too_long"])
+        #expect(textErrors(padded, min: 10, max: 16).codes.isEmpty)
+        #expect(textErrors("   " + String(repeating: "a", count: 9) + "   ", min: 10, max: 16).codes == ["too_short"])
     }
 
-    @Test func unicodeIsCountedInCharacters() {
+    @Test("Lengths are counted in Unicode scalars, as JSON Schema counts them, so the API's schema states them exactly")
+    func unicodeIsCountedInScalars() {
         let family = "👨‍👩‍👧‍👦"  // 7 scalars, 1 character
         let accented = "e\u{301}"  // 2 scalars, 1 character
-        #expect(textErrors(String(repeating: family, count: 5), max: 5).codes.isEmpty)
-        #expect(textErrors(String(repeating: family, count: 6), max: 5).codes == ["too_long"])
-        #expect(textErrors(String(repeating: accented, count: 3), max: 3).codes.isEmpty)
+        #expect(textErrors(String(repeating: family, count: 5), max: 35).codes.isEmpty)
+        #expect(textErrors(String(repeating: family, count: 5), max: 34).codes == ["too_long"])
+        #expect(textErrors(String(repeating: accented, count: 3), max: 6).codes.isEmpty)
+        #expect(textErrors(String(repeating: accented, count: 3), max: 5).codes == ["too_long"])
+        #expect(textErrors(String(repeating: accented, count: 5), min: 10, max: 20).codes.isEmpty)
         #expect(textErrors("日本語の仕事", max: 6).codes.isEmpty)
     }
 
