@@ -313,23 +313,19 @@ struct SQLiteTenantStorage: TenantStorage {
         let tenant = tenant
         let expired = tokensExpiredBefore.ms
         let idle = throttlesIdleSince.ms
-        do {
-            return try await writer.write { db in
-                var deleted = 0
-                for table in ["refresh_tokens", "one_time_tokens"] {
-                    try db.execute(sql: "DELETE FROM \(table) WHERE tenant_id = ? AND expires_at < ?", arguments: [tenant, expired])
-                    deleted += db.changesCount
-                }
-                try db.execute(
-                    sql: """
-                        DELETE FROM login_throttles WHERE tenant_id = ? AND coalesce(last_failure_at, 0) < ?
-                            AND coalesce(locked_until, 0) < ?
-                        """,
-                    arguments: [tenant, idle, idle])
-                return deleted + db.changesCount
+        return try await write { db in
+            var deleted = 0
+            for table in ["refresh_tokens", "one_time_tokens"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE tenant_id = ? AND expires_at < ?", arguments: [tenant, expired])
+                deleted += db.changesCount
             }
-        } catch {
-            throw SQLiteStorage.storageError(error)
+            try db.execute(
+                sql: """
+                    DELETE FROM login_throttles WHERE tenant_id = ? AND coalesce(last_failure_at, 0) < ?
+                        AND coalesce(locked_until, 0) < ?
+                    """,
+                arguments: [tenant, idle, idle])
+            return deleted + db.changesCount
         }
     }
 
@@ -404,8 +400,8 @@ struct SQLiteTenantStorage: TenantStorage {
 
     // MARK: Query helpers
 
-    func write(_ body: @Sendable @escaping (Database) throws -> Void) async throws {
-        do { try await writer.write(body) } catch { throw SQLiteStorage.storageError(error) }
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do { return try await writer.write(body) } catch { throw SQLiteStorage.storageError(error) }
     }
 
     /// One row of `sql`, whose first parameter is the tenant.

@@ -403,7 +403,7 @@ public struct IdentityService: Sendable {
             changes.append(.consumeOneTimeTokens(user: user.id, purpose: .passwordReset, at: now))
             user.passwordHash = passwordHash
             user.emailVerified = true
-            user.sessionGeneration &+= 1
+            user.endSessions()
             let updated = changes.update(user)
             changes.append(.revokeRefreshTokens(user: user.id, at: now))
             if let throttle = try await store.loginThrottle(key: AccountKey(tenant: tenant, email: user.email.value)), !throttle.isClear {
@@ -569,11 +569,10 @@ public struct IdentityService: Sendable {
         return (token, record)
     }
 
-    /// Adds to `changes` the end of every session of `user`: its ``User/sessionGeneration`` moves on, so credentials
-    /// issued before stop working at once.
+    /// Adds to `changes` the end of every session of `user` (``User/endSessions()``).
     private func endSessions(of user: UserID, in store: any TenantStorage, _ changes: inout ChangeSet) async throws {
         guard var user = try await store.user(user) else { return }
-        user.sessionGeneration &+= 1
+        user.endSessions()
         changes.update(user)
     }
 

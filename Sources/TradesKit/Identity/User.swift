@@ -47,6 +47,11 @@ public struct User: Sendable, Hashable, Codable, Identifiable {
     }
 }
 
+extension User {
+    /// Ends every session of the user: ``sessionGeneration`` moves on, so credentials issued before stop working.
+    mutating func endSessions() { sessionGeneration &+= 1 }
+}
+
 extension User: CustomStringConvertible {
     /// Identifies the user without personal data.
     public var description: String { "User(\(id), \(role.rawValue))" }

@@ -175,7 +175,7 @@ public struct UserService: Sendable {
             let now = environment.now()
             user.suspended = suspended
             // A suspension ends the user's sessions; reinstating does not bring them back.
-            if suspended { user.sessionGeneration &+= 1 }
+            if suspended { user.endSessions() }
             var changes = ChangeSet()
             let updated = changes.update(user)
             try environment.record(UserSuspensionChanged(userID: id, suspended: suspended), in: &changes, at: now)
