@@ -247,6 +247,13 @@ struct ChangeWriter {
                 """, logger: logger)
             for try await (id) in rows.decode(UUID.self) { live.insert(BidID(id)) }
             if live != expected { throw StorageError(.versionConflict, message: "The job's live bids changed since they were read") }
+        case .expectContractorProfileVersion(let user, let version):
+            // FOR SHARE, as for the job: an update of the profile (a vetting decision) waits for this set, or this set
+            // waits for it and then reads the version it committed.
+            let found = try await versions(
+                "SELECT version FROM contractor_profiles WHERE tenant_id = \(tenant) AND user_id = \(user.rawValue) FOR SHARE")
+            guard let current = found.first else { throw StorageError(.missingRow, message: "The contractor profile row does not exist") }
+            if current != version { throw StorageError(.versionConflict, message: "The contractor profile changed since it was read") }
         case .insertRefreshToken, .updateRefreshToken, .revokeRefreshTokenFamily, .revokeRefreshTokens, .insertOneTimeToken,
             .updateOneTimeToken, .consumeOneTimeTokens, .insertTwoFactor, .updateTwoFactor, .deleteTwoFactor, .insertLoginThrottle,
             .updateLoginThrottle:

@@ -222,14 +222,17 @@ struct PostgresTenantStorage: TenantStorage {
         return escaped
     }
 
-    func jobsCompleted(before cutoff: Date, limit: Int) async throws -> [Job] {
-        try await all(
-            """
-            SELECT \(unescaped: Columns.job) FROM jobs
-            WHERE tenant_id = \(tenant) AND status = 'completed' AND completed_at <= \(cutoff.millisecondsSince1970)
-            ORDER BY completed_at, id LIMIT \(max(0, limit))
-            """, Decode.job)
+    func jobsCompleted(before cutoff: Date, page request: PageRequest) async throws -> Page<Job> {
+        var builder = SQLBuilder("SELECT \(Columns.job) FROM jobs WHERE ")
+        builder.append("tenant_id = \(try builder.bind(tenant)) AND status = 'completed'")
+        builder.append(" AND completed_at <= \(try builder.bind(cutoff.millisecondsSince1970))")
+        return try await page(
+            builder, cursor: request.cursor, limit: request.limit, descending: false, dateColumn: "completed_at", idColumn: "id",
+            decode: Decode.job, key: Self.completionKey)
     }
+
+    /// The sort key of a completed job (a completed job always has `completedAt`).
+    private static let completionKey: @Sendable (Job) -> (Date, UUID) = { ($0.completedAt ?? $0.updatedAt, $0.id.rawValue) }
 
     func bid(_ id: BidID, viewer: BidViewer) async throws -> Bid? {
         switch viewer {

@@ -167,6 +167,14 @@ extension SQLiteTenantStorage {
                 db, sql: "SELECT id FROM bids WHERE tenant_id = ? AND job_id = ? AND status IN ('submitted', 'accepted')",
                 arguments: [tenant, job.sql])
             if Set(live) != Set(expected.map(\.sql)) { throw StorageError(.versionConflict, message: "The job's live bids changed concurrently") }
+        case .expectContractorProfileVersion(let id, let version):
+            guard
+                let current = try Int64.fetchOne(
+                    db, sql: "SELECT version FROM contractor_profiles WHERE tenant_id = ? AND user_id = ?", arguments: [tenant, id.sql])
+            else {
+                throw StorageError(.missingRow, message: "The contractor profile does not exist")
+            }
+            if current != version { throw StorageError(.versionConflict, message: "The contractor profile changed concurrently") }
         case .insertRefreshToken, .updateRefreshToken, .revokeRefreshTokenFamily, .revokeRefreshTokens, .insertOneTimeToken,
             .updateOneTimeToken, .consumeOneTimeTokens, .insertTwoFactor, .updateTwoFactor, .deleteTwoFactor, .insertLoginThrottle,
             .updateLoginThrottle:

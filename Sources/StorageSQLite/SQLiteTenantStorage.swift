@@ -169,12 +169,11 @@ struct SQLiteTenantStorage: TenantStorage {
         ) { ($0.createdAt, $0.id.rawValue) }
     }
 
-    func jobsCompleted(before cutoff: Date, limit: Int) async throws -> [Job] {
-        try await all(
-            """
-            SELECT * FROM jobs WHERE tenant_id = ? AND status = 'completed' AND completed_at <= ?
-            ORDER BY completed_at, id LIMIT ?
-            """, [cutoff.ms, max(0, limit)], Records.job)
+    func jobsCompleted(before cutoff: Date, page: PageRequest) async throws -> Page<Job> {
+        try await paged(
+            "SELECT * FROM jobs WHERE tenant_id = ? AND status = 'completed' AND completed_at <= ?", [tenant, cutoff.ms],
+            sort: "completed_at", id: "id", descending: false, page.cursor, page.limit, Records.job
+        ) { ($0.completedAt ?? $0.updatedAt, $0.id.rawValue) }  // a completed job always has completedAt
     }
 
     /// The visibility rule of DESIGN.md §3, as SQL: admins see every bid; a user sees bids on jobs they own and their own bids.

@@ -139,6 +139,27 @@ struct MarketplaceFlowTests {
         #expect(try await save(trades: [world.plumbing.id], licence: licence).vetting == .rejected)
     }
 
+    @Test("a vetting revoked between a bid's read and its commit refuses the bid")
+    func vettingRevokedDuringABid() async throws {
+        let t = try TestMarket(.memory)
+        let world = try await t.makeWorld(contractors: 1, vetting: true)
+        let pro = world.contractors[0]
+        let job = try await t.postJob(world)
+        _ = try await t.market.contractors.setVetting(by: world.admin, pro.userID, .approved)
+        let storage = try #require(t.storage as? MemoryStorage)
+        // The admin's decision commits after the bid read the approved profile and before the bid commits.
+        storage.beforeNextCommit {
+            do {
+                _ = try await t.market.contractors.setVetting(by: world.admin, pro.userID, .rejected)
+            } catch {
+                Issue.record("revoking the vetting failed: \(error)")
+            }
+        }
+        await expectError(.forbidden) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .usd))) }
+        #expect(try await t.market.bids.list(by: world.owner, job: job.id).isEmpty, "the bid landed after the vetting was revoked")
+        #expect(try await t.market.contractors.profile(by: world.admin, pro.userID).vetting == .rejected)
+    }
+
     @Test("bidding rules: trades, service area, vetting, currency, open jobs, a profile")
     func biddingRules() async throws {
         let t = try TestMarket()
@@ -230,5 +251,30 @@ struct MarketplaceFlowTests {
         #expect(try await t.market.payments.escrow(by: world.owner, job: job.id).status == .released)
         let automatic = try await t.allEvents(world).compactMap { try $0.decode(JobStatusChanged.self) }.filter(\.automatic)
         #expect(automatic.map(\.to) == [.closed])
+    }
+
+    @Test("jobs that cannot be auto-approved yet never hold back the ones after them, however many")
+    func autoApprovalWalksPastBlockedJobs() async throws {
+        struct ProcessorDown: Error {}
+        let t = try TestMarket()
+        let world = try await t.makeWorld(contractors: 1)
+        var jobs: [Job] = []
+        for index in 0..<3 {
+            let (job, bids) = try await t.jobWithBids(world)
+            _ = try await t.market.bids.accept(by: world.owner, bids[0].id)
+            // The first two captures fail when the work starts: they stay owed, and those jobs cannot be approved.
+            if index < 2 { t.payments.failNext(with: ProcessorDown()) }
+            _ = try await t.market.jobs.start(by: world.contractors[0], job.id)
+            _ = try await t.market.jobs.complete(by: world.contractors[0], job.id)
+            jobs.append(job)
+            t.clock.advance(by: 1)
+        }
+        t.clock.advance(by: Double(world.tenant.settings.policies.autoApproveAfterSeconds))
+        // A batch of one: the run walks past the two oldest, which fail, to the third.
+        #expect(try await t.market.jobs.runAutoApprovals(in: world.tenant.id, limit: 1) == 1)
+        var statuses: [JobStatus] = []
+        for job in jobs { statuses.append(try await t.market.jobs.get(by: world.owner, job.id).status) }
+        #expect(statuses == [.completed, .completed, .closed])
+        #expect(try await t.market.jobs.runAutoApprovals(in: world.tenant.id, limit: 1) == 0)
     }
 }

@@ -67,6 +67,8 @@ public struct BidService: Sendable {
             var changes = ChangeSet()
             // The job must still be open, as read: an accept that commits first makes this set fail and retry.
             changes.append(.expectJobVersion(job.id, version: job.version))
+            // So must the profile the decision read: a vetting revoked (or trades changed) meanwhile means a retry.
+            changes.append(.expectContractorProfileVersion(profile.userID, version: profile.version))
             changes.append(.insertBid(bid))
             try environment.record(
                 BidSubmitted(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount),

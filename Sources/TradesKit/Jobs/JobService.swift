@@ -179,36 +179,45 @@ public struct JobService: Sendable {
         }
     }
 
-    /// Approves every job of `tenant` whose auto-approve window has passed, as the tenant's policy says. Answers how many.
-    /// Run it from a scheduler; it is safe to run concurrently and repeatedly.
+    /// Approves the jobs of `tenant` whose auto-approve window has passed, as the tenant's policy says, oldest completion
+    /// first, at most `limit` of them per run. Answers how many. Run it from a scheduler; it is safe to run concurrently
+    /// and repeatedly.
     ///
     /// A job that cannot be approved now (a settlement of its money still owed, a race lost too often) is logged and
-    /// left for the next run; the others are approved. Only a storage failure ends the run early.
+    /// left for the next run; the run walks on past it, page by page, so jobs that keep failing never hold back the
+    /// ones after them. Only a storage failure ends the run early.
     /// - Throws: ``TradesKitError/Code/storageUnavailable``.
     public func runAutoApprovals(in tenantID: TenantID, limit: Int = 100) async throws -> Int {
+        guard limit > 0 else { return 0 }
         let store = environment.storage.tenant(tenantID)
         let tenant = try await environment.run("job.auto_approve", tenant: tenantID) { try await environment.tenant(of: store) }
         let now = environment.now()
         let cutoff = now.addingTimeInterval(-Double(tenant.settings.policies.autoApproveAfterSeconds))
-        let due = try await environment.run("job.auto_approve", tenant: tenantID) { try await store.jobsCompleted(before: cutoff, limit: limit) }
         var approved = 0
-        for candidate in due {
-            let done: Bool
-            do {
-                done = try await autoApprove(candidate.id, in: store, tenant: tenant, at: now)
-            } catch let error as TradesKitError where error.code != .storageUnavailable {
-                environment.logger.warning(
-                    "A job due for auto-approval was left for the next run",
-                    metadata: [
-                        "tradeskit.tenant": "\(tenantID)", "tradeskit.job": "\(candidate.id)", "tradeskit.error_code": "\(error.code.rawValue)",
-                    ])
-                continue
+        var cursor: PageCursor?
+        repeat {
+            let request = PageRequest(cursor: cursor, limit: limit)
+            let due = try await environment.run("job.auto_approve", tenant: tenantID) { try await store.jobsCompleted(before: cutoff, page: request) }
+            // Approved jobs leave the set behind the cursor, so walking on skips nothing.
+            cursor = due.nextCursor
+            for candidate in due.items where approved < limit {
+                let done: Bool
+                do {
+                    done = try await autoApprove(candidate.id, in: store, tenant: tenant, at: now)
+                } catch let error as TradesKitError where error.code != .storageUnavailable {
+                    environment.logger.warning(
+                        "A job due for auto-approval was left for the next run",
+                        metadata: [
+                            "tradeskit.tenant": "\(tenantID)", "tradeskit.job": "\(candidate.id)", "tradeskit.error_code": "\(error.code.rawValue)",
+                        ])
+                    continue
+                }
+                if done {
+                    approved += 1
+                    await environment.settleOwed(job: candidate.id, tenant: tenantID)
+                }
             }
-            if done {
-                approved += 1
-                await environment.settleOwed(job: candidate.id, tenant: tenantID)
-            }
-        }
+        } while approved < limit && cursor != nil
         return approved
     }
 

@@ -33,6 +33,9 @@ public struct ChangeSet: Sendable {
         case expectJobVersion(JobID, version: Int64)
         /// The live bids of the job must be exactly these; an accept relies on it to decline every other bid.
         case expectLiveBids(JobID, Set<BidID>)
+        /// The contractor's profile must still be at `version`: a bid relies on its vetting, trades and service area as
+        /// read, so an admin revoking the vetting first makes the bid retry (and be refused) rather than slip in.
+        case expectContractorProfileVersion(UserID, version: Int64)
         case insertRefreshToken(RefreshToken)
         case updateRefreshToken(RefreshToken)
         /// Revokes every token of the family not revoked yet (bumping each one's version); no row is not an error.

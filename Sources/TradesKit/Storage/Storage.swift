@@ -62,8 +62,9 @@ public protocol TenantStorage: Sendable {
     func context(user userID: UserID, job jobID: JobID, reading extra: JobCallContext.Extra) async throws -> JobCallContext
     /// Jobs matching `query`, newest first, keyset-paginated.
     func jobs(_ query: JobQuery) async throws -> Page<Job>
-    /// Completed jobs whose `completedAt` is at or before `cutoff`, oldest first.
-    func jobsCompleted(before cutoff: Date, limit: Int) async throws -> [Job]
+    /// Completed jobs whose `completedAt` is at or before `cutoff`, oldest first (by `completedAt`, then id),
+    /// keyset-paginated: a caller that cannot handle some of them walks on past them instead of meeting them again.
+    func jobsCompleted(before cutoff: Date, page: PageRequest) async throws -> Page<Job>
     /// A bid by id, if `viewer` may see it (DESIGN.md §3); applied in the query.
     func bid(_ id: BidID, viewer: BidViewer) async throws -> Bid?
     /// The bids on a job that `viewer` may see, oldest first; applied in the query.

@@ -55,7 +55,7 @@ extension StorageConformance {
             try expect(try await db.category(a.plumbing.id) == nil, "category(_:) leaks across tenants")
             try expect(try await db.job(job.id) == nil, "job(_:) leaks across tenants")
             try expect(try await db.jobs(JobQuery(limit: 100)).items.isEmpty, "jobs(_:) leaks across tenants")
-            try expect(try await db.jobsCompleted(before: later, limit: 100).isEmpty, "jobsCompleted leaks across tenants")
+            try expect(try await db.jobsCompleted(before: later, page: PageRequest(limit: 100)).items.isEmpty, "jobsCompleted leaks across tenants")
             try expect(try await db.bid(bid.id, viewer: .admin) == nil, "bid(_:viewer:) leaks across tenants")
             try expect(try await db.bids(job: job.id, viewer: .admin).isEmpty, "bids(job:viewer:) leaks across tenants")
             try expect(try await db.bids(contractor: a.contractor.id, page: page).items.isEmpty, "bids(contractor:) leaks across tenants")
@@ -100,6 +100,11 @@ extension StorageConformance {
             try await expectStorageError(.missingRow, "tenant B updating tenant A's record") { try await b.commit(.updateTenant(tenant)) }
             try await expectStorageError(.missingRow, "tenant B expecting tenant A's job version") {
                 try await b.commit(.expectJobVersion(job.id, version: 1))
+            }
+            let profile = a.fixtures.contractorProfile(for: a.contractor.id, trades: [a.plumbing.id])
+            try await a.commit(.insertContractorProfile(profile))
+            try await expectStorageError(.missingRow, "tenant B expecting tenant A's contractor profile version") {
+                try await b.commit(.expectContractorProfileVersion(profile.userID, version: 1))
             }
             let bid = b.fixtures.bid(on: job.id, by: b.contractor.id, at: b.next())
             try await expectStorageError(.missingRow, "tenant B bidding on tenant A's job") { try await b.commit(.insertBid(bid)) }

@@ -129,11 +129,21 @@ extension StorageConformance {
             _ = try await world.insertJob(title: "Still open")
             let cutoff = try requireValue(completed[1].completedAt, "completing must set completedAt")
             try expect(
-                try await world.db.jobsCompleted(before: cutoff, limit: 10) == Array(completed.prefix(2)),
+                try await world.db.jobsCompleted(before: cutoff, page: PageRequest(limit: 10)).items == Array(completed.prefix(2)),
                 "jobsCompleted(before:) must include completedAt == cutoff, oldest first")
-            try expect(try await world.db.jobsCompleted(before: cutoff, limit: 1) == [completed[0]], "jobsCompleted must honour limit")
             let end = world.next()
-            try expect(try await world.db.jobsCompleted(before: end, limit: 10) == completed, "jobsCompleted must list every completed job")
+            let all = try await world.db.jobsCompleted(before: end, page: PageRequest(limit: 10))
+            try expect(all.items == completed && all.nextCursor == nil, "jobsCompleted must list every completed job, on one page")
+            // Page by page, each job exactly once, in order.
+            var walked: [Job] = []
+            var cursor: PageCursor?
+            repeat {
+                let page = try await world.db.jobsCompleted(before: end, page: PageRequest(cursor: cursor, limit: 2))
+                try expect(page.items.count <= 2, "jobsCompleted must honour the page limit")
+                walked += page.items
+                cursor = page.nextCursor
+            } while cursor != nil && walked.count <= completed.count
+            try expect(walked == completed, "jobsCompleted pages must walk every completed job once, oldest first")
         },
         StorageConformanceCheck("reviews.ratingSummaryAndVisibility") { storage in
             let world = try await ConformanceWorld.make(storage)

@@ -147,6 +147,31 @@ extension StorageConformance {
             try expect(try await world.db.job(job.id) == job, "the failed accept changed the job")
             try expect(try await world.db.bid(late.id, viewer: .admin)?.status == .submitted, "the late bid changed")
         },
+        StorageConformanceCheck("changeSet.expectContractorProfileVersion") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            let job = try await world.insertJob()
+            let profile = world.fixtures.contractorProfile(for: world.contractor.id, trades: [world.plumbing.id])
+            try await world.commit(.insertContractorProfile(profile))
+            let first = world.fixtures.bid(on: job.id, by: world.contractor.id, at: world.next())
+            try await world.commit(.expectContractorProfileVersion(profile.userID, version: 1), .insertBid(first))
+            // An admin's vetting decision moves the profile on: a bid decided on the old profile must not land.
+            var vetted = profile
+            vetted.vetting = .rejected
+            var changes = ChangeSet()
+            changes.update(vetted)
+            try await world.db.commit(changes)
+            let other = try await world.insertJob(title: "Another")
+            let late = world.fixtures.bid(on: other.id, by: world.contractor.id, at: world.next())
+            try await expectStorageError(.versionConflict, "expectContractorProfileVersion with an old version") {
+                try await world.commit(.insertBid(late), .expectContractorProfileVersion(profile.userID, version: 1))
+            }
+            try expect(
+                try await world.db.bids(job: other.id, viewer: .admin).isEmpty, "a set failing its expectContractorProfileVersion wrote its bid")
+            try await world.commit(.expectContractorProfileVersion(profile.userID, version: 2))
+            try await expectStorageError(.missingRow, "expectContractorProfileVersion of a user without a profile") {
+                try await world.commit(.expectContractorProfileVersion(world.contractor2.id, version: 1))
+            }
+        },
         StorageConformanceCheck("changeSet.manyBidUpdatesInOrder") { storage in
             // A storage may write runs of updates together; the outcome must stay that of applying them one by one.
             let world = try await ConformanceWorld.make(storage)

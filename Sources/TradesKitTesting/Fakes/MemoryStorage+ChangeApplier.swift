@@ -121,6 +121,8 @@ struct ChangeApplier {
             guard data.jobs[jobID] != nil else { throw Self.missing("job") }
             let live = Set(data.bids.values.filter { $0.jobID == jobID && $0.isLive }.map(\.id))
             guard live == expected else { throw StorageError(.versionConflict, message: "The live bids of the job changed") }
+        case .expectContractorProfileVersion(let userID, let version):
+            _ = try Self.current(data.profiles[userID], version, "contractor profile")
         case .insertRefreshToken, .updateRefreshToken, .revokeRefreshTokenFamily, .revokeRefreshTokens, .insertOneTimeToken,
             .updateOneTimeToken, .consumeOneTimeTokens, .insertTwoFactor, .updateTwoFactor, .deleteTwoFactor, .insertLoginThrottle,
             .updateLoginThrottle:

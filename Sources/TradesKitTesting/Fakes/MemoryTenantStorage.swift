@@ -76,16 +76,15 @@ struct MemoryTenantStorage: TenantStorage {
         return .keyset(jobs, descending: true, cursor: query.cursor, limit: query.limit) { ($0.createdAt, $0.id.rawValue) }
     }
 
-    func jobsCompleted(before cutoff: Date, limit: Int) async throws -> [Job] {
+    func jobsCompleted(before cutoff: Date, page: PageRequest) async throws -> Page<Job> {
         let cutoffKey = cutoff.millisecondsSince1970
-        return data.jobs.values
-            .compactMap { job -> (Job, SortKey)? in
-                guard job.status == .completed, let completedAt = job.completedAt, completedAt.millisecondsSince1970 <= cutoffKey else { return nil }
-                return (job, SortKey(completedAt, job.id.rawValue))
-            }
-            .sorted { $0.1 < $1.1 }
-            .prefix(max(0, limit))
-            .map(\.0)
+        let due = data.jobs.values.filter { job in
+            guard job.status == .completed, let completedAt = job.completedAt else { return false }
+            return completedAt.millisecondsSince1970 <= cutoffKey
+        }
+        return .keyset(Array(due), descending: false, cursor: page.cursor, limit: page.limit) {
+            ($0.completedAt ?? $0.updatedAt, $0.id.rawValue)
+        }
     }
 
     func bid(_ id: BidID, viewer: BidViewer) async throws -> Bid? {
