@@ -278,8 +278,12 @@ public struct IdentityService: Sendable {
     /// - Throws: as ``requestEmailVerification(in:user:)``; ``TradesKitError/Code/unauthenticated`` for an ended
     ///   session; ``TradesKitError/Code/suspended``.
     public func requestEmailVerification(by principal: Principal) async throws {
-        _ = try await environment.acting("identity.verification.request", as: principal) { _, actor in actor }
-        try await requestEmailVerification(in: principal.tenantID, user: principal.userID)
+        let sender = try emailSender()
+        // The checked caller is the user the link is for: one read serves both.
+        let pending = try await environment.acting("identity.verification.request", as: principal) { store, actor in
+            try await verificationEmail(to: actor, in: store)
+        }
+        try await send(pending, with: sender, tenant: principal.tenantID)
     }
 
     /// E-mails `user` a single-use link that verifies their address, valid for
@@ -292,25 +296,36 @@ public struct IdentityService: Sendable {
         let store = environment.storage.tenant(tenant)
         let pending = try await environment.run("identity.verification.request", tenant: tenant) { () -> PendingEmail? in
             guard let user = try await store.user(id) else { throw TradesKitError.notFound("User") }
-            guard !user.emailVerified, !user.suspended else { return nil }
-            let tenantRecord = try await environment.tenant(of: store)
-            let token = try await insertOneTimeToken(
-                for: user.id, purpose: .emailVerification, lifetime: configuration.emailVerificationLifetime, in: store)
-            let brand = tenantRecord.settings.branding.name
-            let link = IdentityConfiguration.link(configuration.verificationLinkBase, token: token)
-            return PendingEmail(
-                to: user.email, from: try Self.sender(of: tenantRecord), subject: "Confirm your e-mail address for \(brand)",
-                text: """
-                    Hello \(user.displayName),
-
-                    Please confirm your e-mail address for \(brand) by opening this link within \
-                    \(Self.duration(configuration.emailVerificationLifetime)):
-
-                    \(link)
-
-                    If you did not create an account, you can ignore this message.
-                    """)
+            return try await verificationEmail(to: user, in: store)
         }
+        try await send(pending, with: sender, tenant: tenant)
+    }
+
+    /// Stores a new verification token for `user` and answers the e-mail that carries it; `nil` for an address already
+    /// verified or a suspended account.
+    private func verificationEmail(to user: User, in store: any TenantStorage) async throws -> PendingEmail? {
+        guard !user.emailVerified, !user.suspended else { return nil }
+        let tenantRecord = try await environment.tenant(of: store)
+        let token = try await insertOneTimeToken(
+            for: user.id, purpose: .emailVerification, lifetime: configuration.emailVerificationLifetime, in: store)
+        let brand = tenantRecord.settings.branding.name
+        let link = IdentityConfiguration.link(configuration.verificationLinkBase, token: token)
+        return PendingEmail(
+            to: user.email, from: try Self.sender(of: tenantRecord), subject: "Confirm your e-mail address for \(brand)",
+            text: """
+                Hello \(user.displayName),
+
+                Please confirm your e-mail address for \(brand) by opening this link within \
+                \(Self.duration(configuration.emailVerificationLifetime)):
+
+                \(link)
+
+                If you did not create an account, you can ignore this message.
+                """)
+    }
+
+    /// Sends a verification e-mail, if there is one.
+    private func send(_ pending: PendingEmail?, with sender: any EmailSender, tenant: TenantID) async throws {
         guard let pending else { return }
         do {
             _ = try await sender.send(pending.message)
