@@ -12,7 +12,7 @@ import TradesKit
 /// in this tenant (``StorageError/Code/missingRow``). Throwing rolls the whole set back.
 ///
 /// Concurrency (READ COMMITTED): every writer that relies on the job's state locks the job row first, so those
-/// transactions serialize on it. An update of the job takes its row lock; `expectJobVersion` takes `FOR SHARE`;
+/// transactions serialize on it. An update of the job takes its row lock; `expectVersion(.job)` takes `FOR SHARE`;
 /// `expectLiveBids` takes `FOR NO KEY UPDATE` and only then reads the bids, in a new statement whose snapshot includes every
 /// transaction that held the lock before. So with an accept (update job v→v+1, expect live bids) racing a submit (expect
 /// job v FOR SHARE, insert bid): if the accept locks first, the submit's `FOR SHARE` waits, then re-reads the committed row
@@ -233,10 +233,19 @@ struct ChangeWriter {
                 """)
         case .appendEvent(let event):
             try await insertEvents([event])
-        case .expectJobVersion(let job, let version):
-            let found = try await versions("SELECT version FROM jobs WHERE tenant_id = \(tenant) AND id = \(job.rawValue) FOR SHARE")
-            guard let current = found.first else { throw StorageError(.missingRow, message: "The job row does not exist") }
-            if current != version { throw StorageError(.versionConflict, message: "The job changed since it was read") }
+        case .expectVersion(let row, let version):
+            // FOR SHARE: a writer of the row (an accept of the job, an admin's vetting decision or suspension) waits for
+            // this set, or this set waits for it and then reads the version it committed.
+            let (table, idColumn, id, name): (String, String, UUID, String) =
+                switch row {
+                case .job(let id): ("jobs", "id", id.rawValue, "job")
+                case .user(let id): ("users", "id", id.rawValue, "user")
+                case .contractorProfile(let id): ("contractor_profiles", "user_id", id.rawValue, "contractor profile")
+                }
+            let found = try await versions(
+                "SELECT version FROM \(unescaped: table) WHERE tenant_id = \(tenant) AND \(unescaped: idColumn) = \(id) FOR SHARE")
+            guard let current = found.first else { throw StorageError(.missingRow, message: "The \(name) row does not exist") }
+            if current != version { throw StorageError(.versionConflict, message: "The \(name) changed since it was read") }
         case .expectLiveBids(let job, let expected):
             let locked = try await run("SELECT 1 FROM jobs WHERE tenant_id = \(tenant) AND id = \(job.rawValue) FOR NO KEY UPDATE")
             guard locked > 0 else { throw StorageError(.missingRow, message: "The job row does not exist") }
@@ -247,13 +256,6 @@ struct ChangeWriter {
                 """, logger: logger)
             for try await (id) in rows.decode(UUID.self) { live.insert(BidID(id)) }
             if live != expected { throw StorageError(.versionConflict, message: "The job's live bids changed since they were read") }
-        case .expectContractorProfileVersion(let user, let version):
-            // FOR SHARE, as for the job: an update of the profile (a vetting decision) waits for this set, or this set
-            // waits for it and then reads the version it committed.
-            let found = try await versions(
-                "SELECT version FROM contractor_profiles WHERE tenant_id = \(tenant) AND user_id = \(user.rawValue) FOR SHARE")
-            guard let current = found.first else { throw StorageError(.missingRow, message: "The contractor profile row does not exist") }
-            if current != version { throw StorageError(.versionConflict, message: "The contractor profile changed since it was read") }
         case .insertRefreshToken, .updateRefreshToken, .revokeRefreshTokenFamily, .revokeRefreshTokens, .insertOneTimeToken,
             .updateOneTimeToken, .consumeOneTimeTokens, .insertTwoFactor, .updateTwoFactor, .deleteTwoFactor, .insertLoginThrottle,
             .updateLoginThrottle:

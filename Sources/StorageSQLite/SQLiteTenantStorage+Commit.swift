@@ -153,12 +153,18 @@ extension SQLiteTenantStorage {
                     db, "event_recipients",
                     ["tenant_id": tenant, "user_id": recipient.sql, "occurred_at": event.occurredAt.ms, "event_id": event.id.sql])
             }
-        case .expectJobVersion(let id, let version):
-            guard let current = try Int64.fetchOne(db, sql: "SELECT version FROM jobs WHERE tenant_id = ? AND id = ?", arguments: [tenant, id.sql])
-            else {
-                throw StorageError(.missingRow, message: "The job does not exist")
+        case .expectVersion(let row, let version):
+            let (table, idColumn, id, name): (String, String, String, String) =
+                switch row {
+                case .job(let id): ("jobs", "id", id.sql, "job")
+                case .user(let id): ("users", "id", id.sql, "user")
+                case .contractorProfile(let id): ("contractor_profiles", "user_id", id.sql, "contractor profile")
+                }
+            let sql = "SELECT version FROM \(table) WHERE tenant_id = ? AND \(idColumn) = ?"
+            guard let current = try Int64.fetchOne(db.cachedStatement(sql: sql), arguments: [tenant, id]) else {
+                throw StorageError(.missingRow, message: "The \(name) does not exist")
             }
-            if current != version { throw StorageError(.versionConflict, message: "The job changed concurrently") }
+            if current != version { throw StorageError(.versionConflict, message: "The \(name) changed concurrently") }
         case .expectLiveBids(let job, let expected):
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE tenant_id = ? AND id = ?", arguments: [tenant, job.sql]) != nil else {
                 throw StorageError(.missingRow, message: "The job does not exist")
@@ -167,14 +173,6 @@ extension SQLiteTenantStorage {
                 db, sql: "SELECT id FROM bids WHERE tenant_id = ? AND job_id = ? AND status IN ('submitted', 'accepted')",
                 arguments: [tenant, job.sql])
             if Set(live) != Set(expected.map(\.sql)) { throw StorageError(.versionConflict, message: "The job's live bids changed concurrently") }
-        case .expectContractorProfileVersion(let id, let version):
-            guard
-                let current = try Int64.fetchOne(
-                    db, sql: "SELECT version FROM contractor_profiles WHERE tenant_id = ? AND user_id = ?", arguments: [tenant, id.sql])
-            else {
-                throw StorageError(.missingRow, message: "The contractor profile does not exist")
-            }
-            if current != version { throw StorageError(.versionConflict, message: "The contractor profile changed concurrently") }
         case .insertRefreshToken, .updateRefreshToken, .revokeRefreshTokenFamily, .revokeRefreshTokens, .insertOneTimeToken,
             .updateOneTimeToken, .consumeOneTimeTokens, .insertTwoFactor, .updateTwoFactor, .deleteTwoFactor, .insertLoginThrottle,
             .updateLoginThrottle:

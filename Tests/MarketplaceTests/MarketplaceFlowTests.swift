@@ -160,6 +160,47 @@ struct MarketplaceFlowTests {
         #expect(try await t.market.contractors.profile(by: world.admin, pro.userID).vetting == .rejected)
     }
 
+    @Test("a bid whose contractor was suspended, or lost the vetting the tenant requires, cannot be accepted; no money is held")
+    func acceptNeedsAnAvailableBidder() async throws {
+        let t = try TestMarket()
+        let world = try await t.makeWorld(contractors: 2, vetting: true)
+        for pro in world.contractors { _ = try await t.market.contractors.setVetting(by: world.admin, pro.userID, .approved) }
+        let (job, bids) = try await t.jobWithBids(world)
+        _ = try await t.market.users.setSuspended(by: world.admin, world.contractors[0].userID, suspended: true)
+        await expectError(.invalidTransition) { try await t.market.bids.accept(by: world.owner, bids[0].id) }
+        _ = try await t.market.contractors.setVetting(by: world.admin, world.contractors[1].userID, .rejected)
+        await expectError(.invalidTransition) { try await t.market.bids.accept(by: world.owner, bids[1].id) }
+        #expect(t.payments.calls.isEmpty, "money was authorised for a bid that cannot be accepted")
+        #expect(try await t.market.jobs.get(by: world.owner, job.id).status == .open)
+        // Reinstated, the contractor can be hired again.
+        _ = try await t.market.users.setSuspended(by: world.admin, world.contractors[0].userID, suspended: false)
+        #expect(try await t.market.bids.accept(by: world.owner, bids[0].id).job.status == .awarded)
+    }
+
+    @Test("a suspension between an accept's read and its commit refuses the accept and voids its authorisation")
+    func suspensionDuringAnAccept() async throws {
+        let t = try TestMarket(.memory)
+        let world = try await t.makeWorld(contractors: 1)
+        let pro = world.contractors[0]
+        let (job, bids) = try await t.jobWithBids(world)
+        let storage = try #require(t.storage as? MemoryStorage)
+        storage.beforeNextCommit {
+            do {
+                _ = try await t.market.users.setSuspended(by: world.admin, pro.userID, suspended: true)
+            } catch {
+                Issue.record("suspending the contractor failed: \(error)")
+            }
+        }
+        await expectError(.invalidTransition) { try await t.market.bids.accept(by: world.owner, bids[0].id) }
+        #expect(try await t.market.jobs.get(by: world.owner, job.id).status == .open)
+        let authorisations = t.payments.calls.compactMap { call -> String? in
+            if case .authorize(let request) = call { return request.idempotencyKey }
+            return nil
+        }
+        #expect(authorisations == ["accept:\(bids[0].id)"])
+        #expect(t.payments.calls.contains { if case .void = $0 { true } else { false } }, "the abandoned authorisation was not voided")
+    }
+
     @Test("bidding rules: trades, service area, vetting, currency, open jobs, a profile")
     func biddingRules() async throws {
         let t = try TestMarket()

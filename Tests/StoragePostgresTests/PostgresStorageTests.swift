@@ -74,7 +74,7 @@ struct PostgresStorageTests {
         #expect(missingError?.code == .missingRow)
 
         var expectations = ChangeSet()
-        expectations.append(.expectJobVersion(fixture.job.id, version: 1))
+        expectations.append(.expectVersion(.job(fixture.job.id), version: 1))
         let expectError = await #expect(throws: StorageError.self) { try await store.commit(expectations) }
         #expect(expectError?.code == .versionConflict)
 

@@ -66,9 +66,9 @@ public struct BidService: Sendable {
                 createdAt: now)
             var changes = ChangeSet()
             // The job must still be open, as read: an accept that commits first makes this set fail and retry.
-            changes.append(.expectJobVersion(job.id, version: job.version))
+            changes.append(.expectVersion(.job(job.id), version: job.version))
             // So must the profile the decision read: a vetting revoked (or trades changed) meanwhile means a retry.
-            changes.append(.expectContractorProfileVersion(profile.userID, version: profile.version))
+            changes.append(.expectVersion(.contractorProfile(profile.userID), version: profile.version))
             changes.append(.insertBid(bid))
             try environment.record(
                 BidSubmitted(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount),
@@ -123,6 +123,8 @@ public struct BidService: Sendable {
     ///
     /// The authorisation uses the idempotency key `accept:<bid>`, so retries after a concurrent change reuse it; if the
     /// accept finally fails (another bid won), the authorisation is voided.
+    /// - Throws: ``TradesKitError/Code/invalidTransition`` when the job is no longer open, or the bidder has been
+    ///   suspended or (where the tenant requires it) is no longer vetted.
     public func accept(by principal: Principal, _ bidID: BidID) async throws -> Acceptance {
         let store = environment.store(principal)
         var authorization: PaymentAuthorization?
@@ -134,6 +136,16 @@ public struct BidService: Sendable {
                 }
                 guard job.ownerID == principal.userID else { throw TradesKitError.forbidden("Only the job's owner can accept a bid") }
                 let tenant = try await environment.tenant(of: store)
+                // The bidder must still be able to take the work: not suspended, and vetted where the tenant requires it.
+                // Decided before any money is authorised; the commit expects both rows as read.
+                guard let bidder = try await store.user(bid.contractorID), !bidder.suspended else { throw Self.bidderUnavailable }
+                var bidderProfile: ContractorProfile?
+                if tenant.settings.policies.vettingRequiredToBid {
+                    guard let profile = try await store.contractorProfile(bidder.id), profile.vetting == .approved else {
+                        throw Self.bidderUnavailable
+                    }
+                    bidderProfile = profile
+                }
                 let now = environment.now()
                 let awarded = try job.accepting(bid, at: now)
                 let accepted = try bid.accepting(at: now)
@@ -151,6 +163,8 @@ public struct BidService: Sendable {
                 var changes = ChangeSet()
                 let committedJob = changes.update(awarded)
                 changes.append(.expectLiveBids(job.id, Set(live.map(\.id))))
+                changes.append(.expectVersion(.user(bidder.id), version: bidder.version))
+                if let bidderProfile { changes.append(.expectVersion(.contractorProfile(bidderProfile.userID), version: bidderProfile.version)) }
                 let committedBid = changes.update(accepted)
                 var declined: [Bid] = []
                 for other in others {
@@ -183,6 +197,9 @@ public struct BidService: Sendable {
             throw error
         }
     }
+
+    /// A bid whose contractor was suspended, or lost the vetting the tenant requires, since bidding.
+    static let bidderUnavailable = TradesKitError(.invalidTransition, "The contractor who made this bid cannot take work at the moment")
 
     /// Voids the authorisation of an accept that failed, unless an escrow holds it: a concurrent accept of the same bid
     /// (a double click, a client's retry) was given the same authorisation for the same idempotency key, and may have

@@ -29,13 +29,13 @@ public struct ChangeSet: Sendable {
         case updateReview(Review)
         case insertMessage(Message)
         case appendEvent(OutboxEvent)
-        /// The job must still be at `version` (a read the decision relied on, such as "the job is open").
-        case expectJobVersion(JobID, version: Int64)
+        /// The row must still be at `version`: a fact the decision read and relied on without writing the row (the job
+        /// is open, the bidder is vetted and not suspended). A row that moved on fails the set with
+        /// ``StorageError/Code/versionConflict`` (core decides again from a fresh read); a row missing from the tenant
+        /// with ``StorageError/Code/missingRow``.
+        case expectVersion(VersionedRow, version: Int64)
         /// The live bids of the job must be exactly these; an accept relies on it to decline every other bid.
         case expectLiveBids(JobID, Set<BidID>)
-        /// The contractor's profile must still be at `version`: a bid relies on its vetting, trades and service area as
-        /// read, so an admin revoking the vetting first makes the bid retry (and be refused) rather than slip in.
-        case expectContractorProfileVersion(UserID, version: Int64)
         case insertRefreshToken(RefreshToken)
         case updateRefreshToken(RefreshToken)
         /// Revokes every token of the family not revoked yet (bumping each one's version); no row is not an error.
@@ -52,6 +52,14 @@ public struct ChangeSet: Sendable {
         case deleteTwoFactor(UserID, version: Int64)
         case insertLoginThrottle(LoginThrottle)
         case updateLoginThrottle(LoginThrottle)
+    }
+
+    /// A row that ``Change/expectVersion(_:version:)`` names.
+    public enum VersionedRow: Sendable, Hashable {
+        case job(JobID)
+        case user(UserID)
+        /// The profile of the contractor with this id.
+        case contractorProfile(UserID)
     }
 
     /// The changes, in order.

@@ -7,6 +7,9 @@ extension StorageConformance {
             let a = try await ConformanceWorld.make(storage, slug: "acme")
             let b = try await ConformanceWorld.make(storage, slug: "beta", fixtures: a.fixtures, clock: a.clock)
             // Tenant A gets one of everything.
+            try await expectStorageError(.missingRow, "tenant B expecting tenant A's user version") {
+                try await b.commit(.expectVersion(.user(a.contractor.id), version: 1))
+            }
             let profile = a.fixtures.contractorProfile(for: a.contractor.id, trades: [a.plumbing.id])
             try await a.commit(.insertContractorProfile(profile))
             let job = try await a.insertJob()
@@ -99,12 +102,12 @@ extension StorageConformance {
             tenant.displayName = "Hijacked"
             try await expectStorageError(.missingRow, "tenant B updating tenant A's record") { try await b.commit(.updateTenant(tenant)) }
             try await expectStorageError(.missingRow, "tenant B expecting tenant A's job version") {
-                try await b.commit(.expectJobVersion(job.id, version: 1))
+                try await b.commit(.expectVersion(.job(job.id), version: 1))
             }
             let profile = a.fixtures.contractorProfile(for: a.contractor.id, trades: [a.plumbing.id])
             try await a.commit(.insertContractorProfile(profile))
             try await expectStorageError(.missingRow, "tenant B expecting tenant A's contractor profile version") {
-                try await b.commit(.expectContractorProfileVersion(profile.userID, version: 1))
+                try await b.commit(.expectVersion(.contractorProfile(profile.userID), version: 1))
             }
             let bid = b.fixtures.bid(on: job.id, by: b.contractor.id, at: b.next())
             try await expectStorageError(.missingRow, "tenant B bidding on tenant A's job") { try await b.commit(.insertBid(bid)) }

@@ -63,7 +63,7 @@ extension StorageConformance {
             let ghostBid = world.fixtures.bid(on: job.id, by: world.contractor.id, at: world.next())
             try await expectStorageError(.missingRow, "updating a bid that does not exist") { try await world.commit(.updateBid(ghostBid)) }
             try await expectStorageError(.missingRow, "expecting the version of a job that does not exist") {
-                try await world.commit(.expectJobVersion(ghostJob.id, version: 1))
+                try await world.commit(.expectVersion(.job(ghostJob.id), version: 1))
             }
             try expect(try await world.db.job(ghostJob.id) == nil, "a failed update created the job")
         },
@@ -103,20 +103,20 @@ extension StorageConformance {
             }
             try expect(try await world.db.job(job.id) == nil, "the job of a set aborted by a unique violation exists")
         },
-        StorageConformanceCheck("changeSet.expectJobVersion") { storage in
+        StorageConformanceCheck("changeSet.expectVersion.job") { storage in
             let world = try await ConformanceWorld.make(storage)
             let job = try await world.insertJob()
             let message = world.fixtures.message(job: job.id, sender: world.owner.id, at: world.next())
-            try await world.commit(.expectJobVersion(job.id, version: 1), .insertMessage(message))
+            try await world.commit(.expectVersion(.job(job.id), version: 1), .insertMessage(message))
             var changes = ChangeSet()
             changes.update(try job.updated(title: "Moved on", description: nil, budget: nil, at: world.next()))
             try await world.db.commit(changes)
             let late = world.fixtures.message(job: job.id, sender: world.owner.id, at: world.next())
-            try await expectStorageError(.versionConflict, "expectJobVersion with an old version") {
-                try await world.commit(.insertMessage(late), .expectJobVersion(job.id, version: 1))
+            try await expectStorageError(.versionConflict, "expectVersion of a job with an old version") {
+                try await world.commit(.insertMessage(late), .expectVersion(.job(job.id), version: 1))
             }
             let messages = try await world.db.messages(job: job.id, page: PageRequest()).items
-            try expect(messages == [message], "a set failing its expectJobVersion wrote its message")
+            try expect(messages == [message], "a set failing its expectVersion of a job wrote its message")
         },
         StorageConformanceCheck("changeSet.expectLiveBids") { storage in
             let world = try await ConformanceWorld.make(storage)
@@ -147,13 +147,13 @@ extension StorageConformance {
             try expect(try await world.db.job(job.id) == job, "the failed accept changed the job")
             try expect(try await world.db.bid(late.id, viewer: .admin)?.status == .submitted, "the late bid changed")
         },
-        StorageConformanceCheck("changeSet.expectContractorProfileVersion") { storage in
+        StorageConformanceCheck("changeSet.expectVersion.contractorProfile") { storage in
             let world = try await ConformanceWorld.make(storage)
             let job = try await world.insertJob()
             let profile = world.fixtures.contractorProfile(for: world.contractor.id, trades: [world.plumbing.id])
             try await world.commit(.insertContractorProfile(profile))
             let first = world.fixtures.bid(on: job.id, by: world.contractor.id, at: world.next())
-            try await world.commit(.expectContractorProfileVersion(profile.userID, version: 1), .insertBid(first))
+            try await world.commit(.expectVersion(.contractorProfile(profile.userID), version: 1), .insertBid(first))
             // An admin's vetting decision moves the profile on: a bid decided on the old profile must not land.
             var vetted = profile
             vetted.vetting = .rejected
@@ -162,14 +162,33 @@ extension StorageConformance {
             try await world.db.commit(changes)
             let other = try await world.insertJob(title: "Another")
             let late = world.fixtures.bid(on: other.id, by: world.contractor.id, at: world.next())
-            try await expectStorageError(.versionConflict, "expectContractorProfileVersion with an old version") {
-                try await world.commit(.insertBid(late), .expectContractorProfileVersion(profile.userID, version: 1))
+            try await expectStorageError(.versionConflict, "expectVersion of a profile with an old version") {
+                try await world.commit(.insertBid(late), .expectVersion(.contractorProfile(profile.userID), version: 1))
             }
             try expect(
-                try await world.db.bids(job: other.id, viewer: .admin).isEmpty, "a set failing its expectContractorProfileVersion wrote its bid")
-            try await world.commit(.expectContractorProfileVersion(profile.userID, version: 2))
-            try await expectStorageError(.missingRow, "expectContractorProfileVersion of a user without a profile") {
-                try await world.commit(.expectContractorProfileVersion(world.contractor2.id, version: 1))
+                try await world.db.bids(job: other.id, viewer: .admin).isEmpty, "a set failing its expectVersion of a profile wrote its bid")
+            try await world.commit(.expectVersion(.contractorProfile(profile.userID), version: 2))
+            try await expectStorageError(.missingRow, "expectVersion of a profile of a user without a profile") {
+                try await world.commit(.expectVersion(.contractorProfile(world.contractor2.id), version: 1))
+            }
+        },
+        StorageConformanceCheck("changeSet.expectVersion.user") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            let job = try await world.insertJob()
+            let bid = world.fixtures.bid(on: job.id, by: world.contractor.id, at: world.next())
+            try await world.commit(.expectVersion(.user(world.contractor.id), version: world.contractor.version), .insertBid(bid))
+            // A suspension moves the user on: an accept decided on the user as it was must not land.
+            var suspended = world.contractor
+            suspended.suspended = true
+            try await world.commit(.updateUser(suspended))
+            var accept = ChangeSet()
+            accept.update(try job.accepting(bid, at: world.next()))
+            accept.append(.expectVersion(.user(world.contractor.id), version: world.contractor.version))
+            try await expectStorageError(.versionConflict, "expectVersion of a user with an old version") { try await world.db.commit(accept) }
+            try expect(try await world.db.job(job.id) == job, "a set failing its expectVersion of a user changed the job")
+            try await world.commit(.expectVersion(.user(world.contractor.id), version: world.contractor.version + 1))
+            try await expectStorageError(.missingRow, "expectVersion of a user that does not exist") {
+                try await world.commit(.expectVersion(.user(UserID(world.fixtures.ids.next())), version: 1))
             }
         },
         StorageConformanceCheck("changeSet.manyBidUpdatesInOrder") { storage in

@@ -115,14 +115,16 @@ struct ChangeApplier {
             try requireTenant()
             guard data.events[event.id] == nil else { throw Self.duplicate(UniqueConstraint.primaryKey) }
             data.events[event.id] = event
-        case .expectJobVersion(let jobID, let version):
-            _ = try Self.current(data.jobs[jobID], version, "job")
+        case .expectVersion(.job(let id), let version):
+            _ = try Self.current(data.jobs[id], version, "job")
+        case .expectVersion(.user(let id), let version):
+            _ = try Self.current(data.users[id], version, "user")
+        case .expectVersion(.contractorProfile(let id), let version):
+            _ = try Self.current(data.profiles[id], version, "contractor profile")
         case .expectLiveBids(let jobID, let expected):
             guard data.jobs[jobID] != nil else { throw Self.missing("job") }
             let live = Set(data.bids.values.filter { $0.jobID == jobID && $0.isLive }.map(\.id))
             guard live == expected else { throw StorageError(.versionConflict, message: "The live bids of the job changed") }
-        case .expectContractorProfileVersion(let userID, let version):
-            _ = try Self.current(data.profiles[userID], version, "contractor profile")
         case .insertRefreshToken, .updateRefreshToken, .revokeRefreshTokenFamily, .revokeRefreshTokens, .insertOneTimeToken,
             .updateOneTimeToken, .consumeOneTimeTokens, .insertTwoFactor, .updateTwoFactor, .deleteTwoFactor, .insertLoginThrottle,
             .updateLoginThrottle:
