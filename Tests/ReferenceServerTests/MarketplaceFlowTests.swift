@@ -183,7 +183,8 @@ struct MarketplaceFlowTests {
             // Reinstating does not bring the old token back; signing in again works.
             #expect(try await api.call(.get, "/v1/me", as: world.contractorB).status == .unauthorized)
             let again = try await api.call(.post, "/v1/auth/login", tenant: "acme", json: credentials)
-            #expect(try await api.call(.get, "/v1/me", token: try #require(again.string("accessToken"))).status == .ok)
+            let token = try #require(again.string("accessToken"))
+            #expect(try await api.call(.get, "/v1/me", token: token).status == .ok)
             let vetted = try await api.call(
                 .put, "/v1/admin/contractors/\(world.contractorA.id)/vetting", as: world.admin, json: ["status": "approved"])
             #expect(vetted["vetting"] == "approved", "\(vetted)")

@@ -4,6 +4,7 @@ public import Hummingbird
 public import Logging
 public import NIOCore
 import ServiceLifecycle
+import UnixSignals
 public import TradesKit
 
 /// The reference HTTP server of TradesKit: the JSON API of DESIGN.md §7 over a ``TradesKit/Marketplace``.
@@ -100,7 +101,15 @@ public struct ReferenceServer: Sendable {
     /// `onServerRunning` is called with the listening channel once it is bound (its `localAddress` tells the port when
     /// the configuration asks for port 0).
     public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
-        try await makeApplication(onServerRunning: onServerRunning).runService()
+        var group = ServiceGroupConfiguration(
+            services: [makeApplication(onServerRunning: onServerRunning)], gracefulShutdownSignals: [.sigterm, .sigint], logger: services.logger)
+        group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
+        try await ServiceGroup(configuration: group).run()
+    }
+
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// The scheduled work, unless the configuration turns it off.
@@ -120,6 +129,7 @@ public struct ReferenceServer: Sendable {
     public func makeApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void) -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
+            server: .http1(configuration: .init(idleTimeout: configuration.idleTimeout.map(Self.timeAmount))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: configuration.listenBacklog),
             services: scheduledWork.map { [services.background, $0] as [any Service] } ?? [services.background],

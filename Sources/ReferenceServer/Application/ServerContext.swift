@@ -18,7 +18,8 @@ public struct ServerContext: RequestContext {
     public internal(set) var principal: Principal?
     /// The peer's IP address as seen on the socket (`nil` in router tests).
     public let peerAddress: String?
-    /// The client's address used for rate limits: the peer, or the last `X-Forwarded-For` hop behind a trusted proxy.
+    /// The client's address used for rate limits: the peer, or the last `X-Forwarded-For` hop behind a trusted proxy;
+    /// for IPv6 its /64 network, which one subscriber usually holds whole (see ``RequestLimitsMiddleware/clientNetwork(_:)``).
     var clientAddress: String
     /// The largest body accepted, from the server's configuration.
     var bodyLimit: Int
@@ -29,7 +30,7 @@ public struct ServerContext: RequestContext {
         coreContext = CoreRequestContextStorage(source: source)
         requestID = ""
         peerAddress = source.channel.remoteAddress?.ipAddress
-        clientAddress = peerAddress ?? "unknown"
+        clientAddress = peerAddress.map(RequestLimitsMiddleware.clientNetwork) ?? "unknown"
         bodyLimit = ServerConfiguration.defaultBodyLimit
         trace = RequestTrace()
     }

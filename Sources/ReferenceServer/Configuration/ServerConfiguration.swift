@@ -86,6 +86,13 @@ public struct ServerConfiguration: Sendable {
     /// settlements still owed (``TradesKit/PaymentService/runPendingSettlements(in:limit:)``); `nil` runs none, for a
     /// deployment that schedules them elsewhere. Default 60 seconds.
     public var scheduledWorkInterval: Duration? = .seconds(60)
+    /// How long a connection may sit without a request in progress before the server closes it (default 60 seconds;
+    /// `nil` keeps idle connections open forever, which lets a client hold sockets without sending anything).
+    public var idleTimeout: Duration? = .seconds(60)
+    /// How long a graceful shutdown (SIGTERM, SIGINT) may wait for requests and background work in flight before it
+    /// cancels them (default 30 seconds, under the usual 30–60 s an orchestrator waits before SIGKILL; `nil` waits as
+    /// long as they take).
+    public var shutdownGracePeriod: Duration? = .seconds(30)
 
     /// Creates a configuration with the defaults above.
     public init(
@@ -128,6 +135,12 @@ public struct ServerConfiguration: Sendable {
         let limits = [rateLimits.loginAttemptsPerWindow, rateLimits.requestsPerUserPerWindow, rateLimits.requestsPerIPPerWindow]
         if limits.contains(where: { $0 < 1 }) { problems.append("rate limits must be positive") }
         if !(1...86_400).contains(rateLimits.windowSeconds) { problems.append("the rate limit window must be 1 to 86 400 seconds") }
+        if let idleTimeout, !(.seconds(1)...(.seconds(86_400))).contains(idleTimeout) {
+            problems.append("the idle timeout must be 1 second to 1 day")
+        }
+        if let shutdownGracePeriod, !(.zero...(.seconds(3_600))).contains(shutdownGracePeriod) {
+            problems.append("the shutdown grace period must be 0 to 3600 seconds")
+        }
         return problems
     }
 }

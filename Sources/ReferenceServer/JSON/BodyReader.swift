@@ -98,14 +98,15 @@ final class BodyReader {
 
     // MARK: Strings
 
-    /// A member that may be absent, `null` or a string.
+    /// A member that may be absent, `null` or a string of at most `maxLength` Unicode scalars (JSON Schema's
+    /// `maxLength` counts code points; characters would let a short string of combining marks be megabytes long).
     func optionalString(_ key: String, maxLength: Int = 10_000) -> Presence<String> {
         presence(key) { value in
             guard case .string(let text) = value else {
                 fail(key, "invalid_type", "must be a string")
                 return nil
             }
-            guard text.count <= maxLength else {
+            guard text.unicodeScalars.count <= maxLength else {
                 fail(key, "too_long", "must be at most \(maxLength) characters")
                 return nil
             }

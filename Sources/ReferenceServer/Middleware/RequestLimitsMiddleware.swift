@@ -5,7 +5,7 @@ import NIOCore
 
 /// The limits applied before routing: the client's address (the peer, or the last `X-Forwarded-For` hop behind a
 /// trusted proxy), the body size from `Content-Length` (the body reader enforces it again for chunked bodies), and
-/// the per-IP rate limit on the API.
+/// the server's per-IP rate limit on every request but the probes (`/health`, `/ready`).
 struct RequestLimitsMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let configuration: ServerConfiguration
@@ -15,16 +15,35 @@ struct RequestLimitsMiddleware: RouterMiddleware {
         var context = context
         context.bodyLimit = configuration.bodyLimit
         if configuration.trustForwardedFor, let address = Self.forwardedClient(request.headers[values: .forwardedFor]) {
-            context.clientAddress = address
+            context.clientAddress = Self.clientNetwork(address)
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.bodyLimit {
             throw ServerError(.payloadTooLarge, "The request body is larger than \(configuration.bodyLimit) bytes")
         }
-        if request.uri.path.hasPrefix("/v1/") {
+        // Every request counts but the orchestrator's probes: a test of the raw path (say, for a `/v1/` prefix) would let
+        // `//v1/...` through, which the router still matches.
+        if !Self.isProbe(request.uri.path) {
             let limits = configuration.rateLimits
             try limiter.enforce("ip:\(context.clientAddress)", limit: limits.requestsPerIPPerWindow, windowSeconds: limits.windowSeconds)
         }
         return try await next(request, context)
+    }
+
+    /// Whether `path` is exactly `/health` or `/ready` (only those: anything else, however spelled, is limited).
+    static func isProbe(_ path: String) -> Bool { path == "/health" || path == "/ready" }
+
+    /// The key of a client for rate limits: an IPv4 address as it is; an IPv6 address by its /64 network, as one
+    /// subscriber is usually given a whole /64 and could otherwise take a fresh key per request; an IPv4-mapped IPv6
+    /// address as its IPv4 address. Anything that does not parse is returned unchanged.
+    static func clientNetwork(_ address: String) -> String {
+        guard address.utf8.contains(UInt8(ascii: ":")) else { return address }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
+            return bytes[12...].map { String($0) }.joined(separator: ".")
+        }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "::/64"
     }
 
     /// The address the trusted proxy saw: the last hop of the last `X-Forwarded-For` field (proxies append; every

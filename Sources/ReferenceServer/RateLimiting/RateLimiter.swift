@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import NIOConcurrencyHelpers
@@ -7,6 +8,11 @@ public import TradesKit
 ///
 /// Fixed windows are cheap and predictable: a key may make `limit` requests from the start of its window until the
 /// window ends. Counters live in this process only; a server behind a load balancer limits per instance.
+///
+/// Memory is bounded whatever clients send: keys are held as SHA-256 digests (a key built from a long e-mail address
+/// costs what a short one does), and at most `maximumKeys` windows are kept. Past that, ended windows go first, then
+/// the windows that started longest ago (as nginx's `limit_req` drops its least recently used states), down to three
+/// quarters of the bound so that eviction stays rare.
 public final class RateLimiter: Sendable {
     /// The outcome of one request against one limit.
     public struct Decision: Sendable, Hashable {
@@ -29,7 +35,7 @@ public final class RateLimiter: Sendable {
     }
 
     private struct State {
-        var windows: [String: Window] = [:]
+        var windows: [SHA256.Digest: Window] = [:]
         /// The key count above which ended windows are swept on the next request.
         var sweepAbove: Int
     }
@@ -37,25 +43,36 @@ public final class RateLimiter: Sendable {
     private let clock: any WallClock
     private let state: NIOLockedValueBox<State>
     private let sweepThreshold: Int
+    private let maximumKeys: Int
 
     /// Creates a limiter reading time from `clock`. Ended windows are swept once more than `sweepThreshold` keys are
     /// held, and then again only when the count has doubled, so sweeping costs O(1) per request amortised even when
-    /// every window is live.
-    public init(clock: any WallClock, sweepThreshold: Int = 10_000) {
+    /// every window is live; never more than `maximumKeys` windows are held (about 100 bytes each).
+    public init(clock: any WallClock, sweepThreshold: Int = 10_000, maximumKeys: Int = 250_000) {
         self.clock = clock
-        self.sweepThreshold = sweepThreshold
-        self.state = NIOLockedValueBox(State(sweepAbove: sweepThreshold))
+        self.maximumKeys = max(4, maximumKeys)
+        self.sweepThreshold = min(sweepThreshold, self.maximumKeys)
+        self.state = NIOLockedValueBox(State(sweepAbove: self.sweepThreshold))
     }
+
+    /// How many windows are held.
+    var keyCount: Int { state.withLockedValue { $0.windows.count } }
 
     /// Counts one request for `key` against `limit` per `windowSeconds`; a refused request is not counted.
     public func consume(_ key: String, limit: Int, windowSeconds: Int64) -> Decision {
         let now = clock.now()
         let length = TimeInterval(max(1, windowSeconds))
+        let key = SHA256.hash(data: Array(key.utf8))
         return state.withLockedValue { state in
-            if state.windows.count > state.sweepAbove {
+            if state.windows.count >= state.sweepAbove, state.windows[key] == nil {
                 // Each window by its own length: keys of tenants with longer windows keep their counts.
                 state.windows = state.windows.filter { !$0.value.hasEnded(at: now) }
-                state.sweepAbove = max(sweepThreshold, state.windows.count * 2)
+                if state.windows.count >= maximumKeys {
+                    let kept = maximumKeys * 3 / 4
+                    let oldest = state.windows.sorted { $0.value.start < $1.value.start }.prefix(state.windows.count - kept)
+                    for (evicted, _) in oldest { state.windows[evicted] = nil }
+                }
+                state.sweepAbove = min(maximumKeys, max(sweepThreshold, state.windows.count * 2))
             }
             var window = state.windows[key] ?? Window(start: now, length: length, count: 0)
             window.length = length

@@ -57,6 +57,11 @@ enum EmailLinkRoutes {
                 try call.services.limiter.enforce(
                     "reset:\(tenant.id):\(address.normalized):\(call.context.clientAddress)", limit: policies.loginAttemptsPerWindow,
                     windowSeconds: policies.rateLimitWindowSeconds)
+                // And per address from anywhere, so that many clients cannot flood one mailbox. Existing or not, every
+                // address is counted alike: the limit tells nothing about accounts.
+                try call.services.limiter.enforce(
+                    "reset:\(tenant.id):\(address.normalized)", limit: policies.loginAttemptsPerWindow,
+                    windowSeconds: policies.rateLimitWindowSeconds)
                 // Answered before the work is done: only an existing account costs an insert and a send, and the time
                 // of the answer must not tell which addresses have one.
                 let identity = call.market.identity

@@ -5,7 +5,8 @@ import Logging
 import TradesKit
 
 /// Grants access to a route before its handler runs: resolves the tenant, verifies the access token or the operator
-/// secret, and applies the per-user rate limit. Authorization of the operation itself is core's.
+/// secret, and applies the tenant's rate limits (per client address, and per user on authenticated routes).
+/// Authorization of the operation itself is core's.
 struct RouteGuard: Sendable {
     let services: ServerServices
 
@@ -25,8 +26,16 @@ struct RouteGuard: Sendable {
                 let tenant = try await hintedTenant(request)
                 context.tenant = tenant
                 context.trace.tenantID = tenant.id
+                try limitClient(of: tenant, context)
             }
         }
+    }
+
+    /// The tenant's own per-IP limit, beside the server's across tenants.
+    private func limitClient(of tenant: Tenant, _ context: ServerContext) throws {
+        let policies = tenant.settings.policies
+        try services.limiter.enforce(
+            "ip:\(tenant.id):\(context.clientAddress)", limit: policies.apiRequestsPerIPPerWindow, windowSeconds: policies.rateLimitWindowSeconds)
     }
 
     /// Verifies the bearer token and checks that its tenant is the one this request may address.
@@ -53,6 +62,7 @@ struct RouteGuard: Sendable {
         context.tenant = tenant
         context.principal = principal
         context.trace.tenantID = tenant.id
+        try limitClient(of: tenant, context)
         let policies = tenant.settings.policies
         try services.limiter.enforce(
             "user:\(tenant.id):\(principal.userID)", limit: policies.apiRequestsPerUserPerWindow, windowSeconds: policies.rateLimitWindowSeconds)
