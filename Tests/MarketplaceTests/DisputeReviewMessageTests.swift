@@ -133,6 +133,39 @@ struct DisputeReviewMessageTests {
         #expect(reviews.count == 2 && reviews.allSatisfy { $0.isVisible(at: now) }, "\(reviews.map(\.visibleFrom))")
     }
 
+    @Test("a losing bidder sees the job but not its reviews, which would name who won")
+    func losingBidderSeesNoReviews() async throws {
+        let t = try TestMarket()
+        let world = try await t.makeWorld(contractors: 2)
+        let job = try await job(at: .completed, t, world)
+        _ = try await t.market.jobs.approve(by: world.owner, job.id)
+        _ = try await t.market.reviews.submit(by: world.owner, job: job.id, rating: 5, text: "Spotless")
+        let loser = world.contractors[1]
+        #expect(try await t.market.jobs.get(by: loser, job.id).contractorID == nil, "the job names its contractor to a loser")
+        await expectError(.forbidden) { try await t.market.reviews.forJob(by: loser, job: job.id) }
+        #expect(try await t.market.reviews.forJob(by: world.contractors[0], job: job.id).isEmpty, "hidden until both are in")
+        #expect(try await t.market.reviews.forJob(by: world.admin, job: job.id).count == 1)
+    }
+
+    @Test("a completed job can be disputed until its auto-approval is due, not after")
+    func disputeWindow() async throws {
+        let t = try TestMarket()
+        let world = try await t.makeWorld(contractors: 1)
+        let late = try await job(at: .completed, t, world)
+        t.clock.advance(by: Double(world.tenant.settings.policies.autoApproveAfterSeconds) - 1)
+        let inTime = try await job(at: .completed, t, world)
+        _ = try await t.market.disputes.open(by: world.owner, job: inTime.id, reason: "The tiles are cracked again.")
+        t.clock.advance(by: 1)
+        await expectError(.invalidTransition) {
+            try await t.market.disputes.open(by: world.owner, job: late.id, reason: "The sink still leaks after the repair.")
+        }
+        await expectError(.invalidTransition) {
+            try await t.market.disputes.open(by: world.contractors[0], job: late.id, reason: "The client will not answer me.")
+        }
+        #expect(try await t.market.jobs.runAutoApprovals(in: world.tenant.id) == 1)
+        #expect(try await t.market.jobs.get(by: world.owner, late.id).status == .closed)
+    }
+
     @Test("a lone review becomes visible when the window ends, and the window then closes")
     func reviewWindow() async throws {
         let t = try TestMarket()

@@ -46,7 +46,8 @@ struct MarketplaceFlowTests {
         #expect(try await t.market.payments.unbalancedTransactions(by: TestMarket.op, in: world.tenant.id).isEmpty)
 
         let keys = t.payments.calls.map(\.idempotencyKey)
-        #expect(keys == ["accept:\(bids[1].id)", "capture:\(job.id)", "release:\(job.id)"])
+        #expect(keys.count == 3 && keys[0].hasPrefix("accept:\(bids[1].id):"), "\(keys)")
+        #expect(keys.dropFirst() == ["capture:\(job.id)", "release:\(job.id)"])
 
         let types = try await t.allEvents(world).map(\.type)
         for expected in ["job.posted", "bid.submitted", "bid.accepted", "bid.declined", "payment.changed", "job.status_changed"] {
@@ -197,8 +198,61 @@ struct MarketplaceFlowTests {
             if case .authorize(let request) = call { return request.idempotencyKey }
             return nil
         }
-        #expect(authorisations == ["accept:\(bids[0].id)"])
+        #expect(authorisations.count == 1 && authorisations[0].hasPrefix("accept:\(bids[0].id):"), "\(authorisations)")
         #expect(t.payments.calls.contains { if case .void = $0 { true } else { false } }, "the abandoned authorisation was not voided")
+        // Reinstated, the contractor is accepted with money held anew: the voided authorisation is not replayed.
+        _ = try await t.market.users.setSuspended(by: world.admin, pro.userID, suspended: false)
+        let acceptance = try await t.market.bids.accept(by: world.owner, bids[0].id)
+        let reference = try #require(acceptance.escrow.paymentReference)
+        let payment = try #require(t.payments.payment(reference: reference))
+        #expect(acceptance.escrow.status == .held && !payment.voided, "the escrow holds a voided authorisation")
+    }
+
+    @Test("a contractor suspended between a bid's read and its commit places no bid; an owner suspended during an accept holds no money")
+    func suspensionDuringABidOrAccept() async throws {
+        let t = try TestMarket(.memory)
+        let world = try await t.makeWorld(contractors: 2)
+        let job = try await t.postJob(world)
+        let storage = try #require(t.storage as? MemoryStorage)
+        let pro = world.contractors[0]
+        storage.beforeNextCommit {
+            do {
+                _ = try await t.market.users.setSuspended(by: world.admin, pro.userID, suspended: true)
+            } catch {
+                Issue.record("suspending the contractor failed: \(error)")
+            }
+        }
+        await expectError(.suspended) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .usd))) }
+        #expect(try await t.market.bids.list(by: world.owner, job: job.id).isEmpty, "the suspended contractor's bid landed")
+
+        let bid = try await t.market.bids.submit(by: world.contractors[1], on: job.id, .init(amount: Money(21_000, .usd)))
+        storage.beforeNextCommit {
+            do {
+                _ = try await t.market.users.setSuspended(by: world.admin, world.owner.userID, suspended: true)
+            } catch {
+                Issue.record("suspending the owner failed: \(error)")
+            }
+        }
+        await expectError(.suspended) { try await t.market.bids.accept(by: world.owner, bid.id) }
+        _ = try await t.market.users.setSuspended(by: world.admin, world.owner.userID, suspended: false)
+        #expect(try await t.market.jobs.get(by: world.admin, job.id).status == .open)
+        #expect(t.payments.calls.contains { if case .void = $0 { true } else { false } }, "the suspended owner's authorisation was kept")
+    }
+
+    @Test("a job keeps the currency it was posted in when the tenant's changes")
+    func jobKeepsItsCurrency() async throws {
+        let t = try TestMarket()
+        let world = try await t.makeWorld(contractors: 1)
+        let job = try await t.postJob(world)
+        var settings = world.tenant.settings
+        settings.currency = .eur
+        _ = try await t.market.tenants.updateSettings(by: TestMarket.op, tenant: world.tenant.id, settings)
+        let euros = BudgetRange(min: Money(10_000, .eur), max: Money(60_000, .eur))
+        await expectError(.validationFailed) { try await t.market.jobs.update(by: world.owner, job.id, .init(budget: euros)) }
+        let dollars = BudgetRange(min: Money(10_000, .usd), max: Money(60_000, .usd))
+        #expect(try await t.market.jobs.update(by: world.owner, job.id, .init(budget: dollars)).budget == dollars)
+        let bid = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(20_000, .usd)))
+        #expect(try await t.market.bids.accept(by: world.owner, bid.id).escrow.amount == Money(20_000, .usd))
     }
 
     @Test("bidding rules: trades, service area, vetting, currency, open jobs, a profile")

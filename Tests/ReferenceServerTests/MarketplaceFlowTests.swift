@@ -74,6 +74,10 @@ struct MarketplaceFlowTests {
             #expect(try await api.call(.get, "/v1/users/\(world.contractorA.id)/reviews", as: world.owner).items.isEmpty)
             _ = try await api.call(.post, "/v1/jobs/\(jobID)/reviews", as: world.contractorA, json: ["rating": 4])
             #expect(try await api.call(.get, "/v1/users/\(world.contractorA.id)/reviews", as: world.owner).items.count == 1)
+            // Anyone may read reviews about a user, without their job: it would tell a losing bidder who won it.
+            let publicReviews = try await api.call(.get, "/v1/users/\(world.contractorA.id)/reviews", as: world.contractorB).items
+            #expect(publicReviews.count == 1 && publicReviews[0]["rating"] == 5 && publicReviews[0]["jobId"] == nil, "\(publicReviews)")
+            #expect(try await api.call(.get, "/v1/jobs/\(jobID)/reviews", as: world.contractorB).status != .ok)
             let profile = try await api.call(.get, "/v1/users/\(world.contractorA.id)", as: world.owner)
             #expect(profile["rating"]?["count"] == 1, "\(profile)")
 

@@ -154,6 +154,27 @@ struct ReviewResponse: Encodable {
     }
 }
 
+/// A review as anyone in the tenant may see it: not which job it is about, which would tell a losing bidder who won.
+struct PublicReviewResponse: Encodable {
+    let id: ReviewID
+    let authorId: UserID
+    let subjectId: UserID
+    let rating: Int
+    let text: String
+    let createdAt: Date
+    let visibleFrom: Date
+
+    init(_ review: Review) {
+        id = review.id
+        authorId = review.authorID
+        subjectId = review.subjectID
+        rating = review.rating
+        text = review.text
+        createdAt = review.createdAt
+        visibleFrom = review.visibleFrom
+    }
+}
+
 /// An event of the caller's feed. The payload is the event's own JSON (ids, statuses; never another bidder's amount).
 struct EventResponse: Encodable {
     let id: EventID

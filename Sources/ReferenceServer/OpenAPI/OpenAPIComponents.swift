@@ -199,6 +199,13 @@ enum OpenAPIComponents {
                     ("createdAt", S.dateTime), ("visibleFrom", S.dateTime),
                 ]),
             "ReviewList": S.list(of: "Review"),
+            // About a user, for anyone in the tenant: without the job, which would tell a losing bidder who won it.
+            "PublicReview": S.record(
+                [
+                    ("id", S.uuid), ("authorId", S.uuid), ("subjectId", S.uuid), ("rating", S.integer), ("text", S.string()),
+                    ("createdAt", S.dateTime), ("visibleFrom", S.dateTime),
+                ]),
+            "PublicReviewList": S.list(of: "PublicReview"),
             "Event": S.record(
                 [
                     ("id", S.uuid), ("type", S.string()), ("schemaVersion", S.integer), ("aggregateId", S.uuid), ("occurredAt", S.dateTime),

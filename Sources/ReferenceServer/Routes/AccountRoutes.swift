@@ -103,15 +103,16 @@ enum AccountRoutes {
             },
             Route(
                 RouteSpec(
-                    .get, "/v1/users/{id}/reviews", id: "listUserReviews", "Visible reviews about a user, newest first", tag: "Users",
-                    access: .user, response: "ReviewList", query: [CommonQuery.cursor, CommonQuery.limit])
+                    .get, "/v1/users/{id}/reviews", id: "listUserReviews", "Visible reviews about a user, newest first (without their jobs)",
+                    tag: "Users", access: .user, response: "PublicReviewList", query: [CommonQuery.cursor, CommonQuery.limit])
             ) { call in
                 let principal = try call.principal()
                 let user: UserID = try call.id("id", "User")
                 let page = try call.pageQuery()
                 // An id that names no user of the tenant is not found, rather than an empty list.
                 _ = try await call.market.users.publicProfile(by: principal, user)
-                return try call.json(ListResponse(try await call.market.reviews.about(by: principal, user: user, page: page), ReviewResponse.init))
+                return try call.json(
+                    ListResponse(try await call.market.reviews.about(by: principal, user: user, page: page), PublicReviewResponse.init))
             },
         ]
     }

@@ -45,7 +45,7 @@ public struct BidService: Sendable {
         // A job the contractor may not see is not found, whatever its state: a 409 would confirm that it exists.
         // The tenant's policy and the contractor's profile are read with the caller and the job, in one storage call.
         return try await environment.acting("bid.submit", as: principal, onJob: jobID, reading: [.tenant, .contractorProfile]) {
-            store, _, job, read in
+            store, actor, job, read in
             guard let tenant = read.tenant else { throw TradesKitError.notFound("Tenant") }
             guard job.status == .open else { throw TradesKitError.invalidTransition("Bids can only be placed on open jobs") }
             var check = Validator()
@@ -67,8 +67,10 @@ public struct BidService: Sendable {
             var changes = ChangeSet()
             // The job must still be open, as read: an accept that commits first makes this set fail and retry.
             changes.append(.expectVersion(.job(job.id), version: job.version))
-            // So must the profile the decision read: a vetting revoked (or trades changed) meanwhile means a retry.
+            // So must the profile and the caller the decision read: a vetting revoked (or trades changed), or the caller
+            // suspended, meanwhile means a retry.
             changes.append(.expectVersion(.contractorProfile(profile.userID), version: profile.version))
+            changes.append(.expectVersion(.user(actor.id), version: actor.version))
             changes.append(.insertBid(bid))
             try environment.record(
                 BidSubmitted(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount),
@@ -121,20 +123,27 @@ public struct BidService: Sendable {
     /// Accepts a bid (the job's owner only), as one atomic change set: the job is awarded, the bid accepted, every other
     /// live bid declined, the escrow opened with the money authorised, the ledger posted and the events recorded.
     ///
-    /// The authorisation uses the idempotency key `accept:<bid>`, so retries after a concurrent change reuse it; if the
-    /// accept finally fails (another bid won), the authorisation is voided.
+    /// The authorisation uses the idempotency key `accept:<bid>:<call>`, one per call: the call's own retries after a
+    /// concurrent change reuse it, and if the accept finally fails (another bid won, the bidder became unavailable) the
+    /// authorisation is voided. A later accept of the same bid asks for a new one: reusing the key would replay the
+    /// voided authorisation and open an escrow on money no longer held.
     /// - Throws: ``TradesKitError/Code/invalidTransition`` when the job is no longer open, or the bidder has been
     ///   suspended or (where the tenant requires it) is no longer vetted.
     public func accept(by principal: Principal, _ bidID: BidID) async throws -> Acceptance {
         let store = environment.store(principal)
+        let idempotencyKey = "accept:\(bidID):\(environment.ids.next().lowercasedString)"
         var authorization: PaymentAuthorization?
         do {
             let acceptance = try await environment.run("bid.accept", tenant: principal.tenantID) {
-                _ = try await environment.actor(principal, in: store)
+                let caller = try await environment.actor(principal, in: store)
                 guard let bid = try await store.bid(bidID, viewer: BidViewer(principal)), let job = try await store.job(bid.jobID) else {
                     throw TradesKitError.notFound("Bid")
                 }
                 guard job.ownerID == principal.userID else { throw TradesKitError.forbidden("Only the job's owner can accept a bid") }
+                // Bids are validated in the job's currency and a job keeps its own; refuse any stored otherwise.
+                guard bid.amount.currency == job.budget.max.currency else {
+                    throw TradesKitError.invalidTransition("The bid is not in the job's currency")
+                }
                 let tenant = try await environment.tenant(of: store)
                 // The bidder must still be able to take the work: not suspended, and vetted where the tenant requires it.
                 // Decided before any money is authorised; the commit expects both rows as read.
@@ -154,7 +163,7 @@ public struct BidService: Sendable {
 
                 let request = PaymentAuthorizationRequest(
                     tenantID: principal.tenantID, jobID: job.id, bidID: bid.id, homeownerID: job.ownerID,
-                    amount: bid.amount, idempotencyKey: "accept:\(bid.id)")
+                    amount: bid.amount, idempotencyKey: idempotencyKey)
                 let auth = try await environment.pay("authorise the payment", tenant: principal.tenantID) {
                     try await environment.payments.authorize(request)
                 }
@@ -164,6 +173,7 @@ public struct BidService: Sendable {
                 let committedJob = changes.update(awarded)
                 changes.append(.expectLiveBids(job.id, Set(live.map(\.id))))
                 changes.append(.expectVersion(.user(bidder.id), version: bidder.version))
+                changes.append(.expectVersion(.user(caller.id), version: caller.version))
                 if let bidderProfile { changes.append(.expectVersion(.contractorProfile(bidderProfile.userID), version: bidderProfile.version)) }
                 let committedBid = changes.update(accepted)
                 var declined: [Bid] = []
@@ -201,9 +211,9 @@ public struct BidService: Sendable {
     /// A bid whose contractor was suspended, or lost the vetting the tenant requires, since bidding.
     static let bidderUnavailable = TradesKitError(.invalidTransition, "The contractor who made this bid cannot take work at the moment")
 
-    /// Voids the authorisation of an accept that failed, unless an escrow holds it: a concurrent accept of the same bid
-    /// (a double click, a client's retry) was given the same authorisation for the same idempotency key, and may have
-    /// committed it. When the escrow cannot be read, the authorisation is left to lapse rather than risk voiding one in use.
+    /// Voids the authorisation of an accept that failed, unless an escrow holds it: a commit whose answer was lost (a
+    /// connection dropped after COMMIT was sent) may have stored it after all. When the escrow cannot be read, the
+    /// authorisation is left to lapse rather than risk voiding one in use.
     private func voidAbandoned(_ authorization: PaymentAuthorization, bidID: BidID, store: any TenantStorage) async {
         let tenant = store.tenantID
         do {
@@ -219,7 +229,7 @@ public struct BidService: Sendable {
             return
         }
         do {
-            try await environment.payments.void(paymentReference: authorization.reference, idempotencyKey: "void:accept:\(bidID)")
+            try await environment.payments.void(paymentReference: authorization.reference, idempotencyKey: "void:\(authorization.reference)")
         } catch {
             // The authorisation lapses on its own after a few days; log it for reconciliation, without payment details.
             environment.logger.error(

@@ -6,14 +6,21 @@ public struct DisputeService: Sendable {
     let environment: ServiceEnvironment
     init(_ environment: ServiceEnvironment) { self.environment = environment }
 
-    /// Opens a dispute on an awarded, in-progress or completed job (its owner or contractor).
+    /// Opens a dispute on an awarded, in-progress or completed job (its owner or contractor). A completed job can be
+    /// disputed until the tenant's auto-approve window ends: after that its approval is due, whenever the scheduler
+    /// gets to it, and a dispute would hold back money the contractor is owed.
+    /// - Throws: ``TradesKitError/Code/invalidTransition`` in any other state, or once the window has ended.
     public func open(by principal: Principal, job jobID: JobID, reason: String) async throws -> Dispute {
         var validator = Validator()
         let reason = validator.text(reason, field: "reason", min: 10, max: 5_000)
         try validator.check()
-        return try await environment.acting("dispute.open", as: principal, onJob: jobID) { store, actor, job in
+        return try await environment.acting("dispute.open", as: principal, onJob: jobID, reading: [.tenant]) { store, actor, job, read in
             guard job.isParty(actor.id) else { throw TradesKitError.forbidden("Only the homeowner or the awarded contractor can open a dispute") }
+            guard let tenant = read.tenant else { throw TradesKitError.notFound("Tenant") }
             let now = environment.now()
+            if job.isDueForAutoApproval(at: now, after: tenant.settings.policies.autoApproveAfterSeconds) {
+                throw TradesKitError.invalidTransition("The time to dispute this job has ended; it is approved automatically")
+            }
             let disputed = try job.disputing(at: now)
             guard let contractorID = job.contractorID else { throw TradesKitError.invalidTransition("The job has no contractor") }
             let respondent = actor.id == job.ownerID ? contractorID : job.ownerID

@@ -104,14 +104,14 @@ public struct JobService: Sendable {
         }
     }
 
-    /// Edits an open job (its owner only).
+    /// Edits an open job (its owner only). A job keeps the currency it was posted in, even if the tenant's changes
+    /// since: its bids are in that currency.
     public func update(by principal: Principal, _ id: JobID, _ update: Update) async throws -> Job {
-        try await transition("job.update", principal, id, allowed: { job, actor in actor.id == job.ownerID }) { job, store, _, now in
-            let tenant = try await environment.tenant(of: store)
+        try await transition("job.update", principal, id, allowed: { job, actor in actor.id == job.ownerID }) { job, _, _, now in
             var validator = Validator()
             let title = update.title.map { validator.text($0, field: "title", min: 3, max: 120) }
             let description = update.description.map { validator.text($0, field: "description", max: 5_000) }
-            update.budget?.validate(currency: tenant.settings.currency, into: &validator)
+            update.budget?.validate(currency: job.budget.max.currency, into: &validator)
             try validator.check()
             return try job.updated(title: title, description: description, budget: update.budget, at: now)
         }

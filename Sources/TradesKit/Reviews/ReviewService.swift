@@ -45,14 +45,20 @@ public struct ReviewService: Sendable {
     }
 
     /// A job's reviews the caller may see: visible ones, plus the caller's own; all for an admin.
+    /// - Throws: ``TradesKitError/Code/forbidden`` for anyone but the job's parties and admins (a losing bidder, say).
     public func forJob(by principal: Principal, job jobID: JobID) async throws -> [Review] {
         try await environment.acting("review.job", as: principal, onJob: jobID) { store, actor, job in
+            // A losing bidder may see the job, but its reviews would name who won it.
+            guard actor.role == .admin || job.isParty(actor.id) else {
+                throw TradesKitError.forbidden("Only the job's parties and admins see its reviews")
+            }
             let now = environment.now()
             return try await store.reviews(job: job.id).filter { actor.role == .admin || $0.authorID == actor.id || $0.isVisible(at: now) }
         }
     }
 
-    /// Visible reviews about a user, newest first.
+    /// Visible reviews about a user, newest first. Each names its job: a caller who shows them to people other than the
+    /// job's parties should leave the job out (the reference server does), or a losing bidder learns who won.
     public func about(by principal: Principal, user subject: UserID, page: PageRequest = PageRequest()) async throws -> Page<Review> {
         try await environment.acting("review.about", as: principal) { store, _ in
             return try await store.reviews(subject: subject, visibleAt: environment.now(), page: page)
