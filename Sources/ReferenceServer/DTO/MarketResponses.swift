@@ -131,10 +131,12 @@ struct MessageResponse: Encodable {
     }
 }
 
-/// A review.
+/// A review (schema `Review`), or as anyone in the tenant may see it (`PublicReview`): without the job it is about,
+/// which would tell a losing bidder who won.
 struct ReviewResponse: Encodable {
     let id: ReviewID
-    let jobId: JobID
+    /// Absent from the public form (`nil` is left out when encoded).
+    let jobId: JobID?
     let authorId: UserID
     let subjectId: UserID
     let rating: Int
@@ -142,30 +144,14 @@ struct ReviewResponse: Encodable {
     let createdAt: Date
     let visibleFrom: Date
 
-    init(_ review: Review) {
-        id = review.id
-        jobId = review.jobID
-        authorId = review.authorID
-        subjectId = review.subjectID
-        rating = review.rating
-        text = review.text
-        createdAt = review.createdAt
-        visibleFrom = review.visibleFrom
-    }
-}
+    init(_ review: Review) { self.init(review, job: review.jobID) }
 
-/// A review as anyone in the tenant may see it: not which job it is about, which would tell a losing bidder who won.
-struct PublicReviewResponse: Encodable {
-    let id: ReviewID
-    let authorId: UserID
-    let subjectId: UserID
-    let rating: Int
-    let text: String
-    let createdAt: Date
-    let visibleFrom: Date
+    /// The public form, without the job.
+    static func withoutJob(_ review: Review) -> ReviewResponse { ReviewResponse(review, job: nil) }
 
-    init(_ review: Review) {
+    private init(_ review: Review, job: JobID?) {
         id = review.id
+        jobId = job
         authorId = review.authorID
         subjectId = review.subjectID
         rating = review.rating

@@ -112,7 +112,7 @@ enum AccountRoutes {
                 // An id that names no user of the tenant is not found, rather than an empty list.
                 _ = try await call.market.users.publicProfile(by: principal, user)
                 return try call.json(
-                    ListResponse(try await call.market.reviews.about(by: principal, user: user, page: page), PublicReviewResponse.init))
+                    ListResponse(try await call.market.reviews.about(by: principal, user: user, page: page), ReviewResponse.withoutJob))
             },
         ]
     }
