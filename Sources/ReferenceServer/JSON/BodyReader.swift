@@ -160,15 +160,18 @@ final class BodyReader {
     }
 
     /// A required member whose string names a case of `T`.
-    func enumeration<T: RawRepresentable & CaseIterable>(_ key: String, as type: T.Type) -> T? where T.RawValue == String {
-        required(key, optionalEnumeration(key, as: type))
+    func enumeration<T: RawRepresentable & CaseIterable>(_ key: String, as type: T.Type, among allowed: [T]? = nil) -> T?
+    where T.RawValue == String {
+        required(key, optionalEnumeration(key, as: type, among: allowed))
     }
 
-    /// An optional member whose string names a case of `T`.
-    func optionalEnumeration<T: RawRepresentable & CaseIterable>(_ key: String, as type: T.Type) -> Presence<T> where T.RawValue == String {
+    /// An optional member whose string names a case of `T`, one of `allowed` when given (all cases otherwise).
+    func optionalEnumeration<T: RawRepresentable & CaseIterable>(_ key: String, as type: T.Type, among allowed: [T]? = nil) -> Presence<T>
+    where T.RawValue == String {
         presence(key) { value in
-            guard case .string(let text) = value, let parsed = T(rawValue: text) else {
-                fail(key, "invalid_value", "must be one of: " + T.allCases.map(\.rawValue).joined(separator: ", "))
+            let cases = allowed ?? Array(T.allCases)
+            guard case .string(let text) = value, let parsed = T(rawValue: text), cases.contains(where: { $0.rawValue == text }) else {
+                fail(key, "invalid_value", "must be one of: " + cases.map(\.rawValue).joined(separator: ", "))
                 return nil
             }
             return parsed

@@ -5,7 +5,7 @@ import NIOCore
 
 /// The limits applied before routing: the client's address (the peer, or the last `X-Forwarded-For` hop behind a
 /// trusted proxy), the body size from `Content-Length` (the body reader enforces it again for chunked bodies), and
-/// the server's per-IP rate limit on every request but the probes (`/health`, `/ready`).
+/// the server's per-IP rate limit on every request but the liveness probe (`/health`, which does no I/O).
 struct RequestLimitsMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let configuration: ServerConfiguration
@@ -20,17 +20,15 @@ struct RequestLimitsMiddleware: RouterMiddleware {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.bodyLimit {
             throw ServerError(.payloadTooLarge, "The request body is larger than \(configuration.bodyLimit) bytes")
         }
-        // Every request counts but the orchestrator's probes: a test of the raw path (say, for a `/v1/` prefix) would let
-        // `//v1/...` through, which the router still matches.
-        if !Self.isProbe(request.uri.path) {
+        // Every request counts but the liveness probe: a test of the raw path (say, for a `/v1/` prefix) would let
+        // `//v1/...` through, which the router still matches. `/ready` reads storage, so it counts too (an orchestrator
+        // probing every few seconds stays far below any sensible limit).
+        if request.uri.path != "/health" {
             let limits = configuration.rateLimits
             try limiter.enforce("ip:\(context.clientAddress)", limit: limits.requestsPerIPPerWindow, windowSeconds: limits.windowSeconds)
         }
         return try await next(request, context)
     }
-
-    /// Whether `path` is exactly `/health` or `/ready` (only those: anything else, however spelled, is limited).
-    static func isProbe(_ path: String) -> Bool { path == "/health" || path == "/ready" }
 
     /// The key of a client for rate limits: an IPv4 address as it is; an IPv6 address by its /64 network, as one
     /// subscriber is usually given a whole /64 and could otherwise take a fresh key per request; an IPv4-mapped IPv6

@@ -24,7 +24,8 @@ enum AuthRoutes {
                 let password = body.string("password", maxLength: 1_000)
                 let displayName = body.string("displayName", maxLength: 1_000)
                 let phone = body.optionalString("phone", maxLength: 40).value
-                let role = body.enumeration("role", as: Role.self)
+                // Nobody registers as an admin: the role is refused like any value outside the schema's enumeration.
+                let role = body.enumeration("role", as: Role.self, among: [.homeowner, .contractor])
                 try body.finish()
                 guard let email, let password, let displayName, let role else { throw ServerError(.badRequest, "Incomplete input") }
                 // Each registration e-mails the address (a link, or a notice that it has an account): as few per window

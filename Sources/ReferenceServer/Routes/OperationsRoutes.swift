@@ -17,15 +17,21 @@ enum OperationsRoutes {
                     .get, "/ready", id: "ready", "Readiness: storage reachable and migrations applied", tag: "Operations", access: .open,
                     response: "Health", problems: [503])
             ) { call in
+                // One small read: the migration status where the storage reports it (it reads the database), else the
+                // tenant list.
                 let storage = call.market.storage
+                let pending: Bool
                 do {
-                    _ = try await storage.allTenants()
+                    if let migrating = storage as? any MigrationStatusReporting {
+                        pending = try await migrating.hasPendingMigrations()
+                    } else {
+                        _ = try await storage.allTenants()
+                        pending = false
+                    }
                 } catch {
                     throw ServerError(.notReady, "Storage is unreachable")
                 }
-                if let migrating = storage as? any MigrationStatusReporting, try await migrating.hasPendingMigrations() {
-                    throw ServerError(.notReady, "Database migrations are pending")
-                }
+                if pending { throw ServerError(.notReady, "Database migrations are pending") }
                 return try call.json(["status": "ready"] as JSONValue)
             },
             Route(

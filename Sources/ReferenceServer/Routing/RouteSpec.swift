@@ -87,7 +87,8 @@ public struct RouteSpec: Sendable, Hashable {
     public var problemStatuses: [Int] {
         var statuses: Set<Int> = [500]
         switch access {
-        case .open: break
+        // Every route but the liveness probe counts towards the server's per-IP limit (RequestLimitsMiddleware).
+        case .open: if path != "/health" { statuses.insert(429) }
         case .tenant: statuses.formUnion([400, 401, 404, 429, 503])
         case .user: statuses.formUnion([400, 401, 403, 429, 503])
         case .operator: statuses.formUnion([401, 429, 503])

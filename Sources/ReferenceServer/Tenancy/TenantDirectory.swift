@@ -7,7 +7,7 @@ import TradesKit
 /// request does not read storage every time. A tenant's settings change rarely; a change is seen within ``ttl``.
 final class TenantDirectory: Sendable {
     private struct Entry {
-        let tenant: Tenant?
+        let tenant: Tenant
         let fetchedAt: Date
     }
 
@@ -16,7 +16,9 @@ final class TenantDirectory: Sendable {
     private let ttl: TimeInterval
     private let bySlug = NIOLockedValueBox<[String: Entry]>([:])
     private let byID = NIOLockedValueBox<[TenantID: Entry]>([:])
-    /// Bounds the caches; a flood of made-up slugs empties them rather than growing them.
+    /// Slugs and ids that named no tenant, apart: a flood of made-up slugs empties this cache, never the tenants'.
+    private let misses = NIOLockedValueBox<[String: Date]>([:])
+    /// Bounds each cache; one that fills up is emptied rather than grown.
     private let maximumEntries = 1_000
 
     init(storage: any Storage, clock: any WallClock, ttl: TimeInterval = 30) {
@@ -33,8 +35,9 @@ final class TenantDirectory: Sendable {
         else { return nil }
         let now = clock.now()
         if let entry = bySlug.withLockedValue({ $0[slug] }), now.timeIntervalSince(entry.fetchedAt) < ttl { return entry.tenant }
+        if isKnownMiss("slug:\(slug)", at: now) { return nil }
         let tenant = try await storage.tenant(slug: slug)
-        remember(tenant, slug: slug, id: tenant?.id, at: now)
+        if let tenant { remember(tenant, slug: slug, id: tenant.id, at: now) } else { rememberMiss("slug:\(slug)", at: now) }
         return tenant
     }
 
@@ -42,24 +45,32 @@ final class TenantDirectory: Sendable {
     func tenant(id: TenantID) async throws -> Tenant? {
         let now = clock.now()
         if let entry = byID.withLockedValue({ $0[id] }), now.timeIntervalSince(entry.fetchedAt) < ttl { return entry.tenant }
+        if isKnownMiss("id:\(id)", at: now) { return nil }
         let tenant = try await storage.tenant(id).tenantRecord()
-        remember(tenant, slug: tenant?.slug, id: id, at: now)
+        if let tenant { remember(tenant, slug: tenant.slug, id: id, at: now) } else { rememberMiss("id:\(id)", at: now) }
         return tenant
     }
 
-    private func remember(_ tenant: Tenant?, slug: String?, id: TenantID?, at now: Date) {
-        let entry = Entry(tenant: tenant, fetchedAt: now)
-        if let slug {
-            bySlug.withLockedValue { cache in
-                if cache.count >= maximumEntries { cache.removeAll() }
-                cache[slug] = entry
-            }
+    private func isKnownMiss(_ key: String, at now: Date) -> Bool {
+        misses.withLockedValue { $0[key].map { now.timeIntervalSince($0) < ttl } ?? false }
+    }
+
+    private func rememberMiss(_ key: String, at now: Date) {
+        misses.withLockedValue { cache in
+            if cache.count >= maximumEntries { cache.removeAll() }
+            cache[key] = now
         }
-        if let id {
-            byID.withLockedValue { cache in
-                if cache.count >= maximumEntries { cache.removeAll() }
-                cache[id] = entry
-            }
+    }
+
+    private func remember(_ tenant: Tenant, slug: String, id: TenantID, at now: Date) {
+        let entry = Entry(tenant: tenant, fetchedAt: now)
+        bySlug.withLockedValue { cache in
+            if cache.count >= maximumEntries { cache.removeAll() }
+            cache[slug] = entry
+        }
+        byID.withLockedValue { cache in
+            if cache.count >= maximumEntries { cache.removeAll() }
+            cache[id] = entry
         }
     }
 }
