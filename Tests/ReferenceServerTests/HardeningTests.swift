@@ -220,6 +220,23 @@ struct HardeningTests {
         }
     }
 
+    @Test("With a metrics token, /metrics answers only a scraper that presents it")
+    func metricsToken() async throws {
+        let token = String(repeating: "m", count: 40)
+        let harness = try await TestServer { $0.metricsToken = token }
+        try await harness.test { api async throws in
+            #expect(try await api.call(.get, "/metrics").status == .unauthorized)
+            #expect(try await api.call(.get, "/metrics", token: token + "x").status == .unauthorized)
+            let scraped = try await api.call(.get, "/metrics", token: token)
+            #expect(scraped.status == .ok && scraped.body.contains("tradeskit_http_requests_total"), "\(scraped)")
+            #expect(try await api.call(.get, "/health").status == .ok)
+        }
+        #expect(ServerConfiguration(tokenSigningKey: Array(repeating: 7, count: 32)).problems.isEmpty)
+        var short = ServerConfiguration(tokenSigningKey: Array(repeating: 7, count: 32))
+        short.metricsToken = "short"
+        #expect(short.problems == ["the metrics token must be at least 32 bytes"])
+    }
+
     @Test("bcrypt hashes verify, run off the event loop, and count every byte of long passwords")
     func bcrypt() async throws {
         let hasher = try BcryptPasswordHasher(cost: 4)

@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the reference HTTP server (JSON API, OpenAPI at /openapi.json).",
         discussion: """
             Signs access tokens with TRADESKIT_JWT_SECRET (at least 32 bytes); TRADESKIT_OPERATOR_TOKEN enables the \
-            platform operator's /v1/tenants routes. TOTP secrets are sealed at rest with TRADESKIT_TOTP_KEY (base64 of \
+            platform operator's /v1/tenants routes; TRADESKIT_METRICS_TOKEN, when set, is the bearer token /metrics \
+            requires. TOTP secrets are sealed at rest with TRADESKIT_TOTP_KEY (base64 of \
             32 bytes), or else with a key derived from TRADESKIT_JWT_SECRET, so two-factor enrolments survive restarts. \
             With --development, a missing secret is generated for this run, and a new database gets the tenant 'demo' \
             with the default categories and an admin whose credentials are printed. Stops gracefully on SIGTERM or SIGINT.
@@ -69,6 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.trustForwardedFor = trustForwardedFor
         configuration.development = development
         configuration.operatorToken = environment["TRADESKIT_OPERATOR_TOKEN"]
+        configuration.metricsToken = environment["TRADESKIT_METRICS_TOKEN"]
         if development, configuration.operatorToken == nil { configuration.operatorToken = Self.randomSecret() }
         if let problem = configuration.problems.first { throw ValidationError("Cannot start: \(problem).") }
         let hasher = try BcryptPasswordHasher(cost: configuration.bcryptCost)

@@ -39,7 +39,8 @@ public struct ReferenceServer: Sendable {
         services = ServerServices(
             market: marketplace, configuration: configuration, tokens: tokens,
             tenants: TenantDirectory(storage: marketplace.storage, clock: clock), limiter: RateLimiter(clock: clock), metrics: metrics,
-            operators: OperatorAuthenticator(secret: configuration.operatorToken), background: BackgroundWork(), clock: clock, logger: logger)
+            operators: OperatorAuthenticator(secret: configuration.operatorToken), metricsSecret: BearerSecret(configuration.metricsToken),
+            background: BackgroundWork(), clock: clock, logger: logger)
         self.configuration = configuration
         self.metrics = metrics
         if configuration.development { logger.warning("Development mode: not for production") }

@@ -12,6 +12,8 @@ struct ServerServices: Sendable {
     let limiter: RateLimiter
     let metrics: ServerMetrics
     let operators: OperatorAuthenticator
+    /// What a scraper presents for `/metrics`, when the configuration asks for one.
+    let metricsSecret: BearerSecret
     /// Work that outlives its request; a graceful shutdown waits for it.
     let background: BackgroundWork
     /// The server's clock: token times, rate-limit windows and `Retry-After`.

@@ -77,6 +77,9 @@ public struct ServerConfiguration: Sendable {
     public var rateLimits: RateLimits
     /// The bearer secret of the platform operator for `/v1/tenants`; `nil` disables those routes (always 401).
     public var operatorToken: String?
+    /// The bearer secret a Prometheus scraper presents for `/metrics`; `nil` leaves `/metrics` open, for a server whose
+    /// port only the monitoring network reaches (its counters say how busy the marketplace is and how often it refuses).
+    public var metricsToken: String?
     /// Development mode: relaxed for local use (the `serve --development` flag). Never in production.
     public var development: Bool
     /// Whether to register `GET /v1/bench/hello`, the hello-world baseline of `trades bench http` (default `false`).
@@ -131,6 +134,7 @@ public struct ServerConfiguration: Sendable {
         if bodyLimit < 1_024 { problems.append("the body limit must be at least 1024 bytes") }
         if !(0...65_535).contains(port) { problems.append("the port must be 0…65535") }
         if let operatorToken, operatorToken.utf8.count < 32 { problems.append("the operator token must be at least 32 bytes") }
+        if let metricsToken, metricsToken.utf8.count < 32 { problems.append("the metrics token must be at least 32 bytes") }
         if tokenIssuer.isEmpty || tokenAudience.isEmpty { problems.append("the token issuer and audience must not be empty") }
         let limits = [rateLimits.loginAttemptsPerWindow, rateLimits.requestsPerUserPerWindow, rateLimits.requestsPerIPPerWindow]
         if limits.contains(where: { $0 < 1 }) { problems.append("rate limits must be positive") }

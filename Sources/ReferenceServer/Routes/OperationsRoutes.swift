@@ -36,9 +36,13 @@ enum OperationsRoutes {
             },
             Route(
                 RouteSpec(
-                    .get, "/metrics", id: "metrics", "Prometheus metrics", tag: "Operations", access: .open, response: nil,
-                    mediaType: "text/plain; version=0.0.4")
+                    .get, "/metrics", id: "metrics", "Prometheus metrics (with the metrics bearer token, when the server has one)",
+                    tag: "Operations", access: .open, response: nil, mediaType: "text/plain; version=0.0.4", problems: [401])
             ) { call in
+                let secret = call.services.metricsSecret
+                if secret.isConfigured {
+                    guard let presented = RouteGuard.bearer(call.request), secret.matches(presented) else { throw ServerError.unauthenticated() }
+                }
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: call.services.metrics.exposition())))
