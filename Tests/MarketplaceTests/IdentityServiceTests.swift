@@ -249,6 +249,60 @@ struct IdentityServiceTests {
         _ = try await identity.login(in: tenant, email: Self.email, password: "a brand new password")
     }
 
+    @Test("a sign-in whose password check a reset overtook issues no session")
+    func signInRacingAReset() async throws {
+        let (test, world) = try await setUp(.memory)
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        try await identity.requestPasswordReset(in: tenant, email: Self.email)
+        let link = try linkToken(test)
+        let storage = try #require(test.storage as? MemoryStorage)
+        // The reset commits after the sign-in checked the old password and before it issues the session.
+        storage.beforeNextCommit {
+            do {
+                _ = try await identity.confirmPasswordReset(in: tenant, token: link, newPassword: "a brand new password")
+            } catch {
+                Issue.record("the reset failed: \(error)")
+            }
+        }
+        await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        _ = try await identity.login(in: tenant, email: Self.email, password: "a brand new password")
+    }
+
+    @Test("a reset that verifies an address for the first time removes the two-factor enrolment made before it")
+    func resetOfAnUnverifiedAddress() async throws {
+        let (test, world) = try await setUp(.sqliteMemory)
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        // Whoever registered the address (not verified) enrols an authenticator.
+        let totp = try #require(TOTP(base32Secret: try await identity.enrollTwoFactor(by: world.owner, password: TestMarket.password).secret))
+        try await identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now()))
+        try await identity.requestPasswordReset(in: tenant, email: Self.email)
+        _ = try await identity.confirmPasswordReset(in: tenant, token: try linkToken(test), newPassword: "the owner's own password")
+        #expect(try await test.storage.tenant(tenant).twoFactor(user: world.owner.userID) == nil)
+        _ = try await identity.login(in: tenant, email: Self.email, password: "the owner's own password")
+
+        // On a verified address, a reset keeps the authenticator.
+        let again = try #require(TOTP(base32Secret: try await identity.enrollTwoFactor(by: world.owner, password: "the owner's own password").secret))
+        test.clock.advance(by: 30)
+        try await identity.confirmTwoFactor(by: world.owner, code: again.code(at: test.clock.now()))
+        try await identity.requestPasswordReset(in: tenant, email: Self.email)
+        _ = try await identity.confirmPasswordReset(in: tenant, token: try linkToken(test), newPassword: "yet another password")
+        await expectError(.twoFactorRequired) { try await identity.login(in: tenant, email: Self.email, password: "yet another password") }
+    }
+
+    @Test("wrong codes confirming an enrolment count towards the lockout")
+    func wrongConfirmationCodesLock() async throws {
+        let (test, world) = try await setUp(.memory)
+        let identity = test.market.identity
+        let totp = try #require(TOTP(base32Secret: try await identity.enrollTwoFactor(by: world.owner, password: TestMarket.password).secret))
+        let wrong = totp.code(at: test.clock.now()) == "000000" ? "000001" : "000000"
+        for _ in 0..<5 { await expectError(.invalidTwoFactorCode) { try await identity.confirmTwoFactor(by: world.owner, code: wrong) } }
+        await expectError(.accountLocked) { try await identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now())) }
+        await expectError(.accountLocked) { try await identity.login(in: world.tenant.id, email: Self.email, password: TestMarket.password) }
+    }
+
     @Test("unknown e-mail and wrong password answer the same; reset requests look the same", arguments: StorageKind.allCases)
     func noEnumeration(_ kind: StorageKind) async throws {
         let (test, world) = try await setUp(kind)
@@ -334,12 +388,17 @@ struct IdentityServiceTests {
         let tenant = world.tenant.id
         let session = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
         _ = try await test.market.users.setSuspended(by: world.admin, world.owner.userID, suspended: true)
-        await expectError(.suspended) { try await identity.refresh(in: tenant, token: session.refreshToken) }
+        // The suspension revoked the session's refresh tokens.
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: session.refreshToken) }
         await expectError(.suspended) { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
         await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong password") }
         _ = try await test.market.users.setSuspended(by: world.admin, world.owner.userID, suspended: false)
-        // The session was revoked when it was refused.
+        // Reinstating does not bring the session back, presented while suspended or not.
         await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: session.refreshToken) }
+        let unseen = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        _ = try await test.market.users.setSuspended(by: world.admin, world.owner.userID, suspended: true)
+        _ = try await test.market.users.setSuspended(by: world.admin, world.owner.userID, suspended: false)
+        await expectError(.unauthenticated) { try await identity.refresh(in: tenant, token: unseen.refreshToken) }
         _ = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
     }
 

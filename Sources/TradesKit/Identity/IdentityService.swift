@@ -96,7 +96,13 @@ public struct IdentityService: Sendable {
             // the one a wrong password got in the same race (they were counted against an unlocked key): answering
             // "locked" to the right password alone would tell which guess was right.
             if throttle?.lockedUntil(at: now) != nil { return .lostToLock }
+            // The password was checked against the user as read before hashing. A reset (or a suspension) that
+            // committed meanwhile must not be outlived by a session issued on the old password: the user is read
+            // again, and the commit expects it as read.
+            guard let current = try await store.user(user.id), current.passwordHash == storedHash else { return .credentialsChanged }
+            if current.suspended { return .suspended }
             var changes = ChangeSet()
+            changes.append(.expectVersion(.user(current.id), version: current.version))
             if let enrollment = try await store.twoFactor(user: user.id), enrollment.isConfirmed {
                 guard let totpCode, !totpCode.isEmpty else { return .twoFactorRequired }
                 let totp = try open(enrollment, tenant: tenant)
@@ -109,7 +115,7 @@ public struct IdentityService: Sendable {
             let issued = issueRefreshToken(for: user.id, family: environment.ids.make(), at: now)
             changes.append(.insertRefreshToken(issued.record))
             try await store.commit(changes)
-            return .session(Session(user: user, refreshToken: issued.token, record: issued.record))
+            return .session(Session(user: current, refreshToken: issued.token, record: issued.record))
         }
         switch outcome {
         case .session(let session):
@@ -117,8 +123,10 @@ public struct IdentityService: Sendable {
                 await upgradeHash(of: user.id, from: storedHash, password: password, in: store)
             }
             return session
-        case .lostToLock:
+        case .lostToLock, .credentialsChanged:
             throw Self.wrongCredentials
+        case .suspended:
+            throw TradesKitError(.suspended, "This account is suspended")
         case .twoFactorRequired:
             throw TradesKitError(.twoFactorRequired, "A two-factor code is required")
         case .wrongCode:
@@ -417,6 +425,11 @@ public struct IdentityService: Sendable {
             var (user, changes) = try await redeem(hash, .passwordReset, in: store, at: now)
             changes.append(.consumeOneTimeTokens(user: user.id, purpose: .passwordReset, at: now))
             user.passwordHash = passwordHash
+            // A reset proves the mailbox. On an address not verified until now, whoever registered it may not be its
+            // owner, and an authenticator they enrolled must not lock the owner out: it goes with the old password.
+            if !user.emailVerified, let enrollment = try await store.twoFactor(user: user.id) {
+                changes.append(.deleteTwoFactor(user.id, version: enrollment.version))
+            }
             user.emailVerified = true
             user.endSessions()
             let updated = changes.update(user)
@@ -469,22 +482,24 @@ public struct IdentityService: Sendable {
         }
     }
 
-    /// Confirms the caller's pending enrolment with a current code; from then on login requires codes.
-    /// - Throws: ``TradesKitError/Code/invalidTransition`` with nothing pending; ``TradesKitError/Code/invalidTwoFactorCode``.
+    /// Confirms the caller's pending enrolment with a current code; from then on login requires codes. Wrong codes count
+    /// towards the login lockout of the caller's address, as at sign-in.
+    /// - Throws: ``TradesKitError/Code/invalidTransition`` with nothing pending; ``TradesKitError/Code/accountLocked``;
+    ///   ``TradesKitError/Code/invalidTwoFactorCode``.
     public func confirmTwoFactor(by principal: Principal, code: String) async throws {
-        try await environment.acting("identity.2fa.confirm", as: principal) { store, actor in
+        try await checkingCode("identity.2fa.confirm", of: principal) { store, actor, now in
             guard let enrollment = try await store.twoFactor(user: actor.id), !enrollment.isConfirmed else {
                 throw TradesKitError.invalidTransition("There is no pending two-factor enrolment to confirm")
             }
-            let now = environment.now()
             let totp = try open(enrollment, tenant: principal.tenantID)
-            guard let step = totp.acceptedStep(for: code, at: now, after: enrollment.lastAcceptedStep) else { throw Self.wrongCode }
+            guard let step = totp.acceptedStep(for: code, at: now, after: enrollment.lastAcceptedStep) else { return false }
             var confirmed = enrollment
             confirmed.confirmedAt = now
             confirmed.lastAcceptedStep = step
             var changes = ChangeSet()
             changes.update(confirmed)
             try await store.commit(changes)
+            return true
         }
     }
 
@@ -493,29 +508,43 @@ public struct IdentityService: Sendable {
     /// - Throws: ``TradesKitError/Code/invalidTransition`` when it is not enabled; ``TradesKitError/Code/accountLocked``;
     ///   ``TradesKitError/Code/invalidTwoFactorCode``.
     public func disableTwoFactor(by principal: Principal, code: String) async throws {
-        let store = environment.store(principal)
-        let now = environment.now()
-        let outcome = try await environment.acting("identity.2fa.disable", as: principal) { (store, actor) -> DisableOutcome in
-            let key = AccountKey(tenant: principal.tenantID, email: actor.email.value)
-            if let until = try await store.loginThrottle(key: key)?.lockedUntil(at: now) { return .locked(until) }
+        try await checkingCode("identity.2fa.disable", of: principal) { store, actor, now in
             guard let enrollment = try await store.twoFactor(user: actor.id), enrollment.isConfirmed else {
                 throw TradesKitError.invalidTransition("Two-factor authentication is not enabled")
             }
             let totp = try open(enrollment, tenant: principal.tenantID)
-            guard totp.acceptedStep(for: code, at: now, after: enrollment.lastAcceptedStep) != nil else { return .wrongCode(key) }
+            guard totp.acceptedStep(for: code, at: now, after: enrollment.lastAcceptedStep) != nil else { return false }
             var changes = ChangeSet()
             changes.append(.deleteTwoFactor(actor.id, version: enrollment.version))
             try await store.commit(changes)
-            return .disabled
+            return true
         }
-        switch outcome {
-        case .disabled:
-            return
-        case .locked(let until):
-            throw Self.locked(until: until)
-        case .wrongCode(let key):
-            try await recordFailure(of: key, in: store, at: now)
-            throw Self.wrongCode
+    }
+
+    /// Runs `check` of a two-factor code for the caller like a sign-in: one attempt per account key at a time (parallel
+    /// guesses would all pass the lock check before any failure is counted), refused while the key is locked, and a
+    /// wrong code (`check` answers `false`) counted towards the lockout.
+    private func checkingCode(
+        _ operation: String, of principal: Principal, _ check: @escaping (any TenantStorage, User, Date) async throws -> Bool
+    ) async throws {
+        let store = environment.store(principal)
+        let caller = try await environment.acting(operation, as: principal) { _, actor in actor }
+        let key = AccountKey(tenant: principal.tenantID, email: caller.email.value)
+        try await environment.signInGate.withKey(key) {
+            let now = environment.now()
+            let outcome = try await environment.acting(operation, as: principal) { (store, actor) -> CodeOutcome in
+                if let until = try await store.loginThrottle(key: key)?.lockedUntil(at: now) { return .locked(until) }
+                return try await check(store, actor, now) ? .accepted : .wrongCode
+            }
+            switch outcome {
+            case .accepted:
+                return
+            case .locked(let until):
+                throw Self.locked(until: until)
+            case .wrongCode:
+                try await recordFailure(of: key, in: store, at: now)
+                throw Self.wrongCode
+            }
         }
     }
 
@@ -720,6 +749,10 @@ private enum LoginOutcome: Sendable {
     case session(IdentityService.Session)
     /// The key was locked by failures counted elsewhere while the password was checked.
     case lostToLock
+    /// The password changed while it was checked (a reset): the one given is no longer right.
+    case credentialsChanged
+    /// The account was suspended while the password was checked.
+    case suspended
     case twoFactorRequired
     case wrongCode
 }
@@ -731,8 +764,8 @@ private enum RefreshOutcome: Sendable {
     case suspended
 }
 
-private enum DisableOutcome: Sendable {
-    case disabled
+private enum CodeOutcome: Sendable {
+    case accepted
     case locked(Date)
-    case wrongCode(AccountKey)
+    case wrongCode
 }

@@ -174,9 +174,10 @@ public struct UserService: Sendable {
             guard user.suspended != suspended else { return user }
             let now = environment.now()
             user.suspended = suspended
-            // A suspension ends the user's sessions; reinstating does not bring them back.
+            // A suspension ends the user's sessions, refresh tokens included; reinstating does not bring them back.
             if suspended { user.endSessions() }
             var changes = ChangeSet()
+            if suspended { changes.append(.revokeRefreshTokens(user: id, at: now)) }
             let updated = changes.update(user)
             try environment.record(UserSuspensionChanged(userID: id, suspended: suspended), in: &changes, at: now)
             try await store.commit(changes)
