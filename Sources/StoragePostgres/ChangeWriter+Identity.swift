@@ -11,11 +11,13 @@ extension ChangeWriter {
     /// see the token the rotation inserted (not in its snapshot): reuse detection would leave that token alive. With the
     /// lock, the revocation's UPDATE starts after the rotation committed and sees every token; a rotation that comes
     /// second finds its token's version bumped by the revocation and fails, and core retries it into the reuse path.
+    /// A user's e-mailed (one-time) tokens take a lock of their own the same way, so that spending every reset link of a
+    /// user also spends one issued while the reset was being confirmed.
     func applyIdentity(_ change: ChangeSet.Change) async throws {
         let tenant = tenantID.rawValue
         switch change {
         case .insertRefreshToken(let value):
-            try await lockSessions(of: [value.userID])
+            try await lock(.refreshTokens, of: [value.userID])
             try await run(
                 """
                 INSERT INTO refresh_tokens (tenant_id, id, family_id, user_id, token_hash, issued_at, expires_at, used_at, revoked_at, version)
@@ -24,7 +26,7 @@ extension ChangeWriter {
                         \(value.revokedAt?.millisecondsSince1970), \(value.version))
                 """)
         case .updateRefreshToken(let value):
-            try await lockSessions(of: [value.userID])
+            try await lock(.refreshTokens, of: [value.userID])
             let affected = try await run(
                 """
                 UPDATE refresh_tokens SET used_at = \(value.usedAt?.millisecondsSince1970), revoked_at = \(value.revokedAt?.millisecondsSince1970),
@@ -38,20 +40,21 @@ extension ChangeWriter {
             let rows = try await connection.query(
                 "SELECT DISTINCT user_id FROM refresh_tokens WHERE tenant_id = \(tenant) AND family_id = \(family.rawValue)", logger: logger)
             for try await (user) in rows.decode(UUID.self) { users.append(UserID(user)) }
-            try await lockSessions(of: users)
+            try await lock(.refreshTokens, of: users)
             try await run(
                 """
                 UPDATE refresh_tokens SET revoked_at = \(now.millisecondsSince1970), version = version + 1
                 WHERE tenant_id = \(tenant) AND family_id = \(family.rawValue) AND revoked_at IS NULL
                 """)
         case .revokeRefreshTokens(let user, let now):
-            try await lockSessions(of: [user])
+            try await lock(.refreshTokens, of: [user])
             try await run(
                 """
                 UPDATE refresh_tokens SET revoked_at = \(now.millisecondsSince1970), version = version + 1
                 WHERE tenant_id = \(tenant) AND user_id = \(user.rawValue) AND revoked_at IS NULL
                 """)
         case .insertOneTimeToken(let value):
+            try await lock(.oneTimeTokens, of: [value.userID])
             try await run(
                 """
                 INSERT INTO one_time_tokens (tenant_id, id, user_id, purpose, token_hash, created_at, expires_at, used_at, version)
@@ -60,6 +63,7 @@ extension ChangeWriter {
                         \(value.version))
                 """)
         case .updateOneTimeToken(let value):
+            try await lock(.oneTimeTokens, of: [value.userID])
             let affected = try await run(
                 """
                 UPDATE one_time_tokens SET used_at = \(value.usedAt?.millisecondsSince1970), version = version + 1
@@ -68,6 +72,7 @@ extension ChangeWriter {
             try await requireUpdated(
                 "one-time token", affected, exists: "SELECT 1 FROM one_time_tokens WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")
         case .consumeOneTimeTokens(let user, let purpose, let now):
+            try await lock(.oneTimeTokens, of: [user])
             try await run(
                 """
                 UPDATE one_time_tokens SET used_at = \(now.millisecondsSince1970), version = version + 1
@@ -121,11 +126,17 @@ extension ChangeWriter {
         }
     }
 
-    /// Takes the advisory lock of each user's refresh tokens (sorted, so two transactions never wait on each other in a
-    /// cycle); held until the transaction ends. Re-entrant within a transaction.
-    private func lockSessions(of users: [UserID]) async throws {
+    /// A user's rows that writers serialize on.
+    private enum LockedRows: String {
+        case refreshTokens = "refresh_tokens"
+        case oneTimeTokens = "one_time_tokens"
+    }
+
+    /// Takes the advisory lock of each user's `rows` (sorted, so two transactions never wait on each other in a cycle);
+    /// held until the transaction ends. Re-entrant within a transaction.
+    private func lock(_ rows: LockedRows, of users: [UserID]) async throws {
         for user in Set(users).sorted() {
-            let key = "tradeskit.refresh_tokens:\(tenantID.uuidString):\(user.uuidString)"
+            let key = "tradeskit.\(rows.rawValue):\(tenantID.uuidString):\(user.uuidString)"
             try await run("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))")
         }
     }

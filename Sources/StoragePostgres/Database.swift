@@ -16,10 +16,24 @@ enum TransactionScope: Sendable {
 }
 
 /// Whether a lease was granted, shared by the lease and its timer.
-private final class LeaseFlag: Sendable {
-    private let value = NIOLockedValueBox(false)
-    var isSet: Bool { value.withLockedValue { $0 } }
-    func set() { value.withLockedValue { $0 = true } }
+/// Who settled a lease first: the connection arriving, or the timer giving up. Exactly one wins, so a transaction
+/// never runs after its caller was told `unavailable` (which would commit a change the caller believes failed).
+private final class LeaseRace: Sendable {
+    private enum State { case waiting, leased, timedOut }
+    private let state = NIOLockedValueBox(State.waiting)
+
+    /// Whether the connection arrived before the timeout; if so, the timer can no longer win.
+    func lease() -> Bool { settle(.leased) }
+    /// Whether the timer fired before a connection arrived; if so, the connection must not be used.
+    func timeOut() -> Bool { settle(.timedOut) }
+
+    private func settle(_ outcome: State) -> Bool {
+        state.withLockedValue { state in
+            guard case .waiting = state else { return false }
+            state = outcome
+            return true
+        }
+    }
 }
 
 /// The connection a transaction leased, so that its deadline can close it.
@@ -101,13 +115,20 @@ struct Database: Sendable {
                 let timeout =
                     statementTimeout.map { "\(max(1, $0.components.seconds * 1_000 + $0.components.attoseconds / 1_000_000_000_000_000))ms" } ?? "0"
                 switch scope {
+                // Both settings in every scope, transaction-local: whatever a session-level SET on a pooled connection
+                // (pgbouncer in transaction mode shares them between clients) left behind is overridden.
                 case .tenant(let tenant):
                     try await connection.query(
-                        "SELECT set_config('app.tenant_id', \(tenant.uuidString), true), set_config('statement_timeout', \(timeout), true)",
-                        logger: logger)
+                        """
+                        SELECT set_config('app.tenant_id', \(tenant.uuidString), true), set_config('app.scope', '', true),
+                            set_config('statement_timeout', \(timeout), true)
+                        """, logger: logger)
                 case .platform:
                     try await connection.query(
-                        "SELECT set_config('app.scope', 'platform', true), set_config('statement_timeout', \(timeout), true)", logger: logger)
+                        """
+                        SELECT set_config('app.scope', 'platform', true), set_config('app.tenant_id', '', true),
+                            set_config('statement_timeout', \(timeout), true)
+                        """, logger: logger)
                 }
                 return try await body(connection)
             }
@@ -120,20 +141,22 @@ struct Database: Sendable {
     /// bounds the wait for a connection: once `body` runs, the transaction deadline is what limits it.
     private func withLeaseTimeout<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         guard let leaseTimeout else { return try await client.withConnection(body) }
-        let leased = LeaseFlag()
+        let race = LeaseRace()
+        let timedOut = StorageError(.unavailable, message: "No database connection could be leased within \(leaseTimeout)")
         return try await withoutActuallyEscaping(body) { body in
             // The closure runs in a child task of the group below, which does not outlive this call.
             return try await withThrowingTaskGroup(of: Result?.self, returning: Result.self) { group in
                 group.addTask {
                     try await client.withConnection { connection in
-                        leased.set()
+                        // Too late: the caller has its answer, so nothing may run (the connection goes back unused).
+                        guard race.lease() else { throw timedOut }
                         return try await body(connection)
                     }
                 }
                 group.addTask {
                     try await Task.sleep(for: leaseTimeout)
-                    if leased.isSet { return nil }
-                    throw StorageError(.unavailable, message: "No database connection could be leased within \(leaseTimeout)")
+                    guard race.timeOut() else { return nil }
+                    throw timedOut
                 }
                 defer { group.cancelAll() }
                 while let next = try await group.next() {
@@ -160,8 +183,13 @@ struct Database: Sendable {
             return result
         } catch {
             if !isConnectionLoss(error), !connection.isClosed {
-                // Best effort: if the rollback fails too, the original error is the one to report.
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                // If the rollback fails too, the original error is the one to report; the connection is closed, so that
+                // it never goes back to the pool inside a transaction the next caller's COMMIT would end.
+                do {
+                    _ = try await connection.query("ROLLBACK", logger: logger)
+                } catch {
+                    try? await connection.close()
+                }
             }
             throw error
         }

@@ -401,7 +401,7 @@ struct PostgresTenantStorage: TenantStorage {
         _ = try await all(
             """
             UPDATE outbox_events SET status = 'delivered', version = version + 1
-            WHERE tenant_id = \(tenant) AND id = ANY(\(ids.map(\.rawValue)))
+            WHERE tenant_id = \(tenant) AND id = ANY(\(ids.map(\.rawValue))) AND status <> 'delivered'
             """
         ) { _ in () }
     }
@@ -412,14 +412,14 @@ struct PostgresTenantStorage: TenantStorage {
                 """
                 UPDATE outbox_events SET attempts = \(attempts), available_at = \(retryAt.millisecondsSince1970), last_error = \(reason),
                     version = version + 1
-                WHERE tenant_id = \(tenant) AND id = \(id.rawValue)
+                WHERE tenant_id = \(tenant) AND id = \(id.rawValue) AND status = 'pending'
                 """
             ) { _ in () }
         } else {
             _ = try await all(
                 """
                 UPDATE outbox_events SET status = 'dead', attempts = \(attempts), last_error = \(reason), version = version + 1
-                WHERE tenant_id = \(tenant) AND id = \(id.rawValue)
+                WHERE tenant_id = \(tenant) AND id = \(id.rawValue) AND status = 'pending'
                 """
             ) { _ in () }
         }

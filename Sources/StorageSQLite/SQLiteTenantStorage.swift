@@ -377,7 +377,9 @@ struct SQLiteTenantStorage: TenantStorage {
         let tenant = tenant
         try await write { db in
             for id in ids {
-                try db.execute(sql: "UPDATE events SET status = 'delivered' WHERE tenant_id = ? AND id = ?", arguments: [tenant, id.sql])
+                try db.execute(
+                    sql: "UPDATE events SET status = 'delivered' WHERE tenant_id = ? AND id = ? AND status <> 'delivered'",
+                    arguments: [tenant, id.sql])
             }
         }
     }
@@ -388,7 +390,7 @@ struct SQLiteTenantStorage: TenantStorage {
             try db.execute(
                 sql: """
                     UPDATE events SET attempts = ?, status = ?, available_at = COALESCE(?, available_at), last_error = ?
-                    WHERE tenant_id = ? AND id = ?
+                    WHERE tenant_id = ? AND id = ? AND status = 'pending'
                     """, arguments: [attempts, retryAt == nil ? "dead" : "pending", retryAt?.ms, reason, tenant, id.sql])
         }
     }

@@ -124,9 +124,10 @@ public protocol TenantStorage: Sendable {
     func events(recipient: UserID?, page: PageRequest) async throws -> Page<OutboxEvent>
     /// Claims up to `limit` pending events available at `now`, hiding them from other consumers until `leaseUntil`.
     func claimEvents(limit: Int, now: Date, leaseUntil: Date) async throws -> [OutboxEvent]
-    /// Marks events delivered.
+    /// Marks events delivered (a dead-lettered one too: it was delivered after all).
     func markDelivered(_ ids: [EventID]) async throws
-    /// Records a failed delivery: retry at `retryAt`, or dead-letter when `retryAt` is `nil`.
+    /// Records a failed delivery: retry at `retryAt`, or dead-letter when `retryAt` is `nil`. Only a pending event
+    /// changes: a consumer whose lease ran out must not send again, or dead-letter, an event another one delivered.
     func recordFailure(_ id: EventID, attempts: Int, retryAt: Date?, reason: String) async throws
     /// Dead-lettered events, oldest first.
     func deadLetters(limit: Int) async throws -> [OutboxEvent]

@@ -63,5 +63,32 @@ extension StorageConformance {
             try expect(claimed.map(\.id) == [retried.id], "a failed event must be claimable at retryAt")
             try expect(try await world.db.deadLetters(limit: 0).isEmpty, "deadLetters must honour limit")
         },
+        StorageConformanceCheck("outbox.lateConsumer") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            let job = try await world.insertJob()
+            let delivered = try world.fixtures.event(job: job.id, sender: world.owner.id, recipient: world.contractor.id, at: world.next())
+            let dead = try world.fixtures.event(job: job.id, sender: world.owner.id, recipient: world.contractor.id, at: world.next())
+            try await world.commit(.appendEvent(delivered), .appendEvent(dead))
+            let now = world.next()
+            _ = try await world.db.claimEvents(limit: 10, now: now, leaseUntil: now.addingTimeInterval(30))
+            // Another consumer, whose lease ran out meanwhile, delivered the first event and dead-lettered the second.
+            try await world.db.markDelivered([delivered.id])
+            try await world.db.recordFailure(dead.id, attempts: 8, retryAt: nil, reason: "HTTP 410")
+            // The first consumer's failures come late: they change neither.
+            try await world.db.recordFailure(delivered.id, attempts: 1, retryAt: now.addingTimeInterval(60), reason: "timeout")
+            try await world.db.recordFailure(delivered.id, attempts: 9, retryAt: nil, reason: "timeout")
+            try await world.db.recordFailure(dead.id, attempts: 2, retryAt: now.addingTimeInterval(60), reason: "timeout")
+            let stored = try await world.db.events(recipient: nil, page: PageRequest()).items
+            let first = try requireValue(stored.first { $0.id == delivered.id }, "the delivered event vanished")
+            try expect(
+                first.delivery.status == .delivered && first.delivery.attempts == 0, "a late failure changed a delivered event: \(first.delivery)")
+            let deadLetters = try await world.db.deadLetters(limit: 10)
+            try expect(deadLetters.map(\.id) == [dead.id] && deadLetters.first?.delivery.attempts == 8, "a late failure revived a dead letter")
+            let later = now.addingTimeInterval(120)
+            try expect(try await world.db.claimEvents(limit: 10, now: later, leaseUntil: later).isEmpty, "a late failure made an event claimable")
+            // A delivery that succeeds after all is recorded, dead-lettered or not.
+            try await world.db.markDelivered([dead.id])
+            try expect(try await world.db.deadLetters(limit: 10).isEmpty, "markDelivered must take an event out of the dead letters")
+        },
     ]
 }

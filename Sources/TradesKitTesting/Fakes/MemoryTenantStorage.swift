@@ -207,11 +207,14 @@ struct MemoryTenantStorage: TenantStorage {
     }
 
     func markDelivered(_ ids: [EventID]) async throws {
-        updateEvents(ids) { $0.delivery.status = .delivered }
+        updateEvents(ids) { event in
+            if event.delivery.status != .delivered { event.delivery.status = .delivered }
+        }
     }
 
     func recordFailure(_ id: EventID, attempts: Int, retryAt: Date?, reason: String) async throws {
         updateEvents([id]) { event in
+            guard event.delivery.status == .pending else { return }
             event.delivery.attempts = attempts
             event.delivery.lastError = reason
             if let retryAt {
