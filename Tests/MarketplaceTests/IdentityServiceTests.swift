@@ -614,6 +614,22 @@ struct IdentityServiceTests {
         }
     }
 
+    @Test("a deferred sign-up sends nothing until its delivery runs, for a new and a taken address alike")
+    func deferredSignUp() async throws {
+        let (test, world) = try await setUp(.memory)
+        let identity = test.market.identity
+        let before = test.email.sent.count
+        var deliveries: [SignUpDelivery] = []
+        for email in ["fresh@acme.example", Self.email] {
+            deliveries.append(
+                try await identity.signUpDeferringDelivery(
+                    in: world.tenant.id, .init(email: email, password: "a long enough password", displayName: "Someone", role: .homeowner)))
+        }
+        #expect(test.email.sent.count == before, "a deferred sign-up sent an e-mail before its delivery ran")
+        for delivery in deliveries { await delivery.send() }
+        #expect(test.email.sent.dropFirst(before).map(\.to.value) == ["fresh@acme.example", Self.email])
+    }
+
     @Test("sign-up answers alike for a new and a taken address; the e-mail tells the owner which", arguments: StorageKind.allCases)
     func signUp(_ kind: StorageKind) async throws {
         let (test, world) = try await setUp(kind)

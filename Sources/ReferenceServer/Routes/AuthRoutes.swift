@@ -36,8 +36,10 @@ enum AuthRoutes {
                     windowSeconds: policies.rateLimitWindowSeconds)
                 // A taken address is not told apart from a new one (no enumeration): its owner gets a notice instead of a
                 // link, and the client signs in next, where a wrong password and an unknown address answer alike.
-                try await call.market.identity.signUp(
+                // The e-mail goes out after the answer, whose time then tells nothing about the address.
+                let delivery = try await call.market.identity.signUpDeferringDelivery(
                     in: tenant.id, .init(email: email, password: password, displayName: displayName, phone: phone, role: role))
+                call.services.background.start { await delivery.send() }
                 return Response(status: .accepted)
             },
             Route(

@@ -231,17 +231,25 @@ public struct IdentityService: Sendable {
     /// hashing, and the client signs in next, where a wrong password and an unknown address answer alike.
     ///
     /// ``UserService/register(in:_:)`` is the embedder's direct path, which answers ``TradesKitError/Code/conflict``
-    /// for a taken address.
+    /// for a taken address. An HTTP layer should prefer ``signUpDeferringDelivery(in:_:)`` and answer before sending.
     /// - Throws: ``TradesKitError/Code/validationFailed``; ``TradesKitError/Code/forbidden`` for the admin role;
     ///   ``TradesKitError/Code/notConfigured`` without an ``EmailSender``. A failed delivery is logged, not thrown.
     public func signUp(in tenant: TenantID, _ registration: UserService.Registration) async throws {
+        try await signUpDeferringDelivery(in: tenant, registration).send()
+    }
+
+    /// ``signUp(in:_:)``, returning the e-mail to send instead of sending it, so that an HTTP layer can answer first and
+    /// send in the background: the time of its answer then tells nothing about the address (a taken address and a new
+    /// one both wait for a provider's round trip when sent inline, a suspended account for none).
+    /// - Throws: as ``signUp(in:_:)``.
+    public func signUpDeferringDelivery(in tenant: TenantID, _ registration: UserService.Registration) async throws -> SignUpDelivery {
         let sender = try emailSender()
+        let store = environment.storage.tenant(tenant)
         let user: User
         do {
             user = try await UserService(environment).register(in: tenant, registration)
         } catch let error as TradesKitError where error.code == .conflict {
             guard let address = try? EmailAddress(registration.email) else { throw error }
-            let store = environment.storage.tenant(tenant)
             let notice = try await environment.run("identity.signup", tenant: tenant) { () -> PendingEmail? in
                 // Another conflict than the address (a race lost too often) is the caller's to retry.
                 guard let existing = try await store.user(email: address) else { throw error }
@@ -260,22 +268,31 @@ public struct IdentityService: Sendable {
                         If it was not you, you can ignore this message.
                         """)
             }
-            if let notice {
-                do {
-                    _ = try await sender.send(notice.message)
-                } catch {
-                    logDeliveryFailure("signup_notice", tenant: tenant, error)
-                }
-            }
-            return
+            return delivery(notice, with: sender, kind: "signup_notice", tenant: tenant)
         }
         do {
-            try await requestEmailVerification(in: tenant, user: user.id)
+            let link = try await environment.run("identity.verification.request", tenant: tenant) {
+                try await verificationEmail(to: user, in: store)
+            }
+            return delivery(link, with: sender, kind: "verification", tenant: tenant)
         } catch {
             // The account exists; its owner asks for another link once signed in.
             environment.logger.warning(
                 "The verification e-mail of a new account was not sent",
                 metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.error_code": "\((error as? TradesKitError)?.code.rawValue ?? "unknown")"])
+            return SignUpDelivery {}
+        }
+    }
+
+    /// Sends `pending` when run, logging a failure.
+    private func delivery(_ pending: PendingEmail?, with sender: any EmailSender, kind: String, tenant: TenantID) -> SignUpDelivery {
+        guard let pending else { return SignUpDelivery {} }
+        return SignUpDelivery { [self] in
+            do {
+                _ = try await sender.send(pending.message)
+            } catch {
+                logDeliveryFailure(kind, tenant: tenant, error)
+            }
         }
     }
 
@@ -736,6 +753,17 @@ public struct IdentityService: Sendable {
 }
 
 /// An identity e-mail decided inside a transaction, sent after it committed.
+/// What a sign-up leaves to send: the verification link of a new account, the notice to the owner of a taken address,
+/// or nothing (a suspended account). Failures are logged when it runs, not thrown.
+public struct SignUpDelivery: Sendable {
+    private let body: @Sendable () async -> Void
+
+    init(_ body: @escaping @Sendable () async -> Void) { self.body = body }
+
+    /// Sends the e-mail, if there is one.
+    public func send() async { await body() }
+}
+
 private struct PendingEmail: Sendable {
     let to: EmailAddress
     let from: EmailAddress
