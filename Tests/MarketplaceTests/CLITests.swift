@@ -3,6 +3,7 @@ import StorageSQLite
 import TestSupport
 import Testing
 import TradesKit
+import TradesKitTesting
 
 /// The `trades` command, run as a user would run it.
 @Suite("The trades command")
@@ -63,6 +64,16 @@ struct CLITests {
         #expect(seed.standardOutput.contains("\"created\" : true"))
         let again = try await TradesCommand.run(["seed", "--database", database, "--tenant", "demo", "--admin-email", "admin@demo.example", "--json"])
         #expect(again.standardOutput.contains("\"created\" : false"), "seeding twice is idempotent")
+        // An address of another kind of account is not made (or reported as) the tenant's admin.
+        do {
+            let storage = try SQLiteStorage(.file(path: database))
+            let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
+            let demo = try #require(try await storage.tenant(slug: "demo"))
+            _ = try await market.users.register(
+                in: demo.id, .init(email: "owner@demo.example", password: "a long enough password", displayName: "Owner", role: .homeowner))
+        }
+        let homeowner = try await TradesCommand.run(["seed", "--database", database, "--tenant", "demo", "--admin-email", "owner@demo.example"])
+        #expect(homeowner.status != 0 && homeowner.standardError.contains("not an admin"), "\(homeowner)")
         #expect(
             try await TradesCommand.run(["tenant", "create", "--database", database, "--slug", "acme", "--name", "Acme Trades", "--currency", "EUR"])
                 .status

@@ -61,6 +61,10 @@ struct SeedCommand: AsyncParsableCommand {
         if let adminEmail {
             let address = try EmailAddress(adminEmail)
             if let found = try await storage.tenant(record.id).user(email: address) {
+                // An idempotent seed must not call another kind of account this tenant's admin.
+                guard found.role == .admin else {
+                    throw ValidationError("That address belongs to a \(found.role.rawValue) of the tenant, not an admin.")
+                }
                 admin = found
             } else {
                 admin = try await market.users.createAdmin(
@@ -73,7 +77,7 @@ struct SeedCommand: AsyncParsableCommand {
                 SeedReport(tenantID: record.id, slug: record.slug, created: existing == nil, categories: categories.count, adminID: admin?.id))
         } else {
             print("Tenant '\(record.slug)' \(existing == nil ? "created" : "already existed") with \(categories.count) trade categories.")
-            if let admin { print("Admin \(admin.id) ready (no password yet).") }
+            if let admin { print("Admin \(admin.id) ready\(admin.passwordHash == nil ? " (no password yet)" : "").") }
         }
     }
 
