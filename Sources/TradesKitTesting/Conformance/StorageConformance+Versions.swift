@@ -77,6 +77,20 @@ extension StorageConformance {
             let stranger = UserID(world.fixtures.ids.next())
             let orphan = world.fixtures.job(owner: stranger, category: world.plumbing.id, at: world.next())
             try await expectStorageError(.missingRow, "a job whose owner does not exist") { try await world.commit(.insertJob(orphan)) }
+            // Every reference to a user or a bid, not only the job's: the memory fake must refuse what the databases do.
+            let job = try await world.insertJob()
+            let silent = world.fixtures.message(job: job.id, sender: stranger, at: world.next())
+            try await expectStorageError(.missingRow, "a message whose sender does not exist") { try await world.commit(.insertMessage(silent)) }
+            let dispute = world.fixtures.dispute(job: job.id, openedBy: world.owner.id, respondent: stranger, at: world.next())
+            try await expectStorageError(.missingRow, "a dispute whose respondent does not exist") { try await world.commit(.insertDispute(dispute)) }
+            let review = world.fixtures.review(job: job.id, author: world.owner.id, subject: stranger, at: world.next())
+            try await expectStorageError(.missingRow, "a review whose subject does not exist") { try await world.commit(.insertReview(review)) }
+            let ghostBid = world.fixtures.bid(on: job.id, by: world.contractor.id, at: world.next())
+            let escrow = world.fixtures.escrow(job: job, bid: ghostBid, at: world.next())
+            try await expectStorageError(.missingRow, "an escrow whose bid does not exist") { try await world.commit(.insertEscrow(escrow)) }
+            var hired = job
+            hired.contractorID = stranger
+            try await expectStorageError(.missingRow, "a job whose contractor does not exist") { try await world.commit(.updateJob(hired)) }
         },
         StorageConformanceCheck("changeSet.atomic") { storage in
             let world = try await ConformanceWorld.make(storage)

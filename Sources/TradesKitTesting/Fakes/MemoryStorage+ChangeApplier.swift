@@ -61,6 +61,7 @@ struct ChangeApplier {
             data.jobs[job.id] = job
         case .updateJob(let job):
             _ = try Self.current(data.jobs[job.id], job.version, "job")
+            if let contractor = job.contractorID { guard data.users[contractor] != nil else { throw Self.missing("user") } }
             data.jobs[job.id] = job.bumped
         case .insertBid(let bid):
             guard data.bids[bid.id] == nil else { throw Self.duplicate(UniqueConstraint.primaryKey) }
@@ -75,6 +76,7 @@ struct ChangeApplier {
         case .insertEscrow(let escrow):
             guard data.escrows[escrow.id] == nil else { throw Self.duplicate(UniqueConstraint.primaryKey) }
             guard data.jobs[escrow.jobID] != nil else { throw Self.missing("job") }
+            guard data.bids[escrow.bidID] != nil else { throw Self.missing("bid") }
             guard !data.escrows.values.contains(where: { $0.jobID == escrow.jobID }) else { throw Self.duplicate(UniqueConstraint.escrowJob) }
             data.escrows[escrow.id] = escrow
         case .updateEscrow(let escrow):
@@ -91,6 +93,7 @@ struct ChangeApplier {
         case .insertDispute(let dispute):
             guard data.disputes[dispute.id] == nil else { throw Self.duplicate(UniqueConstraint.primaryKey) }
             guard data.jobs[dispute.jobID] != nil else { throw Self.missing("job") }
+            guard data.users[dispute.openedBy] != nil, data.users[dispute.respondent] != nil else { throw Self.missing("user") }
             try checkOpenDispute(dispute)
             data.disputes[dispute.id] = dispute
         case .updateDispute(let dispute):
@@ -100,6 +103,7 @@ struct ChangeApplier {
         case .insertReview(let review):
             guard data.reviews[review.id] == nil else { throw Self.duplicate(UniqueConstraint.primaryKey) }
             guard data.jobs[review.jobID] != nil else { throw Self.missing("job") }
+            guard data.users[review.authorID] != nil, data.users[review.subjectID] != nil else { throw Self.missing("user") }
             guard !data.reviews.values.contains(where: { $0.jobID == review.jobID && $0.authorID == review.authorID }) else {
                 throw Self.duplicate(UniqueConstraint.reviewAuthor)
             }
@@ -110,6 +114,7 @@ struct ChangeApplier {
         case .insertMessage(let message):
             guard data.messages[message.id] == nil else { throw Self.duplicate(UniqueConstraint.primaryKey) }
             guard data.jobs[message.jobID] != nil else { throw Self.missing("job") }
+            guard data.users[message.senderID] != nil else { throw Self.missing("user") }
             data.messages[message.id] = message
         case .appendEvent(let event):
             try requireTenant()
