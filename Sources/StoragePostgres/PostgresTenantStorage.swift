@@ -228,11 +228,8 @@ struct PostgresTenantStorage: TenantStorage {
         builder.append(" AND completed_at <= \(try builder.bind(cutoff.millisecondsSince1970))")
         return try await page(
             builder, cursor: request.cursor, limit: request.limit, descending: false, dateColumn: "completed_at", idColumn: "id",
-            decode: Decode.job, key: Self.completionKey)
+            decode: Decode.job, key: { ($0.completedAt ?? $0.updatedAt, $0.id.rawValue) })  // a completed job always has completedAt
     }
-
-    /// The sort key of a completed job (a completed job always has `completedAt`).
-    private static let completionKey: @Sendable (Job) -> (Date, UUID) = { ($0.completedAt ?? $0.updatedAt, $0.id.rawValue) }
 
     func bid(_ id: BidID, viewer: BidViewer) async throws -> Bid? {
         switch viewer {

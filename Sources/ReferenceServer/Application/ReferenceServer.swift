@@ -108,11 +108,6 @@ public struct ReferenceServer: Sendable {
         try await ServiceGroup(configuration: group).run()
     }
 
-    private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-
     /// The scheduled work, unless the configuration turns it off.
     private var scheduledWork: ScheduledWork? {
         configuration.scheduledWorkInterval.map {
@@ -130,7 +125,7 @@ public struct ReferenceServer: Sendable {
     public func makeApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void) -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: configuration.idleTimeout.map(Self.timeAmount))),
+            server: .http1(configuration: .init(idleTimeout: configuration.idleTimeout.map(TimeAmount.init))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: configuration.listenBacklog),
             services: scheduledWork.map { [services.background, $0] as [any Service] } ?? [services.background],

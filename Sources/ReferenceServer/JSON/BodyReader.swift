@@ -170,7 +170,7 @@ final class BodyReader {
     where T.RawValue == String {
         presence(key) { value in
             let cases = allowed ?? Array(T.allCases)
-            guard case .string(let text) = value, let parsed = T(rawValue: text), cases.contains(where: { $0.rawValue == text }) else {
+            guard case .string(let text) = value, let parsed = cases.first(where: { $0.rawValue == text }) else {
                 fail(key, "invalid_value", "must be one of: " + cases.map(\.rawValue).joined(separator: ", "))
                 return nil
             }

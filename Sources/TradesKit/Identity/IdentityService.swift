@@ -286,14 +286,7 @@ public struct IdentityService: Sendable {
 
     /// Sends `pending` when run, logging a failure.
     private func delivery(_ pending: PendingEmail?, with sender: any EmailSender, kind: String, tenant: TenantID) -> SignUpDelivery {
-        guard let pending else { return SignUpDelivery {} }
-        return SignUpDelivery { [self] in
-            do {
-                _ = try await sender.send(pending.message)
-            } catch {
-                logDeliveryFailure(kind, tenant: tenant, error)
-            }
-        }
+        SignUpDelivery { [self] in _ = await deliver(pending, with: sender, kind: kind, tenant: tenant) }
     }
 
     // MARK: E-mail verification
@@ -308,7 +301,7 @@ public struct IdentityService: Sendable {
         let pending = try await environment.acting("identity.verification.request", as: principal) { store, actor in
             try await verificationEmail(to: actor, in: store)
         }
-        try await send(pending, with: sender, tenant: principal.tenantID)
+        try await sendVerification(pending, with: sender, tenant: principal.tenantID)
     }
 
     /// E-mails `user` a single-use link that verifies their address, valid for
@@ -323,7 +316,7 @@ public struct IdentityService: Sendable {
             guard let user = try await store.user(id) else { throw TradesKitError.notFound("User") }
             return try await verificationEmail(to: user, in: store)
         }
-        try await send(pending, with: sender, tenant: tenant)
+        try await sendVerification(pending, with: sender, tenant: tenant)
     }
 
     /// Stores a new verification token for `user` and answers the e-mail that carries it; `nil` for an address already
@@ -349,14 +342,22 @@ public struct IdentityService: Sendable {
                 """)
     }
 
-    /// Sends a verification e-mail, if there is one.
-    private func send(_ pending: PendingEmail?, with sender: any EmailSender, tenant: TenantID) async throws {
-        guard let pending else { return }
+    /// Sends a verification e-mail, if there is one; a failure is the caller's to hear (they may ask again).
+    private func sendVerification(_ pending: PendingEmail?, with sender: any EmailSender, tenant: TenantID) async throws {
+        guard await deliver(pending, with: sender, kind: "verification", tenant: tenant) else {
+            throw TradesKitError(.deliveryFailed, "The verification e-mail could not be sent; try again later")
+        }
+    }
+
+    /// Sends `pending`, if there is one; whether nothing failed. A failure is logged, without the address.
+    private func deliver(_ pending: PendingEmail?, with sender: any EmailSender, kind: String, tenant: TenantID) async -> Bool {
+        guard let pending else { return true }
         do {
             _ = try await sender.send(pending.message)
+            return true
         } catch {
-            logDeliveryFailure("verification", tenant: tenant, error)
-            throw TradesKitError(.deliveryFailed, "The verification e-mail could not be sent; try again later")
+            logDeliveryFailure(kind, tenant: tenant, error)
+            return false
         }
     }
 
@@ -411,12 +412,7 @@ public struct IdentityService: Sendable {
                     If it was not you, you can ignore this message: your password stays as it is.
                     """)
         }
-        guard let pending else { return }
-        do {
-            _ = try await sender.send(pending.message)
-        } catch {
-            logDeliveryFailure("password reset", tenant: tenant, error)
-        }
+        _ = await deliver(pending, with: sender, kind: "password reset", tenant: tenant)
     }
 
     /// Sets a new password with a reset link. In the same change set it spends the link (and every other reset link of
@@ -752,7 +748,6 @@ public struct IdentityService: Sendable {
     }
 }
 
-/// An identity e-mail decided inside a transaction, sent after it committed.
 /// What a sign-up leaves to send: the verification link of a new account, the notice to the owner of a taken address,
 /// or nothing (a suspended account). Failures are logged when it runs, not thrown.
 public struct SignUpDelivery: Sendable {
@@ -764,6 +759,7 @@ public struct SignUpDelivery: Sendable {
     public func send() async { await body() }
 }
 
+/// An identity e-mail decided inside a transaction, sent after it committed.
 private struct PendingEmail: Sendable {
     let to: EmailAddress
     let from: EmailAddress
