@@ -541,13 +541,41 @@ struct IdentityServiceTests {
         let upgraded = Marketplace(storage: test.storage, payments: MemoryPaymentProcessor(), passwordHasher: hasher, clock: test.clock)
         await expectError(.unauthenticated) { try await upgraded.identity.login(in: tenant, email: Self.email, password: "wrong guess!") }
         #expect(try await db.user(world.owner.userID)?.passwordHash == old)
+        // The wrong guess was also timed against the dummy hash of the current generation, made once.
+        #expect(hasher.hashCalls == 1)
         _ = try await upgraded.identity.login(in: tenant, email: Self.email, password: TestMarket.password)
         let new = try #require(try await db.user(world.owner.userID)?.passwordHash)
-        #expect(new.hasPrefix("memory2$") && hasher.hashCalls == 1)
+        #expect(new.hasPrefix("memory2$") && hasher.hashCalls == 2)
         _ = try await upgraded.identity.login(in: tenant, email: Self.email, password: TestMarket.password)
-        #expect(hasher.hashCalls == 1, "a current hash is not made again")
+        #expect(hasher.hashCalls == 2, "a current hash is not made again")
         // The old marketplace's hasher still verifies the new hash.
         _ = try await test.market.identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+    }
+
+    @Test(
+        "a wrong password checked against a cheaper, older hash takes as long as an unknown address",
+        arguments: [false, true])
+    func olderHashTiming(_ measuredFirst: Bool) async throws {
+        let (test, world) = try await setUp(.sqliteMemory)
+        defer { test.cleanup() }
+        let tenant = world.tenant.id
+        // The owner's hash is of generation 1; the server now hashes with generation 2, ten times slower to check (as a
+        // bcrypt cost raised by three or four steps).
+        let hasher = PacedPasswordHasher(current: .milliseconds(200), older: .milliseconds(20))
+        let upgraded = Marketplace(storage: test.storage, payments: MemoryPaymentProcessor(), passwordHasher: hasher, clock: test.clock)
+        func failedSignIn(_ email: String) async -> Duration {
+            let started = ContinuousClock.now
+            await expectError(.unauthenticated) { try await upgraded.identity.login(in: tenant, email: email, password: "wrong guess!") }
+            return ContinuousClock.now - started
+        }
+        // With or without a check of the current parameters measured before, the wrong guess about an existing account
+        // costs what one about an unknown address costs (a load can only lengthen both).
+        if measuredFirst { #expect(await failedSignIn("nobody@acme.example") >= .milliseconds(180)) }
+        #expect(await failedSignIn(Self.email) >= .milliseconds(180))
+        #expect(await failedSignIn(Self.email) >= .milliseconds(180))
+        // The right password is not held back, and replaces the old hash.
+        _ = try await upgraded.identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        #expect(try await test.storage.tenant(tenant).user(world.owner.userID)?.passwordHash?.hasPrefix("memory2$") == true)
     }
 
     @Test("a sealed secret opens only with its key", arguments: [StorageKind.sqliteFile])
@@ -659,5 +687,25 @@ struct IdentityServiceTests {
         #expect(test.email.sent.count == sent)
         await expectError(.validationFailed) { try await signUp("not an address", "short") }
         await expectError(.forbidden) { try await signUp("boss@acme.example", role: .admin) }
+    }
+}
+
+/// A ``MemoryPasswordHasher`` of generation 2 whose checks take as long as a slow hash's would: `current` for its own
+/// hashes, `older` for those of generation 1.
+private struct PacedPasswordHasher: PasswordHasher {
+    let current: Duration
+    let older: Duration
+    private let base = MemoryPasswordHasher(generation: 2)
+
+    init(current: Duration, older: Duration) {
+        self.current = current
+        self.older = older
+    }
+
+    func hash(_ password: String) async throws -> String { try await base.hash(password) }
+    func needsRehash(_ hash: String) -> Bool { base.needsRehash(hash) }
+    func verify(_ password: String, against hash: String) async throws -> Bool {
+        try await Task.sleep(for: base.needsRehash(hash) ? older : current)
+        return try await base.verify(password, against: hash)
     }
 }

@@ -72,17 +72,10 @@ public struct IdentityService: Sendable {
         }
         if let until = throttle?.lockedUntil(at: now) { throw Self.locked(until: until) }
 
-        // An unknown address is verified against a real hash of the same hasher, so it costs the same time.
         let storedHash = user?.passwordHash
         var verified = false
         if password.utf8.count <= Self.maximumPasswordBytes {
-            let candidate: String
-            if let storedHash {
-                candidate = storedHash
-            } else {
-                candidate = try await environment.dummyPasswordHash.value(using: environment.passwordHasher)
-            }
-            verified = try await environment.passwordHasher.verify(password, against: candidate) && storedHash != nil
+            verified = try await checkPassword(password, against: storedHash)
         }
         guard verified, let user else {
             try await recordFailure(of: key, in: store, at: now)
@@ -563,6 +556,32 @@ public struct IdentityService: Sendable {
 
     /// Stores a hash of `password` made with the hasher's current parameters in place of `old`, unless the password
     /// changed meanwhile. Best effort: the sign-in succeeded already, and the next one tries again.
+    /// Whether `password` matches `storedHash`, in the time a check with the hasher's current parameters takes whatever
+    /// the answer, so the time of a failed sign-in never tells that the address has an account: an unknown address (no
+    /// hash) is checked against a real hash of the same hasher, and a wrong password checked against a hash of older,
+    /// cheaper parameters (a lower bcrypt cost, say, until its owner's next sign-in replaces it) waits out the difference.
+    private func checkPassword(_ password: String, against storedHash: String?) async throws -> Bool {
+        let hasher = environment.passwordHasher
+        guard let storedHash, hasher.needsRehash(storedHash) else {
+            let candidate: String
+            if let storedHash { candidate = storedHash } else { candidate = try await environment.dummyPasswordHash.value(using: hasher) }
+            let started = ContinuousClock.now
+            let matches = try await hasher.verify(password, against: candidate)
+            await environment.passwordCheckTiming.record(ContinuousClock.now - started)
+            return matches && storedHash != nil
+        }
+        let started = ContinuousClock.now
+        if try await hasher.verify(password, against: storedHash) { return true }
+        guard let typical = await environment.passwordCheckTiming.typical else {
+            // Nothing measured yet in this process: a check with the current parameters takes the time it takes.
+            _ = try await checkPassword(password, against: nil)
+            return false
+        }
+        let remaining = typical - (ContinuousClock.now - started)
+        if remaining > .zero { try? await Task.sleep(for: remaining) }
+        return false
+    }
+
     private func upgradeHash(of id: UserID, from old: String, password: String, in store: any TenantStorage) async {
         do {
             let upgraded = try await environment.passwordHasher.hash(password)

@@ -161,7 +161,8 @@ public protocol PasswordHasher: Sendable {
     /// Whether `password` matches `hash`.
     func verify(_ password: String, against hash: String) async throws -> Bool
     /// Whether `hash` was made with other parameters than ``hash(_:)`` uses now (an older bcrypt cost, say). A sign-in
-    /// with the right password then stores a new hash, so an account does not answer measurably faster than an unknown
+    /// with the right password then stores a new hash; until then a wrong password checked against it waits as long as
+    /// a check with the current parameters takes, so the account does not answer measurably faster than an unknown
     /// address (which is checked against a hash made with the current parameters).
     func needsRehash(_ hash: String) -> Bool
 }

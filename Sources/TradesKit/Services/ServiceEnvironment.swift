@@ -15,6 +15,8 @@ struct ServiceEnvironment: Sendable {
     let identity: IdentityConfiguration
     /// A hash of a random password made by ``passwordHasher`` on first use, verified against for unknown e-mail addresses.
     let dummyPasswordHash = DummyPasswordHash()
+    /// How long a password check with the hasher's current parameters takes in this process.
+    let passwordCheckTiming = PasswordCheckTiming()
     /// One sign-in per account key at a time in this process.
     let signInGate = SignInGate()
 
@@ -190,5 +192,15 @@ actor DummyPasswordHash {
         let made = try await hasher.hash(OpaqueToken.generate())
         hash = made
         return made
+    }
+}
+
+/// How long a password check with the hasher's current parameters takes in this process, learned from the checks it
+/// makes (an average that follows the load), so a check against a cheaper hash can be made to last as long.
+actor PasswordCheckTiming {
+    private(set) var typical: Duration?
+
+    func record(_ sample: Duration) {
+        typical = typical.map { ($0 * 7 + sample) / 8 } ?? sample
     }
 }
