@@ -58,7 +58,10 @@ struct SQLiteStorageTests {
         return (tenant, job, bid, owner)
     }
 
-    static let allMigrations = ["v1-core", "v2-identity", "v3-settlement-instructions", "v4-session-generations", "v5-identity-purge-indexes"]
+    static let allMigrations = [
+        "v1-core", "v2-identity", "v3-settlement-instructions", "v4-session-generations", "v5-identity-purge-indexes",
+        "v6-complete-references",
+    ]
 
     @Test("file databases are WAL with synchronous=FULL and foreign keys on by default; NORMAL when configured")
     func pragmas() async throws {
@@ -111,6 +114,59 @@ struct SQLiteStorageTests {
         changes.append(.insertRefreshToken(token))
         try await db.commit(changes)
         #expect(try await db.refreshToken(hash: token.tokenHash) == token)
+    }
+
+    @Test("v6 rebuilds jobs and escrows with every reference, keeping their rows; a dangling one stops it unapplied")
+    func upgradeCompletesReferences() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = path()
+        let old = try SQLiteStorage(.file(path: file), configuration: .init(migrateOnOpen: false))
+        try Schema.migrator.migrate(old.writer, upTo: "v5-identity-purge-indexes")
+        let (tenant, job, bid, owner) = try await seed(old)
+        let db = old.tenant(tenant.id)
+        var awarded = job
+        awarded.status = .awarded
+        awarded.acceptedBidID = bid.id
+        awarded.contractorID = bid.contractorID
+        let escrow = Escrow(
+            id: EscrowID(UUID()), jobID: job.id, bidID: bid.id, homeownerID: owner.id, contractorID: bid.contractorID, amount: bid.amount,
+            feeBasisPoints: 1_000, status: .held, paymentReference: "pi_1", instruction: .capture, createdAt: now)
+        var changes = ChangeSet()
+        changes.update(awarded)
+        changes.append(.insertEscrow(escrow))
+        try await db.commit(changes)
+        let (storedJob, storedEscrow) = (try await db.job(job.id), try await db.escrow(job: job.id))
+        try old.close()
+
+        let upgraded = try SQLiteStorage(.file(path: file))
+        #expect(try await upgraded.appliedMigrations() == Self.allMigrations)
+        let after = upgraded.tenant(tenant.id)
+        #expect(try await after.job(job.id) == storedJob && storedJob?.acceptedBidID == bid.id)
+        #expect(try await after.escrow(job: job.id) == storedEscrow && storedEscrow?.instruction == .capture)
+        #expect(try await after.pendingSettlements(limit: 10).map(\.id) == [escrow.id], "the partial index of owed instructions is back")
+        // The references other tables make to the rebuilt ones still hold, and the new ones are enforced.
+        let foreignKeys = try await upgraded.writer.read { db in
+            (try db.foreignKeys(on: "jobs").map(\.destinationTable), try db.foreignKeys(on: "escrows").map(\.destinationTable))
+        }
+        #expect(foreignKeys.0.sorted() == ["bids", "categories", "users", "users"])
+        #expect(foreignKeys.1.sorted() == ["bids", "jobs", "users", "users"])
+        let message = Fixtures().message(job: job.id, sender: owner.id, at: now)
+        changes = ChangeSet()
+        changes.append(.insertMessage(message))
+        try await after.commit(changes)
+        try upgraded.close()
+
+        // A database already holding a dangling accepted bid is not carried over: the migration fails whole.
+        let broken = path("broken.sqlite")
+        let legacy = try SQLiteStorage(.file(path: broken), configuration: .init(migrateOnOpen: false))
+        try Schema.migrator.migrate(legacy.writer, upTo: "v5-identity-purge-indexes")
+        let (_, dangling, _, _) = try await seed(legacy, slug: "beta")
+        try await legacy.writer.write { db in
+            try db.execute(sql: "UPDATE jobs SET accepted_bid_id = ? WHERE id = ?", arguments: [UUID().uuidString.lowercased(), dangling.id.sql])
+        }
+        await #expect(throws: StorageError.self) { try await legacy.migrate() }
+        #expect(try await legacy.appliedMigrations() == Array(Self.allMigrations.dropLast()))
+        #expect(try await legacy.writer.read { db in try db.foreignKeys(on: "jobs").count } == 3, "the old table is still there")
     }
 
     @Test("every key and index of a tenant table leads with tenant_id")

@@ -23,8 +23,110 @@ enum Schema {
         migrator.registerMigration("v5-identity-purge-indexes") { db in
             for statement in v5IdentityPurgeIndexes { try db.execute(sql: statement) }
         }
+        // Foreign keys are off while a migration runs and every one is checked before it commits (GRDB's default), so
+        // a rebuilt table keeps the references other tables make to it, and a database with a dangling reference stops
+        // here rather than carrying it on.
+        migrator.registerMigration("v6-complete-references") { db in
+            for statement in v6CompleteReferences { try db.execute(sql: statement) }
+        }
         return migrator
     }
+
+    /// The references PostgreSQL has had from the start and SQLite lacked: a job's accepted bid, and an escrow's
+    /// homeowner and contractor. SQLite cannot add a foreign key to a table, so both tables are rebuilt (SQLite's
+    /// "generalized ALTER TABLE procedure"): a new table with every column, check and key, the rows copied by name,
+    /// the old table dropped, the new one renamed, its indexes made again.
+    static let v6CompleteReferences: [String] = [
+        """
+        CREATE TABLE jobs_v6 (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            owner_id TEXT NOT NULL,
+            category_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL,
+            latitude REAL NOT NULL,
+            longitude REAL NOT NULL,
+            budget_min INTEGER NOT NULL,
+            budget_max INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'awarded', 'in_progress', 'completed', 'disputed', 'closed', 'cancelled')),
+            accepted_bid_id TEXT,
+            contractor_id TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            completed_at INTEGER,
+            closed_at INTEGER,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, owner_id) REFERENCES users(tenant_id, id),
+            FOREIGN KEY (tenant_id, contractor_id) REFERENCES users(tenant_id, id),
+            FOREIGN KEY (tenant_id, category_id) REFERENCES categories(tenant_id, id),
+            FOREIGN KEY (tenant_id, accepted_bid_id) REFERENCES bids(tenant_id, id)
+        )
+        """,
+        """
+        INSERT INTO jobs_v6 (tenant_id, id, owner_id, category_id, title, description, latitude, longitude, budget_min,
+                             budget_max, currency, status, accepted_bid_id, contractor_id, created_at, updated_at,
+                             completed_at, closed_at, version)
+        SELECT tenant_id, id, owner_id, category_id, title, description, latitude, longitude, budget_min, budget_max,
+               currency, status, accepted_bid_id, contractor_id, created_at, updated_at, completed_at, closed_at, version
+        FROM jobs
+        """,
+        "DROP TABLE jobs",
+        "ALTER TABLE jobs_v6 RENAME TO jobs",
+        "CREATE INDEX jobs_created ON jobs(tenant_id, created_at, id)",
+        "CREATE INDEX jobs_status ON jobs(tenant_id, status, created_at, id)",
+        "CREATE INDEX jobs_owner ON jobs(tenant_id, owner_id, created_at, id)",
+        "CREATE INDEX jobs_contractor ON jobs(tenant_id, contractor_id, created_at, id)",
+        "CREATE INDEX jobs_category ON jobs(tenant_id, category_id, created_at, id)",
+        "CREATE INDEX jobs_location ON jobs(tenant_id, latitude, longitude)",
+        "CREATE INDEX jobs_completed ON jobs(tenant_id, status, completed_at)",
+        """
+        CREATE TABLE escrows_v6 (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            bid_id TEXT NOT NULL,
+            homeowner_id TEXT NOT NULL,
+            contractor_id TEXT NOT NULL,
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            currency TEXT NOT NULL,
+            fee_basis_points INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            payment_reference TEXT,
+            transfer_reference TEXT,
+            refunded_amount INTEGER NOT NULL,
+            released_amount INTEGER NOT NULL,
+            platform_fee INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            instruction TEXT CHECK (
+                instruction IN ('capture', 'void')
+                OR (instruction GLOB 'settle:[0-9]*' AND length(instruction) <= 26 AND substr(instruction, 8) NOT GLOB '*[^0-9]*')
+            ),
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, job_id) REFERENCES jobs(tenant_id, id),
+            FOREIGN KEY (tenant_id, bid_id) REFERENCES bids(tenant_id, id),
+            FOREIGN KEY (tenant_id, homeowner_id) REFERENCES users(tenant_id, id),
+            FOREIGN KEY (tenant_id, contractor_id) REFERENCES users(tenant_id, id)
+        )
+        """,
+        """
+        INSERT INTO escrows_v6 (tenant_id, id, job_id, bid_id, homeowner_id, contractor_id, amount, currency,
+                                fee_basis_points, status, payment_reference, transfer_reference, refunded_amount,
+                                released_amount, platform_fee, created_at, updated_at, version, instruction)
+        SELECT tenant_id, id, job_id, bid_id, homeowner_id, contractor_id, amount, currency, fee_basis_points, status,
+               payment_reference, transfer_reference, refunded_amount, released_amount, platform_fee, created_at,
+               updated_at, version, instruction
+        FROM escrows
+        """,
+        "DROP TABLE escrows",
+        "ALTER TABLE escrows_v6 RENAME TO escrows",
+        "CREATE UNIQUE INDEX escrow_job ON escrows(tenant_id, job_id)",
+        "CREATE INDEX escrows_pending ON escrows(tenant_id, updated_at, id) WHERE instruction IS NOT NULL",
+    ]
 
     /// What the purge of spent identity records (``TradesKit/TenantStorage/purgeIdentityRecords(tokensExpiredBefore:throttlesIdleSince:)``)
     /// finds without reading every row.

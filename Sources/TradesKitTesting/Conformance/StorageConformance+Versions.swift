@@ -91,6 +91,19 @@ extension StorageConformance {
             var hired = job
             hired.contractorID = stranger
             try await expectStorageError(.missingRow, "a job whose contractor does not exist") { try await world.commit(.updateJob(hired)) }
+            var awarded = job
+            awarded.acceptedBidID = ghostBid.id
+            try await expectStorageError(.missingRow, "a job whose accepted bid does not exist") { try await world.commit(.updateJob(awarded)) }
+            let liveBid = world.fixtures.bid(on: job.id, by: world.contractor.id, at: world.next())
+            try await world.commit(.insertBid(liveBid))
+            for (role, payer, payee) in [("homeowner", stranger, liveBid.contractorID), ("contractor", job.ownerID, stranger)] {
+                let escrow = Escrow(
+                    id: world.fixtures.ids.make(), jobID: job.id, bidID: liveBid.id, homeownerID: payer, contractorID: payee,
+                    amount: liveBid.amount,
+                    feeBasisPoints: 1_000, status: .held, paymentReference: "pi_conformance", createdAt: world.next())
+                try await expectStorageError(.missingRow, "an escrow whose \(role) does not exist") { try await world.commit(.insertEscrow(escrow)) }
+            }
+            try expect(try await world.db.escrow(job: job.id) == nil, "an escrow with a dangling party was stored")
         },
         StorageConformanceCheck("changeSet.atomic") { storage in
             let world = try await ConformanceWorld.make(storage)

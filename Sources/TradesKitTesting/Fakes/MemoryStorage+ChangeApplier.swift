@@ -56,12 +56,11 @@ struct ChangeApplier {
             data.categories[category.id] = category
         case .insertJob(let job):
             guard data.jobs[job.id] == nil else { throw Self.duplicate(UniqueConstraint.primaryKey) }
-            guard data.users[job.ownerID] != nil else { throw Self.missing("user") }
-            guard data.categories[job.categoryID] != nil else { throw Self.missing("category") }
+            try checkReferences(of: job)
             data.jobs[job.id] = job
         case .updateJob(let job):
             _ = try Self.current(data.jobs[job.id], job.version, "job")
-            if let contractor = job.contractorID { guard data.users[contractor] != nil else { throw Self.missing("user") } }
+            try checkReferences(of: job)
             data.jobs[job.id] = job.bumped
         case .insertBid(let bid):
             guard data.bids[bid.id] == nil else { throw Self.duplicate(UniqueConstraint.primaryKey) }
@@ -77,6 +76,7 @@ struct ChangeApplier {
             guard data.escrows[escrow.id] == nil else { throw Self.duplicate(UniqueConstraint.primaryKey) }
             guard data.jobs[escrow.jobID] != nil else { throw Self.missing("job") }
             guard data.bids[escrow.bidID] != nil else { throw Self.missing("bid") }
+            guard data.users[escrow.homeownerID] != nil, data.users[escrow.contractorID] != nil else { throw Self.missing("user") }
             guard !data.escrows.values.contains(where: { $0.jobID == escrow.jobID }) else { throw Self.duplicate(UniqueConstraint.escrowJob) }
             data.escrows[escrow.id] = escrow
         case .updateEscrow(let escrow):
@@ -217,6 +217,15 @@ struct ChangeApplier {
         if data.users.values.contains(where: { $0.id != user.id && $0.email.normalized == user.email.normalized }) {
             throw Self.duplicate(UniqueConstraint.userEmail)
         }
+    }
+
+    /// What a job points at exists in the tenant, as the databases' foreign keys require: its owner, category,
+    /// contractor and accepted bid.
+    private func checkReferences(of job: Job) throws(StorageError) {
+        guard data.users[job.ownerID] != nil else { throw Self.missing("user") }
+        guard data.categories[job.categoryID] != nil else { throw Self.missing("category") }
+        if let contractor = job.contractorID, data.users[contractor] == nil { throw Self.missing("user") }
+        if let bid = job.acceptedBidID, data.bids[bid] == nil { throw Self.missing("bid") }
     }
 
     private func checkLiveBid(_ bid: Bid) throws(StorageError) {
