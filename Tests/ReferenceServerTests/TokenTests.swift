@@ -217,6 +217,39 @@ struct TokenTests {
         }
     }
 
+    @Test("An expired or forged access token sent to an open route is ignored: refresh and logout still work")
+    func staleTokenOnOpenRoutes() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        try await harness.test { api async throws in
+            func login() async throws -> (access: String, refresh: JSONValue) {
+                let response = try await api.call(
+                    .post, "/v1/auth/login", tenant: "acme", json: ["email": .string(world.owner.email), "password": .string(TestServer.password)])
+                return (try #require(response["accessToken"]?.stringValue), response["refreshToken"] ?? .null)
+            }
+            let first = try await login()
+            let second = try await login()
+            harness.clock.advance(by: 16 * 60)
+            #expect(try await api.call(.get, "/v1/me", token: first.access).status == .unauthorized, "the access token expired")
+            // The client sends its expired token out of habit: the refresh still rotates, the logout still revokes.
+            let refreshed = try await api.call(.post, "/v1/auth/refresh", token: first.access, tenant: "acme", json: ["refreshToken": first.refresh])
+            #expect(refreshed.status == .ok, "\(refreshed)")
+            let logout = try await api.call(.post, "/v1/auth/logout", token: second.access, tenant: "acme", json: ["refreshToken": second.refresh])
+            #expect(logout.status == .noContent, "\(logout)")
+            let revoked = try await api.call(.post, "/v1/auth/refresh", tenant: "acme", json: ["refreshToken": second.refresh])
+            #expect(revoked.status == .unauthorized, "the logout revoked the family: \(revoked)")
+            // A token that does not verify at all is ignored the same way; the tenant then comes from X-Tenant, as for
+            // anyone, so it still has to be named.
+            let categories = try await api.call(.get, "/v1/categories", token: "not.a.token", tenant: "acme")
+            #expect(categories.status == .ok, "\(categories)")
+            let unnamed = try await api.call(.get, "/v1/categories", token: "not.a.token")
+            #expect(unnamed.status == .badRequest && unnamed.problemCode == "tenant_required", "\(unnamed)")
+            // A valid token still decides: one of acme never addresses another tenant.
+            let fresh = try #require(refreshed["accessToken"]?.stringValue)
+            #expect(try await api.call(.get, "/v1/categories", token: fresh, tenant: "globex").status == .unauthorized)
+        }
+    }
+
     @Test("Issued tokens carry exactly iss, aud, exp, iat, sub, tid, role and sgn, signed HS256")
     func issuedClaims() async throws {
         let harness = try await TestServer()

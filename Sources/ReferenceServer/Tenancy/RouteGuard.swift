@@ -18,16 +18,16 @@ struct RouteGuard: Sendable {
         case .operator:
             guard let secret = Self.bearer(request), services.operators.authenticate(secret) != nil else { throw ServerError.unauthenticated() }
         case .user:
-            try await authenticate(request, &context)
+            try await authenticate(request, &context, tokenRequired: true)
         case .tenant:
-            if Self.bearer(request) != nil {
-                try await authenticate(request, &context)
-            } else {
-                let tenant = try await hintedTenant(request)
-                context.tenant = tenant
-                context.trace.tenantID = tenant.id
-                try limitClient(of: tenant, context)
-            }
+            // A token is optional here. One that verifies decides the tenant (and must agree with any tenant the request
+            // names); one that does not (expired, say) is ignored rather than refused, as a client refreshing or logging
+            // out after its access token expired still sends it out of habit.
+            if Self.bearer(request) != nil, try await authenticate(request, &context, tokenRequired: false) { return }
+            let tenant = try await hintedTenant(request)
+            context.tenant = tenant
+            context.trace.tenantID = tenant.id
+            try limitClient(of: tenant, context)
         }
     }
 
@@ -38,15 +38,19 @@ struct RouteGuard: Sendable {
             "ip:\(tenant.id):\(context.clientAddress)", limit: policies.apiRequestsPerIPPerWindow, windowSeconds: policies.rateLimitWindowSeconds)
     }
 
-    /// Verifies the bearer token and checks that its tenant is the one this request may address.
-    private func authenticate(_ request: Request, _ context: inout ServerContext) async throws {
+    /// Verifies the bearer token and checks that its tenant is the one this request may address. Answers whether the
+    /// request is authenticated: false only when the token did not verify and `tokenRequired` is false.
+    @discardableResult
+    private func authenticate(_ request: Request, _ context: inout ServerContext, tokenRequired: Bool) async throws -> Bool {
         guard let token = Self.bearer(request) else { throw ServerError.unauthenticated() }
         let principal: Principal
         do {
             principal = try await services.tokens.verify(token)
         } catch {
-            context.logger.debug("Access token refused", metadata: ["tradeskit.reason": "\(error)"])
-            throw ServerError.unauthenticated()
+            context.logger.debug(
+                tokenRequired ? "Access token refused" : "Access token ignored", metadata: ["tradeskit.reason": "\(error)"])
+            if tokenRequired { throw ServerError.unauthenticated() }
+            return false
         }
         guard let tenant = try await services.tenants.tenant(id: principal.tenantID) else { throw ServerError.unauthenticated() }
         switch services.configuration.mode {
@@ -66,6 +70,7 @@ struct RouteGuard: Sendable {
         let policies = tenant.settings.policies
         try services.limiter.enforce(
             "user:\(tenant.id):\(principal.userID)", limit: policies.apiRequestsPerUserPerWindow, windowSeconds: policies.rateLimitWindowSeconds)
+        return true
     }
 
     private func wrongTenant(_ context: ServerContext) -> ServerError {
