@@ -169,6 +169,11 @@ struct Database: Sendable {
 
     /// BEGIN, `body`, COMMIT; ROLLBACK when `body` fails, unless the connection itself is gone.
     ///
+    /// Always READ COMMITTED, whatever the server's or the role's `default_transaction_isolation`: the change writer's
+    /// guarantees (a row locked by another writer is read again as committed once the lock is released; a check after a
+    /// lock wait sees what the lock holder committed) are argued for that level. Under REPEATABLE READ the snapshot would
+    /// be taken before those lock waits.
+    ///
     /// Not postgres-nio's `withTransaction`: in 1.33.2 its ROLLBACK after a lost connection can wait forever (seen when
     /// the server is stopped mid-transaction). A dead connection needs no ROLLBACK: the server aborts the transaction when
     /// the session ends, and the pool discards the connection.
@@ -176,7 +181,7 @@ struct Database: Sendable {
         on connection: PostgresConnection, logger: Logger, isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
-        try await connection.query("BEGIN", logger: logger)
+        try await connection.query("BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
         do {
             let result = try await body(connection)
             try await connection.query("COMMIT", logger: logger)

@@ -145,7 +145,9 @@ struct PostgresTenantStorage: TenantStorage {
     // MARK: Catalogue
 
     func categories() async throws -> [TradeCategory] {
-        try await all("SELECT \(unescaped: Columns.category) FROM categories WHERE tenant_id = \(tenant) ORDER BY name, id", Decode.category)
+        // By code point, as SQLite and the memory fake sort, whatever the database's collation.
+        try await all(
+            "SELECT \(unescaped: Columns.category) FROM categories WHERE tenant_id = \(tenant) ORDER BY name COLLATE \"C\", id", Decode.category)
     }
 
     func category(_ id: CategoryID) async throws -> TradeCategory? {
@@ -281,7 +283,7 @@ struct PostgresTenantStorage: TenantStorage {
         try await all(
             """
             SELECT \(unescaped: Columns.escrow) FROM escrows WHERE tenant_id = \(tenant) AND instruction IS NOT NULL
-            ORDER BY updated_at, id LIMIT \(limit)
+            ORDER BY updated_at, id LIMIT \(max(0, limit))
             """, Decode.escrow)
     }
 

@@ -18,6 +18,9 @@ extension SQLiteStorage {
         default:
             break
         }
+        // GRDB answers every access to a closed database with SQLITE_MISUSE (this storage misuses SQLite nowhere else):
+        // as unavailable as a database gone.
+        if error.resultCode == .SQLITE_MISUSE { return StorageError(.unavailable, message: "SQLite storage is closed") }
         switch error.resultCode {
         case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_FULL, .SQLITE_NOMEM, .SQLITE_READONLY:
             return StorageError(.unavailable, message: "SQLite is unavailable (\(error.resultCode))")

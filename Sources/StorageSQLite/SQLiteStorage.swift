@@ -40,9 +40,32 @@ public final class SQLiteStorage: Storage, MigrationStatusReporting, Sendable {
                 writer = pool
             case .inMemory: writer = try DatabaseQueue(configuration: grdb)
             }
-            if configuration.migrateOnOpen { try Schema.migrator.migrate(writer) }
         } catch {
             throw SQLiteStorage.storageError(error)
+        }
+        if configuration.migrateOnOpen { try Self.migrate(writer) }
+    }
+
+    /// Applies the pending migrations, each in its own transaction; a failure names the migration that failed, which
+    /// is rolled back whole (those before it stay applied).
+    static func migrate(_ writer: any DatabaseWriter) throws(StorageError) {
+        let migrator = Schema.migrator
+        do {
+            try migrator.migrate(writer)
+        } catch {
+            let cause = storageError(error) as? StorageError ?? StorageError(.failure, message: "SQLite storage failure")
+            let applied = (try? writer.read { db in try migrator.appliedIdentifiers(db) }) ?? []
+            guard let identifier = migrator.migrations.first(where: { !applied.contains($0) }) else { throw cause }
+            let reason =
+                switch cause.code {
+                // A migration that checks its data found a row it cannot carry over.
+                case .missingRow: "a row refers to a row that does not exist"
+                case .uniqueViolation: "two rows break a unique constraint (\(cause.constraint ?? "unnamed"))"
+                default: cause.message
+                }
+            throw StorageError(
+                cause.code == .unavailable ? .unavailable : .failure,
+                message: "Migration \(identifier) failed: \(reason); the database stays at the migration before it")
         }
     }
 
@@ -66,11 +89,12 @@ public final class SQLiteStorage: Storage, MigrationStatusReporting, Sendable {
     }
 
     public func tenant(slug: String) async throws -> Tenant? {
-        try await read { db in try Row.decodeFirst(db.cachedStatement(sql: "SELECT * FROM tenants WHERE slug = ?"), arguments: [slug], Records.tenant) }
+        try await read { db in try Row.decodeFirst(db.cachedStatement(sql: "SELECT * FROM tenants WHERE slug = ?"), arguments: [slug], Records.tenant)
+        }
     }
 
     public func migrate() async throws {
-        do { try Schema.migrator.migrate(writer) } catch { throw SQLiteStorage.storageError(error) }
+        try Self.migrate(writer)
     }
 
     /// The names of the applied migrations, in order.

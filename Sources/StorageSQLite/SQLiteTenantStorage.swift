@@ -217,7 +217,7 @@ struct SQLiteTenantStorage: TenantStorage {
 
     func pendingSettlements(limit: Int) async throws -> [Escrow] {
         try await all(
-            "SELECT * FROM escrows WHERE tenant_id = ? AND instruction IS NOT NULL ORDER BY updated_at, id LIMIT ?", [limit], Records.escrow)
+            "SELECT * FROM escrows WHERE tenant_id = ? AND instruction IS NOT NULL ORDER BY updated_at, id LIMIT ?", [max(0, limit)], Records.escrow)
     }
 
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry] {

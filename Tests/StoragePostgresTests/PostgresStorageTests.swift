@@ -6,6 +6,22 @@ import TradesKit
 
 @Suite("PostgresStorage")
 struct PostgresStorageTests {
+    @Test("Every storage transaction is READ COMMITTED, whatever the session's default isolation")
+    func readCommitted() async throws {
+        _ = try await PostgresHarness.storage()
+        try await PostgresHarness.withRawClient(.app) { client in
+            try await client.withConnection { connection in
+                try await connection.run("SET default_transaction_isolation = 'repeatable read'")
+                let level = try await Database.transaction(on: connection, logger: PostgresHarness.logger) { connection in
+                    var level: String?
+                    for try await value in try await connection.run("SHOW transaction_isolation").decode(String.self) { level = value }
+                    return level
+                }
+                #expect(level == "read committed")
+            }
+        }
+    }
+
     @Test("Inserted rows come back exactly, and updates bump versions")
     func roundTrip() async throws {
         let storage = try await PostgresHarness.storage()

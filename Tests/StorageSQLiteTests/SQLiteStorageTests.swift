@@ -116,7 +116,7 @@ struct SQLiteStorageTests {
         #expect(try await db.refreshToken(hash: token.tokenHash) == token)
     }
 
-    @Test("v6 rebuilds jobs and escrows with every reference, keeping their rows; a dangling one stops it unapplied")
+    @Test("v6 rebuilds jobs, escrows and disputes with every reference, keeping their rows; a dangling one stops it unapplied")
     func upgradeCompletesReferences() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = path()
@@ -146,15 +146,18 @@ struct SQLiteStorageTests {
         #expect(try await after.pendingSettlements(limit: 10).map(\.id) == [escrow.id], "the partial index of owed instructions is back")
         // The references other tables make to the rebuilt ones still hold, and the new ones are enforced.
         let foreignKeys = try await upgraded.writer.read { db in
-            (try db.foreignKeys(on: "jobs").map(\.destinationTable), try db.foreignKeys(on: "escrows").map(\.destinationTable))
+            try ["jobs", "escrows", "disputes"].map { try db.foreignKeys(on: $0).map(\.destinationTable).sorted() }
         }
-        #expect(foreignKeys.0.sorted() == ["bids", "categories", "users", "users"])
-        #expect(foreignKeys.1.sorted() == ["bids", "jobs", "users", "users"])
+        #expect(
+            foreignKeys == [["bids", "categories", "users", "users"], ["bids", "jobs", "users", "users"], ["jobs", "users", "users", "users"]])
         let message = Fixtures().message(job: job.id, sender: owner.id, at: now)
         changes = ChangeSet()
         changes.append(.insertMessage(message))
         try await after.commit(changes)
         try upgraded.close()
+        // Closed, as its documentation says: reads and writes are refused as unavailable.
+        await #expect { _ = try await after.job(job.id) } throws: { ($0 as? StorageError)?.code == .unavailable }
+        await #expect { try await after.commit(changes) } throws: { ($0 as? StorageError)?.code == .unavailable }
 
         // A database already holding a dangling accepted bid is not carried over: the migration fails whole.
         let broken = path("broken.sqlite")
@@ -164,7 +167,12 @@ struct SQLiteStorageTests {
         try await legacy.writer.write { db in
             try db.execute(sql: "UPDATE jobs SET accepted_bid_id = ? WHERE id = ?", arguments: [UUID().uuidString.lowercased(), dangling.id.sql])
         }
-        await #expect(throws: StorageError.self) { try await legacy.migrate() }
+        let failure = await #expect(throws: StorageError.self) { try await legacy.migrate() }
+        #expect(failure?.code == .failure)
+        #expect(
+            failure?.message
+                == "Migration v6-complete-references failed: a row refers to a row that does not exist; the database stays at the migration before it"
+        )
         #expect(try await legacy.appliedMigrations() == Array(Self.allMigrations.dropLast()))
         #expect(try await legacy.writer.read { db in try db.foreignKeys(on: "jobs").count } == 3, "the old table is still there")
     }

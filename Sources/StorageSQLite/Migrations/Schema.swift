@@ -32,8 +32,8 @@ enum Schema {
         return migrator
     }
 
-    /// The references PostgreSQL has had from the start and SQLite lacked: a job's accepted bid, and an escrow's
-    /// homeowner and contractor. SQLite cannot add a foreign key to a table, so both tables are rebuilt (SQLite's
+    /// The references PostgreSQL has had from the start and SQLite lacked: a job's accepted bid, an escrow's homeowner
+    /// and contractor, and the admin who resolved a dispute. SQLite cannot add a foreign key to a table, so both tables are rebuilt (SQLite's
     /// "generalized ALTER TABLE procedure"): a new table with every column, check and key, the rows copied by name,
     /// the old table dropped, the new one renamed, its indexes made again.
     static let v6CompleteReferences: [String] = [
@@ -126,6 +126,47 @@ enum Schema {
         "ALTER TABLE escrows_v6 RENAME TO escrows",
         "CREATE UNIQUE INDEX escrow_job ON escrows(tenant_id, job_id)",
         "CREATE INDEX escrows_pending ON escrows(tenant_id, updated_at, id) WHERE instruction IS NOT NULL",
+        """
+        CREATE TABLE disputes_v6 (
+            tenant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            opened_by TEXT NOT NULL,
+            respondent TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            response TEXT,
+            status TEXT NOT NULL CHECK (status IN ('awaiting_response', 'under_review', 'resolved')),
+            job_status_before TEXT NOT NULL,
+            outcome TEXT,
+            refund_amount INTEGER,
+            refund_currency TEXT,
+            note TEXT,
+            resolved_by TEXT,
+            resolved_at INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, id),
+            FOREIGN KEY (tenant_id, job_id) REFERENCES jobs(tenant_id, id),
+            FOREIGN KEY (tenant_id, opened_by) REFERENCES users(tenant_id, id),
+            FOREIGN KEY (tenant_id, respondent) REFERENCES users(tenant_id, id),
+            FOREIGN KEY (tenant_id, resolved_by) REFERENCES users(tenant_id, id)
+        )
+        """,
+        """
+        INSERT INTO disputes_v6 (tenant_id, id, job_id, opened_by, respondent, reason, response, status, job_status_before,
+                                 outcome, refund_amount, refund_currency, note, resolved_by, resolved_at, created_at,
+                                 updated_at, version)
+        SELECT tenant_id, id, job_id, opened_by, respondent, reason, response, status, job_status_before, outcome,
+               refund_amount, refund_currency, note, resolved_by, resolved_at, created_at, updated_at, version
+        FROM disputes
+        """,
+        "DROP TABLE disputes",
+        "ALTER TABLE disputes_v6 RENAME TO disputes",
+        "CREATE UNIQUE INDEX open_dispute ON disputes(tenant_id, job_id) WHERE status <> 'resolved'",
+        "CREATE INDEX disputes_created ON disputes(tenant_id, created_at, id)",
+        "CREATE INDEX disputes_opened_by ON disputes(tenant_id, opened_by)",
+        "CREATE INDEX disputes_respondent ON disputes(tenant_id, respondent)",
     ]
 
     /// What the purge of spent identity records (``TradesKit/TenantStorage/purgeIdentityRecords(tokensExpiredBefore:throttlesIdleSince:)``)

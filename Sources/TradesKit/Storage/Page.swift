@@ -55,12 +55,16 @@ public struct PageCursor: Sendable, Hashable, Codable {
 public struct PageRequest: Sendable, Hashable {
     /// Where the previous page ended; `nil` for the first page.
     public var cursor: PageCursor?
-    /// How many items at most, 1…100.
-    public var limit: Int
+    /// How many items at most, 1…100: any other value set is clamped into that range, so no storage ever sees one.
+    public var limit: Int {
+        didSet { limit = Self.clamped(limit) }
+    }
 
     /// Creates a request; `limit` is clamped to 1…100.
     public init(cursor: PageCursor? = nil, limit: Int = 50) {
         self.cursor = cursor
-        self.limit = min(100, max(1, limit))
+        self.limit = Self.clamped(limit)
     }
+
+    private static func clamped(_ limit: Int) -> Int { min(100, max(1, limit)) }
 }

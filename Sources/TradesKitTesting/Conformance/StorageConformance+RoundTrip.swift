@@ -127,6 +127,9 @@ extension StorageConformance {
             var pending = try await world.db.pendingSettlements(limit: 10)
             try expect(pending == Array(escrows.prefix(4)), "pendingSettlements is not the instructed escrows, least recently changed first")
             try expect(try await world.db.pendingSettlements(limit: 2) == Array(escrows.prefix(2)), "pendingSettlements ignores its limit")
+            for limit in [0, -1, Int.min] {
+                try expect(try await world.db.pendingSettlements(limit: limit).isEmpty, "pendingSettlements(limit: \(limit)) is not empty")
+            }
             // Settling clears the instruction, and the escrow leaves the list; a new instruction puts it at the end.
             var changes = ChangeSet()
             var settled = try escrows[0].capturing(at: world.next())

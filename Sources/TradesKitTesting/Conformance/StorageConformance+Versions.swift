@@ -83,6 +83,14 @@ extension StorageConformance {
             try await expectStorageError(.missingRow, "a message whose sender does not exist") { try await world.commit(.insertMessage(silent)) }
             let dispute = world.fixtures.dispute(job: job.id, openedBy: world.owner.id, respondent: stranger, at: world.next())
             try await expectStorageError(.missingRow, "a dispute whose respondent does not exist") { try await world.commit(.insertDispute(dispute)) }
+            let contested = world.fixtures.dispute(job: job.id, openedBy: world.owner.id, respondent: world.contractor.id, at: world.next())
+            try await world.commit(.insertDispute(contested))
+            let resolution = DisputeResolution(outcome: .release, note: "Settled.", resolvedBy: stranger, resolvedAt: world.next())
+            let resolved = try contested.resolving(resolution, at: world.next())
+            try await expectStorageError(.missingRow, "a dispute resolved by a user who does not exist") {
+                try await world.commit(.updateDispute(resolved))
+            }
+            try expect(try await world.db.dispute(contested.id) == contested, "a resolution by a missing user was stored")
             let review = world.fixtures.review(job: job.id, author: world.owner.id, subject: stranger, at: world.next())
             try await expectStorageError(.missingRow, "a review whose subject does not exist") { try await world.commit(.insertReview(review)) }
             let ghostBid = world.fixtures.bid(on: job.id, by: world.contractor.id, at: world.next())

@@ -98,6 +98,7 @@ struct ChangeApplier {
             data.disputes[dispute.id] = dispute
         case .updateDispute(let dispute):
             _ = try Self.current(data.disputes[dispute.id], dispute.version, "dispute")
+            if let resolver = dispute.resolution?.resolvedBy, data.users[resolver] == nil { throw Self.missing("user") }
             try checkOpenDispute(dispute)
             data.disputes[dispute.id] = dispute.bumped
         case .insertReview(let review):

@@ -112,7 +112,7 @@ struct MemoryTenantStorage: TenantStorage {
 
     func pendingSettlements(limit: Int) async throws -> [Escrow] {
         let pending = data.escrows.values.filter { $0.instruction != nil }
-        return Array(pending.sorted { ($0.updatedAt, $0.id.rawValue.uuidString) < ($1.updatedAt, $1.id.rawValue.uuidString) }.prefix(limit))
+        return Array(pending.sorted { ($0.updatedAt, $0.id.rawValue.uuidString) < ($1.updatedAt, $1.id.rawValue.uuidString) }.prefix(max(0, limit)))
     }
 
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry] {

@@ -45,6 +45,12 @@ struct PageCursorTests {
         #expect(PageRequest(limit: 100).limit == 100)
         #expect(PageRequest(limit: 101).limit == 100)
         #expect(PageRequest().limit == 50)
+        // Set after creation too: a storage never sees a limit outside 1…100 (SQLite's keyset page trapped on 0).
+        var request = PageRequest()
+        for (set, clamped) in [(0, 1), (-1, 1), (Int.min, 1), (500, 100), (Int.max, 100), (7, 7)] {
+            request.limit = set
+            #expect(request.limit == clamped, "\(set)")
+        }
     }
 }
 
