@@ -239,6 +239,48 @@ struct MarketplaceFlowTests {
         #expect(t.payments.calls.contains { if case .void = $0 { true } else { false } }, "the suspended owner's authorisation was kept")
     }
 
+    @Test("a caller suspended between the read and the commit changes nothing: posting, messaging, starting, disputing, withdrawing")
+    func suspensionOutrunsNoChange() async throws {
+        let t = try TestMarket(.memory)
+        let world = try await t.makeWorld(contractors: 2)
+        let storage = try #require(t.storage as? MemoryStorage)
+        let (job, bids) = try await t.jobWithBids(world)
+        _ = try await t.market.bids.accept(by: world.owner, bids[0].id)
+        let winner = world.contractors[0]
+        let other = try await t.postJob(world, title: "Paint the fence")
+        let loose = try await t.market.bids.submit(by: world.contractors[1], on: other.id, .init(amount: Money(20_000, .usd)))
+
+        /// Runs `action` by `caller` with the caller suspended just before its commit: it must fail as suspended.
+        func suspendedDuring(_ caller: Principal, _ name: String, _ action: @escaping () async throws -> Void) async throws {
+            storage.beforeNextCommit {
+                do {
+                    _ = try await t.market.users.setSuspended(by: world.admin, caller.userID, suspended: true)
+                } catch {
+                    Issue.record("suspending for \(name) failed: \(error)")
+                }
+            }
+            await expectError(.suspended) { try await action() }
+            _ = try await t.market.users.setSuspended(by: world.admin, caller.userID, suspended: false)
+        }
+        let before = try await t.allEvents(world).count
+        try await suspendedDuring(world.owner, "a message") { _ = try await t.market.messages.post(by: world.owner, job: job.id, body: "Hello?") }
+        try await suspendedDuring(world.owner, "a job") { _ = try await t.postJob(world) }
+        try await suspendedDuring(winner, "a start") { _ = try await t.market.jobs.start(by: winner, job.id) }
+        try await suspendedDuring(winner, "a dispute") {
+            _ = try await t.market.disputes.open(by: winner, job: job.id, reason: "The owner will not let me in.")
+        }
+        try await suspendedDuring(world.contractors[1], "a withdrawal") { _ = try await t.market.bids.withdraw(by: world.contractors[1], loose.id) }
+
+        #expect(try await t.market.messages.list(by: world.owner, job: job.id).items.isEmpty)
+        #expect(try await t.market.jobs.get(by: world.admin, job.id).status == .awarded)
+        #expect(try await t.market.disputes.list(by: world.admin).items.isEmpty)
+        #expect(try await t.market.bids.list(by: world.admin, job: other.id).map(\.status) == [.submitted])
+        #expect(try await t.market.jobs.search(by: world.admin, JobQuery()).items.count == 2, "the suspended owner's job landed")
+        // Only the suspensions and reinstatements were recorded (two events each), nothing of the refused changes.
+        let events = try await t.allEvents(world)
+        #expect(events.count - before == 10, "\(events.dropFirst(before).map(\.type))")
+    }
+
     @Test("a job keeps the currency it was posted in when the tenant's changes")
     func jobKeepsItsCurrency() async throws {
         let t = try TestMarket()

@@ -70,7 +70,7 @@ public struct BidService: Sendable {
             // So must the profile and the caller the decision read: a vetting revoked (or trades changed), or the caller
             // suspended, meanwhile means a retry.
             changes.append(.expectVersion(.contractorProfile(profile.userID), version: profile.version))
-            changes.append(.expectVersion(.user(actor.id), version: actor.version))
+            changes.expectCaller(actor)
             changes.append(.insertBid(bid))
             try environment.record(
                 BidSubmitted(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID, amount: bid.amount),
@@ -83,13 +83,14 @@ public struct BidService: Sendable {
 
     /// Withdraws the caller's own submitted bid while the job is open.
     public func withdraw(by principal: Principal, _ bidID: BidID) async throws -> Bid {
-        try await environment.acting("bid.withdraw", as: principal) { store, _ in
+        try await environment.acting("bid.withdraw", as: principal) { store, actor in
             guard let bid = try await store.bid(bidID, viewer: BidViewer(principal)) else { throw TradesKitError.notFound("Bid") }
             guard bid.contractorID == principal.userID else { throw TradesKitError.forbidden("Only the bidder can withdraw a bid") }
             guard let job = try await store.job(bid.jobID) else { throw TradesKitError.notFound("Job") }
             guard job.status == .open else { throw TradesKitError.invalidTransition("Bids can only be withdrawn while the job is open") }
             let now = environment.now()
             var changes = ChangeSet()
+            changes.expectCaller(actor)
             let withdrawn = changes.update(try bid.withdrawing(at: now))
             try environment.record(
                 BidWithdrawn(bidID: bid.id, jobID: job.id, ownerID: job.ownerID, contractorID: bid.contractorID), in: &changes, at: now)

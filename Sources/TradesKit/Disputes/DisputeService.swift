@@ -28,6 +28,7 @@ public struct DisputeService: Sendable {
                 id: environment.ids.make(), jobID: job.id, openedBy: actor.id, respondent: respondent, reason: reason,
                 jobStatusBefore: job.status, createdAt: now)
             var changes = ChangeSet()
+            changes.expectCaller(actor)
             changes.update(disputed)
             changes.append(.insertDispute(dispute))
             try record(dispute, in: &changes, at: now)
@@ -48,10 +49,11 @@ public struct DisputeService: Sendable {
         try validator.check()
         return try await environment.run("dispute.respond", tenant: principal.tenantID) {
             let store = environment.store(principal)
-            let dispute = try await visibleDispute(id, principal, store)
+            let (dispute, actor) = try await visibleDispute(id, principal, store)
             guard dispute.respondent == principal.userID else { throw TradesKitError.forbidden("Only the other party can respond") }
             let now = environment.now()
             var changes = ChangeSet()
+            changes.expectCaller(actor)
             let answered = changes.update(try dispute.responding(response, at: now))
             try record(answered, in: &changes, at: now)
             try await store.commit(changes)
@@ -89,6 +91,7 @@ public struct DisputeService: Sendable {
             }
 
             var changes = ChangeSet()
+            changes.expectCaller(actor)
             switch (escrow.status, outcome) {
             case (.held, .fullRefund), (.authorizationPending, .fullRefund):
                 // Nothing was collected: voiding the hold is the full refund.
@@ -117,7 +120,7 @@ public struct DisputeService: Sendable {
     /// A dispute: for its parties and admins.
     public func get(by principal: Principal, _ id: DisputeID) async throws -> Dispute {
         try await environment.run("dispute.get", tenant: principal.tenantID) {
-            try await visibleDispute(id, principal, environment.store(principal))
+            try await visibleDispute(id, principal, environment.store(principal)).0
         }
     }
 
@@ -137,12 +140,13 @@ public struct DisputeService: Sendable {
         }
     }
 
-    private func visibleDispute(_ id: DisputeID, _ principal: Principal, _ store: any TenantStorage) async throws -> Dispute {
+    /// The dispute, if the caller may see it, and the caller as read.
+    private func visibleDispute(_ id: DisputeID, _ principal: Principal, _ store: any TenantStorage) async throws -> (Dispute, User) {
         let actor = try await environment.actor(principal, in: store)
         guard let dispute = try await store.dispute(id), actor.role == .admin || dispute.openedBy == actor.id || dispute.respondent == actor.id else {
             throw TradesKitError.notFound("Dispute")
         }
-        return dispute
+        return (dispute, actor)
     }
 
     private func record(_ dispute: Dispute, in changes: inout ChangeSet, at now: Date) throws {

@@ -47,7 +47,7 @@ public struct ContractorService: Sendable {
         }
         try validator.check()
 
-        return try await environment.acting("contractor.profile", as: principal) { store, _ in
+        return try await environment.acting("contractor.profile", as: principal) { store, actor in
             let known = Set(try await store.categories().map(\.id))
             let unknown = input.trades.filter { !known.contains($0) }
             if !unknown.isEmpty {
@@ -56,6 +56,7 @@ public struct ContractorService: Sendable {
                 ])
             }
             var changes = ChangeSet()
+            changes.expectCaller(actor)
             var seen = Set<CategoryID>()
             let trades = input.trades.filter { seen.insert($0).inserted }
             if var profile = try await store.contractorProfile(principal.userID) {
@@ -100,6 +101,7 @@ public struct ContractorService: Sendable {
             guard var profile = try await store.contractorProfile(contractorID) else { throw TradesKitError.notFound("Contractor profile") }
             profile.vetting = status
             var changes = ChangeSet()
+            changes.expectCaller(actor)
             let updated = changes.update(profile)
             try environment.record(ContractorVettingChanged(contractorID: contractorID, vetting: status), in: &changes, at: environment.now())
             try await store.commit(changes)

@@ -52,7 +52,7 @@ public struct JobService: Sendable {
         guard principal.role == .homeowner else { throw TradesKitError.forbidden("Only homeowners post jobs") }
         let store = environment.store(principal)
         return try await environment.run("job.post", tenant: principal.tenantID) {
-            _ = try await environment.actor(principal, in: store)
+            let actor = try await environment.actor(principal, in: store)
             let tenant = try await environment.tenant(of: store)
             var validator = Validator()
             let title = validator.text(input.title, field: "title", min: 3, max: 120)
@@ -69,6 +69,7 @@ public struct JobService: Sendable {
                 id: environment.ids.make(), ownerID: principal.userID, categoryID: input.categoryID, title: title,
                 description: description, location: input.location, budget: input.budget, createdAt: now)
             var changes = ChangeSet()
+            changes.expectCaller(actor)
             changes.append(.insertJob(job))
             try environment.record(JobPosted(jobID: job.id, ownerID: job.ownerID, categoryID: job.categoryID), in: &changes, at: now)
             try await store.commit(changes)
@@ -264,6 +265,7 @@ public struct JobService: Sendable {
             guard allowed(job, actor) else { throw TradesKitError.forbidden("You may not do this to this job") }
             let now = environment.now()
             var changes = ChangeSet()
+            changes.expectCaller(actor)
             let changed = try await decide(job, store, &changes, now)
             let committed = changes.update(changed)
             if changed.status != job.status {

@@ -15,6 +15,7 @@ public struct MessageService: Sendable {
             let now = environment.now()
             let message = Message(id: environment.ids.make(), jobID: job.id, senderID: actor.id, body: body, createdAt: now)
             var changes = ChangeSet()
+            changes.expectCaller(actor)
             changes.append(.insertMessage(message))
             let recipient = actor.id == job.ownerID ? contractorID : job.ownerID
             try environment.record(

@@ -26,6 +26,7 @@ public struct ReviewService: Sendable {
 
             let subject = actor.id == job.ownerID ? contractorID : job.ownerID
             var changes = ChangeSet()
+            changes.expectCaller(actor)
             var review = Review(
                 id: environment.ids.make(), jobID: job.id, authorID: actor.id, subjectID: subject, rating: rating, text: text,
                 createdAt: now, visibleFrom: windowEnd)

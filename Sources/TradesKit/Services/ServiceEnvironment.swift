@@ -182,6 +182,14 @@ enum BusinessMetrics {
     static let refreshTokenReuses = Counter(label: "tradeskit_refresh_token_reuses_total")
 }
 
+extension ChangeSet {
+    /// Commits only while the caller is as read: a suspension or an ended session that commits between the read and
+    /// this commit refuses the change (the retry reads the caller again and stops), rather than being outrun by it.
+    mutating func expectCaller(_ actor: User) {
+        append(.expectVersion(.user(actor.id), version: actor.version))
+    }
+}
+
 /// The hash that logins of unknown e-mail addresses are verified against, so they take as long as logins of known
 /// ones. Made once, by the configured hasher, so its cost and format are the real ones (bcrypt's, in the server).
 actor DummyPasswordHash {
