@@ -78,7 +78,7 @@ struct AttackTests {
                 Probe("contractor.profile", bUser, ghostUser) { try await m.contractors.profile(by: principal, $0) },
                 Probe("user.suspend", bUser, ghostUser) { try await m.users.setSuspended(by: principal, $0, suspended: true) },
                 Probe("contractor.vetting", bUser, ghostUser) { try await m.contractors.setVetting(by: principal, $0, .rejected) },
-                Probe("review.about", bUser, ghostUser) { try await m.reviews.about(by: principal, user: $0).items.map(\.id) },
+                Probe("review.about", bUser, ghostUser) { try await m.reviews.about(by: principal, user: $0).items.map(\.rating) },
             ]
             for probe in probes {
                 let (real, ghost) = await probe.run()

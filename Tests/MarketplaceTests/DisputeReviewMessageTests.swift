@@ -108,7 +108,17 @@ struct DisputeReviewMessageTests {
         #expect(try await t.market.reviews.forJob(by: pro, job: job.id).count == 2)
         let rating = try await t.market.users.publicProfile(by: world.otherOwner, pro.userID).rating
         #expect(rating == RatingSummary(count: 1, ratingSum: 4))
-        #expect(try await t.market.reviews.about(by: world.otherOwner, user: world.owner.userID).items.map(\.rating) == [5])
+        // In public, a review names neither its author nor its job, and dates itself to the month only.
+        let about = try await t.market.reviews.about(by: world.otherOwner, user: world.owner.userID).items
+        #expect(
+            about == [
+                PublicReview(
+                    try #require(try await t.market.reviews.forJob(by: pro, job: job.id).first { $0.authorID == pro.userID }), subjectRole: .homeowner
+                )
+            ])
+        #expect(about.first?.authorRole == .contractor && about.first?.rating == 5)
+        #expect(about.first?.month == String(ISO8601DateFormatter().string(from: t.clock.now()).prefix(7)))
+        await expectError(.notFound) { try await t.market.reviews.about(by: world.otherOwner, user: UserID(UUID())) }
     }
 
     @Test("two reviews committed at once are both shown: the later one finds the first")

@@ -131,12 +131,10 @@ struct MessageResponse: Encodable {
     }
 }
 
-/// A review (schema `Review`), or as anyone in the tenant may see it (`PublicReview`): without the job it is about,
-/// which would tell a losing bidder who won.
+/// A review, for the parties of its job and admins (schema `Review`).
 struct ReviewResponse: Encodable {
     let id: ReviewID
-    /// Absent from the public form (`nil` is left out when encoded).
-    let jobId: JobID?
+    let jobId: JobID
     let authorId: UserID
     let subjectId: UserID
     let rating: Int
@@ -144,20 +142,33 @@ struct ReviewResponse: Encodable {
     let createdAt: Date
     let visibleFrom: Date
 
-    init(_ review: Review) { self.init(review, job: review.jobID) }
-
-    /// The public form, without the job.
-    static func withoutJob(_ review: Review) -> ReviewResponse { ReviewResponse(review, job: nil) }
-
-    private init(_ review: Review, job: JobID?) {
+    init(_ review: Review) {
         id = review.id
-        jobId = job
+        jobId = review.jobID
         authorId = review.authorID
         subjectId = review.subjectID
         rating = review.rating
         text = review.text
         createdAt = review.createdAt
         visibleFrom = review.visibleFrom
+    }
+}
+
+/// A review as anyone in the tenant may see it (schema `PublicReview`, see ``TradesKit/PublicReview``): no author, job,
+/// id or exact time, any of which would tell a losing bidder who won.
+struct PublicReviewResponse: Encodable {
+    let subjectId: UserID
+    let authorRole: Role
+    let rating: Int
+    let text: String
+    let month: String
+
+    init(_ review: PublicReview) {
+        subjectId = review.subjectID
+        authorRole = review.authorRole
+        rating = review.rating
+        text = review.text
+        month = review.month
     }
 }
 

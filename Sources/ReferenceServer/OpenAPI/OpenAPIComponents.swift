@@ -199,12 +199,15 @@ enum OpenAPIComponents {
                     ("createdAt", S.dateTime), ("visibleFrom", S.dateTime),
                 ]),
             "ReviewList": S.list(of: "Review"),
-            // About a user, for anyone in the tenant: without the job, which would tell a losing bidder who won it.
+            // About a user, for anyone in the tenant: no author, job, id or exact time, which would tell a losing bidder who won.
             "PublicReview": S.record(
                 [
-                    ("id", S.uuid), ("authorId", S.uuid), ("subjectId", S.uuid), ("rating", S.integer), ("text", S.string()),
-                    ("createdAt", S.dateTime), ("visibleFrom", S.dateTime),
-                ]),
+                    ("subjectId", S.uuid), ("authorRole", S.enumeration([Role.homeowner.rawValue, Role.contractor.rawValue])),
+                    ("rating", S.integer), ("text", S.string()), ("month", S.string(pattern: "^[0-9]{4}-(0[1-9]|1[0-2])$")),
+                ],
+                description:
+                    "A review as anyone in the tenant may read it: who it is about, the author's role, the rating, the text and the month (UTC) it was written in."
+            ),
             "PublicReviewList": S.list(of: "PublicReview"),
             "Event": S.record(
                 [

@@ -103,16 +103,14 @@ enum AccountRoutes {
             },
             Route(
                 RouteSpec(
-                    .get, "/v1/users/{id}/reviews", id: "listUserReviews", "Visible reviews about a user, newest first (without their jobs)",
+                    .get, "/v1/users/{id}/reviews", id: "listUserReviews", "Visible reviews about a user, newest first (without author, job or day)",
                     tag: "Users", access: .user, response: "PublicReviewList", query: [CommonQuery.cursor, CommonQuery.limit])
             ) { call in
                 let principal = try call.principal()
                 let user: UserID = try call.id("id", "User")
                 let page = try call.pageQuery()
-                // An id that names no user of the tenant is not found, rather than an empty list.
-                _ = try await call.market.users.publicProfile(by: principal, user)
                 return try call.json(
-                    ListResponse(try await call.market.reviews.about(by: principal, user: user, page: page), ReviewResponse.withoutJob))
+                    ListResponse(try await call.market.reviews.about(by: principal, user: user, page: page), PublicReviewResponse.init))
             },
         ]
     }

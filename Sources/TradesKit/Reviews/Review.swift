@@ -41,3 +41,38 @@ public struct Review: Sendable, Hashable, Codable, Identifiable {
     /// Whether it is visible at `now`.
     public func isVisible(at now: Date) -> Bool { visibleFrom <= now }
 }
+
+/// A review as anyone in the tenant may read it: its subject, whether a homeowner or a contractor wrote it, the rating,
+/// the text and the month it was written in, but not who wrote it, about which job, or when to the millisecond (nor the
+/// review's id: a UUIDv7 carries its creation time). Any of those would let a contractor who lost the job match the
+/// review to it and learn who won.
+public struct PublicReview: Sendable, Hashable, Codable {
+    /// Who it is about.
+    public let subjectID: UserID
+    /// The author's role: a homeowner's review of a contractor, or a contractor's of a homeowner.
+    public let authorRole: Role
+    /// 1…5.
+    public let rating: Int
+    /// The text.
+    public let text: String
+    /// The year and month it was written in, UTC (`2026-11`).
+    public let month: String
+
+    /// The public form of `review`, about a user of `subjectRole`.
+    public init(_ review: Review, subjectRole: Role) {
+        subjectID = review.subjectID
+        authorRole = subjectRole == .contractor ? .homeowner : .contractor
+        rating = review.rating
+        text = review.text
+        month = Self.month(of: review.createdAt)
+    }
+
+    static func month(of date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+        let parts = calendar.dateComponents([.year, .month], from: date)
+        let year = String(parts.year ?? 0)
+        let month = String(parts.month ?? 0)
+        return String(repeating: "0", count: max(0, 4 - year.count)) + year + "-" + (month.count == 1 ? "0" : "") + month
+    }
+}

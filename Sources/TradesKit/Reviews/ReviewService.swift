@@ -58,11 +58,14 @@ public struct ReviewService: Sendable {
         }
     }
 
-    /// Visible reviews about a user, newest first. Each names its job: a caller who shows them to people other than the
-    /// job's parties should leave the job out (the reference server does), or a losing bidder learns who won.
-    public func about(by principal: Principal, user subject: UserID, page: PageRequest = PageRequest()) async throws -> Page<Review> {
+    /// Visible reviews about a user of the tenant, newest first, for any member: in their public form
+    /// (``PublicReview``), which names neither the author nor the job, so a losing bidder cannot learn who won.
+    /// - Throws: ``TradesKitError/Code/notFound`` when the tenant has no such user.
+    public func about(by principal: Principal, user subjectID: UserID, page: PageRequest = PageRequest()) async throws -> Page<PublicReview> {
         try await environment.acting("review.about", as: principal) { store, _ in
-            return try await store.reviews(subject: subject, visibleAt: environment.now(), page: page)
+            guard let subject = try await store.user(subjectID) else { throw TradesKitError.notFound("User") }
+            let reviews = try await store.reviews(subject: subjectID, visibleAt: environment.now(), page: page)
+            return Page(items: reviews.items.map { PublicReview($0, subjectRole: subject.role) }, nextCursor: reviews.nextCursor)
         }
     }
 }
