@@ -204,7 +204,7 @@ struct HardeningTests {
 
     @Test("/metrics exports request counts and latency by route template; /health and /ready answer")
     func operations() async throws {
-        let harness = try await TestServer()
+        let harness = try await TestServer { $0.metricsWithoutToken = true }
         let world = try await harness.world()
         try await harness.test { api async throws in
             _ = try await api.call(.get, "/v1/jobs/\(UUID().uuidString)", as: world.owner)
@@ -230,6 +230,12 @@ struct HardeningTests {
             let scraped = try await api.call(.get, "/metrics", token: token)
             #expect(scraped.status == .ok && scraped.body.contains("tradeskit_http_requests_total"), "\(scraped)")
             #expect(try await api.call(.get, "/health").status == .ok)
+        }
+        // Without a token, metrics are served only when the server says so: by default, to nobody.
+        try await TestServer().test { api async throws in
+            let refused = try await api.call(.get, "/metrics")
+            #expect(refused.status == .forbidden && refused.problemCode == "metrics_not_served", "\(refused)")
+            #expect(!refused.body.contains("tradeskit_"))
         }
         #expect(ServerConfiguration(tokenSigningKey: Array(repeating: 7, count: 32)).problems.isEmpty)
         var short = ServerConfiguration(tokenSigningKey: Array(repeating: 7, count: 32))

@@ -60,8 +60,7 @@ final class HTTPBenchServer {
         configuration.port = 0
         configuration.bcryptCost = bcryptCost
         configuration.accessTokenLifetime = 86_400
-        configuration.rateLimits = .init(
-            loginAttemptsPerWindow: 1_000, requestsPerUserPerWindow: 1_000_000, requestsPerIPPerWindow: 1_000_000_000, windowSeconds: 1)
+        configuration.rateLimits = .init(requestsPerIPPerWindow: 1_000_000_000, windowSeconds: 1)
         configuration.benchmarkRoute = true
         return configuration
     }

@@ -39,6 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Behind one proxy that appends the client's address to X-Forwarded-For: rate-limit by that address.")
     var trustForwardedFor = false
     @Flag(help: "Development mode: generated secrets, and a demo tenant and admin on a new database.") var development = false
+    @Flag(help: "Serve /metrics to anyone when TRADESKIT_METRICS_TOKEN is not set (only the monitoring network reaches the port).")
+    var openMetrics = false
 
     static let demoSlug = "demo"
     static let demoAdminEmail = "admin@demo.example.com"
@@ -71,6 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.development = development
         configuration.operatorToken = environment["TRADESKIT_OPERATOR_TOKEN"]
         configuration.metricsToken = environment["TRADESKIT_METRICS_TOKEN"]
+        configuration.metricsWithoutToken = openMetrics || development
         if development, configuration.operatorToken == nil { configuration.operatorToken = Self.randomSecret() }
         if let problem = configuration.problems.first { throw ValidationError("Cannot start: \(problem).") }
         let hasher = try BcryptPasswordHasher(cost: configuration.bcryptCost)

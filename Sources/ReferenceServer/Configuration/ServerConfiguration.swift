@@ -19,23 +19,16 @@ public struct ServerConfiguration: Sendable {
         case perTenant(slug: String)
     }
 
-    /// Request limits per fixed window (DESIGN.md §7). A tenant's own policies replace the login and per-user limits.
+    /// The server's own request limit per fixed window (DESIGN.md §7), across tenants. The login, per-user and
+    /// per-tenant per-IP limits are each tenant's policies (``TradesKit/TenantPolicies``), set through the tenant routes.
     public struct RateLimits: Sendable, Hashable {
-        /// Login attempts per account and IP address in a window (default 10).
-        public var loginAttemptsPerWindow: Int
-        /// API requests per authenticated user in a window (default 100).
-        public var requestsPerUserPerWindow: Int
         /// API requests per client IP address in a window, across tenants (default 2000).
         public var requestsPerIPPerWindow: Int
         /// The window, in seconds (default 900).
         public var windowSeconds: Int64
 
         /// Creates limits; the defaults are the seed's.
-        public init(
-            loginAttemptsPerWindow: Int = 10, requestsPerUserPerWindow: Int = 100, requestsPerIPPerWindow: Int = 2_000, windowSeconds: Int64 = 900
-        ) {
-            self.loginAttemptsPerWindow = loginAttemptsPerWindow
-            self.requestsPerUserPerWindow = requestsPerUserPerWindow
+        public init(requestsPerIPPerWindow: Int = 2_000, windowSeconds: Int64 = 900) {
             self.requestsPerIPPerWindow = requestsPerIPPerWindow
             self.windowSeconds = windowSeconds
         }
@@ -77,9 +70,13 @@ public struct ServerConfiguration: Sendable {
     public var rateLimits: RateLimits
     /// The bearer secret of the platform operator for `/v1/tenants`; `nil` disables those routes (always 401).
     public var operatorToken: String?
-    /// The bearer secret a Prometheus scraper presents for `/metrics`; `nil` leaves `/metrics` open, for a server whose
-    /// port only the monitoring network reaches (its counters say how busy the marketplace is and how often it refuses).
+    /// The bearer secret a Prometheus scraper presents for `/metrics`. Without one, `/metrics` answers 403 unless
+    /// ``metricsWithoutToken`` is set: its counters (bids submitted, accepts, requests by route) are the marketplace's
+    /// business figures.
     public var metricsToken: String?
+    /// Whether `/metrics` answers anyone when there is no ``metricsToken`` (default `false`): for a server whose port
+    /// only the monitoring network reaches. `trades serve --development` sets it.
+    public var metricsWithoutToken = false
     /// Development mode: relaxed for local use (the `serve --development` flag). Never in production.
     public var development: Bool
     /// Whether to register `GET /v1/bench/hello`, the hello-world baseline of `trades bench http` (default `false`).
@@ -136,8 +133,7 @@ public struct ServerConfiguration: Sendable {
         if let operatorToken, operatorToken.utf8.count < 32 { problems.append("the operator token must be at least 32 bytes") }
         if let metricsToken, metricsToken.utf8.count < 32 { problems.append("the metrics token must be at least 32 bytes") }
         if tokenIssuer.isEmpty || tokenAudience.isEmpty { problems.append("the token issuer and audience must not be empty") }
-        let limits = [rateLimits.loginAttemptsPerWindow, rateLimits.requestsPerUserPerWindow, rateLimits.requestsPerIPPerWindow]
-        if limits.contains(where: { $0 < 1 }) { problems.append("rate limits must be positive") }
+        if rateLimits.requestsPerIPPerWindow < 1 { problems.append("rate limits must be positive") }
         if !(1...86_400).contains(rateLimits.windowSeconds) { problems.append("the rate limit window must be 1 to 86 400 seconds") }
         if let idleTimeout, !(.seconds(1)...(.seconds(86_400))).contains(idleTimeout) {
             problems.append("the idle timeout must be 1 second to 1 day")

@@ -52,6 +52,7 @@ public enum ProblemMapper {
         .routeNotFound: Kind(status: .notFound, title: "No such route"),
         .methodNotAllowed: Kind(status: .methodNotAllowed, title: "Method not allowed"),
         .tenantRequired: Kind(status: .badRequest, title: "Tenant required"),
+        .metricsNotServed: Kind(status: .forbidden, title: "Metrics not served"),
         .unknownTenant: Kind(status: .notFound, title: "Unknown tenant"),
         .badRequest: Kind(status: .badRequest, title: "Bad request"),
         .originNotAllowed: Kind(status: .forbidden, title: "Origin not allowed"),

@@ -32,6 +32,8 @@ public struct ServerError: Error, Sendable {
         public static let badRequest = Code(rawValue: "bad_request")
         /// The origin is not on the CORS allow-list.
         public static let originNotAllowed = Code(rawValue: "origin_not_allowed")
+        /// `/metrics` is not served: the server has no metrics token and does not serve metrics without one.
+        public static let metricsNotServed = Code(rawValue: "metrics_not_served")
         /// The server cannot take traffic yet (storage unreachable or migrations pending).
         public static let notReady = Code(rawValue: "not_ready")
         /// Something failed that the client cannot fix; details are only in the server log.

@@ -36,12 +36,15 @@ enum OperationsRoutes {
             },
             Route(
                 RouteSpec(
-                    .get, "/metrics", id: "metrics", "Prometheus metrics (with the metrics bearer token, when the server has one)",
-                    tag: "Operations", access: .open, response: nil, mediaType: "text/plain; version=0.0.4", problems: [401])
+                    .get, "/metrics", id: "metrics",
+                    "Prometheus metrics: with the metrics bearer token when the server has one; otherwise only if it serves them without",
+                    tag: "Operations", access: .open, response: nil, mediaType: "text/plain; version=0.0.4", problems: [401, 403])
             ) { call in
                 let secret = call.services.metricsSecret
                 if secret.isConfigured {
                     guard let presented = RouteGuard.bearer(call.request), secret.matches(presented) else { throw ServerError.unauthenticated() }
+                } else if !call.services.configuration.metricsWithoutToken {
+                    throw ServerError(.metricsNotServed, "This server serves metrics only to a scraper with its metrics token")
                 }
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"

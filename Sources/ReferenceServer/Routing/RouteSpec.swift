@@ -93,6 +93,9 @@ public struct RouteSpec: Sendable, Hashable {
         case .user: statuses.formUnion([400, 401, 403, 429, 503])
         case .operator: statuses.formUnion([401, 429, 503])
         }
+        // A change retried from a fresh read too many times, having lost to concurrent ones each time, is a conflict;
+        // so is a change whose unique key another request took first (two first saves of a profile, say).
+        if access != .open, method != .get { statuses.insert(409) }
         if requestSchema != nil { statuses.formUnion([400, 413, 415, 422]) }
         if !pathParameters.isEmpty { statuses.insert(404) }
         if !query.isEmpty { statuses.formUnion([400, 422]) }
