@@ -10,6 +10,8 @@ import TradesKitTesting
 @Suite("Rate limits against evasion")
 struct AbuseLimitTests {
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    /// The proxy the tests' requests come from (`.live` tests connect over loopback).
+    static let loopback = ["127.0.0.1", "::1"]
 
     static func from(_ address: String) -> HTTPFields {
         var headers = HTTPFields()
@@ -21,10 +23,10 @@ struct AbuseLimitTests {
     func everyPathCounts() async throws {
         let harness = try await TestServer {
             $0.rateLimits.requestsPerIPPerWindow = 3
-            $0.trustForwardedFor = true
+            $0.trustedProxies = Self.loopback
         }
         _ = try await harness.world()
-        try await harness.test { api async throws in
+        try await harness.test(.live) { api async throws in
             let client = Self.from("203.0.113.20")
             // The router ignores empty segments: `//v1/…` reaches the API and must be counted like `/v1/…`.
             for path in ["//v1/categories", "/v1/categories", "/nothing-here"] {
@@ -34,6 +36,23 @@ struct AbuseLimitTests {
             #expect(limited.status == .tooManyRequests && limited.headers[.rateLimitLimit] == "3", "\(limited)")
             for _ in 1...5 { #expect(try await api.call(.get, "/health", headers: client).status == .ok) }
             #expect(try await api.call(.get, "/ready", headers: client).status == .tooManyRequests, "/ready reads storage and counts")
+        }
+    }
+
+    @Test("A client that is not a trusted proxy cannot choose its address with X-Forwarded-For")
+    func untrustedForwardedFor() async throws {
+        let harness = try await TestServer {
+            $0.rateLimits.requestsPerIPPerWindow = 3
+            $0.trustedProxies = ["10.0.0.0/8"]
+        }
+        _ = try await harness.world()
+        try await harness.test(.live) { api async throws in
+            var statuses: [Int] = []
+            for attempt in 1...4 {
+                let forged = Self.from("203.0.113.\(attempt)")
+                statuses.append(try await api.call(.get, "/v1/categories", tenant: "acme", headers: forged).status.code)
+            }
+            #expect(statuses == [200, 200, 200, 429], "a fresh forged address got a fresh budget: \(statuses)")
         }
     }
 
@@ -47,10 +66,10 @@ struct AbuseLimitTests {
 
         let harness = try await TestServer {
             $0.rateLimits.requestsPerIPPerWindow = 2
-            $0.trustForwardedFor = true
+            $0.trustedProxies = Self.loopback
         }
         _ = try await harness.world()
-        try await harness.test { api async throws in
+        try await harness.test(.live) { api async throws in
             func status(_ address: String) async throws -> HTTPResponse.Status {
                 try await api.call(.get, "/v1/categories", tenant: "acme", headers: Self.from(address)).status
             }
@@ -63,13 +82,13 @@ struct AbuseLimitTests {
 
     @Test("The tenant's per-IP policy limits its own routes, beside the server's limit")
     func tenantPerIPPolicy() async throws {
-        let harness = try await TestServer { $0.trustForwardedFor = true }
+        let harness = try await TestServer { $0.trustedProxies = Self.loopback }
         let world = try await harness.world()
         var settings = world.tenant.settings
         settings.policies.apiRequestsPerIPPerWindow = 3
         _ = try await harness.market.tenants.updateSettings(by: TestServer.op, tenant: world.tenant.id, settings)
         harness.clock.advance(by: 60)  // past the tenant cache
-        try await harness.test { api async throws in
+        try await harness.test(.live) { api async throws in
             let client = Self.from("203.0.113.30")
             #expect(try await api.call(.get, "/v1/categories", tenant: "acme", headers: client).status == .ok)
             #expect(try await api.call(.get, "/v1/me", as: world.owner, headers: client).status == .ok)
@@ -83,9 +102,9 @@ struct AbuseLimitTests {
 
     @Test("Password reset e-mails to one address are limited however many clients ask")
     func resetPerAddress() async throws {
-        let harness = try await TestServer { $0.trustForwardedFor = true }
+        let harness = try await TestServer { $0.trustedProxies = Self.loopback }
         let world = try await harness.world()
-        try await harness.test { api async throws in
+        try await harness.test(.live) { api async throws in
             var statuses: [Int] = []
             for client in 1...11 {
                 let answer = try await api.call(

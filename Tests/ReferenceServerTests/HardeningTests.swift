@@ -110,14 +110,14 @@ struct HardeningTests {
     func apiLimits() async throws {
         let harness = try await TestServer {
             $0.rateLimits.requestsPerIPPerWindow = 30
-            $0.trustForwardedFor = true
+            $0.trustedProxies = ["127.0.0.1", "::1"]
         }
         let world = try await harness.world()
         var policies = world.tenant.settings
         policies.policies.apiRequestsPerUserPerWindow = 5
         _ = try await harness.market.tenants.updateSettings(by: TestServer.op, tenant: world.tenant.id, policies)
         harness.clock.advance(by: 60)  // past the tenant cache
-        try await harness.test { api async throws in
+        try await harness.test(.live) { api async throws in
             for _ in 1...5 { #expect(try await api.call(.get, "/v1/me", as: world.owner).status == .ok) }
             let limited = try await api.call(.get, "/v1/me", as: world.owner)
             #expect(limited.status == .tooManyRequests && limited.headers[.rateLimitLimit] == "5", "\(limited)")
@@ -140,16 +140,42 @@ struct HardeningTests {
         }
     }
 
-    @Test("X-Forwarded-For: the last hop of the last field, and only an IP address")
-    func forwardedClient() {
-        #expect(RequestLimitsMiddleware.forwardedClient(["198.51.100.7, 203.0.113.9"]) == "203.0.113.9")
-        #expect(RequestLimitsMiddleware.forwardedClient(["198.51.100.7", "203.0.113.9 "]) == "203.0.113.9")
-        #expect(RequestLimitsMiddleware.forwardedClient(["2001:db8::1"]) == "2001:db8::1")
-        #expect(RequestLimitsMiddleware.forwardedClient([]) == nil)
-        #expect(RequestLimitsMiddleware.forwardedClient(["203.0.113.9, "]) == nil, "an empty last hop is not the client")
-        #expect(RequestLimitsMiddleware.forwardedClient(["203.0.113.9, evil"]) == nil)
-        #expect(RequestLimitsMiddleware.forwardedClient(["999.1.1.1"]) == nil)
-        #expect(RequestLimitsMiddleware.forwardedClient([String(repeating: "1", count: 4_000)]) == nil)
+    @Test("X-Forwarded-For counts only from a trusted proxy: the nearest hop that is not one, and only an IP address")
+    func forwardedClient() throws {
+        let trusted = ["10.0.0.0/8", "2001:db8:f::/48"].compactMap(IPNetwork.init)
+        #expect(trusted.count == 2)
+        func client(_ peer: String, _ fields: [String]) -> String { RequestLimitsMiddleware.forwardedClient(peer: peer, fields, trusted: trusted) }
+        // Straight from a client: its own address, whatever it claims.
+        #expect(client("203.0.113.5", ["198.51.100.7"]) == "203.0.113.5")
+        #expect(client("::ffff:203.0.113.5", ["10.0.0.9"]) == "::ffff:203.0.113.5")
+        // From a trusted proxy: the last hop, past any trusted ones; hops left of the client are the client's own.
+        #expect(client("10.1.2.3", ["198.51.100.7, 203.0.113.9"]) == "203.0.113.9")
+        #expect(client("10.1.2.3", ["198.51.100.7", "203.0.113.9 , 10.0.0.2"]) == "203.0.113.9")
+        #expect(client("::ffff:10.1.2.3", ["2001:db8::1, 2001:db8:f::7"]) == "2001:db8::1")
+        #expect(client("10.1.2.3", []) == "10.1.2.3", "no header: the proxy itself")
+        #expect(client("10.1.2.3", ["10.0.0.7, 10.0.0.8"]) == "10.0.0.7", "every hop trusted: the farthest")
+        // Anything that is not an address ends the walk at the last address a trusted proxy wrote.
+        #expect(client("10.1.2.3", ["203.0.113.9, "]) == "10.1.2.3")
+        #expect(client("10.1.2.3", ["evil, 10.0.0.2"]) == "10.0.0.2")
+        #expect(client("10.1.2.3", ["999.1.1.1"]) == "10.1.2.3")
+        #expect(client("10.1.2.3", [String(repeating: "1", count: 4_000)]) == "10.1.2.3")
+        let padded = Array(repeating: "10.0.0.1", count: 40).joined(separator: ", ")
+        #expect(client("10.1.2.3", ["203.0.113.9, " + padded]) == "10.0.0.1", "at most \(RequestLimitsMiddleware.maximumForwardedHops) hops")
+
+        // Networks: CIDR or one address, host bits clear, IPv4-mapped as IPv4.
+        #expect(IPNetwork("10.0.0.0/8")?.contains(try #require(IPNetwork.address("10.255.1.2"))) == true)
+        #expect(IPNetwork("10.0.0.0/8")?.contains(try #require(IPNetwork.address("11.0.0.1"))) == false)
+        #expect(IPNetwork("10.0.0.0/8")?.contains(try #require(IPNetwork.address("::ffff:10.0.0.1"))) == true)
+        #expect(IPNetwork("0.0.0.0/0")?.contains(try #require(IPNetwork.address("2001:db8::1"))) == false, "families never mix")
+        #expect(IPNetwork("::1")?.description == "::1/128" && IPNetwork("192.0.2.1")?.description == "192.0.2.1/32")
+        #expect(IPNetwork("172.16.0.0/12")?.contains(try #require(IPNetwork.address("172.31.255.255"))) == true)
+        #expect(IPNetwork("172.16.0.0/12")?.contains(try #require(IPNetwork.address("172.32.0.0"))) == false)
+        for bad in ["10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/", "/8", "proxy", "10.0.0.0/8/8", "2001:db8::/129", "10.0.0.0/+8", ""] {
+            #expect(IPNetwork(bad) == nil, "\(bad)")
+        }
+        var configuration = ServerConfiguration(tokenSigningKey: Array(repeating: 7, count: 32))
+        configuration.trustedProxies = ["10.0.0.0/8", "proxy.internal"]
+        #expect(configuration.problems == ["the trusted proxy proxy.internal is not an IP address or a CIDR network (host bits clear)"])
     }
 
     @Test("Rate limiter windows on a manual clock")

@@ -45,6 +45,7 @@ struct TestServer {
             storage: storage, payments: payments, passwordHasher: passwordHasher, emailSender: emails, clock: clock,
             ids: UUIDv7Generator(clock: clock), logger: logger, configuration: Marketplace.Configuration(identity: identityConfiguration))
         var configuration = ServerConfiguration(tokenSigningKey: Self.secret)
+        configuration.port = 0
         configuration.operatorToken = Self.operatorToken
         // The application's services run in router tests too: scheduled work only where a test asks for it.
         configuration.scheduledWorkInterval = nil
@@ -52,10 +53,11 @@ struct TestServer {
         server = try await ReferenceServer(marketplace: market, configuration: configuration, clock: clock, logger: logger)
     }
 
-    /// Runs `body` against the router (no sockets).
-    func test<Value: Sendable>(_ body: @Sendable (API) async throws -> Value) async throws -> Value {
+    /// Runs `body` against the router (no sockets), or with `.live` against the server on a loopback port (the peer
+    /// is then 127.0.0.1, for what depends on the client's address).
+    func test<Value: Sendable>(_ setup: TestingSetup = .router, _ body: @Sendable (API) async throws -> Value) async throws -> Value {
         let checker = ResponseChecker(routes: server.routes.map(\.spec), document: server.openAPIDocument)
-        return try await server.makeApplication().test(.router) { client in try await body(API(client: client, checker: checker)) }
+        return try await server.makeApplication().test(setup) { client in try await body(API(client: client, checker: checker)) }
     }
 
     /// A tenant with an admin, two homeowners and three contractors (A and B work in plumbing around London; C has no

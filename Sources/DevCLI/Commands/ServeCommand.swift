@@ -36,8 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The bcrypt cost of new password hashes (4…31).") var bcryptCost: Int = 12
     @Option(help: "API requests per client IP address in 15 minutes, across tenants.") var requestsPerIP: Int = 2_000
     @Option(help: "The URL clients reach this server at, which e-mailed links start with (default http://HOST:PORT).") var publicURL: String?
-    @Flag(help: "Behind one proxy that appends the client's address to X-Forwarded-For: rate-limit by that address.")
-    var trustForwardedFor = false
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: "A proxy in front (an IP address or CIDR network; repeat for more) whose X-Forwarded-For names the client to rate-limit.")
+    var trustedProxies: [String] = []
     @Flag(help: "Development mode: generated secrets, and a demo tenant and admin on a new database.") var development = false
     @Flag(help: "Serve /metrics to anyone when TRADESKIT_METRICS_TOKEN is not set (only the monitoring network reaches the port).")
     var openMetrics = false
@@ -69,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.bcryptCost = bcryptCost
         configuration.corsAllowedOrigins = corsOrigin
         configuration.rateLimits.requestsPerIPPerWindow = requestsPerIP
-        configuration.trustForwardedFor = trustForwardedFor
+        configuration.trustedProxies = trustedProxies
         configuration.development = development
         configuration.operatorToken = environment["TRADESKIT_OPERATOR_TOKEN"]
         configuration.metricsToken = environment["TRADESKIT_METRICS_TOKEN"]

@@ -63,9 +63,11 @@ public struct ServerConfiguration: Sendable {
     public var corsAllowedOrigins: [String]
     /// Whether to send `Strict-Transport-Security` (only behind TLS; off by default for plain http).
     public var strictTransportSecurity: Bool
-    /// Whether one proxy in front appends the peer it saw to `X-Forwarded-For`; only then is the header's last hop (the
-    /// one that proxy wrote; earlier hops are whatever the client sent) used as the client address.
-    public var trustForwardedFor: Bool
+    /// The proxies in front of the server (CIDR networks or single addresses: `10.0.0.0/8`, `127.0.0.1`, `::1`), whose
+    /// `X-Forwarded-For` is believed. A request from one of them is limited by the nearest hop of that header that is
+    /// not a trusted proxy; a request from anywhere else by its peer address, whatever the header says. Empty (the
+    /// default): the header is ignored.
+    public var trustedProxies: [String]
     /// Rate limits used when a tenant has no policy of its own (and always for the per-IP limit).
     public var rateLimits: RateLimits
     /// The bearer secret of the platform operator for `/v1/tenants`; `nil` disables those routes (always 401).
@@ -99,7 +101,7 @@ public struct ServerConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8080, listenBacklog: Int = 256, mode: Mode = .shared, tokenSigningKey: [UInt8],
         tokenIssuer: String = "tradeskit", tokenAudience: String = "tradeskit-api", accessTokenLifetime: Int64 = 900,
         bcryptCost: Int = 12, bodyLimit: Int = ServerConfiguration.defaultBodyLimit, corsAllowedOrigins: [String] = [],
-        strictTransportSecurity: Bool = false, trustForwardedFor: Bool = false, rateLimits: RateLimits = RateLimits(),
+        strictTransportSecurity: Bool = false, trustedProxies: [String] = [], rateLimits: RateLimits = RateLimits(),
         operatorToken: String? = nil, development: Bool = false, benchmarkRoute: Bool = false
     ) {
         self.host = host
@@ -114,7 +116,7 @@ public struct ServerConfiguration: Sendable {
         self.bodyLimit = bodyLimit
         self.corsAllowedOrigins = corsAllowedOrigins
         self.strictTransportSecurity = strictTransportSecurity
-        self.trustForwardedFor = trustForwardedFor
+        self.trustedProxies = trustedProxies
         self.rateLimits = rateLimits
         self.operatorToken = operatorToken
         self.development = development
@@ -133,6 +135,9 @@ public struct ServerConfiguration: Sendable {
         if let operatorToken, operatorToken.utf8.count < 32 { problems.append("the operator token must be at least 32 bytes") }
         if let metricsToken, metricsToken.utf8.count < 32 { problems.append("the metrics token must be at least 32 bytes") }
         if tokenIssuer.isEmpty || tokenAudience.isEmpty { problems.append("the token issuer and audience must not be empty") }
+        for proxy in trustedProxies where IPNetwork(proxy) == nil {
+            problems.append("the trusted proxy \(proxy) is not an IP address or a CIDR network (host bits clear)")
+        }
         if rateLimits.requestsPerIPPerWindow < 1 { problems.append("rate limits must be positive") }
         if !(1...86_400).contains(rateLimits.windowSeconds) { problems.append("the rate limit window must be 1 to 86 400 seconds") }
         if let idleTimeout, !(.seconds(1)...(.seconds(86_400))).contains(idleTimeout) {

@@ -3,19 +3,29 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The limits applied before routing: the client's address (the peer, or the last `X-Forwarded-For` hop behind a
-/// trusted proxy), the body size from `Content-Length` (the body reader enforces it again for chunked bodies), and
-/// the server's per-IP rate limit on every request but the liveness probe (`/health`, which does no I/O).
+/// The limits applied before routing: the client's address (the peer, or, from a trusted proxy, the nearest
+/// `X-Forwarded-For` hop that is not one), the body size from `Content-Length` (the body reader enforces it again for
+/// chunked bodies), and the server's per-IP rate limit on every request but the liveness probe (`/health`, which does
+/// no I/O).
 struct RequestLimitsMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let configuration: ServerConfiguration
     let limiter: RateLimiter
+    /// ``ServerConfiguration/trustedProxies``, parsed (the configuration's problems list any that do not parse).
+    let trustedProxies: [IPNetwork]
+
+    init(configuration: ServerConfiguration, limiter: RateLimiter) {
+        self.configuration = configuration
+        self.limiter = limiter
+        trustedProxies = configuration.trustedProxies.compactMap(IPNetwork.init)
+    }
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         var context = context
         context.bodyLimit = configuration.bodyLimit
-        if configuration.trustForwardedFor, let address = Self.forwardedClient(request.headers[values: .forwardedFor]) {
-            context.clientAddress = Self.clientNetwork(address)
+        if !trustedProxies.isEmpty, let peer = context.peerAddress {
+            let client = Self.forwardedClient(peer: peer, request.headers[values: .forwardedFor], trusted: trustedProxies)
+            context.clientAddress = Self.clientNetwork(client)
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.bodyLimit {
             throw ServerError(.payloadTooLarge, "The request body is larger than \(configuration.bodyLimit) bytes")
@@ -44,12 +54,26 @@ struct RequestLimitsMiddleware: RouterMiddleware {
         return groups.joined(separator: ":") + "::/64"
     }
 
-    /// The address the trusted proxy saw: the last hop of the last `X-Forwarded-For` field (proxies append; every
-    /// earlier hop is the client's to write), if it is an IPv4 or IPv6 address. Anything else leaves the peer's address.
-    static func forwardedClient(_ fields: [String]) -> String? {
-        guard let last = fields.last?.split(separator: ",", omittingEmptySubsequences: false).last else { return nil }
-        let hop = last.trimmingCharacters(in: .whitespaces)
-        // NIO parses the address (inet_pton), so a forged header cannot become a rate-limit key of arbitrary text.
-        return (try? SocketAddress(ipAddress: hop, port: 0)) != nil ? hop : nil
+    /// The client's address as far as trusted proxies vouch for it. A peer that is not a trusted proxy is the client,
+    /// whatever it says in `X-Forwarded-For`. From a trusted proxy, the hops are read from the right (each proxy appends
+    /// the address it saw; every hop to the left of the first untrusted one is that client's to write): trusted hops are
+    /// passed over, and the first untrusted one is the client. A hop that is not an IP address ends the walk at the last
+    /// address a trusted proxy wrote, so a forged header can never become a rate-limit key of arbitrary text.
+    static func forwardedClient(peer: String, _ fields: [String], trusted: [IPNetwork]) -> String {
+        func isTrusted(_ address: [UInt8]) -> Bool { trusted.contains { $0.contains(address) } }
+        guard let peerBytes = IPNetwork.address(peer), isTrusted(peerBytes) else { return peer }
+        var client = peer
+        let hops = fields.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        // Beyond a few hops there is no proxy chain, only a client padding the header.
+        for hop in hops.reversed().prefix(Self.maximumForwardedHops) {
+            let address = hop.trimmingCharacters(in: .whitespaces)
+            guard let bytes = IPNetwork.address(address) else { break }
+            client = address
+            if !isTrusted(bytes) { break }
+        }
+        return client
     }
+
+    /// How many `X-Forwarded-For` hops are read at most, from the right.
+    static let maximumForwardedHops = 16
 }
