@@ -189,6 +189,35 @@ struct PaymentRaceTests {
         #expect(Ledger.unbalancedTransactions(in: ledger).isEmpty)
         #expect(Set(ledger.filter { $0.kind == .release }.map(\.transactionID)).count == 1, "one release posted")
     }
+
+    @Test(
+        "an authorisation whose answer was lost is found and voided; a retried accept holds the money once",
+        arguments: [StorageKind.sqliteFile, .memory])
+    func lostAuthorization(_ kind: StorageKind) async throws {
+        let (t, _) = try Self.market(kind)
+        defer { t.cleanup() }
+        let world = try await t.makeWorld(contractors: 2)
+        let (job, bids) = try await t.jobWithBids(world)
+        // The processor places the hold, then the answer is lost (a timeout on the way back).
+        t.payments.loseNextAnswer(with: ProcessorDown())
+        await expectError(.paymentFailed) { try await t.market.bids.accept(by: world.owner, bids[0].id) }
+        #expect(try await t.market.jobs.get(by: world.owner, job.id).status == .open)
+        let orphan = try #require(t.payments.payments.first)
+        #expect(t.payments.payments.count == 1 && orphan.voided, "the hold placed by the failed call is released")
+        // The same key was asked again (answering the same hold), then voided once.
+        let keys = t.payments.calls.map(\.idempotencyKey)
+        #expect(keys.filter { $0.hasPrefix("accept:") }.count == 2 && Set(keys.filter { $0.hasPrefix("accept:") }).count == 1, "\(keys)")
+
+        // A call that never reached the processor: asked again, it is made then, and released just the same.
+        t.payments.failNext(with: ProcessorDown())
+        t.payments.failNext(with: ProcessorDown())
+        await expectError(.paymentFailed) { try await t.market.bids.accept(by: world.owner, bids[0].id) }
+        #expect(t.payments.payments.count == 1, "nothing reached the processor")
+
+        let acceptance = try await t.market.bids.accept(by: world.owner, bids[0].id)
+        let live = t.payments.payments.filter { !$0.voided }
+        #expect(live.map(\.reference) == [acceptance.escrow.paymentReference], "one hold, the escrow's")
+    }
 }
 
 struct ProcessorDown: Error {}

@@ -134,6 +134,8 @@ public struct BidService: Sendable {
         let store = environment.store(principal)
         let idempotencyKey = "accept:\(bidID):\(environment.ids.next().lowercasedString)"
         var authorization: PaymentAuthorization?
+        // The authorisation asked for, kept so that a failed call can be asked again (see the catch below).
+        var requested: PaymentAuthorizationRequest?
         do {
             let acceptance = try await environment.run("bid.accept", tenant: principal.tenantID) {
                 let caller = try await environment.actor(principal, in: store)
@@ -165,6 +167,7 @@ public struct BidService: Sendable {
                 let request = PaymentAuthorizationRequest(
                     tenantID: principal.tenantID, jobID: job.id, bidID: bid.id, homeownerID: job.ownerID,
                     amount: bid.amount, idempotencyKey: idempotencyKey)
+                requested = request
                 let auth = try await environment.pay("authorise the payment", tenant: principal.tenantID) {
                     try await environment.payments.authorize(request)
                 }
@@ -204,8 +207,25 @@ public struct BidService: Sendable {
             BusinessMetrics.bidsAccepted.increment()
             return acceptance
         } catch {
+            if authorization == nil, let requested { authorization = await authorizationOfFailedCall(requested) }
             if let authorization { await voidAbandoned(authorization, bidID: bidID, store: store) }
             throw error
+        }
+    }
+
+    /// What a failed authorisation call left at the processor. A call can fail after the processor placed the hold (a
+    /// timeout, a connection lost on the way back), and nothing else would ever release it: the homeowner's card would
+    /// carry it for days, and a retried accept asks for another. Asking again with the same idempotency key answers the
+    /// original outcome: the hold, to be voided, or the same failure (a decline), leaving nothing to release. If the
+    /// processor cannot be reached now either, an operator is told (without payment details).
+    private func authorizationOfFailedCall(_ request: PaymentAuthorizationRequest) async -> PaymentAuthorization? {
+        do {
+            return try await environment.payments.authorize(request)
+        } catch {
+            environment.logger.warning(
+                "An authorisation call failed and could not be confirmed; check the processor for a hold to release",
+                metadata: ["tradeskit.tenant": "\(request.tenantID)", "tradeskit.job": "\(request.jobID)", "tradeskit.bid": "\(request.bidID)"])
+            return nil
         }
     }
 

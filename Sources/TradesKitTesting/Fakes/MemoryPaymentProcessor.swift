@@ -77,6 +77,7 @@ public final class MemoryPaymentProcessor: PaymentProcessor, Sendable {
         var outcomes: [String: (call: Call, outcome: Outcome)] = [:]
         var requireActionCount = 0
         var failures = FailureQueue()
+        var lostAnswers = FailureQueue()
         var counter = 0
 
         mutating func reference(_ prefix: String) -> String {
@@ -109,6 +110,10 @@ public final class MemoryPaymentProcessor: PaymentProcessor, Sendable {
 
     /// Makes the next call (after any already scripted) throw `error` with no effect.
     public func failNext(with error: any Error) { state.withLock { $0.failures.add(error) } }
+
+    /// Makes the next call (after any already scripted) take effect and then throw `error`, as a call whose answer was
+    /// lost (a timeout after the processor acted) does. A repeat with the same idempotency key answers what it did.
+    public func loseNextAnswer(with error: any Error) { state.withLock { $0.lostAnswers.add(error) } }
 
     /// Makes the next `count` new authorisations answer ``PaymentAuthorization/Status/requiresAction``.
     public func requireAction(forNext count: Int = 1) { state.withLock { $0.requireActionCount += count } }
@@ -229,6 +234,7 @@ public final class MemoryPaymentProcessor: PaymentProcessor, Sendable {
             let outcome = try effect(&copy)
             copy.outcomes[call.idempotencyKey] = (call, outcome)
             state = copy
+            if let lost = state.lostAnswers.next() { throw lost }
             return outcome
         }
     }
