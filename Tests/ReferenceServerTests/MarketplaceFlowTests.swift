@@ -114,9 +114,22 @@ struct MarketplaceFlowTests {
             #expect(opened.status == .created, "\(opened)")
             let disputeID = opened.id
             #expect(try await api.call(.get, "/v1/disputes", as: world.contractorA).items.count == 1)
+            // The admin reads the dispute; the answer arrives before the admin decides.
+            let seen = try await api.call(.get, "/v1/disputes/\(disputeID)", as: world.admin)
+            let seenVersion = try #require(seen["version"]?.integerValue)
             let answered = try await api.call(
                 .post, "/v1/disputes/\(disputeID)/respond", as: world.contractorA, json: ["response": "I was there twice."])
             #expect(answered["status"] == "under_review", "\(answered)")
+            #expect(answered["version"]?.integerValue == seenVersion + 1)
+            // A decision on the version the admin saw is refused; nothing changes until one on the current version.
+            let stale = try await api.call(
+                .post, "/v1/disputes/\(disputeID)/resolve", as: world.admin,
+                json: ["outcome": "full_refund", "note": "Refund.", "expectedVersion": .integer(seenVersion)])
+            #expect(stale.status == .conflict && stale.problemCode == "conflict", "\(stale)")
+            #expect(try await api.call(.get, "/v1/disputes/\(disputeID)", as: world.admin)["status"] == "under_review")
+            let badVersion = try await api.call(
+                .post, "/v1/disputes/\(disputeID)/resolve", as: world.admin, json: ["outcome": "release", "note": "x", "expectedVersion": 0])
+            #expect(badVersion.status == .unprocessableContent && badVersion.fieldErrors == ["expectedVersion"], "\(badVersion)")
             // Only an admin resolves, sees the queue and the stats.
             let notAdmin = try await api.call(
                 .post, "/v1/disputes/\(disputeID)/resolve", as: world.owner, json: ["outcome": "full_refund", "note": "Refund."])
@@ -131,7 +144,10 @@ struct MarketplaceFlowTests {
             #expect(partialWithoutRefund.status == .unprocessableContent && partialWithoutRefund.fieldErrors == ["refund"], "\(partialWithoutRefund)")
             let resolved = try await api.call(
                 .post, "/v1/disputes/\(disputeID)/resolve", as: world.admin,
-                json: ["outcome": "partial_refund", "refund": ["amount": 5_000, "currency": "USD"], "note": "Split."])
+                json: [
+                    "outcome": "partial_refund", "refund": ["amount": 5_000, "currency": "USD"], "note": "Split.",
+                    "expectedVersion": .integer(seenVersion + 1),
+                ])
             #expect(resolved.status == .ok && resolved["resolution"]?["outcome"] == "partial_refund", "\(resolved)")
             #expect(try await api.call(.get, "/v1/jobs/\(jobID)", as: world.owner)["status"] == "closed")
         }
@@ -199,9 +215,24 @@ struct MarketplaceFlowTests {
             let again = try await api.call(.post, "/v1/auth/login", tenant: "acme", json: credentials)
             let token = try #require(again.string("accessToken"))
             #expect(try await api.call(.get, "/v1/me", token: token).status == .ok)
+            // Vetting decides on the profile as the admin saw it: a profile changed since is not approved.
+            let profile = try await api.call(.get, "/v1/users/\(world.contractorA.id)", as: world.admin)["contractorProfile"]
+            let profileVersion = try #require(profile?["version"]?.integerValue)
+            let edited = try await api.call(
+                .put, "/v1/me/contractor-profile", as: world.contractorA,
+                json: [
+                    "headline": "Licensed plumber", "trades": .array([.string("\(world.plumbing)")]),
+                    "serviceArea": ["center": ["latitude": 51.5, "longitude": -0.12], "radiusKm": 30],
+                ])
+            #expect(edited.status == .ok, "\(edited)")
+            let stale = try await api.call(
+                .put, "/v1/admin/contractors/\(world.contractorA.id)/vetting", as: world.admin,
+                json: ["status": "approved", "expectedVersion": .integer(profileVersion)])
+            #expect(stale.status == .conflict, "\(stale)")
             let vetted = try await api.call(
-                .put, "/v1/admin/contractors/\(world.contractorA.id)/vetting", as: world.admin, json: ["status": "approved"])
-            #expect(vetted["vetting"] == "approved", "\(vetted)")
+                .put, "/v1/admin/contractors/\(world.contractorA.id)/vetting", as: world.admin,
+                json: ["status": "approved", "expectedVersion": .integer(profileVersion + 1)])
+            #expect(vetted["vetting"] == "approved" && vetted["version"]?.integerValue == profileVersion + 2, "\(vetted)")
         }
     }
 

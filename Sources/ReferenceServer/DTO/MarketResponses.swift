@@ -204,6 +204,8 @@ struct DisputeResponse: Encodable {
     let resolution: ResolutionResponse?
     let createdAt: Date
     let updatedAt: Date
+    /// What an admin's resolution names as `expectedVersion`.
+    let version: Int64
 
     init(_ dispute: Dispute) {
         id = dispute.id
@@ -216,6 +218,7 @@ struct DisputeResponse: Encodable {
         resolution = dispute.resolution.map(ResolutionResponse.init)
         createdAt = dispute.createdAt
         updatedAt = dispute.updatedAt
+        version = dispute.version
     }
 }
 

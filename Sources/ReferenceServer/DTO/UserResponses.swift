@@ -62,6 +62,8 @@ struct ContractorProfileResponse: Encodable {
     let licence: LicenceResponse?
     let insuranceExpiresAt: Date?
     let vetting: VettingStatus
+    /// What an admin's vetting decision names as `expectedVersion`.
+    let version: Int64
 
     init(_ profile: ContractorProfile) {
         userId = profile.userID
@@ -71,6 +73,7 @@ struct ContractorProfileResponse: Encodable {
         licence = profile.licence.map(LicenceResponse.init)
         insuranceExpiresAt = profile.insuranceExpiresAt
         vetting = profile.vetting
+        version = profile.version
     }
 }
 

@@ -221,6 +221,23 @@ final class BodyReader {
     /// A required integer.
     func integer(_ key: String) -> Int64? { required(key, optionalInteger(key)) }
 
+    /// The optional `expectedVersion` of a decision: the version of the record it was made on, 1 or more.
+    func expectedVersion() -> Int64? {
+        switch optionalInteger("expectedVersion") {
+        case .absent:
+            return nil
+        case .null:
+            fail("expectedVersion", "invalid_type", "must be an integer")
+            return nil
+        case .value(let version):
+            guard version >= 1 else {
+                fail("expectedVersion", "out_of_range", "must be 1 or more")
+                return nil
+            }
+            return version
+        }
+    }
+
     /// A required integer that fits `Int`.
     func int(_ key: String) -> Int? {
         guard let value = integer(key) else { return nil }

@@ -45,6 +45,12 @@ public enum JSONValue: Sendable, Hashable {
         if case .string(let value) = self { return value }
         return nil
     }
+
+    /// The integer, if this is one.
+    public var integerValue: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
 }
 
 extension JSONValue: Codable {

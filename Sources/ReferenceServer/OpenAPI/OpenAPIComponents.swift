@@ -38,6 +38,8 @@ enum OpenAPIComponents {
     static let circleInput = S.record([("center", S.ref("GeoPoint")), ("radiusKm", S.number(1, 500))])
     static let roles = S.enumeration(Role.allCases.map(\.rawValue))
     static let colour = S.string(pattern: "^#[0-9A-Fa-f]{6}$")
+    /// A record's version, as an optimistic-concurrency precondition.
+    static let version = S.integer(1, Int64.max)
     /// A refresh token or the token of an e-mailed link, as core issues them.
     static let token = S.string(max: 256, min: 1, pattern: "^[A-Za-z0-9_-]+$")
     /// A code of an authenticator app.
@@ -88,13 +90,25 @@ enum OpenAPIComponents {
             "NewDispute": S.record([("jobId", S.uuid), ("reason", S.text(min: 10, max: 5_000))]),
             "DisputeResponseInput": S.record([("response", S.text(max: 5_000))]),
             "DisputeResolutionInput": [
-                "description": "A release or full refund, or a partial refund of less than the payment.",
+                "description": """
+                A release or full refund, or a partial refund of less than the payment. With `expectedVersion` (the \
+                dispute's `version` the decision was made on) it is refused with 409 if the dispute changed since.
+                """,
                 "anyOf": [
-                    S.record([("outcome", S.enumeration(["release", "full_refund"])), ("note", S.text(max: 5_000))]),
-                    S.record([("outcome", S.enumeration(["partial_refund"])), ("refund", S.ref("MoneyInput")), ("note", S.text(max: 5_000))]),
+                    S.object(
+                        [("outcome", S.enumeration(["release", "full_refund"])), ("note", S.text(max: 5_000)), ("expectedVersion", version)],
+                        required: ["outcome", "note"]),
+                    S.object(
+                        [
+                            ("outcome", S.enumeration(["partial_refund"])), ("refund", S.ref("MoneyInput")), ("note", S.text(max: 5_000)),
+                            ("expectedVersion", version),
+                        ], required: ["outcome", "refund", "note"]),
                 ],
             ],
-            "VettingInput": S.record([("status", S.enumeration(VettingStatus.allCases.map(\.rawValue)))]),
+            "VettingInput": S.object(
+                [("status", S.enumeration(VettingStatus.allCases.map(\.rawValue))), ("expectedVersion", version)], required: ["status"],
+                description:
+                    "With `expectedVersion` (the profile's `version` the decision was made on) it is refused with 409 if the profile changed since."),
             "NewTenant": S.record(
                 [
                     ("slug", S.string(max: 63, min: 2, pattern: "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")), ("displayName", S.text(max: 100)),
@@ -161,7 +175,8 @@ enum OpenAPIComponents {
                     ("userId", S.uuid), ("headline", S.string()), ("trades", S.array(S.uuid)), ("serviceArea", S.ref("GeoCircle")),
                     ("licence", S.record([("number", S.string()), ("region", S.string()), ("expiresAt", S.dateTime)])),
                     ("insuranceExpiresAt", S.dateTime), ("vetting", S.enumeration(VettingStatus.allCases.map(\.rawValue))),
-                ], required: ["userId", "headline", "trades", "serviceArea", "vetting"]),
+                    ("version", S.integer),
+                ], required: ["userId", "headline", "trades", "serviceArea", "vetting", "version"]),
             "TokenPair": S.record(
                 [("accessToken", S.string()), ("tokenType", S.enumeration(["Bearer"])), ("expiresIn", S.integer), ("refreshToken", token)],
                 description: "`refreshToken` rotates: each refresh answers a new one and spends the old one."),
@@ -228,8 +243,8 @@ enum OpenAPIComponents {
                                 ("resolvedBy", S.uuid), ("resolvedAt", S.dateTime),
                             ], required: ["outcome", "note", "resolvedBy", "resolvedAt"])
                     ),
-                    ("createdAt", S.dateTime), ("updatedAt", S.dateTime),
-                ], required: ["id", "jobId", "openedBy", "respondent", "reason", "status", "createdAt", "updatedAt"]),
+                    ("createdAt", S.dateTime), ("updatedAt", S.dateTime), ("version", S.integer),
+                ], required: ["id", "jobId", "openedBy", "respondent", "reason", "status", "createdAt", "updatedAt", "version"]),
             "DisputeList": S.list(of: "Dispute"),
             "Tenant": S.record(
                 [("id", S.uuid), ("slug", S.string()), ("displayName", S.string()), ("settings", S.ref("TenantSettings")), ("createdAt", S.dateTime)]

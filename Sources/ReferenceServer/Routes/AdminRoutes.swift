@@ -45,9 +45,12 @@ enum AdminRoutes {
                 let id: UserID = try call.id("id", "Contractor profile")
                 let body = try await call.body()
                 let status = body.enumeration("status", as: VettingStatus.self)
+                let expectedVersion = body.expectedVersion()
                 try body.finish()
                 guard let status else { throw ServerError(.badRequest, "Incomplete input") }
-                return try call.json(ContractorProfileResponse(try await call.market.contractors.setVetting(by: principal, id, status)))
+                return try call.json(
+                    ContractorProfileResponse(
+                        try await call.market.contractors.setVetting(by: principal, id, status, expectedVersion: expectedVersion)))
             },
             Route(
                 RouteSpec(

@@ -72,9 +72,12 @@ enum DisputeRoutes {
                 case nil: break
                 default: body.fail("outcome", "invalid_value", "must be one of: release, partial_refund, full_refund")
                 }
+                let expectedVersion = body.expectedVersion()
                 try body.finish()
                 guard let outcome, let note else { throw ServerError(.badRequest, "Incomplete input") }
-                return try call.json(DisputeResponse(try await call.market.disputes.resolve(by: principal, id, outcome: outcome, note: note)))
+                let resolved = try await call.market.disputes.resolve(
+                    by: principal, id, outcome: outcome, note: note, expectedVersion: expectedVersion)
+                return try call.json(DisputeResponse(resolved))
             },
         ]
     }

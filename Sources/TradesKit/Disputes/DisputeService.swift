@@ -61,8 +61,13 @@ public struct DisputeService: Sendable {
         }
     }
 
-    /// An admin resolves the dispute: release to the contractor, refund part, or refund all. The job closes.
-    public func resolve(by principal: Principal, _ id: DisputeID, outcome: DisputeOutcome, note: String) async throws -> Dispute {
+    /// An admin resolves the dispute: release to the contractor, refund part, or refund all. The job closes. With
+    /// `expectedVersion`, the dispute's version the admin decided on, the resolution is refused if the dispute changed
+    /// since (the other party's answer arrived, say).
+    /// - Throws: ``TradesKitError/Code/conflict`` when the dispute is no longer at `expectedVersion`.
+    public func resolve(
+        by principal: Principal, _ id: DisputeID, outcome: DisputeOutcome, note: String, expectedVersion: Int64? = nil
+    ) async throws -> Dispute {
         var validator = Validator()
         let note = validator.text(note, field: "note", max: 5_000)
         try validator.check()
@@ -71,6 +76,7 @@ public struct DisputeService: Sendable {
             guard let dispute = try await store.dispute(id), let job = try await store.job(dispute.jobID) else {
                 throw TradesKitError.notFound("Dispute")
             }
+            try TradesKitError.expect(dispute.version, toBe: expectedVersion, "The dispute")
             guard let escrow = try await store.escrow(job: job.id) else { throw TradesKitError.invalidTransition("The job has no payment") }
             let now = environment.now()
             let resolved = try dispute.resolving(DisputeResolution(outcome: outcome, note: note, resolvedBy: actor.id, resolvedAt: now), at: now)

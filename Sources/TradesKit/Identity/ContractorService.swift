@@ -94,11 +94,17 @@ public struct ContractorService: Sendable {
         }
     }
 
-    /// Sets a contractor's vetting status (admin only).
-    public func setVetting(by principal: Principal, _ contractorID: UserID, _ status: VettingStatus) async throws -> ContractorProfile {
+    /// Sets a contractor's vetting status (admin only). With `expectedVersion`, the profile's version the admin looked
+    /// at, the decision is refused if the profile changed since (a licence swapped in after the admin checked the old
+    /// one, say).
+    /// - Throws: ``TradesKitError/Code/conflict`` when the profile is no longer at `expectedVersion`.
+    public func setVetting(
+        by principal: Principal, _ contractorID: UserID, _ status: VettingStatus, expectedVersion: Int64? = nil
+    ) async throws -> ContractorProfile {
         try await environment.acting("contractor.vetting", as: principal) { store, actor in
             guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can vet contractors") }
             guard var profile = try await store.contractorProfile(contractorID) else { throw TradesKitError.notFound("Contractor profile") }
+            try TradesKitError.expect(profile.version, toBe: expectedVersion, "The contractor profile")
             profile.vetting = status
             var changes = ChangeSet()
             changes.expectCaller(actor)

@@ -70,6 +70,13 @@ public struct TradesKitError: Error, Sendable, Hashable {
     static func notFound(_ what: String) -> Self { Self(.notFound, "\(what) not found") }
     static func forbidden(_ message: String) -> Self { Self(.forbidden, message) }
     static func invalidTransition(_ message: String) -> Self { Self(.invalidTransition, message) }
+
+    /// Refuses a decision made on a version of a record that is no longer current (`expected` is `nil` when the caller
+    /// named none). Thrown inside a storage run, it is not retried: a fresh read cannot make the caller's view current.
+    static func expect(_ version: Int64, toBe expected: Int64?, _ what: String) throws(TradesKitError) {
+        guard let expected, expected != version else { return }
+        throw Self(.conflict, "\(what) changed since version \(expected); read it again and decide on what it says now")
+    }
     static func validation(_ errors: [FieldError]) -> Self {
         Self(.validationFailed, "The input is not valid", fieldErrors: errors)
     }
