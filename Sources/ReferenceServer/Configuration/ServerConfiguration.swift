@@ -68,7 +68,7 @@ public struct ServerConfiguration: Sendable {
     /// not a trusted proxy; a request from anywhere else by its peer address, whatever the header says. Empty (the
     /// default): the header is ignored.
     public var trustedProxies: [String]
-    /// Rate limits used when a tenant has no policy of its own (and always for the per-IP limit).
+    /// The server's per-IP limit across tenants (each tenant's own limits are its policies).
     public var rateLimits: RateLimits
     /// The bearer secret of the platform operator for `/v1/tenants`; `nil` disables those routes (always 401).
     public var operatorToken: String?

@@ -44,12 +44,8 @@ struct RequestLimitsMiddleware: RouterMiddleware {
     /// subscriber is usually given a whole /64 and could otherwise take a fresh key per request; an IPv4-mapped IPv6
     /// address as its IPv4 address. Anything that does not parse is returned unchanged.
     static func clientNetwork(_ address: String) -> String {
-        guard address.utf8.contains(UInt8(ascii: ":")) else { return address }
-        var bytes = [UInt8](repeating: 0, count: 16)
-        guard inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
-        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
-            return bytes[12...].map { String($0) }.joined(separator: ".")
-        }
+        guard address.utf8.contains(UInt8(ascii: ":")), let bytes = IPNetwork.address(address) else { return address }
+        if bytes.count == 4 { return bytes.map { String($0) }.joined(separator: ".") }
         let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
         return groups.joined(separator: ":") + "::/64"
     }

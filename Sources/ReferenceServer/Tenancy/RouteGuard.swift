@@ -18,12 +18,13 @@ struct RouteGuard: Sendable {
         case .operator:
             guard let secret = Self.bearer(request), services.operators.authenticate(secret) != nil else { throw ServerError.unauthenticated() }
         case .user:
-            try await authenticate(request, &context, tokenRequired: true)
+            guard let token = Self.bearer(request) else { throw ServerError.unauthenticated() }
+            try await authenticate(token, request, &context, tokenRequired: true)
         case .tenant:
             // A token is optional here. One that verifies decides the tenant (and must agree with any tenant the request
             // names); one that does not (expired, say) is ignored rather than refused, as a client refreshing or logging
             // out after its access token expired still sends it out of habit.
-            if Self.bearer(request) != nil, try await authenticate(request, &context, tokenRequired: false) { return }
+            if let token = Self.bearer(request), try await authenticate(token, request, &context, tokenRequired: false) { return }
             let tenant = try await hintedTenant(request)
             context.tenant = tenant
             context.trace.tenantID = tenant.id
@@ -38,11 +39,10 @@ struct RouteGuard: Sendable {
             "ip:\(tenant.id):\(context.clientAddress)", limit: policies.apiRequestsPerIPPerWindow, windowSeconds: policies.rateLimitWindowSeconds)
     }
 
-    /// Verifies the bearer token and checks that its tenant is the one this request may address. Answers whether the
-    /// request is authenticated: false only when the token did not verify and `tokenRequired` is false.
+    /// Verifies the request's bearer `token` and checks that its tenant is the one this request may address. Answers
+    /// whether the request is authenticated: false only when the token did not verify and `tokenRequired` is false.
     @discardableResult
-    private func authenticate(_ request: Request, _ context: inout ServerContext, tokenRequired: Bool) async throws -> Bool {
-        guard let token = Self.bearer(request) else { throw ServerError.unauthenticated() }
+    private func authenticate(_ token: String, _ request: Request, _ context: inout ServerContext, tokenRequired: Bool) async throws -> Bool {
         let principal: Principal
         do {
             principal = try await services.tokens.verify(token)

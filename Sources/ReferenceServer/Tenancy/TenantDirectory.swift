@@ -55,22 +55,19 @@ final class TenantDirectory: Sendable {
         misses.withLockedValue { $0[key].map { now.timeIntervalSince($0) < ttl } ?? false }
     }
 
-    private func rememberMiss(_ key: String, at now: Date) {
-        misses.withLockedValue { cache in
-            if cache.count >= maximumEntries { cache.removeAll() }
-            cache[key] = now
-        }
-    }
+    private func rememberMiss(_ key: String, at now: Date) { insert(now, for: key, into: misses) }
 
     private func remember(_ tenant: Tenant, slug: String, id: TenantID, at now: Date) {
         let entry = Entry(tenant: tenant, fetchedAt: now)
-        bySlug.withLockedValue { cache in
+        insert(entry, for: slug, into: bySlug)
+        insert(entry, for: id, into: byID)
+    }
+
+    /// Stores `value` in `cache`, emptying the cache first when it is full.
+    private func insert<Key: Hashable, Value>(_ value: Value, for key: Key, into cache: NIOLockedValueBox<[Key: Value]>) {
+        cache.withLockedValue { cache in
             if cache.count >= maximumEntries { cache.removeAll() }
-            cache[slug] = entry
-        }
-        byID.withLockedValue { cache in
-            if cache.count >= maximumEntries { cache.removeAll() }
-            cache[id] = entry
+            cache[key] = value
         }
     }
 }

@@ -177,7 +177,7 @@ public struct BidService: Sendable {
                 let committedJob = changes.update(awarded)
                 changes.append(.expectLiveBids(job.id, Set(live.map(\.id))))
                 changes.append(.expectVersion(.user(bidder.id), version: bidder.version))
-                changes.append(.expectVersion(.user(caller.id), version: caller.version))
+                changes.expectCaller(caller)
                 if let bidderProfile { changes.append(.expectVersion(.contractorProfile(bidderProfile.userID), version: bidderProfile.version)) }
                 let committedBid = changes.update(accepted)
                 var declined: [Bid] = []

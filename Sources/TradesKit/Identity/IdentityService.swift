@@ -95,7 +95,7 @@ public struct IdentityService: Sendable {
             guard let current = try await store.user(user.id), current.passwordHash == storedHash else { return .credentialsChanged }
             if current.suspended { return .suspended }
             var changes = ChangeSet()
-            changes.append(.expectVersion(.user(current.id), version: current.version))
+            changes.expectCaller(current)
             if let enrollment = try await store.twoFactor(user: user.id), enrollment.isConfirmed {
                 guard let totpCode, !totpCode.isEmpty else { return .twoFactorRequired }
                 let totp = try open(enrollment, tenant: tenant)
@@ -554,8 +554,6 @@ public struct IdentityService: Sendable {
         }
     }
 
-    /// Stores a hash of `password` made with the hasher's current parameters in place of `old`, unless the password
-    /// changed meanwhile. Best effort: the sign-in succeeded already, and the next one tries again.
     /// Whether `password` matches `storedHash`, in the time a check with the hasher's current parameters takes whatever
     /// the answer, so the time of a failed sign-in never tells that the address has an account: an unknown address (no
     /// hash) is checked against a real hash of the same hasher, and a wrong password checked against a hash of older,
@@ -582,6 +580,8 @@ public struct IdentityService: Sendable {
         return false
     }
 
+    /// Stores a hash of `password` made with the hasher's current parameters in place of `old`, unless the password
+    /// changed meanwhile. Best effort: the sign-in succeeded already, and the next one tries again.
     private func upgradeHash(of id: UserID, from old: String, password: String, in store: any TenantStorage) async {
         do {
             let upgraded = try await environment.passwordHasher.hash(password)

@@ -69,10 +69,8 @@ public struct PublicReview: Sendable, Hashable, Codable {
 
     static func month(of date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+        calendar.timeZone = .gmt
         let parts = calendar.dateComponents([.year, .month], from: date)
-        let year = String(parts.year ?? 0)
-        let month = String(parts.month ?? 0)
-        return String(repeating: "0", count: max(0, 4 - year.count)) + year + "-" + (month.count == 1 ? "0" : "") + month
+        return String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0)
     }
 }

@@ -77,6 +77,7 @@ public struct TradesKitError: Error, Sendable, Hashable {
         guard let expected, expected != version else { return }
         throw Self(.conflict, "\(what) changed since version \(expected); read it again and decide on what it says now")
     }
+
     static func validation(_ errors: [FieldError]) -> Self {
         Self(.validationFailed, "The input is not valid", fieldErrors: errors)
     }

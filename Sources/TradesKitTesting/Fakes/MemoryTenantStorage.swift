@@ -207,9 +207,7 @@ struct MemoryTenantStorage: TenantStorage {
     }
 
     func markDelivered(_ ids: [EventID]) async throws {
-        updateEvents(ids) { event in
-            if event.delivery.status != .delivered { event.delivery.status = .delivered }
-        }
+        updateEvents(ids) { $0.delivery.status = .delivered }
     }
 
     func recordFailure(_ id: EventID, attempts: Int, retryAt: Date?, reason: String) async throws {
