@@ -93,7 +93,7 @@ let cliOperator = PlatformOperator(label: "cli")
 /// Resolves `--tenant SLUG` to a tenant.
 func resolveTenant(_ slug: String, in storage: any Storage) async throws -> Tenant {
     guard let tenant = try await storage.tenant(slug: slug) else {
-        throw ValidationError("No tenant with slug '\(slug)'. Create it with `trades tenant create --slug \(slug)`.")
+        throw ValidationError("No tenant with slug '\(slug)'. Create it with `trades tenant create --slug \(slug) --name NAME`.")
     }
     return tenant
 }

@@ -8,7 +8,7 @@ import ReferenceServer
 struct TradesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trades",
-        abstract: "TradesKit: run the marketplace demo, manage a database, benchmark storage.",
+        abstract: "TradesKit: run the marketplace demo, serve the HTTP API, manage a database, benchmark storage and the server.",
         subcommands: [
             DemoCommand.self, MigrateCommand.self, SeedCommand.self, TenantCommand.self, BackupCommand.self, LedgerCommand.self,
             BenchCommand.self, DurabilityWriterCommand.self, ServeCommand.self,
@@ -16,8 +16,13 @@ struct TradesCommand: AsyncParsableCommand {
     )
 
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
             let level = ProcessInfo.processInfo.environment["TRADESKIT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
             if command is ServeCommand {
                 // The server logs one JSON line per request (and its warnings) on standard output.
@@ -38,6 +43,11 @@ struct TradesCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as ValidationError {
+            // Refused while running (a missing secret, an unknown tenant): the message alone. ArgumentParser would add
+            // the root command's usage line, which says nothing about the subcommand that refused.
+            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+            exit(withError: ExitCode.validationFailure)
         } catch {
             exit(withError: error)
         }
