@@ -10,10 +10,24 @@ struct IdentityServiceTests {
     static let email = "owner@acme.example"
 
     /// A market with one tenant; its homeowner signs in with `email` and ``TestMarket/password``.
-    func setUp(_ kind: StorageKind, identity: IdentityConfiguration = IdentityConfiguration()) async throws -> (TestMarket, TestMarket.World) {
+    /// A marketplace and its world; with `verified`, the owner's address is verified (two-factor enrolment requires it).
+    func setUp(
+        _ kind: StorageKind, identity: IdentityConfiguration = IdentityConfiguration(), verified: Bool = false
+    ) async throws -> (TestMarket, TestMarket.World) {
         let test = try TestMarket(kind, identity: identity)
         let world = try await test.makeWorld(contractors: 0)
+        if verified { try await setVerified(true, world.owner, test) }
         return (test, world)
+    }
+
+    /// Marks the address of `principal`'s user verified or not, straight in storage.
+    func setVerified(_ verified: Bool, _ principal: Principal, _ test: TestMarket) async throws {
+        let store = test.storage.tenant(principal.tenantID)
+        var user = try #require(try await store.user(principal.userID))
+        user.emailVerified = verified
+        var changes = ChangeSet()
+        changes.update(user)
+        try await store.commit(changes)
     }
 
     /// The token of the link in the last e-mail sent.
@@ -270,14 +284,24 @@ struct IdentityServiceTests {
         _ = try await identity.login(in: tenant, email: Self.email, password: "a brand new password")
     }
 
-    @Test("a reset that verifies an address for the first time removes the two-factor enrolment made before it")
+    @Test("an unverified address cannot enrol; a reset that verifies it removes an enrolment made before that rule")
     func resetOfAnUnverifiedAddress() async throws {
         let (test, world) = try await setUp(.sqliteMemory)
         let identity = test.market.identity
         let tenant = world.tenant.id
-        // Whoever registered the address (not verified) enrols an authenticator.
-        let totp = try #require(TOTP(base32Secret: try await identity.enrollTwoFactor(by: world.owner, password: TestMarket.password).secret))
-        try await identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now()))
+        try await setVerified(false, world.owner, test)
+        // Whoever registered the address (not verified) may not enrol an authenticator: a reset would take it away.
+        await expectError(.forbidden) { try await identity.enrollTwoFactor(by: world.owner, password: TestMarket.password) }
+        #expect(try await test.storage.tenant(tenant).twoFactor(user: world.owner.userID) == nil)
+        // An enrolment stored before the rule (confirmed) goes with the reset that proves the mailbox.
+        var legacy = ChangeSet()
+        legacy.append(
+            .insertTwoFactor(
+                TwoFactorEnrollment(
+                    userID: world.owner.userID, sealedSecret: Data(repeating: 7, count: 48), createdAt: test.clock.now(),
+                    confirmedAt: test.clock.now())))
+        try await test.storage.tenant(tenant).commit(legacy)
+        await expectError(.twoFactorRequired) { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
         try await identity.requestPasswordReset(in: tenant, email: Self.email)
         _ = try await identity.confirmPasswordReset(in: tenant, token: try linkToken(test), newPassword: "the owner's own password")
         #expect(try await test.storage.tenant(tenant).twoFactor(user: world.owner.userID) == nil)
@@ -286,7 +310,7 @@ struct IdentityServiceTests {
         // On a verified address, a reset keeps the authenticator.
         let again = try #require(TOTP(base32Secret: try await identity.enrollTwoFactor(by: world.owner, password: "the owner's own password").secret))
         test.clock.advance(by: 30)
-        try await identity.confirmTwoFactor(by: world.owner, code: again.code(at: test.clock.now()))
+        _ = try await identity.confirmTwoFactor(by: world.owner, code: again.code(at: test.clock.now()))
         try await identity.requestPasswordReset(in: tenant, email: Self.email)
         _ = try await identity.confirmPasswordReset(in: tenant, token: try linkToken(test), newPassword: "yet another password")
         await expectError(.twoFactorRequired) { try await identity.login(in: tenant, email: Self.email, password: "yet another password") }
@@ -294,7 +318,7 @@ struct IdentityServiceTests {
 
     @Test("wrong codes confirming an enrolment count towards the lockout")
     func wrongConfirmationCodesLock() async throws {
-        let (test, world) = try await setUp(.memory)
+        let (test, world) = try await setUp(.memory, verified: true)
         let identity = test.market.identity
         let totp = try #require(TOTP(base32Secret: try await identity.enrollTwoFactor(by: world.owner, password: TestMarket.password).secret))
         let wrong = totp.code(at: test.clock.now()) == "000000" ? "000001" : "000000"
@@ -404,7 +428,7 @@ struct IdentityServiceTests {
 
     @Test("TOTP: enrol, confirm, codes required at login, replay refused, disable", arguments: StorageKind.allCases)
     func twoFactor(_ kind: StorageKind) async throws {
-        let (test, world) = try await setUp(kind)
+        let (test, world) = try await setUp(kind, verified: true)
         defer { test.cleanup() }
         let identity = test.market.identity
         let tenant = world.tenant.id
@@ -422,7 +446,7 @@ struct IdentityServiceTests {
 
         let oldSecret = try #require(TOTP(base32Secret: abandoned.secret))
         await expectError(.invalidTwoFactorCode) { try await identity.confirmTwoFactor(by: owner, code: oldSecret.code(at: test.clock.now())) }
-        try await identity.confirmTwoFactor(by: owner, code: totp.code(at: test.clock.now()))
+        _ = try await identity.confirmTwoFactor(by: owner, code: totp.code(at: test.clock.now()))
         await expectError(.invalidTransition) { try await identity.confirmTwoFactor(by: owner, code: totp.code(at: test.clock.now())) }
         await expectError(.invalidTransition) { try await identity.enrollTwoFactor(by: owner, password: TestMarket.password) }
 
@@ -453,7 +477,7 @@ struct IdentityServiceTests {
         // Disabling needs a fresh code.
         test.clock.advance(by: 30)
         await expectError(.invalidTwoFactorCode) { try await identity.disableTwoFactor(by: owner, code: "000000") }
-        try await identity.disableTwoFactor(by: owner, code: totp.code(at: test.clock.now()))
+        _ = try await identity.disableTwoFactor(by: owner, code: totp.code(at: test.clock.now()))
         #expect(try await test.storage.tenant(tenant).twoFactor(user: owner.userID) == nil)
         await expectError(.invalidTransition) { try await identity.disableTwoFactor(by: owner, code: totp.code(at: test.clock.now())) }
         _ = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
@@ -463,12 +487,12 @@ struct IdentityServiceTests {
 
     @Test("wrong two-factor codes count towards the lockout", arguments: [StorageKind.sqliteMemory])
     func wrongCodesLock(_ kind: StorageKind) async throws {
-        let (test, world) = try await setUp(kind)
+        let (test, world) = try await setUp(kind, verified: true)
         defer { test.cleanup() }
         let identity = test.market.identity
         let tenant = world.tenant.id
         let totp = try #require(TOTP(base32Secret: try await identity.enrollTwoFactor(by: world.owner, password: TestMarket.password).secret))
-        try await identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now()))
+        _ = try await identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now()))
         for _ in 0..<3 {
             await expectError(.invalidTwoFactorCode) {
                 try await identity.login(in: tenant, email: Self.email, password: TestMarket.password, totpCode: "123456")
@@ -484,7 +508,7 @@ struct IdentityServiceTests {
 
     @Test("enrolling needs the caller's password; wrong ones count towards the lockout", arguments: StorageKind.allCases)
     func enrolmentNeedsPassword(_ kind: StorageKind) async throws {
-        let (test, world) = try await setUp(kind)
+        let (test, world) = try await setUp(kind, verified: true)
         defer { test.cleanup() }
         let identity = test.market.identity
         let db = test.storage.tenant(world.tenant.id)
@@ -580,11 +604,11 @@ struct IdentityServiceTests {
 
     @Test("a sealed secret opens only with its key", arguments: [StorageKind.sqliteFile])
     func sealingKey(_ kind: StorageKind) async throws {
-        let (test, world) = try await setUp(kind)
+        let (test, world) = try await setUp(kind, verified: true)
         defer { test.cleanup() }
         let totp = try #require(
             TOTP(base32Secret: try await test.market.identity.enrollTwoFactor(by: world.owner, password: TestMarket.password).secret))
-        try await test.market.identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now()))
+        _ = try await test.market.identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now()))
         // The same database under a marketplace with another (random) key.
         let other = Marketplace(
             storage: test.storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher(), clock: test.clock)

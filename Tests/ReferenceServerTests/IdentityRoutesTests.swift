@@ -220,6 +220,10 @@ struct IdentityRoutesTests {
             let wrongPassword = try await api.call(.post, "/v1/auth/2fa/enroll", as: owner, json: ["password": "not the password"])
             #expect(wrongPassword.status == .forbidden && wrongPassword.problemCode == "wrong_password", "\(wrongPassword)")
             #expect(wrongPassword.string("otpauthUri") == nil)
+            // An address nobody has proved cannot enrol (a reset by the mailbox's owner would remove the authenticator).
+            let unverified = try await api.call(.post, "/v1/auth/2fa/enroll", as: owner, json: ["password": .string(TestServer.password)])
+            #expect(unverified.status == .forbidden && unverified.problemCode == "forbidden", "\(unverified)")
+            _ = try await harness.market.users.markEmailVerified(in: world.tenant.id, owner.id)
             let setup = try await api.call(.post, "/v1/auth/2fa/enroll", as: owner, json: ["password": .string(TestServer.password)])
             #expect(setup.status == .ok, "\(setup)")
             #expect(setup.string("otpauthUri")?.hasPrefix("otpauth://totp/acme:") == true)
@@ -234,8 +238,15 @@ struct IdentityRoutesTests {
             let malformed = try await api.call(.post, "/v1/auth/2fa/confirm", as: owner, json: ["code": "12ab56"])
             #expect(malformed.status == .unprocessableContent && malformed.fieldErrors == ["code"], "\(malformed)")
             let confirmCode = code()
-            #expect(try await api.call(.post, "/v1/auth/2fa/confirm", as: owner, json: ["code": .string(confirmCode)]).status == .noContent)
-            #expect(try await api.call(.post, "/v1/auth/2fa/enroll", as: owner, json: ["password": .string(TestServer.password)]).status == .conflict)
+            let confirmed = try await api.call(.post, "/v1/auth/2fa/confirm", as: owner, json: ["code": .string(confirmCode)])
+            #expect(confirmed.status == .ok && confirmed.string("refreshToken") != nil, "\(confirmed)")
+            // Every session ended with the change, the caller's too: the answer is the caller's new one.
+            #expect(try await api.call(.get, "/v1/me", as: owner).status == .unauthorized)
+            let guarded = try #require(confirmed.string("accessToken"))
+            #expect(try await api.call(.get, "/v1/me", token: guarded).status == .ok)
+            #expect(
+                try await api.call(.post, "/v1/auth/2fa/enroll", token: guarded, json: ["password": .string(TestServer.password)]).status == .conflict
+            )
 
             // Login: the password alone is not enough, and the code used to confirm cannot be replayed.
             let credentials: [String: JSONValue] = ["email": .string(owner.email), "password": .string(TestServer.password)]
@@ -260,8 +271,11 @@ struct IdentityRoutesTests {
             #expect(stale.status == .forbidden, "\(stale)")
             harness.clock.advance(by: 30)
             let disabled = try await api.call(.post, "/v1/auth/2fa/disable", token: token, json: ["code": .string(code())])
-            #expect(disabled.status == .noContent, "\(disabled)")
-            #expect(try await api.call(.post, "/v1/auth/2fa/disable", token: token, json: ["code": .string(code())]).status == .conflict)
+            #expect(disabled.status == .ok && disabled.string("refreshToken") != nil, "\(disabled)")
+            #expect(try await api.call(.get, "/v1/me", token: token).status == .unauthorized)
+            #expect(try await api.call(.get, "/v1/me", token: guarded).status == .unauthorized)
+            let unguarded = try #require(disabled.string("accessToken"))
+            #expect(try await api.call(.post, "/v1/auth/2fa/disable", token: unguarded, json: ["code": .string(code())]).status == .conflict)
             _ = try await Self.login(api, owner.email, TestServer.password)
         }
     }

@@ -56,6 +56,8 @@ struct ServeCommandTests {
         let noSecret = try await Self.refused(["--database", database.path])
         #expect(noSecret.status != 0)
         #expect(noSecret.standardError.contains("TRADESKIT_JWT_SECRET"))
+        // A refusal while running is its message alone, not the root command's usage line.
+        #expect(!noSecret.standardError.contains("Usage:"), "\(noSecret.standardError)")
     }
 
     @Test("--help says where e-mails go; a bad --public-url or TRADESKIT_TOTP_KEY is refused")

@@ -95,7 +95,8 @@ enum AuthRoutes {
     }
 
     /// The answer to a login or refresh: a new access token for the session's user, and the session's refresh token.
-    private static func tokenPair(_ session: IdentityService.Session, tenant: Tenant, _ call: Call) async throws -> Response {
+    /// The answer of a route that opens a session: a new access token and the session's refresh token.
+    static func tokenPair(_ session: IdentityService.Session, tenant: Tenant, _ call: Call) async throws -> Response {
         let access = try await call.services.tokens.issue(for: Principal(tenantID: tenant.id, user: session.user))
         return try call.json(TokenResponse(access, refreshToken: session.refreshToken))
     }

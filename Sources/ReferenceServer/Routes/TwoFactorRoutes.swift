@@ -30,24 +30,26 @@ enum TwoFactorRoutes {
             },
             Route(
                 RouteSpec(
-                    .post, "/v1/auth/2fa/confirm", id: "confirmTwoFactor", "Turn two-factor authentication on with a first code",
-                    tag: "Auth", access: .user, body: "TwoFactorCode", status: 204, response: nil, problems: [409])
+                    .post, "/v1/auth/2fa/confirm", id: "confirmTwoFactor",
+                    "Turn two-factor authentication on with a first code; every session ends, and the answer is the caller's new one",
+                    tag: "Auth", access: .user, body: "TwoFactorCode", response: "TokenPair", problems: [409])
             ) { call in
                 let principal = try call.principal()
                 let code = try await readCode(call)
-                try await call.market.identity.confirmTwoFactor(by: principal, code: code)
-                return Response(status: .noContent)
+                let session = try await call.market.identity.confirmTwoFactor(by: principal, code: code)
+                return try await AuthRoutes.tokenPair(session, tenant: call.tenant(), call)
             },
             Route(
                 RouteSpec(
-                    .post, "/v1/auth/2fa/disable", id: "disableTwoFactor", "Turn two-factor authentication off with a current code",
-                    tag: "Auth", access: .user, body: "TwoFactorCode", status: 204, response: nil, problems: [409])
+                    .post, "/v1/auth/2fa/disable", id: "disableTwoFactor",
+                    "Turn two-factor authentication off with a current code; every session ends, and the answer is the caller's new one",
+                    tag: "Auth", access: .user, body: "TwoFactorCode", response: "TokenPair", problems: [409])
             ) { call in
                 let principal = try call.principal()
                 let code = try await readCode(call)
                 // Wrong codes count towards the login lockout of the caller's address (`account_locked`, 429).
-                try await call.market.identity.disableTwoFactor(by: principal, code: code)
-                return Response(status: .noContent)
+                let session = try await call.market.identity.disableTwoFactor(by: principal, code: code)
+                return try await AuthRoutes.tokenPair(session, tenant: call.tenant(), call)
             },
         ]
     }

@@ -145,8 +145,10 @@ public struct IdentityService: Sendable {
                 var changes = ChangeSet()
                 changes.append(.revokeRefreshTokenFamily(record.familyID, at: now))
                 let reused = record.usedAt != nil
-                // A reuse means the token was copied: the access tokens minted from its family end with it.
-                if reused { try await endSessions(of: record.userID, in: store, &changes) }
+                // A reuse means the token was copied: the access tokens minted from its family end with it. Only the
+                // first time, while the family still lived: a spent token replayed after that has nothing left to end,
+                // and must not be a way to sign its user out of every device again and again.
+                if reused && record.revokedAt == nil { try await endSessions(of: record.userID, in: store, &changes) }
                 try await store.commit(changes)
                 return reused ? .reused(record.familyID) : .invalid
             }
@@ -457,10 +459,16 @@ public struct IdentityService: Sendable {
     /// not be able to enrol its own authenticator and lock the owner out. A wrong password counts towards the login
     /// lockout of the caller's address.
     /// - Throws: ``TradesKitError/Code/wrongPassword``; ``TradesKitError/Code/accountLocked``;
+    ///   ``TradesKitError/Code/forbidden`` until the caller's address is verified;
     ///   ``TradesKitError/Code/invalidTransition`` when two-factor authentication is already confirmed.
     public func enrollTwoFactor(by principal: Principal, password: String) async throws -> TwoFactorSetup {
         try await confirmPassword(password, of: principal)
         return try await environment.acting("identity.2fa.enroll", as: principal) { store, actor in
+            // An address nobody has proved may not be its registrant's: a password reset by the mailbox's owner removes an
+            // authenticator enrolled on it. Enrolling first would give a protection that the first reset takes away.
+            guard actor.emailVerified else {
+                throw TradesKitError.forbidden("Verify your e-mail address before turning on two-factor authentication")
+            }
             let existing = try await store.twoFactor(user: actor.id)
             if existing?.isConfirmed == true { throw TradesKitError.invalidTransition("Two-factor authentication is already enabled") }
             let tenant = try await environment.tenant(of: store)
@@ -490,61 +498,81 @@ public struct IdentityService: Sendable {
 
     /// Confirms the caller's pending enrolment with a current code; from then on login requires codes. Wrong codes count
     /// towards the login lockout of the caller's address, as at sign-in.
+    ///
+    /// Every session of the caller ends in the same change set (their refresh tokens are revoked and their
+    /// ``User/sessionGeneration`` moves on), and the answer is a new session for the caller: a session opened with the
+    /// password alone, by whoever had it, must not outlive the second factor that now guards the account.
     /// - Throws: ``TradesKitError/Code/invalidTransition`` with nothing pending; ``TradesKitError/Code/accountLocked``;
     ///   ``TradesKitError/Code/invalidTwoFactorCode``.
-    public func confirmTwoFactor(by principal: Principal, code: String) async throws {
+    public func confirmTwoFactor(by principal: Principal, code: String) async throws -> Session {
         try await checkingCode("identity.2fa.confirm", of: principal) { store, actor, now in
             guard let enrollment = try await store.twoFactor(user: actor.id), !enrollment.isConfirmed else {
                 throw TradesKitError.invalidTransition("There is no pending two-factor enrolment to confirm")
             }
             let totp = try open(enrollment, tenant: principal.tenantID)
-            guard let step = totp.acceptedStep(for: code, at: now, after: enrollment.lastAcceptedStep) else { return false }
+            guard let step = totp.acceptedStep(for: code, at: now, after: enrollment.lastAcceptedStep) else { return nil }
             var confirmed = enrollment
             confirmed.confirmedAt = now
             confirmed.lastAcceptedStep = step
             var changes = ChangeSet()
             changes.update(confirmed)
-            try await store.commit(changes)
-            return true
+            return try await renewingSessions(of: actor, with: &changes, in: store, at: now)
         }
     }
 
     /// Turns the caller's two-factor authentication off, with a current code. Wrong codes count towards the login
     /// lockout of the caller's address, so a stolen session cannot guess its way through.
+    ///
+    /// Like ``confirmTwoFactor(by:code:)``, it ends every session of the caller and answers a new one, so a change to how
+    /// the account signs in is felt on every device at once.
     /// - Throws: ``TradesKitError/Code/invalidTransition`` when it is not enabled; ``TradesKitError/Code/accountLocked``;
     ///   ``TradesKitError/Code/invalidTwoFactorCode``.
-    public func disableTwoFactor(by principal: Principal, code: String) async throws {
+    public func disableTwoFactor(by principal: Principal, code: String) async throws -> Session {
         try await checkingCode("identity.2fa.disable", of: principal) { store, actor, now in
             guard let enrollment = try await store.twoFactor(user: actor.id), enrollment.isConfirmed else {
                 throw TradesKitError.invalidTransition("Two-factor authentication is not enabled")
             }
             let totp = try open(enrollment, tenant: principal.tenantID)
-            guard totp.acceptedStep(for: code, at: now, after: enrollment.lastAcceptedStep) != nil else { return false }
+            guard totp.acceptedStep(for: code, at: now, after: enrollment.lastAcceptedStep) != nil else { return nil }
             var changes = ChangeSet()
             changes.append(.deleteTwoFactor(actor.id, version: enrollment.version))
-            try await store.commit(changes)
-            return true
+            return try await renewingSessions(of: actor, with: &changes, in: store, at: now)
         }
+    }
+
+    /// Commits `changes` with the end of every session of `user` (their refresh tokens revoked, their session generation
+    /// moved on) and the start of a new one, which it answers.
+    private func renewingSessions(
+        of user: User, with changes: inout ChangeSet, in store: any TenantStorage, at now: Date
+    ) async throws -> Session {
+        var user = user
+        user.endSessions()
+        let updated = changes.update(user)
+        changes.append(.revokeRefreshTokens(user: user.id, at: now))
+        let issued = issueRefreshToken(for: user.id, family: environment.ids.make(), at: now)
+        changes.append(.insertRefreshToken(issued.record))
+        try await store.commit(changes)
+        return Session(user: updated, refreshToken: issued.token, record: issued.record)
     }
 
     /// Runs `check` of a two-factor code for the caller like a sign-in: one attempt per account key at a time (parallel
     /// guesses would all pass the lock check before any failure is counted), refused while the key is locked, and a
-    /// wrong code (`check` answers `false`) counted towards the lockout.
-    private func checkingCode(
-        _ operation: String, of principal: Principal, _ check: @escaping (any TenantStorage, User, Date) async throws -> Bool
-    ) async throws {
+    /// wrong code (`check` answers `nil`) counted towards the lockout.
+    private func checkingCode<Accepted: Sendable>(
+        _ operation: String, of principal: Principal, _ check: @escaping (any TenantStorage, User, Date) async throws -> Accepted?
+    ) async throws -> Accepted {
         let store = environment.store(principal)
         let caller = try await environment.acting(operation, as: principal) { _, actor in actor }
         let key = AccountKey(tenant: principal.tenantID, email: caller.email.value)
-        try await environment.signInGate.withKey(key) {
+        return try await environment.signInGate.withKey(key) {
             let now = environment.now()
-            let outcome = try await environment.acting(operation, as: principal) { (store, actor) -> CodeOutcome in
+            let outcome = try await environment.acting(operation, as: principal) { (store, actor) -> CodeOutcome<Accepted> in
                 if let until = try await store.loginThrottle(key: key)?.lockedUntil(at: now) { return .locked(until) }
-                return try await check(store, actor, now) ? .accepted : .wrongCode
+                return try await check(store, actor, now).map(CodeOutcome.accepted) ?? .wrongCode
             }
             switch outcome {
-            case .accepted:
-                return
+            case .accepted(let accepted):
+                return accepted
             case .locked(let until):
                 throw Self.locked(until: until)
             case .wrongCode:
@@ -673,8 +701,10 @@ public struct IdentityService: Sendable {
     private func redeem(
         _ hash: String, _ purpose: OneTimeTokenPurpose, in store: any TenantStorage, at now: Date
     ) async throws -> (User, ChangeSet) {
+        // A suspended account's links wait with it: a link sent before the suspension must not set a new password (or
+        // verify the address) behind the admin's back, ready for the day the account is reinstated.
         guard let record = try await store.oneTimeToken(hash: hash, purpose: purpose), record.isUsable(at: now),
-            let user = try await store.user(record.userID)
+            let user = try await store.user(record.userID), !user.suspended
         else { throw Self.invalidLink }
         var used = record
         used.usedAt = now
@@ -807,8 +837,8 @@ private enum RefreshOutcome: Sendable {
     case suspended
 }
 
-private enum CodeOutcome: Sendable {
-    case accepted
+private enum CodeOutcome<Accepted: Sendable>: Sendable {
+    case accepted(Accepted)
     case locked(Date)
     case wrongCode
 }

@@ -174,10 +174,14 @@ public struct UserService: Sendable {
             guard user.suspended != suspended else { return user }
             let now = environment.now()
             user.suspended = suspended
-            // A suspension ends the user's sessions, refresh tokens included; reinstating does not bring them back.
+            // A suspension ends the user's sessions, refresh tokens included, and spends the links e-mailed to them
+            // (password reset, verification); reinstating brings none of them back.
             if suspended { user.endSessions() }
             var changes = ChangeSet()
-            if suspended { changes.append(.revokeRefreshTokens(user: id, at: now)) }
+            if suspended {
+                changes.append(.revokeRefreshTokens(user: id, at: now))
+                for purpose in OneTimeTokenPurpose.allCases { changes.append(.consumeOneTimeTokens(user: id, purpose: purpose, at: now)) }
+            }
             let updated = changes.update(user)
             try environment.record(UserSuspensionChanged(userID: id, suspended: suspended), in: &changes, at: now)
             try await store.commit(changes)
