@@ -88,7 +88,9 @@ struct PostgresTenantStorage: TenantStorage {
 
     func user(email: EmailAddress) async throws -> User? {
         try await first(
-            "SELECT \(unescaped: Columns.user) FROM users WHERE tenant_id = \(tenant) AND lower(email) = \(email.normalized)", Decode.user)
+            // The expression of the unique index `user_email`: ASCII case folding, whatever the database's locale.
+            #"SELECT \#(unescaped: Columns.user) FROM users WHERE tenant_id = \#(tenant) AND lower(email COLLATE "C") = \#(email.normalized)"#,
+            Decode.user)
     }
 
     func users(role: Role?, page request: PageRequest) async throws -> Page<User> {
@@ -215,13 +217,16 @@ struct PostgresTenantStorage: TenantStorage {
     }
 
     /// Escapes `\`, `%` and `_` so user text matches literally in `LIKE … ESCAPE '\'`.
+    ///
+    /// Scalar by scalar, as PostgreSQL reads the pattern: a `%` followed by a combining mark is one `Character` to Swift
+    /// (and never equal to `"%"`), but a wildcard and a mark to PostgreSQL.
     static func escapeLike(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            if character == "\\" || character == "%" || character == "_" { escaped.append("\\") }
-            escaped.append(character)
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar == "\\" || scalar == "%" || scalar == "_" { escaped.append("\\") }
+            escaped.append(scalar)
         }
-        return escaped
+        return String(escaped)
     }
 
     func jobsCompleted(before cutoff: Date, page request: PageRequest) async throws -> Page<Job> {

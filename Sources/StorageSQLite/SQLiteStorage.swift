@@ -33,11 +33,13 @@ public final class SQLiteStorage: Storage, MigrationStatusReporting, Sendable {
         do {
             switch location {
             case .file(let path):
-                let pool = try DatabasePool(path: path, configuration: grdb)
-                // Opening a pool switches its writer to synchronous=NORMAL after prepareDatabase ran (GRDB's WAL
-                // default); the writer is the connection that commits, so set the configured level on it again.
-                try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
-                writer = pool
+                writer = try Self.retryingWhileBusy(for: configuration.busyTimeoutSeconds) {
+                    let pool = try DatabasePool(path: path, configuration: grdb)
+                    // Opening a pool switches its writer to synchronous=NORMAL after prepareDatabase ran (GRDB's WAL
+                    // default); the writer is the connection that commits, so set the configured level on it again.
+                    try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+                    return pool
+                }
             case .inMemory: writer = try DatabaseQueue(configuration: grdb)
             }
         } catch {
@@ -46,27 +48,62 @@ public final class SQLiteStorage: Storage, MigrationStatusReporting, Sendable {
         if configuration.migrateOnOpen { try Self.migrate(writer) }
     }
 
+    /// Opens with `open`, again while it fails on a lock held by another connection, for up to `seconds`.
+    ///
+    /// A new file's first opening switches it to WAL, which takes the database lock without waiting for it (the busy
+    /// timeout does not apply): processes opening one new file at once would fail with "database is locked".
+    private static func retryingWhileBusy<T>(for seconds: Double, _ open: () throws -> T) throws -> T {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(max(0, seconds) * 1_000))
+        while true {
+            do {
+                return try open()
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
+    }
+
     /// Applies the pending migrations, each in its own transaction; a failure names the migration that failed, which
     /// is rolled back whole (those before it stay applied).
+    ///
+    /// Another process may migrate the same file at the same moment. GRDB reads which migrations are applied before each
+    /// one's `BEGIN IMMEDIATE`, so of two migrators one can start a migration the other has just applied, and fail on it
+    /// ("table already exists"). A failure after which more migrations are applied than before the attempt is therefore
+    /// tried again, from what is applied now; a migration that fails on its own data fails again, making no progress,
+    /// and is reported.
     static func migrate(_ writer: any DatabaseWriter) throws(StorageError) {
         let migrator = Schema.migrator
-        do {
-            try migrator.migrate(writer)
-        } catch {
-            let cause = storageError(error) as? StorageError ?? StorageError(.failure, message: "SQLite storage failure")
-            let applied = (try? writer.read { db in try migrator.appliedIdentifiers(db) }) ?? []
-            guard let identifier = migrator.migrations.first(where: { !applied.contains($0) }) else { throw cause }
-            let reason =
-                switch cause.code {
-                // A migration that checks its data found a row it cannot carry over.
-                case .missingRow: "a row refers to a row that does not exist"
-                case .uniqueViolation: "two rows break a unique constraint (\(cause.constraint ?? "unnamed"))"
-                default: cause.message
+        func applied() -> Set<String> { (try? writer.read { db in try migrator.appliedIdentifiers(db) }) ?? [] }
+        var before = applied()
+        for attempt in 0... {
+            do {
+                try migrator.migrate(writer)
+                return
+            } catch {
+                let now = applied()
+                if now.count > before.count && attempt < migrator.migrations.count {
+                    before = now
+                    continue
                 }
-            throw StorageError(
-                cause.code == .unavailable ? .unavailable : .failure,
-                message: "Migration \(identifier) failed: \(reason); the database stays at the migration before it")
+                throw migrationFailure(error, applied: now, migrator)
+            }
         }
+    }
+
+    /// The error of a failed migration: it names the first one not applied.
+    private static func migrationFailure(_ error: any Error, applied: Set<String>, _ migrator: DatabaseMigrator) -> StorageError {
+        let cause = storageError(error) as? StorageError ?? StorageError(.failure, message: "SQLite storage failure")
+        guard let identifier = migrator.migrations.first(where: { !applied.contains($0) }) else { return cause }
+        let reason =
+            switch cause.code {
+            // A migration that checks its data found a row it cannot carry over.
+            case .missingRow: "a row refers to a row that does not exist"
+            case .uniqueViolation: "two rows break a unique constraint (\(cause.constraint ?? "unnamed"))"
+            default: cause.message
+            }
+        return StorageError(
+            cause.code == .unavailable ? .unavailable : .failure,
+            message: "Migration \(identifier) failed: \(reason); the database stays at the migration before it")
     }
 
     /// `tk_distance_km(lat1, lon1, lat2, lon2)`: the same haversine as core's `GeoPoint`, for radius search in SQL.

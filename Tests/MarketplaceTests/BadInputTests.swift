@@ -141,6 +141,18 @@ struct BadInputTests {
         try await rejects(.conflict, storage) {
             try await m.tenants.create(by: TestMarket.op, .init(slug: world.tenant.slug, displayName: "Again", settings: world.tenant.settings))
         }
+        // A logo URL is printable ASCII: a NUL (which PostgreSQL refuses in JSON), a control character or a space is refused.
+        for logo in ["https://cdn.example/logo\u{0}.png", "https://cdn.example/\u{1B}logo.png", "https://cdn.example/my logo.png"] {
+            try await rejects(.validationFailed, storage, fields: ["branding.logoURL"]) {
+                try await m.tenants.create(
+                    by: TestMarket.op,
+                    .init(
+                        slug: "logo-test", displayName: "Logo",
+                        settings: TenantSettings(
+                            currency: usd, platformFeeBasisPoints: 500,
+                            branding: Branding(name: "Logo", logoURL: logo, fromEmail: "hello@logo.example"))))
+            }
+        }
 
         // Disputes, reviews, messages.
         try await rejects(.validationFailed, storage, fields: ["reason"]) { try await m.disputes.open(by: world.owner, job: job.id, reason: "short") }

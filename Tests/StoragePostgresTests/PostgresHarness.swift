@@ -76,11 +76,26 @@ enum PostgresHarness {
     }
 
     /// Runs `body` with a storage over a new, empty, migrated database of its own (the conformance checks need one
-    /// each), connected directly or through pgbouncer in transaction pooling mode.
-    static func withFreshDatabase<R: Sendable>(throughBouncer: Bool = false, _ body: @Sendable (PostgresStorage) async throws -> R) async throws -> R
-    {
+    /// each), connected directly or through pgbouncer in transaction pooling mode; with `icuLocale`, the database's
+    /// default collation is that ICU locale (its case rules are `lower()`'s and `ILIKE`'s).
+    static func withFreshDatabase<R: Sendable>(
+        throughBouncer: Bool = false, icuLocale: String? = nil, _ body: @Sendable (PostgresStorage) async throws -> R
+    ) async throws -> R {
         let environment = try await environment()
         let name = "tk_" + randomSecret().prefix(20)
+        if let icuLocale {
+            try await PostgresStorage.withTemporaryClient(
+                environment.admin.clientConfiguration(as: nil, maximumConnections: 1), logger: logger
+            ) { client in
+                _ = try await client.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            CREATE DATABASE \(name) OWNER \(environment.owner.username) TEMPLATE template0 \
+                            LOCALE 'C.UTF-8' LOCALE_PROVIDER icu ICU_LOCALE '\(icuLocale)'
+                            """)
+                ).collect()
+            }
+        }
         try await PostgresProvisioning.createDatabase(as: environment.admin, name: name, owner: environment.owner.username, logger: logger)
         var configuration = environment.storage
         configuration.database = name

@@ -3,6 +3,7 @@ import PostgresNIO
 @testable import StoragePostgres
 import Testing
 import TradesKit
+import TradesKitTesting
 
 @Suite("PostgresStorage")
 struct PostgresStorageTests {
@@ -55,6 +56,71 @@ struct PostgresStorageTests {
         profileChanges.append(.insertContractorProfile(profile))
         try await store.commit(profileChanges)
         #expect(try await store.contractorProfile(fixture.contractor.id) == profile)
+    }
+
+    @Test("E-mail addresses fold case like core's, whatever the database's locale: under a Turkish collation too")
+    func emailCaseRules() async throws {
+        try await PostgresHarness.withFreshDatabase(icuLocale: "tr-TR") { storage in
+            // The database's own rules are Turkish: its lower() of a capital I is a dotless ı.
+            let lowered = try await PostgresStorage.withTemporaryClient(
+                storage.configuration.clientConfiguration(as: nil, maximumConnections: 1), logger: PostgresHarness.logger
+            ) { client in
+                try await client.query("SELECT lower('I')").collect().first?.decode(String.self)
+            }
+            #expect(lowered == "ı")
+
+            let fixture = try Fixture(email: "JIM.IRWIN@EXAMPLE.COM")
+            let store = try await fixture.insert(into: storage)
+            #expect(try await store.user(email: EmailAddress("jim.irwin@example.com")) == fixture.homeowner)
+            #expect(try await store.user(email: EmailAddress("Jim.Irwin@Example.com")) == fixture.homeowner)
+            // The same address in another case is the same account.
+            var changes = ChangeSet()
+            changes.append(
+                .insertUser(
+                    User(
+                        id: UserID(UUID()), email: try EmailAddress("jim.irwin@example.com"), displayName: "Jim", role: .homeowner,
+                        createdAt: Fixture.now)))
+            await #expect {
+                try await store.commit(changes)
+            } throws: { error in
+                (error as? StorageError)?.code == .uniqueViolation && (error as? StorageError)?.constraint == UniqueConstraint.userEmail
+            }
+        }
+    }
+
+    @Test("Job text search matches %, _ and \\ literally, also when a combining mark follows them")
+    func literalSearchText() async throws {
+        #expect(PostgresTenantStorage.escapeLike("50%_\\") == "50\\%\\_\\\\")
+        #expect(PostgresTenantStorage.escapeLike("%\u{301}") == "\\%\u{301}")
+        #expect(PostgresTenantStorage.escapeLike("_\u{301}x") == "\\_\u{301}x")
+        let storage = try await PostgresHarness.storage()
+        let fixture = try Fixture(text: "Grout the tiles by the cafe\u{301}")
+        let store = try await fixture.insert(into: storage)
+        // A % with a combining mark is not a wildcard: "G", anything, then the mark would have matched.
+        #expect(try await store.jobs(JobQuery(text: "G%\u{301}")).items.isEmpty)
+        #expect(try await store.jobs(JobQuery(text: "cafe\u{301}")).items.map(\.id) == [fixture.job.id])
+        #expect(try await store.jobs(JobQuery(text: "grout")).items.map(\.id) == [fixture.job.id])
+    }
+
+    @Test("A delivery failure whose reason holds a NUL is recorded (PostgreSQL refuses NUL in text): dead-lettered, not retried forever")
+    func failureReasonWithNUL() async throws {
+        let market = Marketplace(
+            storage: try await PostgresHarness.storage(), payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
+        let slug = "t-" + UUID().uuidString.prefix(8).lowercased()
+        let tenant = try await market.tenants.create(
+            by: PlatformOperator(label: "test"),
+            .init(
+                slug: slug, displayName: "T",
+                settings: TenantSettings(currency: .usd, platformFeeBasisPoints: 100, branding: Branding(name: "T", fromEmail: "hello@example.com"))))
+        _ = try await market.users.register(
+            in: tenant.id, .init(email: "nul@example.com", password: "a long enough password", displayName: "Nul", role: .homeowner))
+        let event = try #require(try await market.events.claim(in: tenant.id, limit: 1).first)
+        let retry = try await market.events.markFailed(
+            in: tenant.id, event, reason: "550 \u{0}bad\u{1B}[31m\nmore", policy: .init(maxAttempts: 1, initialDelay: 1, maximumDelay: 1))
+        #expect(retry == nil)
+        let dead = try await market.events.deadLetters(in: tenant.id)
+        #expect(dead.map(\.id) == [event.id])
+        #expect(dead.first?.delivery.lastError == "550 \u{FFFD}bad\u{FFFD}[31m\nmore")
     }
 
     @Test("A stale version conflicts, a missing row is missing, and nothing of the set is applied")

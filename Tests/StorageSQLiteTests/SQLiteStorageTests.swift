@@ -94,6 +94,30 @@ struct SQLiteStorageTests {
         #expect(try await !deferred.hasPendingMigrations())
     }
 
+    @Test("storages opening one new file at once (as processes do) all migrate it: none fails on a migration another applied")
+    func concurrentMigrators() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for round in 0..<4 {
+            let file = path("race-\(round).sqlite")
+            // Each storage is its own pool of connections, like another process on the same file.
+            let failures = await withTaskGroup(of: String?.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        do {
+                            _ = try SQLiteStorage(.file(path: file))
+                            return nil
+                        } catch {
+                            return "\(error)"
+                        }
+                    }
+                }
+                return await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
+            }
+            #expect(failures.isEmpty, "round \(round): \(failures)")
+            #expect(try await SQLiteStorage(.file(path: file)).appliedMigrations() == Self.allMigrations)
+        }
+    }
+
     @Test("a database with data at v1-core upgrades to the current schema and keeps its rows")
     func upgradeToIdentity() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -15,9 +15,14 @@ struct Migration: Sendable {
     var sql: String { statements.joined(separator: ";\n") }
 
     /// Every migration, in order. Append new ones; never edit an applied one (add a new migration instead).
+    ///
+    /// A migration that changes rows, not only the schema, must lift row-level security for its own transaction: the
+    /// owner runs migrations, `FORCE ROW LEVEL SECURITY` holds the owner too, and the migrator sets no tenant, so an
+    /// `UPDATE` of a tenant table would match no row and still be recorded as applied. Wrap it in
+    /// `ALTER TABLE … NO FORCE ROW LEVEL SECURITY` and `ALTER TABLE … FORCE ROW LEVEL SECURITY` (both transactional).
     static let all: [Migration] = [
         Migration0001InitialSchema.migration, Migration0002Identity.migration, Migration0003SettlementInstructions.migration,
-        Migration0004SessionGenerations.migration, Migration0005IdentityPurge.migration,
+        Migration0004SessionGenerations.migration, Migration0005IdentityPurge.migration, Migration0006EmailCaseRules.migration,
     ]
 }
 

@@ -29,15 +29,29 @@ public struct EventService: Sendable {
 
     /// Records a failed delivery: retried later with exponential backoff, or dead-lettered after `policy.maxAttempts`.
     /// Answers when it will be retried, or `nil` when dead-lettered.
+    ///
+    /// The reason is kept as its first 500 characters, with control characters (a provider's answer may hold any)
+    /// replaced by U+FFFD: a NUL, which PostgreSQL refuses in text, must not make the failure itself fail and leave the
+    /// event retried forever without its attempts counted.
     @discardableResult
     public func markFailed(in tenant: TenantID, _ event: OutboxEvent, reason: String, policy: RetryPolicy = RetryPolicy()) async throws -> Date? {
         let attempts = event.delivery.attempts + 1
         let retryAt = policy.delay(afterAttempt: attempts).map { environment.now().addingTimeInterval($0).truncatedToMilliseconds }
         try await environment.run("outbox.failed", tenant: tenant) {
             try await environment.storage.tenant(tenant).recordFailure(
-                event.id, attempts: attempts, retryAt: retryAt, reason: String(reason.prefix(500)))
+                event.id, attempts: attempts, retryAt: retryAt, reason: Self.storable(reason))
         }
         return retryAt
+    }
+
+    /// `reason` as ``markFailed(in:_:reason:policy:)`` stores it.
+    static func storable(_ reason: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in String(reason.prefix(500)).unicodeScalars {
+            let keep = scalar == "\n" || scalar == "\t" || !(scalar.properties.generalCategory == .control)
+            scalars.append(keep ? scalar : "\u{FFFD}")
+        }
+        return String(scalars)
     }
 
     /// Dead-lettered events of a tenant, for an operator to inspect.

@@ -86,7 +86,10 @@ public struct Branding: Sendable, Hashable, Codable {
             let isHex = value.count == 7 && value.first == "#" && value.dropFirst().allSatisfy(\.isHexDigit)
             if !isHex { validator.fail(field, "invalid_format", "must be a colour like #1F6FEB") }
         }
-        if let logoURL, !(logoURL.hasPrefix("https://") && logoURL.count <= 2_000) {
+        // A URL is printable ASCII: no spaces, no control characters (PostgreSQL refuses NUL in text and JSON outright).
+        if let logoURL,
+            !(logoURL.hasPrefix("https://") && logoURL.utf8.count <= 2_000 && logoURL.utf8.allSatisfy { (0x21...0x7E).contains($0) })
+        {
             validator.fail("branding.logoURL", "invalid_format", "must be an https URL")
         }
         if (try? EmailAddress(fromEmail)) == nil {
