@@ -100,6 +100,46 @@ struct PostgresStorageTests {
         #expect(liveError?.code == .versionConflict)
     }
 
+    @Test("A raw unbalanced or mixed-currency ledger transaction is reported for its tenant only")
+    func unbalancedLedger() async throws {
+        let storage = try await PostgresHarness.storage()
+        let a = try Fixture()
+        let b = try Fixture()
+        let storeA = try await a.insert(into: storage)
+        let storeB = try await b.insert(into: storage)
+        for (store, fixture) in [(storeA, a), (storeB, b)] {
+            var changes = ChangeSet()
+            changes.append(
+                .insertLedgerTransaction(
+                    try LedgerTransaction(
+                        kind: .hold, jobID: fixture.job.id, lines: Ledger.hold(Money(5_000, .usd)), at: Fixture.now, ids: UUIDv7Generator())))
+            try await store.commit(changes)
+        }
+        #expect(try await storeA.unbalancedLedgerTransactions() == [])
+        // The app role may INSERT into the ledger (not UPDATE or DELETE): a stray row, or two in different currencies,
+        // is what the check exists to find. Committed with tenant A's setting, as the storage itself writes.
+        let oneSided = LedgerTransactionID(UUID())
+        let mixed = LedgerTransactionID(UUID())
+        try await PostgresHarness.withRawClient(.app) { client in
+            try await client.withConnection { connection in
+                try await connection.run("BEGIN")
+                try await connection.run("SELECT set_config('app.tenant_id', \(a.tenant.id.uuidString), true)")
+                for (transaction, amount, currency) in [(oneSided, Int64(700), "USD"), (mixed, 300, "USD"), (mixed, -300, "EUR")] {
+                    try await connection.run(
+                        """
+                        INSERT INTO ledger_entries (tenant_id, id, transaction_id, kind, job_id, account, amount, currency, posted_at)
+                        VALUES (\(a.tenant.id.rawValue), \(UUID()), \(transaction.rawValue), 'hold', \(a.job.id.rawValue), 'escrow_held',
+                                \(amount), \(currency), \(Fixture.now.millisecondsSince1970))
+                        """)
+                }
+                try await connection.run("COMMIT")
+            }
+        }
+        #expect(
+            try await storeA.unbalancedLedgerTransactions().sorted() == [oneSided, mixed].sorted(), "each unbalanced transaction once, in any order")
+        #expect(try await storeB.unbalancedLedgerTransactions() == [], "another tenant's unbalanced rows were reported")
+    }
+
     @Test("Another tenant's ids behave as if they did not exist")
     func tenantIsolation() async throws {
         let storage = try await PostgresHarness.storage()

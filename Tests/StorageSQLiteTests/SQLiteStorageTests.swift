@@ -228,6 +228,38 @@ struct SQLiteStorageTests {
         #expect(try await storage.tenant(tenant.id).ledgerEntries(job: job.id).count == 2)
     }
 
+    @Test("a raw unbalanced or mixed-currency ledger transaction is reported for its tenant only")
+    func unbalancedLedger() async throws {
+        let storage = try SQLiteStorage(.inMemory)
+        let (tenantA, jobA, _, _) = try await seed(storage, slug: "tenant-a")
+        let (tenantB, jobB, _, _) = try await seed(storage, slug: "tenant-b")
+        let fixtures = Fixtures(ids: UUIDv7Generator())
+        for (tenant, job) in [(tenantA, jobA), (tenantB, jobB)] {
+            var changes = ChangeSet()
+            changes.append(.insertLedgerTransaction(try fixtures.holdTransaction(job: job.id, amount: Money(5_000, .usd), at: now)))
+            try await storage.tenant(tenant.id).commit(changes)
+        }
+        #expect(try await storage.tenant(tenantA.id).unbalancedLedgerTransactions() == [])
+        // The append-only triggers forbid UPDATE and DELETE, not INSERT: a stray row (or two in different currencies) is
+        // what the check exists to find.
+        let oneSided = LedgerTransactionID(UUID())
+        let mixed = LedgerTransactionID(UUID())
+        try await storage.writer.write { db in
+            for (transaction, amount, currency) in [(oneSided, 700, "USD"), (mixed, 300, "USD"), (mixed, -300, "EUR")] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO ledger_entries (tenant_id, id, transaction_id, kind, job_id, account, amount, currency, posted_at)
+                        VALUES (?, ?, ?, 'hold', ?, 'escrow_held', ?, ?, ?)
+                        """,
+                    arguments: [tenantA.id.sql, UUID().uuidString.lowercased(), transaction.sql, jobA.id.sql, amount, currency, now.ms])
+            }
+        }
+        #expect(
+            try await storage.tenant(tenantA.id).unbalancedLedgerTransactions().sorted() == [oneSided, mixed].sorted(),
+            "each unbalanced transaction once, in any order")
+        #expect(try await storage.tenant(tenantB.id).unbalancedLedgerTransactions() == [], "another tenant's unbalanced rows were reported")
+    }
+
     @Test("an online backup holds the same content, taken while a writer is busy")
     func backup() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
