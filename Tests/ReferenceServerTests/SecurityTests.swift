@@ -24,6 +24,25 @@ struct SecurityTests {
             let dispute = try await api.call(
                 .post, "/v1/disputes", as: acme.owner, json: ["jobId": .string(job.id), "reason": "Nobody came to the house."])
             #expect(dispute.status == .created, "\(dispute)")
+            // Everything the calls below could write if they got through: the job, its bids, thread, reviews and dispute,
+            // every user (suspension), the contractors' profiles (vetting), the event feeds, and globex's own jobs.
+            func state() async throws -> [String] {
+                var state: [String] = []
+                for (actor, path) in [
+                    (acme.admin, "/v1/jobs/\(job.id)"), (acme.admin, "/v1/jobs/\(job.id)/bids"), (acme.admin, "/v1/bids/\(bidA.id)"),
+                    (acme.admin, "/v1/bids/\(bidB.id)"), (acme.admin, "/v1/jobs/\(job.id)/messages"), (acme.admin, "/v1/jobs/\(job.id)/reviews"),
+                    (acme.admin, "/v1/disputes/\(dispute.id)"), (acme.admin, "/v1/disputes"), (acme.admin, "/v1/admin/users?limit=100"),
+                    (acme.admin, "/v1/events?limit=100"), (acme.admin, "/v1/jobs?limit=100"), (acme.contractorA, "/v1/me/contractor-profile"),
+                    (acme.contractorB, "/v1/me/contractor-profile"), (globex.admin, "/v1/admin/users?limit=100"),
+                    (globex.admin, "/v1/events?limit=100"), (globex.admin, "/v1/jobs?limit=100"), (globex.admin, "/v1/disputes"),
+                ] {
+                    let response = try await api.call(.get, path, as: actor)
+                    #expect(response.status == .ok, "GET \(path): \(response)")
+                    state.append("GET \(path) as \(actor.email): \(response.body)")
+                }
+                return state
+            }
+            let before = try await state()
 
             // Another user of the same tenant with no part in them.
             let stranger = acme.otherOwner
@@ -64,9 +83,12 @@ struct SecurityTests {
                     #expect(response.status == .notFound, "\(method) \(path) as \(actor.principal.role) of globex: \(response)")
                 }
             }
-            // Nothing changed.
+            // Nothing changed, anywhere those calls could have written.
             #expect(try await api.call(.get, "/v1/jobs/\(job.id)", as: acme.owner)["status"] == "disputed")
             #expect(try await api.call(.get, "/v1/me", as: acme.owner)["suspended"] == false)
+            let after = try await state()
+            for (was, now) in zip(before, after) { #expect(now == was) }
+            #expect(after.count == before.count)
         }
     }
 
