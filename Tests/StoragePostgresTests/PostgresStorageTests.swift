@@ -159,7 +159,8 @@ struct PostgresStorageTests {
                 Tenant(
                     id: TenantID(UUID()), slug: "x-\(UUID().uuidString.prefix(8).lowercased())", displayName: "X",
                     settings: a.tenant.settings, createdAt: Fixture.now)))
-        await #expect(throws: StorageError.self) { try await storeB.commit(tenantChanges) }
+        let tenantError = await #expect(throws: StorageError.self) { try await storeB.commit(tenantChanges) }
+        #expect(tenantError?.code == .failure, "a tenant inserted through another tenant's handle: \(String(describing: tenantError))")
     }
 }
 
@@ -288,6 +289,7 @@ struct PostgresStorageRobustnessTests {
     @Test("SQL-injection strings in every text field are stored and returned verbatim")
     func injectionVerbatim() async throws {
         let storage = try await PostgresHarness.storage()
+        var inserted: [(tenant: Tenant, category: TradeCategory)] = []
         for (index, evil) in Self.injections.enumerated() {
             var fixture = try Fixture(text: evil, email: "o'brien+\(index)-\(UUID().uuidString.prefix(6))'--@example.com")
             var tenant = fixture.tenant
@@ -353,9 +355,16 @@ struct PostgresStorageRobustnessTests {
             // Text search treats the text literally, including % and _.
             #expect(try await store.jobs(JobQuery(text: evil)).items.map(\.id) == [job.id])
             #expect(try await store.jobs(JobQuery(text: evil + "x")).items.isEmpty)
+            inserted.append((tenant, category))
         }
-        // Nothing was executed: the tables are all still there.
-        #expect(try await storage.allTenants().count >= Self.injections.count)
+        // Nothing was executed: after every string went in, each tenant and its category (the injected slug) reads back
+        // exactly, from tables that are all still there.
+        let tenants = try await storage.allTenants()
+        #expect(inserted.map { row in tenants.first { $0.id == row.tenant.id } } == inserted.map { Optional($0.tenant) })
+        #expect(inserted.map(\.tenant.displayName) == Self.injections)
+        var slugs: [String] = []
+        for row in inserted { slugs += try await storage.tenant(row.tenant.id).categories().map(\.slug) }
+        #expect(slugs == Self.injections)
     }
 
     @Test("A unique violation maps to its constraint, and the description holds no SQL and no values")

@@ -211,7 +211,27 @@ struct SQLiteStorageTests {
         changes.append(.insertUser(contractorB))
         changes.append(.insertBid(fixtures.bid(on: jobA.id, by: contractorB.id, at: now)))
         let before = try await storage.dumpContent()
-        await #expect(throws: StorageError.self) { try await storage.tenant(tenantB.id).commit(changes) }
+        let error = await #expect(throws: StorageError.self) { try await storage.tenant(tenantB.id).commit(changes) }
+        #expect(error?.code == .missingRow, "\(String(describing: error))")
+        #expect(try await storage.dumpContent() == before)
+        // The schema itself refuses it, below any storage code: raw rows of tenant B naming tenant A's job, and of
+        // tenant A naming tenant B's contractor, break the composite foreign keys.
+        let proB = try #require(try await storage.tenant(tenantB.id).users(role: .contractor, page: PageRequest(limit: 10)).items.first)
+        let tenantA = try #require(try await storage.tenant(slug: "tenant-a"))
+        let bid = fixtures.bid(on: jobA.id, by: proB.id, at: now)
+        for tenant in [tenantB.id, tenantA.id] {
+            let refusal = await #expect(throws: DatabaseError.self) {
+                try await storage.writer.write { db in
+                    try db.execute(
+                        sql: """
+                            INSERT INTO bids (tenant_id, id, job_id, contractor_id, amount, currency, message, status, created_at, updated_at,
+                                              version) VALUES (?, ?, ?, ?, 20000, 'USD', 'x', 'submitted', ?, ?, 1)
+                            """,
+                        arguments: [tenant.sql, bid.id.sql, jobA.id.sql, proB.id.sql, now.ms, now.ms])
+                }
+            }
+            #expect(refusal?.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY, "\(String(describing: refusal))")
+        }
         #expect(try await storage.dumpContent() == before)
     }
 
@@ -223,7 +243,8 @@ struct SQLiteStorageTests {
         changes.append(.insertLedgerTransaction(try Fixtures().holdTransaction(job: job.id, amount: Money(5_000, .usd), at: now)))
         try await storage.tenant(tenant.id).commit(changes)
         for statement in ["UPDATE ledger_entries SET amount = 0", "DELETE FROM ledger_entries"] {
-            await #expect(throws: DatabaseError.self) { try await storage.writer.write { db in try db.execute(sql: statement) } }
+            let error = await #expect(throws: DatabaseError.self) { try await storage.writer.write { db in try db.execute(sql: statement) } }
+            #expect(error?.message == "ledger entries are append-only", "\(statement): \(String(describing: error))")
         }
         #expect(try await storage.tenant(tenant.id).ledgerEntries(job: job.id).count == 2)
     }
