@@ -129,7 +129,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MarketplaceTests",
-            dependencies: ["TradesKit", "TradesKitTesting", "StorageSQLite", "TestSupport", "ProcessSupport"],
+            // GRDB: the CLI tests write a raw ledger row into the database file the command then checks.
+            dependencies: [
+                "TradesKit", "TradesKitTesting", "StorageSQLite", "TestSupport", "ProcessSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

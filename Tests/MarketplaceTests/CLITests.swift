@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import StorageSQLite
 import TestSupport
 import Testing
@@ -96,5 +97,36 @@ struct CLITests {
         let check = try await TradesCommand.run(["ledger", "check", "--database", database])
         #expect(check.status == 0)
         #expect(check.standardOutput.contains("demo: balanced"))
+
+        // One raw ledger row that nothing balances (the ledger's triggers forbid UPDATE and DELETE, not INSERT): the check
+        // fails and names its transaction, under its tenant only.
+        let unbalanced = LedgerTransactionID(UUID())
+        do {
+            let storage = try SQLiteStorage(.file(path: database))
+            let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
+            let demo = try #require(try await storage.tenant(slug: "demo"))
+            let owner = try #require(try await storage.tenant(demo.id).user(email: EmailAddress("owner@demo.example")))
+            let category = try #require(try await market.catalog.categories(in: demo.id).first)
+            let job = try await market.jobs.post(
+                by: Principal(tenantID: demo.id, userID: owner.id, role: .homeowner),
+                .init(
+                    categoryID: category.id, title: "Fix the kitchen sink", description: "The trap under the sink drips.",
+                    location: GeoPoint(latitude: 40.7128, longitude: -74.0060),
+                    budget: BudgetRange(min: Money(10_000, .usd), max: Money(50_000, .usd))))
+            try await DatabaseQueue(path: database).write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO ledger_entries (tenant_id, id, transaction_id, kind, job_id, account, amount, currency, posted_at)
+                        VALUES (?, ?, ?, 'hold', ?, 'escrow_held', 700, 'USD', 0)
+                        """,
+                    arguments: [demo.id.uuidString, UUID().uuidString.lowercased(), unbalanced.uuidString, job.id.uuidString])
+            }
+        }
+        let broken = try await TradesCommand.run(["ledger", "check", "--database", database])
+        #expect(broken.status != 0, "\(broken.all)")
+        #expect(broken.standardOutput.contains("demo: 1 unbalanced transactions: \(unbalanced)"), "\(broken.all)")
+        #expect(broken.standardOutput.contains("acme: balanced"), "\(broken.all)")
+        let other = try await TradesCommand.run(["ledger", "check", "--database", database, "--tenant", "acme"])
+        #expect(other.status == 0 && other.standardOutput.contains("acme: balanced") && !other.standardOutput.contains("demo"), "\(other.all)")
     }
 }

@@ -49,14 +49,27 @@ struct ConcurrencyTests {
         let world = try await t.makeWorld(contractors: 1)
         let job = try await t.postJob(world)
         let pro = world.contractors[0]
-        let results = await withTaskGroup(of: Bool.self) { group in
+        let results = await withTaskGroup(of: Result<Bid, any Error>.self) { group in
             for index in 0..<20 {
-                group.addTask { (try? await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(Int64(10_000 + index), .usd)))) != nil }
+                group.addTask {
+                    do {
+                        return .success(try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(Int64(10_000 + index), .usd))))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(results.filter { $0 }.count == 1)
-        #expect(try await t.market.bids.list(by: world.owner, job: job.id).filter(\.isLive).count == 1)
+        let placed = results.compactMap { try? $0.get() }
+        #expect(placed.count == 1)
+        // Every other submission is refused as a conflict (the one live bid per contractor and job), for no other reason.
+        for case .failure(let error) in results {
+            #expect((error as? TradesKitError)?.code == .conflict, "unexpected \(error)")
+        }
+        #expect(results.count == 20)
+        let live = try await t.market.bids.list(by: world.owner, job: job.id).filter(\.isLive)
+        #expect(live.map(\.id) == placed.map(\.id))
     }
 
     @Test(
@@ -67,15 +80,49 @@ struct ConcurrencyTests {
         let world = try await t.makeWorld(contractors: 21)
         let job = try await t.postJob(world)
         let first = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(15_000, .usd)))
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { _ = try? await t.market.bids.accept(by: world.owner, first.id) }
+        enum Outcome: Sendable {
+            case accept(Result<BidService.Acceptance, any Error>)
+            case submit(Result<Bid, any Error>)
+        }
+        let outcomes = await withTaskGroup(of: Outcome.self) { group in
+            group.addTask {
+                do { return .accept(.success(try await t.market.bids.accept(by: world.owner, first.id))) } catch { return .accept(.failure(error)) }
+            }
             for contractor in world.contractors.dropFirst() {
-                group.addTask { _ = try? await t.market.bids.submit(by: contractor, on: job.id, .init(amount: Money(16_000, .usd))) }
+                group.addTask {
+                    do {
+                        return .submit(.success(try await t.market.bids.submit(by: contractor, on: job.id, .init(amount: Money(16_000, .usd)))))
+                    } catch {
+                        return .submit(.failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        var placed: [BidID] = []
+        var refused = 0
+        for outcome in outcomes {
+            switch outcome {
+            case .accept(.success):
+                break
+            case .accept(.failure(let error)):
+                Issue.record("the accept failed: \(error)")
+            case .submit(.success(let bid)):
+                placed.append(bid.id)
+            case .submit(.failure(let error)):
+                // A bid that arrives after the award no longer sees the job (an awarded job is its parties' and bidders'),
+                // finds it no longer open, or lost the race too often; nothing else.
+                let code = (error as? TradesKitError)?.code
+                #expect(code == .notFound || code == .invalidTransition || code == .conflict, "unexpected \(error)")
+                refused += 1
             }
         }
+        #expect(placed.count + refused == 20)
         let bids = try await t.market.bids.list(by: world.owner, job: job.id)
         #expect(try await t.market.jobs.get(by: world.owner, job.id).status == .awarded)
         #expect(bids.filter { $0.status == .submitted }.isEmpty)
         #expect(bids.filter { $0.status == .accepted }.map(\.id) == [first.id])
+        // Every bid that landed before the award was declined by it; none landed after.
+        #expect(Set(bids.filter { $0.status == .declined }.map(\.id)) == Set(placed) && bids.count == placed.count + 1)
     }
 }

@@ -116,27 +116,69 @@ struct PaymentRaceTests {
     }
 
     @Test(
-        "approve racing a dispute: whichever commits first decides, and the money follows only the decision that committed",
+        "a dispute opened while an approval's payout is sent is refused: the approval committed first, and the money follows it",
         arguments: [StorageKind.sqliteFile, .memory])
     func approveRacingDispute(_ kind: StorageKind) async throws {
         let (t, payments) = try Self.market(kind)
         defer { t.cleanup() }
         let (world, job, winner) = try await Self.completedJob(t)
-        // The contractor opens a dispute at the moment the payout is sent; then an admin refunds everything.
+        // The contractor opens a dispute at the moment the payout is sent: the approval has committed by then.
+        let disputeFailure = SharedBox<(any Error)?>(nil)
+        let hookRan = SharedBox(false)
         await payments.beforeNext(.transfer) {
-            _ = try? await t.market.disputes.open(by: winner, job: job.id, reason: "The owner will not pay")
+            hookRan.set(true)
+            do {
+                _ = try await t.market.disputes.open(by: winner, job: job.id, reason: "The owner will not pay")
+            } catch {
+                disputeFailure.set(error)
+            }
         }
-        _ = try? await t.market.jobs.approve(by: world.owner, job.id)
-        let disputes = try await t.market.disputes.list(by: world.admin).items
-        if let dispute = disputes.first {
-            _ = try? await t.market.disputes.resolve(by: world.admin, dispute.id, outcome: .fullRefund, note: "Refunded")
-        }
+        let closed = try await t.market.jobs.approve(by: world.owner, job.id)
+        #expect(closed.status == .closed)
+        #expect(hookRan.value, "the payout was never sent")
+        let refusal = disputeFailure.value as? TradesKitError
+        #expect(refusal?.code == .invalidTransition, "the late dispute was not refused as too late: \(String(describing: disputeFailure.value))")
+        #expect(try await t.market.disputes.list(by: world.admin).items.isEmpty)
         let escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .released && escrow.instruction == nil && escrow.releasedAmount == Money(18_900, .usd), "\(escrow)")
         try Self.expectProcessorAgrees(t, escrow)
-        #expect(escrow.instruction == nil)
-        #expect(escrow.status == .released && disputes.isEmpty, "the approval committed first here: \(escrow.status)")
         let ledger = try await t.market.payments.ledger(by: world.admin, job: job.id)
         #expect(Ledger.unbalancedTransactions(in: ledger).isEmpty)
+    }
+
+    @Test(
+        "a dispute that commits between an approval's read and its commit wins: the approval is refused, nothing is paid out, a full refund follows")
+    func disputeBeatsApprove() async throws {
+        let t = try TestMarket(.memory)
+        defer { t.cleanup() }
+        let (world, job, winner) = try await Self.completedJob(t)
+        let storage = try #require(t.storage as? MemoryStorage)
+        let opened = SharedBox<Dispute?>(nil)
+        storage.beforeNextCommit {
+            do {
+                opened.set(try await t.market.disputes.open(by: winner, job: job.id, reason: "The owner will not pay"))
+            } catch {
+                Issue.record("opening the dispute failed: \(error)")
+            }
+        }
+        await expectError(.invalidTransition) { try await t.market.jobs.approve(by: world.owner, job.id) }
+        let dispute = try #require(opened.value)
+        #expect(try await t.market.jobs.get(by: world.owner, job.id).status == .disputed)
+        // The money stays captured, owed to no one until the dispute is resolved.
+        var escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .captured && escrow.instruction == nil, "\(escrow)")
+        try Self.expectProcessorAgrees(t, escrow)
+        #expect(!t.payments.calls.contains { if case .transfer = $0 { true } else { false } }, "a payout was sent for a disputed job")
+
+        let resolved = try await t.market.disputes.resolve(by: world.admin, dispute.id, outcome: .fullRefund, note: "Refunded")
+        #expect(resolved.status == .resolved)
+        escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .refunded && escrow.refundedAmount == escrow.amount && escrow.instruction == nil, "\(escrow)")
+        #expect(escrow.releasedAmount == .zero(.usd))
+        try Self.expectProcessorAgrees(t, escrow)
+        let ledger = try await t.market.payments.ledger(by: world.admin, job: job.id)
+        #expect(Ledger.unbalancedTransactions(in: ledger).isEmpty)
+        #expect(ledger.contains { $0.kind == .refund } && !ledger.contains { $0.kind == .release }, "\(ledger.map(\.kind))")
     }
 
     @Test("start racing a cancel: the cancel waits for the capture instead of voiding captured money", arguments: [StorageKind.sqliteFile, .memory])

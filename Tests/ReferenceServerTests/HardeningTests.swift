@@ -281,7 +281,11 @@ struct HardeningTests {
         let longHash = try await hasher.hash(long + "1")
         #expect(try await !hasher.verify(long + "2", against: longHash))
         #expect(try await hasher.verify(long + "1", against: longHash))
-        #expect(throws: TradesKitError.self) { try BcryptPasswordHasher(cost: 3) }
+        for cost in [3, 32] {
+            let error = #expect(throws: TradesKitError.self) { try BcryptPasswordHasher(cost: cost) }
+            #expect(error?.code == .validationFailed && error?.message == "The bcrypt cost must be between 4 and 31", "\(String(describing: error))")
+        }
+        #expect(try BcryptPasswordHasher(cost: 31).needsRehash(hash), "31 is a cost it accepts")
         // A hash of another cost, or not bcrypt at all, asks for a new one at the next sign-in.
         #expect(!hasher.needsRehash(hash))
         #expect(try BcryptPasswordHasher(cost: 5).needsRehash(hash))
@@ -353,9 +357,12 @@ struct HardeningTests {
                     "the rate limit window must be 1 to 86 400 seconds"
                 ], "\(window)")
         }
-        await #expect(throws: TradesKitError.self) {
+        let refused = await #expect(throws: TradesKitError.self) {
             _ = try await TestServer { $0.tokenSigningKey = Array("short".utf8) }
         }
+        #expect(refused?.code == .validationFailed, "\(String(describing: refused))")
+        #expect(refused?.message.hasPrefix("Invalid server configuration: ") == true, "\(String(describing: refused))")
+        #expect(refused?.message.contains("signing key") == true, "the problem is named: \(String(describing: refused))")
     }
 
     @Test("Operator routes: 401 without the secret, tenants and their admins with it")

@@ -147,9 +147,23 @@ struct ResponseCheckerTests {
         let checker = ResponseChecker(routes: harness.server.routes.map(\.spec), document: harness.server.openAPIDocument)
         var json = HTTPFields()
         json[.contentType] = "application/json"
-        withKnownIssue { checker.check(.get, "/health", APIResponse(status: HTTPResponse.Status(code: 418), headers: [:], body: "")) }
-        withKnownIssue { checker.check(.get, "/health", APIResponse(status: .ok, headers: json, body: #"{"status":"sideways"}"#)) }
-        withKnownIssue { checker.check(.get, "/v1/me", APIResponse(status: .ok, headers: json, body: #"{"id":"x"}"#)) }
+        // Each is expected to fail with the checker's own complaint; any other issue is a real failure.
+        func expectComplaint(_ complaint: String, _ body: () -> Void) {
+            withKnownIssue {
+                body()
+            } matching: { issue in
+                issue.comments.contains { $0.rawValue.contains(complaint) }
+            }
+        }
+        expectComplaint("GET /health answered 418, which the document does not list") {
+            checker.check(.get, "/health", APIResponse(status: HTTPResponse.Status(code: 418), headers: [:], body: ""))
+        }
+        expectComplaint("GET /health 200 does not match the document") {
+            checker.check(.get, "/health", APIResponse(status: .ok, headers: json, body: #"{"status":"sideways"}"#))
+        }
+        expectComplaint("GET /v1/me 200 does not match the document") {
+            checker.check(.get, "/v1/me", APIResponse(status: .ok, headers: json, body: #"{"id":"x"}"#))
+        }
         checker.check(.get, "/health", APIResponse(status: .ok, headers: json, body: #"{"status":"ok"}"#))
     }
 }

@@ -1,6 +1,9 @@
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
 import Logging
+import NIOCore
+import NIOPosix
 @testable import ReferenceServer
 import Testing
 import TradesKit
@@ -57,6 +60,52 @@ struct ProblemTests {
                 try await api.call(.post, "/v1/jobs", as: world.owner, raw: "[1, 2]", contentType: "application/json; charset=utf-8"),
                 status: .unprocessableContent, code: "validation_failed")
         }
+        // Streamed: a chunked body with no Content-Length, over a real connection (the test clients always declare one).
+        try await harness.test(.live) { api async throws in
+            let port = try #require(api.client.port)
+            let json = #"{"title": ""# + String(repeating: "x", count: 4_096) + #""}"#
+            let response = try await Self.sendChunked(
+                port: port, path: "/v1/jobs", token: world.owner.token, body: Array(json.utf8), chunkSize: 1_000)
+            Self.checkShape(response, status: .contentTooLarge, code: "payload_too_large")
+            // A chunked body under the limit is read as usual (and found incomplete): only the size was refused.
+            let small = try await Self.sendChunked(
+                port: port, path: "/v1/jobs", token: world.owner.token, body: Array(#"{"title": "x"}"#.utf8), chunkSize: 4)
+            Self.checkShape(small, status: .unprocessableContent, code: "validation_failed")
+        }
+    }
+
+    /// POSTs `body` with `Transfer-Encoding: chunked` and no `Content-Length`, in chunks of `chunkSize` bytes, on a raw
+    /// connection to the live server, and reads the answer until the server closes (`Connection: close`).
+    static func sendChunked(port: Int, path: String, token: String, body: [UInt8], chunkSize: Int) async throws -> APIResponse {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+        }
+        let received = try await channel.executeThenClose { inbound, outbound in
+            var request = ByteBuffer(
+                string: "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+                    + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+            for start in stride(from: 0, to: body.count, by: chunkSize) {
+                let chunk = body[start..<min(start + chunkSize, body.count)]
+                request.writeString(String(chunk.count, radix: 16) + "\r\n")
+                request.writeBytes(chunk)
+                request.writeString("\r\n")
+            }
+            request.writeString("0\r\n\r\n")
+            try await outbound.write(request)
+            var received = ByteBuffer()
+            for try await var part in inbound { received.writeBuffer(&part) }
+            return String(buffer: received)
+        }
+        let parts = received.components(separatedBy: "\r\n\r\n")
+        let lines = (parts.first ?? "").components(separatedBy: "\r\n")
+        let code = lines.first?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        var headers = HTTPFields()
+        for line in lines.dropFirst() {
+            let field = line.split(separator: ":", maxSplits: 1)
+            guard field.count == 2, let name = HTTPField.Name(String(field[0])) else { continue }
+            headers.append(HTTPField(name: name, value: field[1].trimmingCharacters(in: .whitespaces)))
+        }
+        return APIResponse(status: HTTPResponse.Status(code: code), headers: headers, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
     }
 
     @Test("422 lists every bad field at once")

@@ -24,6 +24,25 @@ struct SecurityTests {
             let dispute = try await api.call(
                 .post, "/v1/disputes", as: acme.owner, json: ["jobId": .string(job.id), "reason": "Nobody came to the house."])
             #expect(dispute.status == .created, "\(dispute)")
+            // Everything the calls below could write if they got through: the job, its bids, thread, reviews and dispute,
+            // every user (suspension), the contractors' profiles (vetting), the event feeds, and globex's own jobs.
+            func state() async throws -> [String] {
+                var state: [String] = []
+                for (actor, path) in [
+                    (acme.admin, "/v1/jobs/\(job.id)"), (acme.admin, "/v1/jobs/\(job.id)/bids"), (acme.admin, "/v1/bids/\(bidA.id)"),
+                    (acme.admin, "/v1/bids/\(bidB.id)"), (acme.admin, "/v1/jobs/\(job.id)/messages"), (acme.admin, "/v1/jobs/\(job.id)/reviews"),
+                    (acme.admin, "/v1/disputes/\(dispute.id)"), (acme.admin, "/v1/disputes"), (acme.admin, "/v1/admin/users?limit=100"),
+                    (acme.admin, "/v1/events?limit=100"), (acme.admin, "/v1/jobs?limit=100"), (acme.contractorA, "/v1/me/contractor-profile"),
+                    (acme.contractorB, "/v1/me/contractor-profile"), (globex.admin, "/v1/admin/users?limit=100"),
+                    (globex.admin, "/v1/events?limit=100"), (globex.admin, "/v1/jobs?limit=100"), (globex.admin, "/v1/disputes"),
+                ] {
+                    let response = try await api.call(.get, path, as: actor)
+                    #expect(response.status == .ok, "GET \(path): \(response)")
+                    state.append("GET \(path) as \(actor.email): \(response.body)")
+                }
+                return state
+            }
+            let before = try await state()
 
             // Another user of the same tenant with no part in them.
             let stranger = acme.otherOwner
@@ -64,9 +83,12 @@ struct SecurityTests {
                     #expect(response.status == .notFound, "\(method) \(path) as \(actor.principal.role) of globex: \(response)")
                 }
             }
-            // Nothing changed.
+            // Nothing changed, anywhere those calls could have written.
             #expect(try await api.call(.get, "/v1/jobs/\(job.id)", as: acme.owner)["status"] == "disputed")
             #expect(try await api.call(.get, "/v1/me", as: acme.owner)["suspended"] == false)
+            let after = try await state()
+            for (was, now) in zip(before, after) { #expect(now == was) }
+            #expect(after.count == before.count)
         }
     }
 
@@ -143,26 +165,39 @@ struct SecurityTests {
                 .post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(secretAmount, message: "A's private note"))
             let bidB = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorB, json: .bid(40_000))
             var seenByB: [APIResponse] = []
+            // Each route with the answer B is meant to get: a refusal that says nothing passes the leak checks below
+            // trivially, so every answer is checked first.
             func look() async throws {
-                for path in [
-                    "/v1/jobs/\(job.id)", "/v1/jobs/\(job.id)/bids", "/v1/bids/\(bidA.id)", "/v1/bids/\(bidB.id)", "/v1/me/bids",
-                    "/v1/events?limit=100",
-                    "/v1/jobs?limit=100", "/v1/jobs/\(job.id)/messages", "/v1/jobs/\(job.id)/reviews", "/v1/users/\(world.contractorA.id)",
-                    "/v1/disputes",
+                for (path, status): (String, HTTPResponse.Status) in [
+                    ("/v1/jobs/\(job.id)", .ok), ("/v1/jobs/\(job.id)/bids", .ok), ("/v1/bids/\(bidA.id)", .notFound),
+                    ("/v1/bids/\(bidB.id)", .ok), ("/v1/me/bids", .ok), ("/v1/events?limit=100", .ok), ("/v1/jobs?limit=100", .ok),
+                    // The thread and the reviews are the parties' (they would name the winner).
+                    ("/v1/jobs/\(job.id)/messages", .notFound), ("/v1/jobs/\(job.id)/reviews", .forbidden),
+                    ("/v1/users/\(world.contractorA.id)", .ok), ("/v1/disputes", .ok),
                 ] {
-                    seenByB.append(try await api.call(.get, path, as: world.contractorB))
+                    let response = try await api.call(.get, path, as: world.contractorB)
+                    #expect(response.status == status, "GET \(path) as contractor B: \(response)")
+                    seenByB.append(response)
                 }
+                // B's own bid is there, alone, wherever B's bids are listed.
+                let listed = try await api.call(.get, "/v1/jobs/\(job.id)/bids", as: world.contractorB)
+                #expect(listed.items.map { $0["id"]?.stringValue } == [bidB.id], "\(listed)")
+                let mine = try await api.call(.get, "/v1/me/bids", as: world.contractorB)
+                #expect(mine.items.map { $0["id"]?.stringValue } == [bidB.id], "\(mine)")
+                #expect(try await api.call(.get, "/v1/bids/\(bidB.id)", as: world.contractorB).id == bidB.id)
             }
             try await look()
             #expect(try await api.call(.post, "/v1/bids/\(bidA.id)/accept", as: world.owner).status == .ok)
             try await look()
+            #expect(seenByB.count == 22)
             for response in seenByB {
                 #expect(!response.body.contains("\(secretAmount)"), "\(response)")
                 #expect(!response.body.contains("A's private note"), "\(response)")
                 #expect(!response.body.contains(bidA.id), "\(response)")
             }
-            // After the award, B does not learn who won either.
+            // After the award, B still sees the job, but does not learn who won.
             let jobSeenByB = try await api.call(.get, "/v1/jobs/\(job.id)", as: world.contractorB)
+            #expect(jobSeenByB.status == .ok && jobSeenByB["status"] == "awarded", "\(jobSeenByB)")
             #expect(jobSeenByB["contractorId"] == nil && jobSeenByB["acceptedBidId"] == nil, "\(jobSeenByB)")
             // The owner and A do see it.
             #expect(try await api.call(.get, "/v1/bids/\(bidA.id)", as: world.owner)["amount"]?["amount"] == .integer(secretAmount))

@@ -73,10 +73,41 @@ struct PostgresCLITests {
         let ledger = try await TradesCommand.run(["ledger", "check", "--database", app])
         #expect(ledger.status == 0 && ledger.standardOutput.contains("acme: balanced"), "\(ledger.all)")
 
+        // One raw ledger row that nothing balances, inserted as the app role within the demo tenant's setting (the role
+        // may INSERT into the ledger, not UPDATE or DELETE): the check fails and names it, under that tenant only.
+        let appConfiguration = configuration
+        let (demoSlug, unbalanced) = try await PostgresHarness.running(
+            PostgresStorage(configuration: appConfiguration, logger: PostgresHarness.logger)
+        ) {
+            storage in
+            let demoTenant = try #require(try await storage.allTenants().first { $0.slug.hasPrefix("demo-") })
+            let jobID = try #require(try await storage.tenant(demoTenant.id).ledgerEntries(job: nil).first?.jobID)
+            let transaction = LedgerTransactionID(UUID())
+            try await PostgresStorage.withTemporaryClient(
+                appConfiguration.clientConfiguration(as: nil, maximumConnections: 1), logger: PostgresHarness.logger
+            ) { client in
+                try await client.withConnection { connection in
+                    try await connection.run("BEGIN")
+                    try await connection.run("SELECT set_config('app.tenant_id', \(demoTenant.id.uuidString), true)")
+                    try await connection.run(
+                        """
+                        INSERT INTO ledger_entries (tenant_id, id, transaction_id, kind, job_id, account, amount, currency, posted_at)
+                        VALUES (\(demoTenant.id.rawValue), \(UUID()), \(transaction.rawValue), 'hold', \(jobID.rawValue), 'escrow_held', 700, 'USD', 0)
+                        """)
+                    try await connection.run("COMMIT")
+                }
+            }
+            return (demoTenant.slug, transaction)
+        }
+        let broken = try await TradesCommand.run(["ledger", "check", "--database", app])
+        #expect(broken.status != 0, "\(broken.all)")
+        #expect(broken.standardOutput.contains("\(demoSlug): 1 unbalanced transactions: \(unbalanced)"), "\(broken.all)")
+        #expect(broken.standardOutput.contains("acme: balanced"), "\(broken.all)")
+
         let backup = try await TradesCommand.run(["backup", "--database", app, "--to", "/tmp/never-\(name).sqlite"])
         #expect(backup.status != 0 && backup.all.contains("docs/postgres.md"), "\(backup.all)")
 
-        for output in [early, migrate, create, list, seed, demo, ledger, backup] {
+        for output in [early, migrate, create, list, seed, demo, ledger, broken, backup] {
             for secret in secrets { #expect(!output.all.contains(secret)) }
         }
     }

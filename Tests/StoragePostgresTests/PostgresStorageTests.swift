@@ -166,6 +166,46 @@ struct PostgresStorageTests {
         #expect(liveError?.code == .versionConflict)
     }
 
+    @Test("A raw unbalanced or mixed-currency ledger transaction is reported for its tenant only")
+    func unbalancedLedger() async throws {
+        let storage = try await PostgresHarness.storage()
+        let a = try Fixture()
+        let b = try Fixture()
+        let storeA = try await a.insert(into: storage)
+        let storeB = try await b.insert(into: storage)
+        for (store, fixture) in [(storeA, a), (storeB, b)] {
+            var changes = ChangeSet()
+            changes.append(
+                .insertLedgerTransaction(
+                    try LedgerTransaction(
+                        kind: .hold, jobID: fixture.job.id, lines: Ledger.hold(Money(5_000, .usd)), at: Fixture.now, ids: UUIDv7Generator())))
+            try await store.commit(changes)
+        }
+        #expect(try await storeA.unbalancedLedgerTransactions() == [])
+        // The app role may INSERT into the ledger (not UPDATE or DELETE): a stray row, or two in different currencies,
+        // is what the check exists to find. Committed with tenant A's setting, as the storage itself writes.
+        let oneSided = LedgerTransactionID(UUID())
+        let mixed = LedgerTransactionID(UUID())
+        try await PostgresHarness.withRawClient(.app) { client in
+            try await client.withConnection { connection in
+                try await connection.run("BEGIN")
+                try await connection.run("SELECT set_config('app.tenant_id', \(a.tenant.id.uuidString), true)")
+                for (transaction, amount, currency) in [(oneSided, Int64(700), "USD"), (mixed, 300, "USD"), (mixed, -300, "EUR")] {
+                    try await connection.run(
+                        """
+                        INSERT INTO ledger_entries (tenant_id, id, transaction_id, kind, job_id, account, amount, currency, posted_at)
+                        VALUES (\(a.tenant.id.rawValue), \(UUID()), \(transaction.rawValue), 'hold', \(a.job.id.rawValue), 'escrow_held',
+                                \(amount), \(currency), \(Fixture.now.millisecondsSince1970))
+                        """)
+                }
+                try await connection.run("COMMIT")
+            }
+        }
+        #expect(
+            try await storeA.unbalancedLedgerTransactions().sorted() == [oneSided, mixed].sorted(), "each unbalanced transaction once, in any order")
+        #expect(try await storeB.unbalancedLedgerTransactions() == [], "another tenant's unbalanced rows were reported")
+    }
+
     @Test("Another tenant's ids behave as if they did not exist")
     func tenantIsolation() async throws {
         let storage = try await PostgresHarness.storage()
@@ -185,7 +225,8 @@ struct PostgresStorageTests {
                 Tenant(
                     id: TenantID(UUID()), slug: "x-\(UUID().uuidString.prefix(8).lowercased())", displayName: "X",
                     settings: a.tenant.settings, createdAt: Fixture.now)))
-        await #expect(throws: StorageError.self) { try await storeB.commit(tenantChanges) }
+        let tenantError = await #expect(throws: StorageError.self) { try await storeB.commit(tenantChanges) }
+        #expect(tenantError?.code == .failure, "a tenant inserted through another tenant's handle: \(String(describing: tenantError))")
     }
 }
 
@@ -314,6 +355,7 @@ struct PostgresStorageRobustnessTests {
     @Test("SQL-injection strings in every text field are stored and returned verbatim")
     func injectionVerbatim() async throws {
         let storage = try await PostgresHarness.storage()
+        var inserted: [(tenant: Tenant, category: TradeCategory)] = []
         for (index, evil) in Self.injections.enumerated() {
             var fixture = try Fixture(text: evil, email: "o'brien+\(index)-\(UUID().uuidString.prefix(6))'--@example.com")
             var tenant = fixture.tenant
@@ -379,9 +421,16 @@ struct PostgresStorageRobustnessTests {
             // Text search treats the text literally, including % and _.
             #expect(try await store.jobs(JobQuery(text: evil)).items.map(\.id) == [job.id])
             #expect(try await store.jobs(JobQuery(text: evil + "x")).items.isEmpty)
+            inserted.append((tenant, category))
         }
-        // Nothing was executed: the tables are all still there.
-        #expect(try await storage.allTenants().count >= Self.injections.count)
+        // Nothing was executed: after every string went in, each tenant and its category (the injected slug) reads back
+        // exactly, from tables that are all still there.
+        let tenants = try await storage.allTenants()
+        #expect(inserted.map { row in tenants.first { $0.id == row.tenant.id } } == inserted.map { Optional($0.tenant) })
+        #expect(inserted.map(\.tenant.displayName) == Self.injections)
+        var slugs: [String] = []
+        for row in inserted { slugs += try await storage.tenant(row.tenant.id).categories().map(\.slug) }
+        #expect(slugs == Self.injections)
     }
 
     @Test("A unique violation maps to its constraint, and the description holds no SQL and no values")

@@ -235,7 +235,27 @@ struct SQLiteStorageTests {
         changes.append(.insertUser(contractorB))
         changes.append(.insertBid(fixtures.bid(on: jobA.id, by: contractorB.id, at: now)))
         let before = try await storage.dumpContent()
-        await #expect(throws: StorageError.self) { try await storage.tenant(tenantB.id).commit(changes) }
+        let error = await #expect(throws: StorageError.self) { try await storage.tenant(tenantB.id).commit(changes) }
+        #expect(error?.code == .missingRow, "\(String(describing: error))")
+        #expect(try await storage.dumpContent() == before)
+        // The schema itself refuses it, below any storage code: raw rows of tenant B naming tenant A's job, and of
+        // tenant A naming tenant B's contractor, break the composite foreign keys.
+        let proB = try #require(try await storage.tenant(tenantB.id).users(role: .contractor, page: PageRequest(limit: 10)).items.first)
+        let tenantA = try #require(try await storage.tenant(slug: "tenant-a"))
+        let bid = fixtures.bid(on: jobA.id, by: proB.id, at: now)
+        for tenant in [tenantB.id, tenantA.id] {
+            let refusal = await #expect(throws: DatabaseError.self) {
+                try await storage.writer.write { db in
+                    try db.execute(
+                        sql: """
+                            INSERT INTO bids (tenant_id, id, job_id, contractor_id, amount, currency, message, status, created_at, updated_at,
+                                              version) VALUES (?, ?, ?, ?, 20000, 'USD', 'x', 'submitted', ?, ?, 1)
+                            """,
+                        arguments: [tenant.sql, bid.id.sql, jobA.id.sql, proB.id.sql, now.ms, now.ms])
+                }
+            }
+            #expect(refusal?.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY, "\(String(describing: refusal))")
+        }
         #expect(try await storage.dumpContent() == before)
     }
 
@@ -247,9 +267,42 @@ struct SQLiteStorageTests {
         changes.append(.insertLedgerTransaction(try Fixtures().holdTransaction(job: job.id, amount: Money(5_000, .usd), at: now)))
         try await storage.tenant(tenant.id).commit(changes)
         for statement in ["UPDATE ledger_entries SET amount = 0", "DELETE FROM ledger_entries"] {
-            await #expect(throws: DatabaseError.self) { try await storage.writer.write { db in try db.execute(sql: statement) } }
+            let error = await #expect(throws: DatabaseError.self) { try await storage.writer.write { db in try db.execute(sql: statement) } }
+            #expect(error?.message == "ledger entries are append-only", "\(statement): \(String(describing: error))")
         }
         #expect(try await storage.tenant(tenant.id).ledgerEntries(job: job.id).count == 2)
+    }
+
+    @Test("a raw unbalanced or mixed-currency ledger transaction is reported for its tenant only")
+    func unbalancedLedger() async throws {
+        let storage = try SQLiteStorage(.inMemory)
+        let (tenantA, jobA, _, _) = try await seed(storage, slug: "tenant-a")
+        let (tenantB, jobB, _, _) = try await seed(storage, slug: "tenant-b")
+        let fixtures = Fixtures(ids: UUIDv7Generator())
+        for (tenant, job) in [(tenantA, jobA), (tenantB, jobB)] {
+            var changes = ChangeSet()
+            changes.append(.insertLedgerTransaction(try fixtures.holdTransaction(job: job.id, amount: Money(5_000, .usd), at: now)))
+            try await storage.tenant(tenant.id).commit(changes)
+        }
+        #expect(try await storage.tenant(tenantA.id).unbalancedLedgerTransactions() == [])
+        // The append-only triggers forbid UPDATE and DELETE, not INSERT: a stray row (or two in different currencies) is
+        // what the check exists to find.
+        let oneSided = LedgerTransactionID(UUID())
+        let mixed = LedgerTransactionID(UUID())
+        try await storage.writer.write { db in
+            for (transaction, amount, currency) in [(oneSided, 700, "USD"), (mixed, 300, "USD"), (mixed, -300, "EUR")] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO ledger_entries (tenant_id, id, transaction_id, kind, job_id, account, amount, currency, posted_at)
+                        VALUES (?, ?, ?, 'hold', ?, 'escrow_held', ?, ?, ?)
+                        """,
+                    arguments: [tenantA.id.sql, UUID().uuidString.lowercased(), transaction.sql, jobA.id.sql, amount, currency, now.ms])
+            }
+        }
+        #expect(
+            try await storage.tenant(tenantA.id).unbalancedLedgerTransactions().sorted() == [oneSided, mixed].sorted(),
+            "each unbalanced transaction once, in any order")
+        #expect(try await storage.tenant(tenantB.id).unbalancedLedgerTransactions() == [], "another tenant's unbalanced rows were reported")
     }
 
     @Test("an online backup holds the same content, taken while a writer is busy")

@@ -64,8 +64,11 @@ struct Boom: Error, Equatable {}
 
     @Test func keyReusedForAnotherRequestIsRejected() async throws {
         let processor = MemoryPaymentProcessor()
-        _ = try await processor.authorize(request())
-        await #expect(throws: MemoryPaymentError.self) { try await processor.authorize(request(amount: 1)) }
+        let first = try await processor.authorize(request())
+        await expectCode(.idempotencyKeyReused) { _ = try await processor.authorize(request(amount: 1)) }
+        // Nothing was held for the second request, and the first stands as it was.
+        #expect(processor.payments.map(\.reference) == [first.reference])
+        #expect(processor.payment(reference: first.reference)?.amount == Money(10_000, .usd))
     }
 
     @Test func enforcesProcessorRules() async throws {
