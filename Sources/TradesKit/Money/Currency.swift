@@ -43,7 +43,8 @@ public struct Currency: Hashable, Sendable, Codable, CustomStringConvertible {
         self.minorUnitDigits = digits
     }
 
-    /// Supported ISO 4217 codes and their minor-unit digits (those Stripe settles in).
+    /// Supported ISO 4217 codes and their minor-unit digits as ISO 4217 defines them (currencies Stripe settles in; where
+    /// Stripe's units differ, such as ISK, its adapter converts).
     static let table: [String: Int] = [
         "AED": 2, "AUD": 2, "BGN": 2, "BRL": 2, "CAD": 2, "CHF": 2, "CZK": 2, "DKK": 2, "EUR": 2, "GBP": 2,
         "HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2, "ISK": 0, "JPY": 0, "KRW": 0, "KWD": 3, "MXN": 2,

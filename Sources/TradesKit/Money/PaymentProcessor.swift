@@ -1,8 +1,10 @@
 /// Moves real money: authorise, capture, transfer to a contractor, refund, void.
 ///
-/// Every call carries an idempotency key derived from the business operation (`accept:<bid>`, `capture:<job>`,
-/// `release:<job>`…), so a retry can never charge or pay twice. The Stripe adapter implements this port; TradesKitTesting
-/// has `MemoryPaymentProcessor`.
+/// Every call carries an idempotency key derived from the business operation (`capture:<job>`, `release:<job>`,
+/// `refund:<job>`, `void:<job>`; an accept's authorisation `accept:<bid>:<call>`, one per accept call), so a retry can
+/// never charge or pay twice. Amounts are ISO 4217 minor units (``Money``); an adapter converts them to its processor's
+/// units and rules where they differ (Stripe counts ISK in hundredths, and wants amounts in BHD, JOD, KWD and OMR to end
+/// in 0). The Stripe adapter implements this port; TradesKitTesting has `MemoryPaymentProcessor`.
 public protocol PaymentProcessor: Sendable {
     /// Authorises (holds) the amount on the homeowner's payment method.
     func authorize(_ request: PaymentAuthorizationRequest) async throws -> PaymentAuthorization
@@ -28,7 +30,8 @@ public struct PaymentAuthorizationRequest: Sendable, Hashable {
     public let homeownerID: UserID
     /// The amount.
     public let amount: Money
-    /// Derived from the bid, so a retried accept reuses the authorisation.
+    /// Derived from the bid and the accept call (`accept:<bid>:<call>`): the call's own retries reuse the authorisation,
+    /// and a later accept of the same bid asks for a new one.
     public let idempotencyKey: String
 
     /// Creates a request.
