@@ -174,6 +174,10 @@ struct AttackTests {
         for (contractor, amount) in zip(world.contractors, amounts) {
             bids.append(try await m.bids.submit(by: contractor, on: job.id, .init(amount: Money(amount, .usd), message: "Secret note \(amount)")))
         }
+        // While the job is open, each bidder lists only their own bid on it.
+        for (index, contractor) in world.contractors.enumerated() {
+            #expect(try await m.bids.list(by: contractor, job: job.id).map(\.id) == [bids[index].id])
+        }
         _ = try await m.bids.accept(by: world.owner, bids[1].id)
         _ = try await m.messages.post(by: world.owner, job: job.id, body: "Thread with the winner")
 
@@ -185,15 +189,21 @@ struct AttackTests {
             let encoder = JSONEncoder()
             func see(_ value: some Encodable) throws { seen.append(String(decoding: try encoder.encode(value), as: UTF8.self)) }
 
-            let listed = try await m.bids.list(by: contractor, job: job.id)
-            #expect(listed.map(\.id) == [bids[index].id], "contractor \(index) lists only their own bid")
-            try see(listed)
+            if index == 1 {
+                let listed = try await m.bids.list(by: contractor, job: job.id)
+                #expect(listed.map(\.id) == [bids[index].id], "the winner lists only their own bid")
+                try see(listed)
+                try see(try await m.jobs.get(by: contractor, job.id))
+            } else {
+                // Once awarded, the job is the parties' business: a losing bidder sees neither it nor its bids.
+                await expectError(.notFound) { try await m.bids.list(by: contractor, job: job.id) }
+                await expectError(.notFound) { try await m.jobs.get(by: contractor, job.id) }
+            }
             for (other, bid) in bids.enumerated() where other != index {
                 await expectError(.notFound) { try await m.bids.get(by: contractor, bid.id) }
             }
             try see(try await m.bids.get(by: contractor, bids[index].id))
             try see(try await m.bids.mine(by: contractor).items)
-            try see(try await m.jobs.get(by: contractor, job.id))
             try see(try await m.jobs.search(by: contractor, JobQuery(text: "boiler", limit: 100)).items)
             try see(try await m.jobs.search(by: contractor, JobQuery(near: GeoCircle(center: TestMarket.home, radiusKm: 50), limit: 100)).items)
             for event in try await m.events.feed(by: contractor, page: PageRequest(limit: 100)).items {

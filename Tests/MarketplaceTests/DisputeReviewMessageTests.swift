@@ -143,7 +143,7 @@ struct DisputeReviewMessageTests {
         #expect(reviews.count == 2 && reviews.allSatisfy { $0.isVisible(at: now) }, "\(reviews.map(\.visibleFrom))")
     }
 
-    @Test("a losing bidder sees the job but not its reviews, which would name who won")
+    @Test("a losing bidder sees neither the closed job nor its reviews, which would name who won")
     func losingBidderSeesNoReviews() async throws {
         let t = try TestMarket()
         let world = try await t.makeWorld(contractors: 2)
@@ -151,8 +151,8 @@ struct DisputeReviewMessageTests {
         _ = try await t.market.jobs.approve(by: world.owner, job.id)
         _ = try await t.market.reviews.submit(by: world.owner, job: job.id, rating: 5, text: "Spotless")
         let loser = world.contractors[1]
-        #expect(try await t.market.jobs.get(by: loser, job.id).contractorID == nil, "the job names its contractor to a loser")
-        await expectError(.forbidden) { try await t.market.reviews.forJob(by: loser, job: job.id) }
+        await expectError(.notFound) { try await t.market.jobs.get(by: loser, job.id) }
+        await expectError(.notFound) { try await t.market.reviews.forJob(by: loser, job: job.id) }
         #expect(try await t.market.reviews.forJob(by: world.contractors[0], job: job.id).isEmpty, "hidden until both are in")
         #expect(try await t.market.reviews.forJob(by: world.admin, job: job.id).count == 1)
     }
@@ -205,7 +205,7 @@ struct DisputeReviewMessageTests {
             sent.append(try await t.market.messages.post(by: sender, job: job.id, body: "Message \(index)").id)
             t.clock.advance(by: 1)
         }
-        await expectError(.forbidden) { try await t.market.messages.post(by: world.contractors[1], job: job.id, body: "I lost") }
+        await expectError(.notFound) { try await t.market.messages.post(by: world.contractors[1], job: job.id, body: "I lost") }
         await expectError(.notFound) { try await t.market.messages.list(by: world.contractors[1], job: job.id) }
         await expectError(.notFound) { try await t.market.messages.list(by: world.otherOwner, job: job.id) }
         await expectError(.validationFailed) { try await t.market.messages.post(by: world.owner, job: job.id, body: "   ") }

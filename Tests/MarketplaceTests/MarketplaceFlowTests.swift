@@ -78,7 +78,8 @@ struct MarketplaceFlowTests {
         _ = try await t.market.bids.accept(by: world.owner, bids[2].id)
         await expectError(.invalidTransition) { try await t.market.bids.accept(by: world.owner, bids[0].id) }
         await expectError(.forbidden) { try await t.market.jobs.start(by: world.owner, job.id) }
-        await expectError(.forbidden) { try await t.market.jobs.start(by: loser, job.id) }
+        // The awarded job is the parties' business: to a losing bidder it no longer exists.
+        await expectError(.notFound) { try await t.market.jobs.start(by: loser, job.id) }
         await expectError(.invalidTransition) { try await t.market.jobs.complete(by: winner, job.id) }
         await expectError(.invalidTransition) { try await t.market.jobs.approve(by: world.owner, job.id) }
         await expectError(.invalidTransition) { try await t.market.jobs.update(by: world.owner, job.id, .init(title: "Changed title")) }
@@ -341,9 +342,9 @@ struct MarketplaceFlowTests {
         #expect(bid.status == .submitted)
         _ = try await t.market.jobs.cancel(by: world.owner, job.id)
         #expect(try await t.market.bids.get(by: pro, bid.id).status == .declined)
-        // The bidder still sees the cancelled job, so it is a conflict for them; a contractor who never bid on it
-        // cannot see it, so for them it does not exist (a 409 would confirm that it does).
-        await expectError(.invalidTransition) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .usd))) }
+        // A job that left `open` is the parties' business: to a contractor, bidder or not, it does not exist (a 409 would
+        // tell a declined bidder it was cancelled rather than awarded to another).
+        await expectError(.notFound) { try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .usd))) }
         let stranger = try await t.register(world.tenant, "stranger@acme.example", .contractor)
         await expectError(.notFound) { try await t.market.bids.submit(by: stranger, on: job.id, .init(amount: Money(20_000, .usd))) }
     }

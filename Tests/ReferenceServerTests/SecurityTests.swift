@@ -167,12 +167,14 @@ struct SecurityTests {
             var seenByB: [APIResponse] = []
             // Each route with the answer B is meant to get: a refusal that says nothing passes the leak checks below
             // trivially, so every answer is checked first.
-            func look() async throws {
+            // Once the job is awarded it is the parties' business: B, who lost, no longer sees it or its bids.
+            func look(awarded: Bool) async throws {
+                let jobStatus: HTTPResponse.Status = awarded ? .notFound : .ok
                 for (path, status): (String, HTTPResponse.Status) in [
-                    ("/v1/jobs/\(job.id)", .ok), ("/v1/jobs/\(job.id)/bids", .ok), ("/v1/bids/\(bidA.id)", .notFound),
+                    ("/v1/jobs/\(job.id)", jobStatus), ("/v1/jobs/\(job.id)/bids", jobStatus), ("/v1/bids/\(bidA.id)", .notFound),
                     ("/v1/bids/\(bidB.id)", .ok), ("/v1/me/bids", .ok), ("/v1/events?limit=100", .ok), ("/v1/jobs?limit=100", .ok),
                     // The thread and the reviews are the parties' (they would name the winner).
-                    ("/v1/jobs/\(job.id)/messages", .notFound), ("/v1/jobs/\(job.id)/reviews", .forbidden),
+                    ("/v1/jobs/\(job.id)/messages", .notFound), ("/v1/jobs/\(job.id)/reviews", awarded ? .notFound : .forbidden),
                     ("/v1/users/\(world.contractorA.id)", .ok), ("/v1/disputes", .ok),
                 ] {
                     let response = try await api.call(.get, path, as: world.contractorB)
@@ -180,25 +182,28 @@ struct SecurityTests {
                     seenByB.append(response)
                 }
                 // B's own bid is there, alone, wherever B's bids are listed.
-                let listed = try await api.call(.get, "/v1/jobs/\(job.id)/bids", as: world.contractorB)
-                #expect(listed.items.map { $0["id"]?.stringValue } == [bidB.id], "\(listed)")
+                if !awarded {
+                    let listed = try await api.call(.get, "/v1/jobs/\(job.id)/bids", as: world.contractorB)
+                    #expect(listed.items.map { $0["id"]?.stringValue } == [bidB.id], "\(listed)")
+                }
                 let mine = try await api.call(.get, "/v1/me/bids", as: world.contractorB)
                 #expect(mine.items.map { $0["id"]?.stringValue } == [bidB.id], "\(mine)")
                 #expect(try await api.call(.get, "/v1/bids/\(bidB.id)", as: world.contractorB).id == bidB.id)
             }
-            try await look()
+            try await look(awarded: false)
             #expect(try await api.call(.post, "/v1/bids/\(bidA.id)/accept", as: world.owner).status == .ok)
-            try await look()
+            try await look(awarded: true)
             #expect(seenByB.count == 22)
             for response in seenByB {
                 #expect(!response.body.contains("\(secretAmount)"), "\(response)")
                 #expect(!response.body.contains("A's private note"), "\(response)")
                 #expect(!response.body.contains(bidA.id), "\(response)")
             }
-            // After the award, B still sees the job, but does not learn who won.
-            let jobSeenByB = try await api.call(.get, "/v1/jobs/\(job.id)", as: world.contractorB)
-            #expect(jobSeenByB.status == .ok && jobSeenByB["status"] == "awarded", "\(jobSeenByB)")
-            #expect(jobSeenByB["contractorId"] == nil && jobSeenByB["acceptedBidId"] == nil, "\(jobSeenByB)")
+            // After the award, B learns only that B's own bid was declined, not whether another won or the job was
+            // cancelled.
+            let declined = try await api.call(.get, "/v1/bids/\(bidB.id)", as: world.contractorB)
+            #expect(declined["status"] == "declined", "\(declined)")
+            #expect(!seenByB.contains { $0.body.contains("\"awarded\"") }, "B sees the job's new status somewhere")
             // The owner and A do see it.
             #expect(try await api.call(.get, "/v1/bids/\(bidA.id)", as: world.owner)["amount"]?["amount"] == .integer(secretAmount))
             #expect(try await api.call(.get, "/v1/bids/\(bidA.id)", as: world.contractorA)["amount"]?["amount"] == .integer(secretAmount))

@@ -113,12 +113,16 @@ struct ServiceEnvironment: Sendable {
         }
     }
 
-    /// `job` (as read) if `principal` may see it: open jobs for everyone in the tenant; others for their parties, admins
-    /// and bidders. Not found otherwise, whether it exists or not.
+    /// `job` (as read) if `principal` may see it: open jobs for everyone in the tenant; others for their parties and
+    /// admins. Not found otherwise, whether it exists or not.
+    ///
+    /// Other bidders lose sight of a job when it leaves `open`, like every other contractor. Its status would tell them
+    /// what their `bid.declined` event deliberately leaves open (another bid won, or the job was cancelled), a bidder who
+    /// withdrew would learn that another bid existed and won, and each later step (the work started, completed,
+    /// disputed) is the parties' business.
     private func visible(_ job: Job?, for principal: Principal, in store: any TenantStorage) async throws -> Job {
         guard let job else { throw TradesKitError.notFound("Job") }
         if job.status == .open || principal.role == .admin || job.isParty(principal.userID) { return job }
-        if principal.role == .contractor, try await !store.bids(job: job.id, viewer: .user(principal.userID)).isEmpty { return job }
         throw TradesKitError.notFound("Job")
     }
 
