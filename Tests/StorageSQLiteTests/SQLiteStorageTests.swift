@@ -99,21 +99,22 @@ struct SQLiteStorageTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         for round in 0..<4 {
             let file = path("race-\(round).sqlite")
-            // Each storage is its own pool of connections, like another process on the same file.
-            let failures = await withTaskGroup(of: String?.self) { group in
-                for _ in 0..<4 {
-                    group.addTask {
+            // Each storage is its own pool of connections, like another process on the same file. Opening blocks (it
+            // waits for SQLite's locks), so each opens on a thread of its own, not on the tests' cooperative pool.
+            let failed: [String] = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    let failures = Failures()
+                    DispatchQueue.concurrentPerform(iterations: 4) { _ in
                         do {
                             _ = try SQLiteStorage(.file(path: file))
-                            return nil
                         } catch {
-                            return "\(error)"
+                            failures.append("\(error)")
                         }
                     }
+                    continuation.resume(returning: failures.all)
                 }
-                return await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
             }
-            #expect(failures.isEmpty, "round \(round): \(failures)")
+            #expect(failed.isEmpty, "round \(round): \(failed)")
             #expect(try await SQLiteStorage(.file(path: file)).appliedMigrations() == Self.allMigrations)
         }
     }
@@ -350,4 +351,13 @@ struct SQLiteStorageTests {
         #expect(try await store.jobs(JobQuery(text: "%")).items.isEmpty)
         #expect(try await store.jobs(JobQuery(text: "_")).items.isEmpty)
     }
+}
+
+/// Errors collected from several threads.
+private final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+
+    func append(_ item: String) { lock.withLock { items.append(item) } }
+    var all: [String] { lock.withLock { items } }
 }

@@ -37,7 +37,7 @@ public struct ReferenceServer: Sendable {
             key: configuration.tokenSigningKey, issuer: configuration.tokenIssuer, audience: configuration.tokenAudience,
             lifetime: configuration.accessTokenLifetime, clock: clock)
         services = ServerServices(
-            market: marketplace, configuration: configuration, tokens: tokens,
+            market: marketplace, configuration: configuration, tokens: tokens, cursors: CursorSeal(signingKey: configuration.tokenSigningKey),
             tenants: TenantDirectory(storage: marketplace.storage, clock: clock), limiter: RateLimiter(clock: clock), metrics: metrics,
             operators: OperatorAuthenticator(secret: configuration.operatorToken), metricsSecret: BearerSecret(configuration.metricsToken),
             background: BackgroundWork(), clock: clock, logger: logger)

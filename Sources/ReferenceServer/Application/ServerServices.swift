@@ -8,6 +8,8 @@ struct ServerServices: Sendable {
     let market: Marketplace
     let configuration: ServerConfiguration
     let tokens: TokenAuthority
+    /// Seals the cursors of lists whose items hide their time and id.
+    let cursors: CursorSeal
     let tenants: TenantDirectory
     let limiter: RateLimiter
     let metrics: ServerMetrics

@@ -270,6 +270,12 @@ struct ListResponse<Item: Encodable>: Encodable {
         self.init(items: page.items.map(transform), nextCursor: page.nextCursor)
     }
 
+    /// A page whose cursor is sealed (``CursorSeal``).
+    init<Source: Sendable>(_ page: Page<Source>, _ transform: (Source) -> Item, sealedWith seal: CursorSeal) throws {
+        items = page.items.map(transform)
+        nextCursor = try page.nextCursor.map(seal.seal)
+    }
+
     enum CodingKeys: String, CodingKey { case items, nextCursor }
 
     func encode(to encoder: any Encoder) throws {

@@ -101,16 +101,16 @@ final class QueryReader {
         return result
     }
 
-    /// A page request from `cursor` and `limit` (1…100, default `defaultLimit`).
-    func page(defaultLimit: Int = 50) -> PageRequest {
+    /// A page request from `cursor` and `limit` (1…100, default `defaultLimit`); with `seal`, the cursor is one it sealed.
+    func page(defaultLimit: Int = 50, sealedWith seal: CursorSeal? = nil) -> PageRequest {
         let limit = int("limit", in: 1...100) ?? defaultLimit
-        return PageRequest(cursor: cursor(), limit: limit)
+        return PageRequest(cursor: cursor(sealedWith: seal), limit: limit)
     }
 
     /// The `cursor` parameter.
-    func cursor() -> PageCursor? {
-        guard let text = string("cursor", maxLength: 60) else { return nil }
-        guard let cursor = APICursor.parse(text) else {
+    func cursor(sealedWith seal: CursorSeal? = nil) -> PageCursor? {
+        guard let text = string("cursor", maxLength: 120) else { return nil }
+        guard let cursor = seal.map({ $0.open(text) }) ?? APICursor.parse(text) else {
             fail("cursor", "invalid_format", "is not a cursor from this API")
             return nil
         }

@@ -223,7 +223,7 @@ enum OpenAPIComponents {
                 description:
                     "A review as anyone in the tenant may read it: who it is about, the author's role, the rating, the text and the month (UTC) it was written in."
             ),
-            "PublicReviewList": S.list(of: "PublicReview"),
+            "PublicReviewList": S.list(of: "PublicReview", sealed: true),
             "Event": S.record(
                 [
                     ("id", S.uuid), ("type", S.string()), ("schemaVersion", S.integer), ("aggregateId", S.uuid), ("occurredAt", S.dateTime),

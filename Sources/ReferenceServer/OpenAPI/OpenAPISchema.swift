@@ -93,8 +93,8 @@ enum OpenAPISchema {
         object(properties, required: properties.map(\.0), description: description)
     }
 
-    /// A list page of `item`.
-    static func list(of item: String) -> JSONValue {
-        record([("items", array(ref(item))), ("nextCursor", nullable(string(pattern: APICursor.pattern)))])
+    /// A list page of `item`; with `sealed`, its cursors are opaque (``CursorSeal``).
+    static func list(of item: String, sealed: Bool = false) -> JSONValue {
+        record([("items", array(ref(item))), ("nextCursor", nullable(string(pattern: sealed ? CursorSeal.pattern : APICursor.pattern)))])
     }
 }

@@ -103,14 +103,15 @@ enum AccountRoutes {
             },
             Route(
                 RouteSpec(
-                    .get, "/v1/users/{id}/reviews", id: "listUserReviews", "Visible reviews about a user, newest first (without author, job or day)",
-                    tag: "Users", access: .user, response: "PublicReviewList", query: [CommonQuery.cursor, CommonQuery.limit])
+                    .get, "/v1/users/{id}/reviews", id: "listUserReviews",
+                    "Visible reviews about a user, newest first (without author, job or day; the cursor is opaque, as it would carry them)",
+                    tag: "Users", access: .user, response: "PublicReviewList", query: [CommonQuery.sealedCursor, CommonQuery.limit])
             ) { call in
                 let principal = try call.principal()
                 let user: UserID = try call.id("id", "User")
-                let page = try call.pageQuery()
-                return try call.json(
-                    ListResponse(try await call.market.reviews.about(by: principal, user: user, page: page), PublicReviewResponse.init))
+                let page = try call.pageQuery(sealedWith: call.services.cursors)
+                let reviews = try await call.market.reviews.about(by: principal, user: user, page: page)
+                return try call.json(try ListResponse(reviews, PublicReviewResponse.init, sealedWith: call.services.cursors))
             },
         ]
     }

@@ -40,9 +40,9 @@ public struct Call: Sendable {
     var query: QueryReader { QueryReader(request.uri) }
 
     /// The page of a listing whose only query parameters are `cursor` and `limit` (`422` for a bad one).
-    func pageQuery() throws -> PageRequest {
+    func pageQuery(sealedWith seal: CursorSeal? = nil) throws -> PageRequest {
         let query = self.query
-        let page = query.page()
+        let page = query.page(sealedWith: seal)
         try query.finish()
         return page
     }
