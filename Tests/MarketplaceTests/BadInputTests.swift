@@ -126,6 +126,21 @@ struct BadInputTests {
             try await m.contractors.saveProfile(
                 by: world.pro, .init(trades: [CategoryID(UUID())], serviceArea: GeoCircle(center: world.home, radiusKm: 5)))
         }
+        // Dates outside what storages and RFC 3339 hold are refused, not crashed on (a millisecond count beyond Int64).
+        for date in [
+            Date(timeIntervalSince1970: 1e300), Date(timeIntervalSince1970: -62_167_219_201), Date(timeIntervalSince1970: .nan),
+            Date(timeIntervalSince1970: 253_402_300_800),
+        ] {
+            try await rejects(.validationFailed, storage, fields: ["insuranceExpiresAt", "licence.expiresAt"]) {
+                try await m.contractors.saveProfile(
+                    by: world.pro,
+                    .init(
+                        trades: [CategoryID(UUID())], serviceArea: GeoCircle(center: world.home, radiusKm: 5),
+                        licence: Licence(number: "L-1", region: "NY", expiresAt: date), insuranceExpiresAt: date))
+            }
+        }
+        #expect(Date(timeIntervalSince1970: 1e300).millisecondsSince1970 == .max)
+        #expect(Date(timeIntervalSince1970: -1e300).millisecondsSince1970 == .min)
 
         // Tenants.
         try await rejects(

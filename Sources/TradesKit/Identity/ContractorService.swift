@@ -44,7 +44,9 @@ public struct ContractorService: Sendable {
         if let licence = input.licence {
             validator.text(licence.number, field: "licence.number", max: 50)
             validator.text(licence.region, field: "licence.region", max: 50)
+            validator.date(licence.expiresAt, field: "licence.expiresAt")
         }
+        if let insuranceExpiresAt = input.insuranceExpiresAt { validator.date(insuranceExpiresAt, field: "insuranceExpiresAt") }
         try validator.check()
 
         return try await environment.acting("contractor.profile", as: principal) { store, actor in

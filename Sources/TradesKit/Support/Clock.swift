@@ -21,8 +21,13 @@ extension Date {
         self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 
-    /// Whole milliseconds since 1970 (rounded to the nearest millisecond).
-    public var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    /// Whole milliseconds since 1970 (rounded to the nearest millisecond), clamped to what `Int64` holds: callers'
+    /// dates are validated long before (``Validator/date(_:field:)``), and an instant out of range must not crash.
+    public var millisecondsSince1970: Int64 {
+        let milliseconds = (timeIntervalSince1970 * 1000).rounded()
+        guard milliseconds.isFinite else { return milliseconds > 0 ? .max : .min }
+        return Int64(exactly: milliseconds) ?? (milliseconds > 0 ? .max : .min)
+    }
 
     /// The same instant with sub-millisecond precision dropped.
     public var truncatedToMilliseconds: Date {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Collects every field error of an input before failing, so a client learns all of them at once.
 public struct Validator: Sendable {
@@ -52,6 +52,20 @@ public struct Validator: Sendable {
             fail("\(field).longitude", "out_of_range", "must be between -180 and 180")
         }
     }
+
+    /// Checks a calendar date a caller supplies (an expiry, say): within the years 0000 to 9999, the range of RFC 3339
+    /// (so of the HTTP API), which every storage holds as milliseconds.
+    public mutating func date(_ date: Date, field: String) {
+        let seconds = date.timeIntervalSince1970
+        if !seconds.isFinite || !(Self.earliestDate...Self.latestDate).contains(seconds) {
+            fail(field, "out_of_range", "must be within the years 0000 to 9999")
+        }
+    }
+
+    /// 0000-01-01T00:00:00Z, in seconds since 1970.
+    static let earliestDate: TimeInterval = -62_167_219_200
+    /// 9999-12-31T23:59:59.999Z, in seconds since 1970.
+    static let latestDate: TimeInterval = 253_402_300_799.999
 
     /// Checks an amount: positive, at most ``Money/maximumPrice``, and in the expected currency.
     public mutating func positiveAmount(_ money: Money, currency: Currency, field: String) {
