@@ -90,6 +90,54 @@ struct ConformanceWorld {
     }
 }
 
+extension ConformanceWorld {
+    /// What ``insertOneOfEverything()`` wrote.
+    struct Everything {
+        /// The job: awarded to ``bid``, started and completed, with an escrow, a dispute, a review and a message.
+        let job: Job
+        let bid: Bid
+        let dispute: Dispute
+        /// An event to the contractor, pending.
+        let event: OutboxEvent
+        /// An event to the owner, dead-lettered.
+        let dead: OutboxEvent
+    }
+
+    /// Writes at least one record of every kind a tenant owns, each through the storage's own commits: a contractor
+    /// profile, a job (awarded, started, completed) with a bid, an escrow and its hold, a dispute, a review, a message,
+    /// two events (one dead-lettered), a refresh token, a one-time token, a two-factor enrolment and two login throttles.
+    func insertOneOfEverything() async throws -> Everything {
+        try await commit(.insertContractorProfile(fixtures.contractorProfile(for: contractor.id, trades: [plumbing.id])))
+        let job = try await insertJob()
+        let bid = try await insertBid(on: job)
+        let awarded = try await award(job, to: bid)
+        var changes = ChangeSet()
+        let started = changes.update(try awarded.job.starting(at: next()))
+        try await db.commit(changes)
+        changes = ChangeSet()
+        changes.update(try started.completing(at: next()))
+        try await db.commit(changes)
+        let dispute = fixtures.dispute(job: job.id, openedBy: owner.id, respondent: contractor.id, at: next())
+        let event = try fixtures.event(job: job.id, sender: owner.id, recipient: contractor.id, at: next())
+        let dead = try fixtures.event(job: job.id, sender: contractor.id, recipient: owner.id, at: next())
+        try await commit(
+            .insertEscrow(fixtures.escrow(job: job, bid: bid, at: next())),
+            .insertLedgerTransaction(try fixtures.holdTransaction(job: job.id, amount: bid.amount, at: next())), .insertDispute(dispute),
+            .insertReview(fixtures.review(job: job.id, author: owner.id, subject: contractor.id, at: next())),
+            .insertMessage(fixtures.message(job: job.id, sender: owner.id, at: next())), .appendEvent(event), .appendEvent(dead))
+        try await db.recordFailure(dead.id, attempts: 5, retryAt: nil, reason: "gone")
+        try await commit(
+            .insertRefreshToken(fixtures.refreshToken(user: owner.id, at: next())),
+            .insertOneTimeToken(fixtures.oneTimeToken(user: owner.id, purpose: .passwordReset, at: next())),
+            .insertTwoFactor(fixtures.twoFactor(user: contractor.id, at: next())),
+            .insertLoginThrottle(LoginThrottle(key: AccountKey(tenant: tenant.id, email: "nobody@\(tenant.slug).example.com"))),
+            .insertLoginThrottle(
+                LoginThrottle(
+                    key: AccountKey(tenant: tenant.id, email: owner.email.value), failures: 3, lockedUntil: next(), lastFailureAt: next())))
+        return Everything(job: job, bid: bid, dispute: dispute, event: event, dead: dead)
+    }
+}
+
 /// Reads every page of a listing, failing if the listing loops.
 func collectPages<Item>(_ fetch: (PageCursor?) async throws -> Page<Item>) async throws -> [Item] {
     var items: [Item] = []

@@ -10,28 +10,8 @@ extension StorageConformance {
             try await expectStorageError(.missingRow, "tenant B expecting tenant A's user version") {
                 try await b.commit(.expectVersion(.user(a.contractor.id), version: 1))
             }
-            let profile = a.fixtures.contractorProfile(for: a.contractor.id, trades: [a.plumbing.id])
-            try await a.commit(.insertContractorProfile(profile))
-            let job = try await a.insertJob()
-            let bid = try await a.insertBid(on: job)
-            let awarded = try await a.award(job, to: bid)
-            var changes = ChangeSet()
-            let started = changes.update(try awarded.job.starting(at: a.next()))
-            try await a.db.commit(changes)
-            changes = ChangeSet()
-            changes.update(try started.completing(at: a.next()))
-            try await a.db.commit(changes)
-            let escrow = a.fixtures.escrow(job: job, bid: bid, at: a.next())
-            let hold = try a.fixtures.holdTransaction(job: job.id, amount: bid.amount, at: a.next())
-            let dispute = a.fixtures.dispute(job: job.id, openedBy: a.owner.id, respondent: a.contractor.id, at: a.next())
-            let review = a.fixtures.review(job: job.id, author: a.owner.id, subject: a.contractor.id, at: a.next())
-            let message = a.fixtures.message(job: job.id, sender: a.owner.id, at: a.next())
-            let event = try a.fixtures.event(job: job.id, sender: a.owner.id, recipient: a.contractor.id, at: a.next())
-            let dead = try a.fixtures.event(job: job.id, sender: a.contractor.id, recipient: a.owner.id, at: a.next())
-            try await a.commit(
-                .insertEscrow(escrow), .insertLedgerTransaction(hold), .insertDispute(dispute), .insertReview(review),
-                .insertMessage(message), .appendEvent(event), .appendEvent(dead))
-            try await a.db.recordFailure(dead.id, attempts: 5, retryAt: nil, reason: "gone")
+            let everything = try await a.insertOneOfEverything()
+            let (job, bid, dispute, event) = (everything.job, everything.bid, everything.dispute, everything.event)
             let later = a.clock.now().addingTimeInterval(365 * 86_400)
 
             // Tenant B's handle sees none of it.
