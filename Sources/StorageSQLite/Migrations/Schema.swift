@@ -33,9 +33,9 @@ enum Schema {
     }
 
     /// The references PostgreSQL has had from the start and SQLite lacked: a job's accepted bid, an escrow's homeowner
-    /// and contractor, and the admin who resolved a dispute. SQLite cannot add a foreign key to a table, so both tables are rebuilt (SQLite's
-    /// "generalized ALTER TABLE procedure"): a new table with every column, check and key, the rows copied by name,
-    /// the old table dropped, the new one renamed, its indexes made again.
+    /// and contractor, and the admin who resolved a dispute. SQLite cannot add a foreign key to a table, so the three
+    /// tables are rebuilt (SQLite's "generalized ALTER TABLE procedure"): a new table with every column, check and key,
+    /// the rows copied by name, the old table dropped, the new one renamed, its indexes made again.
     static let v6CompleteReferences: [String] = [
         """
         CREATE TABLE jobs_v6 (

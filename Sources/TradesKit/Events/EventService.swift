@@ -48,7 +48,7 @@ public struct EventService: Sendable {
     static func storable(_ reason: String) -> String {
         var scalars = String.UnicodeScalarView()
         for scalar in String(reason.prefix(500)).unicodeScalars {
-            let keep = scalar == "\n" || scalar == "\t" || !(scalar.properties.generalCategory == .control)
+            let keep = scalar == "\n" || scalar == "\t" || scalar.properties.generalCategory != .control
             scalars.append(keep ? scalar : "\u{FFFD}")
         }
         return String(scalars)

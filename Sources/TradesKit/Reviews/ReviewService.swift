@@ -60,6 +60,9 @@ public struct ReviewService: Sendable {
 
     /// Visible reviews about a user of the tenant, newest first, for any member: in their public form
     /// (``PublicReview``), which names neither the author nor the job, so a losing bidder cannot learn who won.
+    ///
+    /// The page's `nextCursor` is the position of its last review (creation time and id), which the public form leaves
+    /// out: hand it to clients sealed, not as it is (the reference server encrypts it).
     /// - Throws: ``TradesKitError/Code/notFound`` when the tenant has no such user.
     public func about(by principal: Principal, user subjectID: UserID, page: PageRequest = PageRequest()) async throws -> Page<PublicReview> {
         try await environment.acting("review.about", as: principal) { store, _ in

@@ -93,7 +93,7 @@ struct ServiceEnvironment: Sendable {
 
     /// ``acting(_:as:_:)`` for a call about one job: the caller and the job are read together (one storage call, see
     /// ``TenantStorage/context(user:job:reading:)``), and `body` gets the job only if the caller may see it
-    /// (``visible(_:for:in:)``).
+    /// (``visible(_:for:)``).
     func acting<T: Sendable>(
         _ operation: String, as principal: Principal, onJob jobID: JobID, _ body: (any TenantStorage, User, Job) async throws -> T
     ) async throws -> T {
@@ -109,7 +109,7 @@ struct ServiceEnvironment: Sendable {
             let store = store(principal)
             let context = try await store.context(user: principal.userID, job: jobID, reading: extra)
             let actor = try checkedActor(context.user, principal)
-            return try await body(store, actor, try await visible(context.job, for: principal, in: store), context)
+            return try await body(store, actor, try visible(context.job, for: principal), context)
         }
     }
 
@@ -120,7 +120,7 @@ struct ServiceEnvironment: Sendable {
     /// what their `bid.declined` event deliberately leaves open (another bid won, or the job was cancelled), a bidder who
     /// withdrew would learn that another bid existed and won, and each later step (the work started, completed,
     /// disputed) is the parties' business.
-    private func visible(_ job: Job?, for principal: Principal, in store: any TenantStorage) async throws -> Job {
+    private func visible(_ job: Job?, for principal: Principal) throws -> Job {
         guard let job else { throw TradesKitError.notFound("Job") }
         if job.status == .open || principal.role == .admin || job.isParty(principal.userID) { return job }
         throw TradesKitError.notFound("Job")
