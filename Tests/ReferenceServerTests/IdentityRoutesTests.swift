@@ -178,7 +178,7 @@ struct IdentityRoutesTests {
         }
     }
 
-    @Test("Lockout: after the policy's failures 429 account_locked with Retry-After; then a correct login goes through")
+    @Test("Lockout: after the policy's failures 429 account_locked with Retry-After and RateLimit-*; then a correct login goes through")
     func lockout() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
@@ -194,6 +194,10 @@ struct IdentityRoutesTests {
             let locked = try await api.call(.post, "/v1/auth/login", tenant: "acme", json: right)
             #expect(locked.status == .tooManyRequests && locked.problemCode == "account_locked", "\(locked)")
             #expect(locked.headers[.retryAfter] == String(Int(policy.initialDelay)))
+            // The RateLimit-* headers of every other 429: the threshold, nothing left, and the lock's end.
+            #expect(locked.headers[.rateLimitLimit] == String(policy.threshold))
+            #expect(locked.headers[.rateLimitRemaining] == "0")
+            #expect(locked.headers[.rateLimitReset] == String(Int(policy.initialDelay)))
             harness.clock.advance(by: policy.initialDelay - 20.5)
             #expect(try await api.call(.post, "/v1/auth/login", tenant: "acme", json: right).headers[.retryAfter] == "21")
             harness.clock.advance(by: 20.5)

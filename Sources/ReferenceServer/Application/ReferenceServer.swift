@@ -74,7 +74,10 @@ public struct ReferenceServer: Sendable {
         router.add(middleware: AccessLogMiddleware(metrics: services.metrics, logger: services.logger))
         router.add(middleware: SecurityHeadersMiddleware(strictTransportSecurity: configuration.strictTransportSecurity))
         router.add(middleware: CORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins), clock: services.clock))
-        router.add(middleware: ProblemMiddleware(routes: routes.map(\.spec), clock: services.clock))
+        router.add(
+            middleware: ProblemMiddleware(
+                routes: routes.map(\.spec), clock: services.clock,
+                lockoutThreshold: services.market.configuration.identity.lockout.threshold))
         router.add(middleware: RequestLimitsMiddleware(configuration: configuration, limiter: services.limiter))
         let guardian = RouteGuard(services: services)
         let services = services

@@ -4,12 +4,15 @@ import Hummingbird
 import TradesKit
 
 /// Answers every error as problem+json through ``ProblemMapper``, and tells an unknown path (`404`) from a known
-/// path with the wrong method (`405` with `Allow`).
+/// path with the wrong method (`405` with `Allow`). A locked account's `429` carries the `RateLimit-*` headers of every
+/// other `429`: the lockout's threshold as the limit, nothing remaining, and the lock's end as the reset.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let routes: [RouteSpec]
     /// Turns the instant of a `Retry-After` into seconds.
     let clock: any WallClock
+    /// The failed sign-ins that lock an account key: a locked account's `RateLimit-Limit`.
+    let lockoutThreshold: Int
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         do {
@@ -24,7 +27,13 @@ struct ProblemMiddleware: RouterMiddleware {
                     error = ServerError(.methodNotAllowed, "This path does not accept \(request.method.rawValue)", headers: headers)
                 }
             }
-            let (problem, headers) = ProblemMapper.problem(for: error, requestID: context.requestID, now: clock.now(), logger: context.logger)
+            let (problem, mapped) = ProblemMapper.problem(for: error, requestID: context.requestID, now: clock.now(), logger: context.logger)
+            var headers = mapped
+            if (error as? TradesKitError)?.code == .accountLocked, let reset = headers[.retryAfter] {
+                headers[.rateLimitLimit] = String(lockoutThreshold)
+                headers[.rateLimitRemaining] = "0"
+                headers[.rateLimitReset] = reset
+            }
             return problem.response(headers: headers)
         }
     }

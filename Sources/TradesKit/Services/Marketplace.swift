@@ -24,6 +24,8 @@ public struct Marketplace: Sendable {
     }
 
     let environment: ServiceEnvironment
+    /// The tunables the marketplace was created with.
+    public let configuration: Configuration
 
     /// Creates a marketplace.
     ///
@@ -34,6 +36,7 @@ public struct Marketplace: Sendable {
         clock: any WallClock = SystemClock(), ids: (any IDGenerator)? = nil, logger: Logger = Logger(label: "tradeskit"),
         configuration: Configuration = Configuration()
     ) {
+        self.configuration = configuration
         environment = ServiceEnvironment(
             storage: storage, payments: payments, passwordHasher: passwordHasher, emailSender: emailSender, clock: clock,
             ids: ids ?? UUIDv7Generator(clock: clock), logger: logger, maxAttempts: configuration.maxAttempts,
