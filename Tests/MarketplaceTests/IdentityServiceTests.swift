@@ -9,25 +9,20 @@ import TradesKitTesting
 struct IdentityServiceTests {
     static let email = "owner@acme.example"
 
-    /// A market with one tenant; its homeowner signs in with `email` and ``TestMarket/password``.
-    /// A marketplace and its world; with `verified`, the owner's address is verified (two-factor enrolment requires it).
+    /// A market with one tenant; its homeowner signs in with `email` and ``TestMarket/password``. Without `verified`, the
+    /// addresses of both homeowners are not confirmed yet (they cannot sign in, and get verification e-mails).
     func setUp(
-        _ kind: StorageKind, identity: IdentityConfiguration = IdentityConfiguration(), verified: Bool = false
+        _ kind: StorageKind, identity: IdentityConfiguration = IdentityConfiguration(), verified: Bool = true
     ) async throws -> (TestMarket, TestMarket.World) {
         let test = try TestMarket(kind, identity: identity)
         let world = try await test.makeWorld(contractors: 0)
-        if verified { try await setVerified(true, world.owner, test) }
+        if !verified { for owner in [world.owner, world.otherOwner] { try await setVerified(false, owner, test) } }
         return (test, world)
     }
 
     /// Marks the address of `principal`'s user verified or not, straight in storage.
     func setVerified(_ verified: Bool, _ principal: Principal, _ test: TestMarket) async throws {
-        let store = test.storage.tenant(principal.tenantID)
-        var user = try #require(try await store.user(principal.userID))
-        user.emailVerified = verified
-        var changes = ChangeSet()
-        changes.update(user)
-        try await store.commit(changes)
+        try await test.setEmailVerified(verified, principal)
     }
 
     /// The token of the link in the last e-mail sent.
@@ -168,7 +163,7 @@ struct IdentityServiceTests {
 
     @Test("e-mail verification links work once and expire after 48 hours", arguments: StorageKind.allCases)
     func emailVerification(_ kind: StorageKind) async throws {
-        let (test, world) = try await setUp(kind)
+        let (test, world) = try await setUp(kind, verified: false)
         defer { test.cleanup() }
         let identity = test.market.identity
         let tenant = world.tenant.id
@@ -202,9 +197,35 @@ struct IdentityServiceTests {
         if let sqlite = test.storage as? SQLiteStorage { #expect(!(try await sqlite.dumpContent()).contains(token)) }
     }
 
+    @Test("until its address is confirmed, the right password answers as a wrong one and counts towards the lockout")
+    func unconfirmedAddress() async throws {
+        let (test, world) = try await setUp(.sqliteMemory, verified: false)
+        defer { test.cleanup() }
+        let identity = test.market.identity
+        let tenant = world.tenant.id
+        // Registering an address with a password of one's choosing and signing in with it must not tell whether the
+        // address had an account: the answer is a wrong password's, and an unknown address's.
+        let right = await error { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        let wrong = await error { try await identity.login(in: tenant, email: Self.email, password: "wrong guess") }
+        let unknown = await error { try await identity.login(in: tenant, email: "nobody@acme.example", password: "wrong guess") }
+        #expect(right?.code == .unauthenticated && right == wrong && wrong == unknown, "\(String(describing: right))")
+        // Counted like one: three more make five failures, and the key locks.
+        for _ in 0..<3 {
+            await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        }
+        let locked = await error { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        #expect(locked?.code == .accountLocked)
+
+        test.clock.advance(by: 60)
+        try await identity.requestEmailVerification(in: tenant, user: world.owner.userID)
+        _ = try await identity.verifyEmail(in: tenant, token: try linkToken(test))
+        let session = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
+        #expect(session.user.id == world.owner.userID && session.user.emailVerified)
+    }
+
     @Test("suspended accounts and ended sessions get no verification e-mail", arguments: [StorageKind.sqliteMemory])
     func verificationNeedsAnAccountInGoodStanding(_ kind: StorageKind) async throws {
-        let (test, world) = try await setUp(kind)
+        let (test, world) = try await setUp(kind, verified: false)
         defer { test.cleanup() }
         let identity = test.market.identity
         let other = world.otherOwner
@@ -221,7 +242,7 @@ struct IdentityServiceTests {
 
     @Test("a failed verification e-mail is reported; a failed reset e-mail is not", arguments: [StorageKind.memory])
     func deliveryFailures(_ kind: StorageKind) async throws {
-        let (test, world) = try await setUp(kind)
+        let (test, world) = try await setUp(kind, verified: false)
         defer { test.cleanup() }
         struct ProviderDown: Error {}
         test.email.failNext(with: ProviderDown())
@@ -239,6 +260,8 @@ struct IdentityServiceTests {
         let tenant = world.tenant.id
         let session = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
         for _ in 0..<3 { await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong guess!") } }
+        // A reset proves the mailbox: it confirms an address that was not.
+        try await setVerified(false, world.owner, test)
 
         try await identity.requestPasswordReset(in: tenant, email: Self.email)
         let older = try linkToken(test)
@@ -301,7 +324,7 @@ struct IdentityServiceTests {
                     userID: world.owner.userID, sealedSecret: Data(repeating: 7, count: 48), createdAt: test.clock.now(),
                     confirmedAt: test.clock.now())))
         try await test.storage.tenant(tenant).commit(legacy)
-        await expectError(.twoFactorRequired) { try await identity.login(in: tenant, email: Self.email, password: TestMarket.password) }
+        #expect(try await test.storage.tenant(tenant).twoFactor(user: world.owner.userID)?.isConfirmed == true)
         try await identity.requestPasswordReset(in: tenant, email: Self.email)
         _ = try await identity.confirmPasswordReset(in: tenant, token: try linkToken(test), newPassword: "the owner's own password")
         #expect(try await test.storage.tenant(tenant).twoFactor(user: world.owner.userID) == nil)
@@ -631,6 +654,7 @@ struct IdentityServiceTests {
         try await identity.logout(in: beta.tenant.id, token: session.refreshToken)
         await expectError(.unauthenticated) { try await identity.login(in: beta.tenant.id, email: Self.email, password: TestMarket.password) }
 
+        try await setVerified(false, acme.owner, test)
         try await identity.requestEmailVerification(in: acme.tenant.id, user: acme.owner.userID)
         let verification = try linkToken(test)
         await expectError(.invalidToken) { try await identity.verifyEmail(in: beta.tenant.id, token: verification) }
@@ -694,6 +718,7 @@ struct IdentityServiceTests {
         try await signUp("fresh@acme.example")
         let link = try #require(test.email.sent.last)
         #expect(link.to.value == "fresh@acme.example" && link.text.contains("verify-email?token="))
+        _ = try await identity.verifyEmail(in: tenant, token: try linkToken(test))
         _ = try await identity.login(in: tenant, email: "fresh@acme.example", password: "a long enough password")
 
         // A taken address: the same outcome for the caller, a notice without a link for the owner, nothing changed.

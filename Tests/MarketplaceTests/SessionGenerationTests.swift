@@ -162,6 +162,7 @@ struct SessionGenerationTests {
         let world = try await test.makeWorld(contractors: 0)
         let tenant = world.tenant.id
         let identity = test.market.identity
+        try await test.setEmailVerified(false, world.owner)
         try await identity.requestPasswordReset(in: tenant, email: Self.email)
         let reset = try #require(test.email.sent.last.flatMap { Self.token(in: $0.text) })
         try await identity.requestEmailVerification(in: tenant, user: world.owner.userID)
@@ -172,6 +173,8 @@ struct SessionGenerationTests {
         _ = try await test.market.users.setSuspended(by: world.admin, world.owner.userID, suspended: false)
         await expectError(.invalidToken) { try await identity.confirmPasswordReset(in: tenant, token: reset, newPassword: "a password set later") }
         await expectError(.invalidToken) { try await identity.verifyEmail(in: tenant, token: verification) }
+        #expect(try await test.storage.tenant(tenant).user(world.owner.userID)?.emailVerified == false)
+        _ = try await test.market.users.markEmailVerified(in: tenant, world.owner.userID)
         _ = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
         // A link sent after reinstating works.
         try await identity.requestPasswordReset(in: tenant, email: Self.email)

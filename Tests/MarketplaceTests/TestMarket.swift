@@ -94,8 +94,21 @@ struct TestMarket {
             owner: owner, otherOwner: otherOwner, contractors: contractors)
     }
 
+    /// Marks the address of `principal`'s user confirmed or not, straight in storage (the world's users have confirmed
+    /// theirs).
+    func setEmailVerified(_ verified: Bool, _ principal: Principal) async throws {
+        let store = storage.tenant(principal.tenantID)
+        var user = try #require(try await store.user(principal.userID))
+        user.emailVerified = verified
+        var changes = ChangeSet()
+        changes.update(user)
+        try await store.commit(changes)
+    }
+
     func register(_ tenant: Tenant, _ email: String, _ role: Role) async throws -> Principal {
-        let user = try await market.users.register(in: tenant.id, .init(email: email, password: Self.password, displayName: email, role: role))
+        let registered = try await market.users.register(
+            in: tenant.id, .init(email: email, password: Self.password, displayName: email, role: role))
+        let user = try await market.users.markEmailVerified(in: tenant.id, registered.id)
         return Principal(tenantID: tenant.id, userID: user.id, role: role)
     }
 

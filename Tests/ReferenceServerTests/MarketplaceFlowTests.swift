@@ -9,16 +9,21 @@ import TradesKitTesting
 /// The whole marketplace over HTTP, and what each role may not do.
 @Suite("Marketplace over HTTP")
 struct MarketplaceFlowTests {
-    @Test("Register, log in, post, bid blind, accept, start, complete, approve, review, message, events")
+    @Test("Register, confirm the address, log in, post, bid blind, accept, start, complete, approve, review, message, events")
     func wholeFlow() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
         try await harness.test { api async throws in
-            // Registration and login in the tenant named by X-Tenant.
+            // Registration, the e-mailed link and login in the tenant named by X-Tenant.
+            let sent = harness.emails.sent.count
             let registered = try await api.call(
                 .post, "/v1/auth/register", tenant: "acme",
                 json: ["email": "new@acme.example.com", "password": "a long enough password", "displayName": "New Homeowner", "role": "homeowner"])
             #expect(registered.status == .accepted, "\(registered)")
+            let verification = try #require(try await IdentityRoutesTests.emails(harness, count: sent + 1).last)
+            let link = try #require(IdentityRoutesTests.token(in: verification))
+            let confirmed = try await api.call(.post, "/v1/auth/verify-email", tenant: "acme", json: ["token": .string(link)])
+            #expect(confirmed.status == .noContent, "\(confirmed)")
             let login = try await api.call(
                 .post, "/v1/auth/login", tenant: "acme", json: ["email": "new@acme.example.com", "password": "a long enough password"])
             #expect(login.status == .ok, "\(login)")

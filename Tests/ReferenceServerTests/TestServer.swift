@@ -81,6 +81,16 @@ struct TestServer {
         var id: UserID { principal.userID }
     }
 
+    /// Marks the address of `actor`'s user confirmed or not, straight in storage (the world's users have confirmed theirs).
+    func setEmailVerified(_ verified: Bool, _ actor: Actor) async throws {
+        let store = market.storage.tenant(actor.principal.tenantID)
+        var user = try #require(try await store.user(actor.id))
+        user.emailVerified = verified
+        var changes = ChangeSet()
+        changes.update(user)
+        try await store.commit(changes)
+    }
+
     func world(slug: String = "acme") async throws -> World {
         let settings = TenantSettings(
             currency: .usd, platformFeeBasisPoints: 1_000, branding: Branding(name: slug, fromEmail: "hello@\(slug).example.com"))
@@ -92,7 +102,9 @@ struct TestServer {
             if role == .admin {
                 user = try await market.users.createAdmin(by: Self.op, in: tenant.id, email: email, displayName: name, password: Self.password)
             } else {
-                user = try await market.users.register(in: tenant.id, .init(email: email, password: Self.password, displayName: name, role: role))
+                let registered = try await market.users.register(
+                    in: tenant.id, .init(email: email, password: Self.password, displayName: name, role: role))
+                user = try await market.users.markEmailVerified(in: tenant.id, registered.id)
             }
             let principal = Principal(tenantID: tenant.id, user: user)
             return Actor(principal: principal, email: email, token: try await server.tokens.issue(for: principal).token)

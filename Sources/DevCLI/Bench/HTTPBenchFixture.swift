@@ -82,7 +82,7 @@ struct HTTPBenchFixture: Sendable {
                 .insertUser(
                     User(
                         id: ids.make(), email: try EmailAddress(email), displayName: "Login \(index)", role: .homeowner, passwordHash: loginHash,
-                        createdAt: clock.now())))
+                        emailVerified: true, createdAt: clock.now())))
             loginEmails.append(email)
         }
         try await store.commit(people)

@@ -49,8 +49,8 @@ public struct IdentityService: Sendable {
     /// starting a new refresh-token family.
     ///
     /// - Throws: ``TradesKitError/Code/accountLocked`` (with ``TradesKitError/retryAfter``) while the account key is locked;
-    ///   ``TradesKitError/Code/unauthenticated`` for a wrong password and an unknown address alike, each counted towards
-    ///   the lockout; ``TradesKitError/Code/suspended``; ``TradesKitError/Code/twoFactorRequired`` when the password was
+    ///   ``TradesKitError/Code/unauthenticated`` for a wrong password, an unknown address and an address not confirmed
+    ///   yet alike, each counted towards the lockout; ``TradesKitError/Code/suspended``; ``TradesKitError/Code/twoFactorRequired`` when the password was
     ///   right and a code is needed; ``TradesKitError/Code/invalidTwoFactorCode`` (counted towards the lockout).
     public func login(in tenant: TenantID, email: String, password: String, totpCode: String? = nil) async throws -> Session {
         let key = AccountKey(tenant: tenant, email: email)
@@ -77,7 +77,10 @@ public struct IdentityService: Sendable {
         if password.utf8.count <= Self.maximumPasswordBytes {
             verified = try await checkPassword(password, against: storedHash)
         }
-        guard verified, let user else {
+        // An address not confirmed yet answers, and counts, as a wrong password. Otherwise registering an address with a
+        // password of one's choosing and signing in with it would tell whether the address already had an account (the
+        // sign-in fails only if it had), and would let anyone act under an address they do not own.
+        guard verified, let user, user.emailVerified else {
             try await recordFailure(of: key, in: store, at: now)
             throw Self.wrongCredentials
         }
@@ -223,7 +226,8 @@ public struct IdentityService: Sendable {
     /// Registers a homeowner or contractor without telling the caller whether the address already had an account: a
     /// new account is e-mailed a verification link, the owner of a taken address a notice that someone tried to
     /// register with it (nothing for a suspended account). Either way the call returns normally after the same password
-    /// hashing, and the client signs in next, where a wrong password and an unknown address answer alike.
+    /// hashing. The new account signs in once its owner has followed the link: until then a sign-in answers as a wrong
+    /// password does, so that signing in after registering tells nothing about the address either.
     ///
     /// ``UserService/register(in:_:)`` is the embedder's direct path, which answers ``TradesKitError/Code/conflict``
     /// for a taken address. An HTTP layer should prefer ``signUpDeferringDelivery(in:_:)`` and answer before sending.
@@ -259,8 +263,9 @@ public struct IdentityService: Sendable {
                         Someone, perhaps you, tried to create a \(brand) account with this e-mail address, which already has \
                         one. Nothing was changed.
 
-                        If it was you, sign in instead; if you forgot your password, ask for a reset link on the sign-in page. \
-                        If it was not you, you can ignore this message.
+                        If it was you, sign in instead; if you forgot your password, or never confirmed this address, ask \
+                        for a reset link on the sign-in page: choosing a new password there confirms the address too. If it \
+                        was not you, you can ignore this message.
                         """)
             }
             return delivery(notice, with: sender, kind: "signup_notice", tenant: tenant)
@@ -271,7 +276,7 @@ public struct IdentityService: Sendable {
             }
             return delivery(link, with: sender, kind: "verification", tenant: tenant)
         } catch {
-            // The account exists; its owner asks for another link once signed in.
+            // The account exists; its owner confirms it through a password reset (which an address's owner alone can do).
             environment.logger.warning(
                 "The verification e-mail of a new account was not sent",
                 metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.error_code": "\((error as? TradesKitError)?.code.rawValue ?? "unknown")"])
@@ -655,7 +660,8 @@ public struct IdentityService: Sendable {
     /// Passwords longer than this many bytes are refused without hashing (bcrypt reads 72 bytes; nobody types 4 KiB).
     static let maximumPasswordBytes = 4_096
 
-    static let wrongCredentials = TradesKitError(.unauthenticated, "The e-mail address or password is not correct")
+    static let wrongCredentials = TradesKitError(
+        .unauthenticated, "The e-mail address or password is not correct, or the address is not confirmed yet")
     static let invalidSession = TradesKitError(.unauthenticated, "The session is not valid; sign in again")
     static let wrongCode = TradesKitError(.invalidTwoFactorCode, "The two-factor code is not correct")
     static let invalidLink = TradesKitError(.invalidToken, "The link is not valid or has expired")

@@ -42,7 +42,9 @@ public struct UserService: Sendable {
         }
     }
 
-    /// Registers a homeowner or contractor in `tenant`.
+    /// Registers a homeowner or contractor in `tenant`, with the address not confirmed: the account signs in once it is
+    /// (``IdentityService/verifyEmail(in:token:)``, a password reset, or ``markEmailVerified(in:_:)`` for an embedder's
+    /// own check).
     public func register(in tenant: TenantID, _ registration: Registration) async throws -> User {
         guard registration.role != .admin else { throw TradesKitError(.forbidden, "Admins cannot self-register") }
         return try await create(in: tenant, registration, emailVerified: false)
