@@ -135,8 +135,11 @@ struct HardeningTests {
             #expect(try await api.call(.get, "/v1/categories", tenant: "acme", headers: headers).status == .ok)
             headers[.init("X-Forwarded-For")!] = "2001:db8::1"
             #expect(try await api.call(.get, "/v1/categories", tenant: "acme", headers: headers).status == .ok)
-            // Operations routes are not limited.
-            #expect(try await api.call(.get, "/health").status == .ok)
+            // The liveness probe is not limited, even for the client that spent its requests; readiness reads storage and
+            // counts like any request.
+            headers[.init("X-Forwarded-For")!] = "198.51.100.1, 203.0.113.9"
+            #expect(try await api.call(.get, "/health", headers: headers).status == .ok)
+            #expect(try await api.call(.get, "/ready", headers: headers).status == .tooManyRequests)
         }
     }
 
@@ -154,6 +157,13 @@ struct HardeningTests {
         #expect(client("::ffff:10.1.2.3", ["2001:db8::1, 2001:db8:f::7"]) == "2001:db8::1")
         #expect(client("10.1.2.3", []) == "10.1.2.3", "no header: the proxy itself")
         #expect(client("10.1.2.3", ["10.0.0.7, 10.0.0.8"]) == "10.0.0.7", "every hop trusted: the farthest")
+        // Ports and brackets, as some proxies write them, are not part of the client's key.
+        #expect(client("10.1.2.3", ["203.0.113.9:4711"]) == "203.0.113.9")
+        #expect(client("10.1.2.3", ["[2001:db8::1]:443, 10.0.0.2:80"]) == "2001:db8::1")
+        #expect(client("10.1.2.3", ["[2001:db8::1]"]) == "2001:db8::1")
+        #expect(client("10.1.2.3", ["203.0.113.9:port"]) == "10.1.2.3", "not a port: not an address")
+        #expect(client("10.1.2.3", ["[2001:db8::1]x"]) == "10.1.2.3")
+        #expect(client("10.1.2.3", ["203.0.113.9:123456"]) == "10.1.2.3")
         // Anything that is not an address ends the walk at the last address a trusted proxy wrote.
         #expect(client("10.1.2.3", ["203.0.113.9, "]) == "10.1.2.3")
         #expect(client("10.1.2.3", ["evil, 10.0.0.2"]) == "10.0.0.2")
@@ -267,6 +277,11 @@ struct HardeningTests {
         var short = ServerConfiguration(tokenSigningKey: Array(repeating: 7, count: 32))
         short.metricsToken = "short"
         #expect(short.problems == ["the metrics token must be at least 32 bytes"])
+        // A per-tenant slug in another case would sign users in and then refuse their tokens.
+        var upper = ServerConfiguration(mode: .perTenant(slug: "Acme"), tokenSigningKey: Array(repeating: 7, count: 32))
+        #expect(upper.problems == ["the tenant slug must be in lower case"])
+        upper.mode = .perTenant(slug: "acme")
+        #expect(upper.problems.isEmpty)
     }
 
     @Test("bcrypt hashes verify, run off the event loop, and count every byte of long passwords")
@@ -414,8 +429,38 @@ struct BehindStorage: Storage, MigrationStatusReporting {
     func hasPendingMigrations() async throws -> Bool { true }
 }
 
+/// A storage whose database is gone.
+struct DownStorage: Storage, MigrationStatusReporting {
+    static let down = StorageError(.unavailable, message: "connection refused")
+    let base: any Storage
+    func tenant(_ id: TenantID) -> any TenantStorage { base.tenant(id) }
+    func allTenants() async throws -> [Tenant] { throw Self.down }
+    func tenant(slug: String) async throws -> Tenant? { throw Self.down }
+    func migrate() async throws {}
+    func hasPendingMigrations() async throws -> Bool { throw Self.down }
+}
+
 @Suite("Readiness")
 struct ReadinessTests {
+    @Test("Storage gone: /ready and a tenant's routes answer 503 problem+json; /health still answers")
+    func storageDown() async throws {
+        let storage = DownStorage(base: try SQLiteStorage(.inMemory))
+        let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
+        let server = try await ReferenceServer(marketplace: market, configuration: ServerConfiguration(tokenSigningKey: TestServer.secret))
+        try await server.makeApplication().test(.router) { client in
+            let ready = try await client.execute(uri: "/ready", method: .get)
+            #expect(ready.status == .serviceUnavailable && ready.headers[.contentType] == "application/problem+json")
+            #expect(String(buffer: ready.body).contains("not_ready"))
+            var headers = HTTPFields()
+            headers[.tenant] = "acme"
+            let categories = try await client.execute(uri: "/v1/categories", method: .get, headers: headers)
+            #expect(categories.status == .serviceUnavailable && categories.headers[.contentType] == "application/problem+json")
+            #expect(String(buffer: categories.body).contains("storage_unavailable"), "\(String(buffer: categories.body))")
+            #expect(!String(buffer: categories.body).contains("connection refused"))
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+        }
+    }
+
     @Test("/ready is 503 not_ready while migrations are pending; /health still answers")
     func pendingMigrations() async throws {
         let storage = BehindStorage(base: try SQLiteStorage(.inMemory))

@@ -128,6 +128,8 @@ public struct ServerConfiguration: Sendable {
         var problems: [String] = []
         if tokenSigningKey.count < 32 { problems.append("the token signing key must be at least 32 bytes") }
         if listenBacklog < 1 { problems.append("the listen backlog must be positive") }
+        // Slugs are stored in lower case, and tokens name theirs: another spelling would sign in and then refuse every token.
+        if case .perTenant(let slug) = mode, slug != slug.lowercased() { problems.append("the tenant slug must be in lower case") }
         if !(4...31).contains(bcryptCost) { problems.append("the bcrypt cost must be between 4 and 31") }
         if !(60...86_400).contains(accessTokenLifetime) { problems.append("the access token lifetime must be 60…86400 seconds") }
         if bodyLimit < 1_024 { problems.append("the body limit must be at least 1024 bytes") }

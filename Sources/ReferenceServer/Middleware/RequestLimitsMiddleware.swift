@@ -62,12 +62,27 @@ struct RequestLimitsMiddleware: RouterMiddleware {
         let hops = fields.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
         // Beyond a few hops there is no proxy chain, only a client padding the header.
         for hop in hops.reversed().prefix(Self.maximumForwardedHops) {
-            let address = hop.trimmingCharacters(in: .whitespaces)
+            let address = Self.hopAddress(hop.trimmingCharacters(in: .whitespaces))
             guard let bytes = IPNetwork.address(address) else { break }
             client = address
             if !isTrusted(bytes) { break }
         }
         return client
+    }
+
+    /// The address of a hop as proxies write it: an address; an IPv4 address and a port (`203.0.113.5:4711`); an IPv6
+    /// address in brackets, with or without a port (`[2001:db8::1]:443`). Anything else is returned as it is, for the
+    /// caller to refuse. Without this, every client whose proxy writes ports would be counted as the proxy.
+    static func hopAddress(_ hop: String) -> String {
+        func isPort(_ text: Substring) -> Bool { (1...5).contains(text.count) && text.allSatisfy { $0.isASCII && $0.isNumber } }
+        if hop.hasPrefix("["), let close = hop.firstIndex(of: "]") {
+            let rest = hop[hop.index(after: close)...]
+            guard rest.isEmpty || (rest.first == ":" && isPort(rest.dropFirst())) else { return hop }
+            return String(hop[hop.index(after: hop.startIndex)..<close])
+        }
+        let parts = hop.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count == 2, isPort(parts[1]) { return String(parts[0]) }
+        return hop
     }
 
     /// How many `X-Forwarded-For` hops are read at most, from the right.

@@ -85,6 +85,9 @@ public enum ProblemMapper {
             )
         case let error as ServerError:
             return (problem(error, requestID: requestID), error.headers)
+        case let error as StorageError where error.code == .unavailable:
+            // A storage call outside core's services (the tenant directory's) lost its database: 503, as core says it.
+            return problem(for: TradesKitError(.storageUnavailable, "Storage is unavailable"), requestID: requestID, now: now, logger: logger)
         case let error as any HTTPResponseError:
             return (problem(httpStatus: error.status, requestID: requestID), [:])
         case is DecodingError:
