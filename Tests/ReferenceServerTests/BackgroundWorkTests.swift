@@ -32,6 +32,41 @@ struct BackgroundWorkTests {
         #expect(work.running == 0)
     }
 
+    @Test("When the grace period is over, the work still running is cancelled and the group ends")
+    func gracePeriodCancels() async throws {
+        let work = BackgroundWork()
+        let cancelled = NIOLockedValueBox(false)
+        // Work that would run for a minute unless cancelled (a provider that does not answer).
+        work.start {
+            do { try await Task.sleep(for: .seconds(60)) } catch { cancelled.withLockedValue { $0 = true } }
+        }
+        var configuration = ServiceGroupConfiguration(services: [work], logger: Logger(label: "test"))
+        configuration.maximumGracefulShutdownDuration = .milliseconds(200)
+        let group = ServiceGroup(configuration: configuration)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let running = Task { try await group.run() }
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        #expect(clock.now - started < .seconds(10), "the group waited for the work past its grace period")
+        for _ in 0..<200 where work.running > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(cancelled.withLockedValue { $0 } && work.running == 0)
+    }
+
+    @Test("A cancelled wait cancels the work and returns; later waits return at once")
+    func cancelledWait() async throws {
+        let work = BackgroundWork()
+        let (gate, _) = AsyncStream<Void>.makeStream()
+        work.start { for await _ in gate {} }  // ends only when cancelled
+        let waiting = Task { await work.drained() }
+        try await Task.sleep(for: .milliseconds(50))
+        waiting.cancel()
+        await waiting.value
+        for _ in 0..<200 where work.running > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(work.running == 0)
+        await work.drained()
+    }
+
     @Test("With nothing started, a graceful shutdown ends at once; drained() returns at once")
     func idle() async throws {
         let work = BackgroundWork()

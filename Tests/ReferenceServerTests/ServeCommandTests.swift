@@ -89,6 +89,8 @@ struct ServeCommandTests {
             #expect(printed.contains("listening on http://127.0.0.1:0"), "\(printed)")
             #expect(printed.contains("Admin: admin@demo.example.com / ") == (round == 1), "\(printed)")
             process.terminate()
+            let stopping = await TradesCommand.read(out, of: process) { $0.contains("Server stopped") }
+            #expect(stopping.contains("Server stopped"), "round \(round): \(stopping)")
             #expect(await TradesCommand.termination(of: process) == .exited(0), "round \(round)")
         }
     }

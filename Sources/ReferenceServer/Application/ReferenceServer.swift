@@ -109,6 +109,7 @@ public struct ReferenceServer: Sendable {
             services: [makeApplication(onServerRunning: onServerRunning)], gracefulShutdownSignals: [.sigterm, .sigint], logger: services.logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
         try await ServiceGroup(configuration: group).run()
+        services.logger.info("Server stopped")
     }
 
     /// The scheduled work, unless the configuration turns it off.
