@@ -15,7 +15,8 @@ struct ConsoleEmailSender: EmailSender {
 
     func send(_ message: EmailMessage) async throws -> String {
         if showsLinks {
-            write("E-mail \"\(message.subject)\": " + Self.links(in: message.text).joined(separator: " "))
+            let links = Self.links(in: message.text)
+            write("E-mail \"\(message.subject)\": " + (links.isEmpty ? "(no link)" : links.joined(separator: " ")))
         } else {
             write("E-mail \"\(message.subject)\" not delivered: this build has no e-mail provider")
         }

@@ -143,6 +143,21 @@ struct HardeningTests {
         }
     }
 
+    @Test("A second Host header is refused with 400: a proxy that routed on it would disagree about the tenant")
+    func duplicateHost() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        try await harness.server.makeApplication().test(.live) { client in
+            var headers = HTTPFields()
+            headers[.authorization] = "Bearer \(world.owner.token)"
+            #expect(try await client.execute(uri: "/v1/me", method: .get, headers: headers).status == .ok)
+            // The live client sends its own Host; this is a second one.
+            headers.append(HTTPField(name: HTTPField.Name("Host")!, value: "globex.trades.example"))
+            let twice = try await client.execute(uri: "/v1/me", method: .get, headers: headers)
+            #expect(twice.status == .badRequest && twice.headers[.contentType] == "application/problem+json", "\(twice.status)")
+        }
+    }
+
     @Test("X-Forwarded-For counts only from a trusted proxy: the nearest hop that is not one, and only an IP address")
     func forwardedClient() throws {
         let trusted = ["10.0.0.0/8", "2001:db8:f::/48"].compactMap(IPNetwork.init)

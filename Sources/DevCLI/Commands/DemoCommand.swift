@@ -153,8 +153,8 @@ struct DemoScenario {
         for (contractor, amount) in zip(contractors, amounts) {
             let bid = try await market.bids.submit(
                 by: contractor.principal, on: job.id, .init(amount: Money(amount, .usd), message: "Can come tomorrow."))
+            say("\(bids.isEmpty ? "4." : "  ") \(contractor.name) bid \(bid.amount) (sealed).")
             bids.append((contractor.name, bid))
-            say("4. \(contractor.name) bid \(bid.amount) (sealed).")
         }
         let names = Dictionary(uniqueKeysWithValues: bids.map { ($0.bid.id, $0.name) })
 
@@ -186,7 +186,7 @@ struct DemoScenario {
         _ = try await market.messages.post(by: winner, job: job.id, body: "I'll be there at 9am.")
         _ = try await market.messages.post(by: owner, job: job.id, body: "Great, see you then.")
         _ = try await market.jobs.start(by: winner, job.id)
-        say("\n7. \(cheapest.name) started the work: the held payment was captured.")
+        say("\n7. \(cheapest.name) and Hana agreed a time by message; \(cheapest.name) started the work: the held payment was captured.")
         _ = try await market.jobs.complete(by: winner, job.id)
         say("8. \(cheapest.name) marked the job complete.")
         let closed = try await market.jobs.approve(by: owner, job.id)

@@ -100,6 +100,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let demoPassword {
             Self.say("Development database: tenant '\(Self.demoSlug)' with the default categories.")
             Self.say("Admin: \(Self.demoAdminEmail) / \(demoPassword)   (send X-Tenant: \(Self.demoSlug) to log in)")
+        } else if development {
+            // Printed once, on the run that created it: a lost password is reset like anyone's.
+            Self.say("Development database: existing. The admin's password was printed when it was created; reset it with")
+            Self.say("POST /v1/auth/password-reset (X-Tenant: \(Self.demoSlug)), whose link this server prints.")
         }
         if development, environment["TRADESKIT_OPERATOR_TOKEN"] == nil, let token = configuration.operatorToken {
             Self.say("Operator token for /v1/tenants (this run only): \(token)")

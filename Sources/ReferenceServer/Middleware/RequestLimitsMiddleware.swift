@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The limits applied before routing: the client's address (the peer, or, from a trusted proxy, the nearest
+/// The limits applied before routing: one `Host` header at most (RFC 9112 §3.2: a proxy that routed on another one
+/// would disagree with the server about the tenant), the client's address (the peer, or, from a trusted proxy, the nearest
 /// `X-Forwarded-For` hop that is not one), the body size from `Content-Length` (the body reader enforces it again for
 /// chunked bodies), and the server's per-IP rate limit on every request but the liveness probe (`/health`, which does
 /// no I/O).
@@ -21,6 +22,8 @@ struct RequestLimitsMiddleware: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        // The first `Host` is the request's authority; any other stays among its fields.
+        if request.headers[Self.host] != nil { throw ServerError(.badRequest, "A request has one Host header") }
         var context = context
         context.bodyLimit = configuration.bodyLimit
         if !trustedProxies.isEmpty, let peer = context.peerAddress {
@@ -84,6 +87,8 @@ struct RequestLimitsMiddleware: RouterMiddleware {
         if parts.count == 2, isPort(parts[1]) { return String(parts[0]) }
         return hop
     }
+
+    static let host = HTTPField.Name("Host")!
 
     /// How many `X-Forwarded-For` hops are read at most, from the right.
     static let maximumForwardedHops = 16
