@@ -43,14 +43,14 @@ struct BackgroundWorkTests {
         var configuration = ServiceGroupConfiguration(services: [work], logger: Logger(label: "test"))
         configuration.maximumGracefulShutdownDuration = .milliseconds(200)
         let group = ServiceGroup(configuration: configuration)
-        let clock = ContinuousClock()
-        let started = clock.now
         let running = Task { try await group.run() }
         await group.triggerGracefulShutdown()
         _ = try? await running.value
-        #expect(clock.now - started < .seconds(10), "the group waited for the work past its grace period")
-        for _ in 0..<200 where work.running > 0 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(cancelled.withLockedValue { $0 } && work.running == 0)
+        // The group ended with the work unfinished: the work saw its cancellation rather than running its minute out
+        // (no clock is read, as a loaded machine may delay the grace period's timer by seconds).
+        for _ in 0..<1_000 where work.running > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(work.running == 0)
+        #expect(cancelled.withLockedValue { $0 }, "the group waited for the work past its grace period")
     }
 
     @Test("A cancelled wait cancels the work and returns; later waits return at once")
@@ -62,7 +62,7 @@ struct BackgroundWorkTests {
         try await Task.sleep(for: .milliseconds(50))
         waiting.cancel()
         await waiting.value
-        for _ in 0..<200 where work.running > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<1_000 where work.running > 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(work.running == 0)
         await work.drained()
     }
