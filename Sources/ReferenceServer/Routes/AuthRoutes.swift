@@ -26,6 +26,11 @@ enum AuthRoutes {
                 let phone = body.optionalString("phone", maxLength: 40).value
                 // Nobody registers as an admin: the role is refused like any value outside the schema's enumeration.
                 let role = body.enumeration("role", as: Role.self, among: [.homeowner, .contractor])
+                if role == nil, let email, let password, let displayName {
+                    // Refused for its role: the other fields' problems, which core would list, come in the same answer.
+                    let others = UserService.Registration(email: email, password: password, displayName: displayName, phone: phone, role: .homeowner)
+                    for error in others.fieldErrors { body.fail(error.field, error.code, error.message) }
+                }
                 try body.finish()
                 guard let email, let password, let displayName, let role else { throw ServerError(.badRequest, "Incomplete input") }
                 // Each registration e-mails the address (a link, or a notice that it has an account): as few per window

@@ -26,6 +26,22 @@ public struct UserService: Sendable {
             self.phone = phone
             self.role = role
         }
+
+        /// The problems of the address, display name, phone and password, as registering checks them, without
+        /// registering anything: a layer that refuses the input for reasons of its own (an unknown role) lists these
+        /// with its own, so a client learns every bad field at once.
+        public var fieldErrors: [FieldError] { validated(passwordOptional: false).errors }
+
+        /// The normalised fields and the problems found.
+        func validated(passwordOptional: Bool) -> (email: EmailAddress?, displayName: String, phone: PhoneNumber?, errors: [FieldError]) {
+            var validator = Validator()
+            var address: EmailAddress?
+            do { address = try EmailAddress(email) } catch { validator.fail("email", "invalid_format", "must be an e-mail address") }
+            let name = validator.text(displayName, field: "displayName", max: 100)
+            let number = UserService.validatePhone(phone, into: &validator)
+            if !(passwordOptional && password.isEmpty) { validator.password(password) }
+            return (address, name, number, validator.errors)
+        }
     }
 
     /// Changes a user may make to their own account.
@@ -60,13 +76,8 @@ public struct UserService: Sendable {
     }
 
     private func create(in tenantID: TenantID, _ input: Registration, emailVerified: Bool, passwordOptional: Bool = false) async throws -> User {
-        var validator = Validator()
-        let email = validateEmail(input.email, into: &validator)
-        let displayName = validator.text(input.displayName, field: "displayName", max: 100)
-        let phone = validatePhone(input.phone, into: &validator)
-        if !(passwordOptional && input.password.isEmpty) { validator.password(input.password) }
-        try validator.check()
-        guard let email else { throw TradesKitError.validation(validator.errors) }
+        let (email, displayName, phone, errors) = input.validated(passwordOptional: passwordOptional)
+        guard errors.isEmpty, let email else { throw TradesKitError.validation(errors) }
 
         let store = environment.storage.tenant(tenantID)
         let hash: String? = input.password.isEmpty ? nil : try await environment.passwordHasher.hash(input.password)
@@ -122,7 +133,7 @@ public struct UserService: Sendable {
         var validator = Validator()
         let displayName = update.displayName.map { validator.text($0, field: "displayName", max: 100) }
         var phone: PhoneNumber??
-        if let raw = update.phone { phone = .some(raw.isEmpty ? nil : validatePhone(raw, into: &validator)) }
+        if let raw = update.phone { phone = .some(raw.isEmpty ? nil : Self.validatePhone(raw, into: &validator)) }
         try validator.check()
         return try await environment.acting("user.update", as: principal) { store, actor in
             guard actor.id == id || actor.role == .admin, var user = try await store.user(id) else { throw TradesKitError.notFound("User") }
@@ -199,16 +210,7 @@ public struct UserService: Sendable {
         }
     }
 
-    private func validateEmail(_ raw: String, into validator: inout Validator) -> EmailAddress? {
-        do {
-            return try EmailAddress(raw)
-        } catch {
-            validator.fail("email", "invalid_format", "must be an e-mail address")
-            return nil
-        }
-    }
-
-    private func validatePhone(_ raw: String?, into validator: inout Validator) -> PhoneNumber? {
+    fileprivate static func validatePhone(_ raw: String?, into validator: inout Validator) -> PhoneNumber? {
         guard let raw else { return nil }
         do {
             return try PhoneNumber(raw)
