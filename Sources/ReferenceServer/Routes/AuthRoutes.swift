@@ -40,8 +40,8 @@ enum AuthRoutes {
                     "register:\(tenant.id):\(email.trimmingCharacters(in: .whitespaces).lowercased())", limit: policies.loginAttemptsPerWindow,
                     windowSeconds: policies.rateLimitWindowSeconds)
                 // A taken address is not told apart from a new one (no enumeration): its owner gets a notice instead of a
-                // link, and the client signs in next, where a wrong password and an unknown address answer alike.
-                // The e-mail goes out after the answer, whose time then tells nothing about the address.
+                // link. The client signs in once the address is confirmed; before, sign-in answers 401 as for a wrong
+                // password or an unknown address. The e-mail goes out after the answer, whose time then tells nothing.
                 let delivery = try await call.market.identity.signUpDeferringDelivery(
                     in: tenant.id, .init(email: email, password: password, displayName: displayName, phone: phone, role: role))
                 call.services.background.start { await delivery.send() }

@@ -50,8 +50,9 @@ public struct IdentityService: Sendable {
     ///
     /// - Throws: ``TradesKitError/Code/accountLocked`` (with ``TradesKitError/retryAfter``) while the account key is locked;
     ///   ``TradesKitError/Code/unauthenticated`` for a wrong password, an unknown address and an address not confirmed
-    ///   yet alike, each counted towards the lockout; ``TradesKitError/Code/suspended``; ``TradesKitError/Code/twoFactorRequired`` when the password was
-    ///   right and a code is needed; ``TradesKitError/Code/invalidTwoFactorCode`` (counted towards the lockout).
+    ///   yet alike, each counted towards the lockout; ``TradesKitError/Code/suspended``;
+    ///   ``TradesKitError/Code/twoFactorRequired`` when the password was right and a code is needed;
+    ///   ``TradesKitError/Code/invalidTwoFactorCode`` (counted towards the lockout).
     public func login(in tenant: TenantID, email: String, password: String, totpCode: String? = nil) async throws -> Session {
         let key = AccountKey(tenant: tenant, email: email)
         // One attempt per account key at a time: overlapping guesses would all pass the lock check below before any of
