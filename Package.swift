@@ -121,7 +121,7 @@ let package = Package(
         // Waiting for child processes (wrk, pgbench, the benchmark's server; `trades` in tests); not a product.
         .target(name: "ProcessSupport", swiftSettings: swiftSettings),
         // What several test targets share (running the built `trades` executable); not a product.
-        .target(name: "TestSupport", dependencies: ["ProcessSupport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "TestSupport", dependencies: ["ProcessSupport", "TradesKit"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "TradesKitTests",
             dependencies: ["TradesKit", "TradesKitTesting"],

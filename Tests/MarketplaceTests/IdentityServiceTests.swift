@@ -16,13 +16,8 @@ struct IdentityServiceTests {
     ) async throws -> (TestMarket, TestMarket.World) {
         let test = try TestMarket(kind, identity: identity)
         let world = try await test.makeWorld(contractors: 0)
-        if !verified { for owner in [world.owner, world.otherOwner] { try await setVerified(false, owner, test) } }
+        if !verified { for owner in [world.owner, world.otherOwner] { try await test.setEmailVerified(false, owner) } }
         return (test, world)
-    }
-
-    /// Marks the address of `principal`'s user verified or not, straight in storage.
-    func setVerified(_ verified: Bool, _ principal: Principal, _ test: TestMarket) async throws {
-        try await test.setEmailVerified(verified, principal)
     }
 
     /// The token of the link in the last e-mail sent.
@@ -261,7 +256,7 @@ struct IdentityServiceTests {
         let session = try await identity.login(in: tenant, email: Self.email, password: TestMarket.password)
         for _ in 0..<3 { await expectError(.unauthenticated) { try await identity.login(in: tenant, email: Self.email, password: "wrong guess!") } }
         // A reset proves the mailbox: it confirms an address that was not.
-        try await setVerified(false, world.owner, test)
+        try await test.setEmailVerified(false, world.owner)
 
         try await identity.requestPasswordReset(in: tenant, email: Self.email)
         let older = try linkToken(test)
@@ -312,7 +307,7 @@ struct IdentityServiceTests {
         let (test, world) = try await setUp(.sqliteMemory)
         let identity = test.market.identity
         let tenant = world.tenant.id
-        try await setVerified(false, world.owner, test)
+        try await test.setEmailVerified(false, world.owner)
         // Whoever registered the address (not verified) may not enrol an authenticator: a reset would take it away.
         await expectError(.forbidden) { try await identity.enrollTwoFactor(by: world.owner, password: TestMarket.password) }
         #expect(try await test.storage.tenant(tenant).twoFactor(user: world.owner.userID) == nil)
@@ -654,7 +649,7 @@ struct IdentityServiceTests {
         try await identity.logout(in: beta.tenant.id, token: session.refreshToken)
         await expectError(.unauthenticated) { try await identity.login(in: beta.tenant.id, email: Self.email, password: TestMarket.password) }
 
-        try await setVerified(false, acme.owner, test)
+        try await test.setEmailVerified(false, acme.owner)
         try await identity.requestEmailVerification(in: acme.tenant.id, user: acme.owner.userID)
         let verification = try linkToken(test)
         await expectError(.invalidToken) { try await identity.verifyEmail(in: beta.tenant.id, token: verification) }

@@ -2,6 +2,7 @@ import Foundation
 import StorageSQLite
 import Testing
 import TradesKit
+import TestSupport
 import TradesKitTesting
 
 /// The storages every service test runs on.
@@ -94,15 +95,9 @@ struct TestMarket {
             owner: owner, otherOwner: otherOwner, contractors: contractors)
     }
 
-    /// Marks the address of `principal`'s user confirmed or not, straight in storage (the world's users have confirmed
-    /// theirs).
+    /// Marks the address of `principal`'s user confirmed or not (the world's users have confirmed theirs).
     func setEmailVerified(_ verified: Bool, _ principal: Principal) async throws {
-        let store = storage.tenant(principal.tenantID)
-        var user = try #require(try await store.user(principal.userID))
-        user.emailVerified = verified
-        var changes = ChangeSet()
-        changes.update(user)
-        try await store.commit(changes)
+        try await storage.tenant(principal.tenantID).setEmailVerified(verified, user: principal.userID)
     }
 
     func register(_ tenant: Tenant, _ email: String, _ role: Role) async throws -> Principal {

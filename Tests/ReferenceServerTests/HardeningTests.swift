@@ -434,35 +434,41 @@ struct HardeningTests {
     }
 }
 
-/// A storage whose schema is behind, for `/ready`.
-struct BehindStorage: Storage, MigrationStatusReporting {
-    let base: any Storage
-    func tenant(_ id: TenantID) -> any TenantStorage { base.tenant(id) }
-    func allTenants() async throws -> [Tenant] { try await base.allTenants() }
-    func tenant(slug: String) async throws -> Tenant? { try await base.tenant(slug: slug) }
-    func migrate() async throws {}
-    func hasPendingMigrations() async throws -> Bool { true }
-}
-
-/// A storage whose database is gone.
-struct DownStorage: Storage, MigrationStatusReporting {
+/// A SQLite storage in memory whose schema is behind (pending migrations), or whose database is gone (`down`: every
+/// call that reaches it throws `unavailable`), for `/ready`.
+struct ProbedStorage: Storage, MigrationStatusReporting {
     static let down = StorageError(.unavailable, message: "connection refused")
     let base: any Storage
+    let isDown: Bool
     func tenant(_ id: TenantID) -> any TenantStorage { base.tenant(id) }
-    func allTenants() async throws -> [Tenant] { throw Self.down }
-    func tenant(slug: String) async throws -> Tenant? { throw Self.down }
+    func allTenants() async throws -> [Tenant] {
+        if isDown { throw Self.down }
+        return try await base.allTenants()
+    }
+    func tenant(slug: String) async throws -> Tenant? {
+        if isDown { throw Self.down }
+        return try await base.tenant(slug: slug)
+    }
     func migrate() async throws {}
-    func hasPendingMigrations() async throws -> Bool { throw Self.down }
+    func hasPendingMigrations() async throws -> Bool {
+        if isDown { throw Self.down }
+        return true
+    }
 }
 
 @Suite("Readiness")
 struct ReadinessTests {
-    @Test("Storage gone: /ready and a tenant's routes answer 503 problem+json; /health still answers")
-    func storageDown() async throws {
-        let storage = DownStorage(base: try SQLiteStorage(.inMemory))
+    /// Runs `body` against a server on a ``ProbedStorage``.
+    func serve(down: Bool, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let storage = ProbedStorage(base: try SQLiteStorage(.inMemory), isDown: down)
         let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
         let server = try await ReferenceServer(marketplace: market, configuration: ServerConfiguration(tokenSigningKey: TestServer.secret))
-        try await server.makeApplication().test(.router) { client in
+        try await server.makeApplication().test(.router, body)
+    }
+
+    @Test("Storage gone: /ready and a tenant's routes answer 503 problem+json; /health still answers")
+    func storageDown() async throws {
+        try await serve(down: true) { client in
             let ready = try await client.execute(uri: "/ready", method: .get)
             #expect(ready.status == .serviceUnavailable && ready.headers[.contentType] == "application/problem+json")
             #expect(String(buffer: ready.body).contains("not_ready"))
@@ -478,10 +484,7 @@ struct ReadinessTests {
 
     @Test("/ready is 503 not_ready while migrations are pending; /health still answers")
     func pendingMigrations() async throws {
-        let storage = BehindStorage(base: try SQLiteStorage(.inMemory))
-        let market = Marketplace(storage: storage, payments: MemoryPaymentProcessor(), passwordHasher: MemoryPasswordHasher())
-        let server = try await ReferenceServer(marketplace: market, configuration: ServerConfiguration(tokenSigningKey: TestServer.secret))
-        try await server.makeApplication().test(.router) { client in
+        try await serve(down: false) { client in
             let ready = try await client.execute(uri: "/ready", method: .get)
             #expect(ready.status == .serviceUnavailable)
             #expect(String(buffer: ready.body).contains("not_ready"))

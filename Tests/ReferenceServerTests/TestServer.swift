@@ -9,6 +9,7 @@ import ReferenceServer
 import StorageSQLite
 import Testing
 import TradesKit
+import TestSupport
 import TradesKitTesting
 
 /// A reference server on in-memory SQLite with a manual clock, fake providers (e-mail recorded) and a cheap hasher.
@@ -81,14 +82,9 @@ struct TestServer {
         var id: UserID { principal.userID }
     }
 
-    /// Marks the address of `actor`'s user confirmed or not, straight in storage (the world's users have confirmed theirs).
+    /// Marks the address of `actor`'s user confirmed or not (the world's users have confirmed theirs).
     func setEmailVerified(_ verified: Bool, _ actor: Actor) async throws {
-        let store = market.storage.tenant(actor.principal.tenantID)
-        var user = try #require(try await store.user(actor.id))
-        user.emailVerified = verified
-        var changes = ChangeSet()
-        changes.update(user)
-        try await store.commit(changes)
+        try await market.storage.tenant(actor.principal.tenantID).setEmailVerified(verified, user: actor.id)
     }
 
     func world(slug: String = "acme") async throws -> World {

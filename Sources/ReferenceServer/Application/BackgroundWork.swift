@@ -58,13 +58,7 @@ final class BackgroundWork: Service, Sendable {
                 if !waiting { continuation.resume() }
             }
         } onCancel: {
-            let (tasks, waiters) = state.withLockedValue { state in
-                state.abandoned = true
-                defer { state.waiters = [] }
-                return (Array(state.tasks.values), state.waiters)
-            }
-            for task in tasks { task.cancel() }
-            for waiter in waiters { waiter.resume() }
+            abandon()
         }
     }
 
@@ -74,18 +68,20 @@ final class BackgroundWork: Service, Sendable {
             try await gracefulShutdown()
         } catch {
             // Cancelled: the group is not shutting down gracefully, and what still runs is cancelled.
-            cancelAll()
+            abandon()
             return
         }
         await drained()
     }
 
-    /// Cancels every started task that is still running.
-    private func cancelAll() {
-        let tasks = state.withLockedValue { state in
+    /// Stops waiting: cancels every started task that is still running and lets every waiter go.
+    private func abandon() {
+        let (tasks, waiters) = state.withLockedValue { state in
             state.abandoned = true
-            return Array(state.tasks.values)
+            defer { state.waiters = [] }
+            return (Array(state.tasks.values), state.waiters)
         }
         for task in tasks { task.cancel() }
+        for waiter in waiters { waiter.resume() }
     }
 }

@@ -25,7 +25,7 @@ struct CursorSeal: Sendable {
         withUnsafeBytes(of: cursor.milliseconds.bigEndian) { position.append(contentsOf: $0) }
         withUnsafeBytes(of: cursor.id.uuid) { position.append(contentsOf: $0) }
         guard let combined = try AES.GCM.seal(position, using: key).combined else {
-            throw TradesKitError(.validationFailed, "A page cursor could not be sealed")
+            throw ServerError(.internalError, "A page cursor could not be sealed")  // only with a nonce of another size
         }
         return combined.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")

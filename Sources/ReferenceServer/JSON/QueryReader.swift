@@ -110,7 +110,9 @@ final class QueryReader {
     /// The `cursor` parameter.
     func cursor(sealedWith seal: CursorSeal? = nil) -> PageCursor? {
         guard let text = string("cursor", maxLength: 120) else { return nil }
-        guard let cursor = seal.map({ $0.open(text) }) ?? APICursor.parse(text) else {
+        // A sealed list takes its own cursors only, never a plain one.
+        let cursor = if let seal { seal.open(text) } else { APICursor.parse(text) }
+        guard let cursor else {
             fail("cursor", "invalid_format", "is not a cursor from this API")
             return nil
         }

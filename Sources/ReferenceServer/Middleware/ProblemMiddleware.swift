@@ -27,14 +27,13 @@ struct ProblemMiddleware: RouterMiddleware {
                     error = ServerError(.methodNotAllowed, "This path does not accept \(request.method.rawValue)", headers: headers)
                 }
             }
-            let (problem, mapped) = ProblemMapper.problem(for: error, requestID: context.requestID, now: clock.now(), logger: context.logger)
-            var headers = mapped
-            if (error as? TradesKitError)?.code == .accountLocked, let reset = headers[.retryAfter] {
-                headers[.rateLimitLimit] = String(lockoutThreshold)
-                headers[.rateLimitRemaining] = "0"
-                headers[.rateLimitReset] = reset
+            let now = clock.now()
+            let (problem, headers) = ProblemMapper.problem(for: error, requestID: context.requestID, now: now, logger: context.logger)
+            guard let locked = error as? TradesKitError, locked.code == .accountLocked, let until = locked.retryAfter else {
+                return problem.response(headers: headers)
             }
-            return problem.response(headers: headers)
+            let reset = ProblemMapper.retrySeconds(until: until, now: now)
+            return problem.response(headers: RateLimiter.Decision(allowed: false, limit: lockoutThreshold, remaining: 0, resetSeconds: reset).headers)
         }
     }
 }

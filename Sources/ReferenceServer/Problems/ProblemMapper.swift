@@ -85,9 +85,10 @@ public enum ProblemMapper {
             )
         case let error as ServerError:
             return (problem(error, requestID: requestID), error.headers)
-        case let error as StorageError where error.code == .unavailable:
-            // A storage call outside core's services (the tenant directory's) lost its database: 503, as core says it.
-            return problem(for: TradesKitError(.storageUnavailable, "Storage is unavailable"), requestID: requestID, now: now, logger: logger)
+        case let error as StorageError:
+            // A storage call outside core's services (the tenant directory's): answered and logged as core does.
+            logger.log(level: error.logLevel, "Storage error", metadata: ["tradeskit.storage_error": "\(error.code)"])
+            return problem(for: error.serviceError, requestID: requestID, now: now, logger: logger)
         case let error as any HTTPResponseError:
             return (problem(httpStatus: error.status, requestID: requestID), [:])
         case is DecodingError:

@@ -39,46 +39,9 @@ struct ServiceEnvironment: Sendable {
             } catch let error as StorageError {
                 var metadata: Logger.Metadata = ["tradeskit.operation": "\(operation)", "tradeskit.storage_error": "\(error.code)"]
                 if let tenant { metadata["tradeskit.tenant"] = "\(tenant)" }
-                logger.log(level: Self.logLevel(of: error), "Storage error", metadata: metadata)
-                throw Self.translate(error)
+                logger.log(level: error.logLevel, "Storage error", metadata: metadata)
+                throw error.serviceError
             }
-        }
-    }
-
-    /// Conflicts the caller caused or can retry (a second live bid, a taken e-mail address, a row gone, a race lost too
-    /// often) are ordinary answers, logged at info; anything else means the storage is in trouble, a warning. A client
-    /// repeating a refused request must not flood the warnings.
-    static func logLevel(of error: StorageError) -> Logger.Level {
-        switch error.code {
-        case .uniqueViolation, .missingRow, .versionConflict: .info
-        default: .warning
-        }
-    }
-
-    static func translate(_ error: StorageError) -> TradesKitError {
-        switch error.code {
-        case .versionConflict:
-            return TradesKitError(.conflict, "The data changed concurrently too many times; try again")
-        case .uniqueViolation:
-            return TradesKitError(.conflict, uniqueMessage(error.constraint))
-        case .missingRow:
-            return TradesKitError(.notFound, "The record no longer exists")
-        default:
-            return TradesKitError(.storageUnavailable, "Storage is unavailable")
-        }
-    }
-
-    private static func uniqueMessage(_ constraint: String?) -> String {
-        switch constraint {
-        case UniqueConstraint.tenantSlug: "A tenant with this slug already exists"
-        case UniqueConstraint.userEmail: "An account with this e-mail address already exists"
-        case UniqueConstraint.categorySlug: "A category with this slug already exists"
-        case UniqueConstraint.liveBid: "You already have a live bid on this job"
-        case UniqueConstraint.escrowJob: "This job already has a payment"
-        case UniqueConstraint.openDispute: "This job already has an open dispute"
-        case UniqueConstraint.reviewAuthor: "You already reviewed this job"
-        case UniqueConstraint.twoFactorUser: "Two-factor authentication is already being set up"
-        default: "This record already exists"
         }
     }
 

@@ -1,3 +1,5 @@
+public import Logging
+
 /// What a storage reports when a change set cannot be applied or the database fails.
 ///
 /// Like GRDB's and postgres-nio's errors, its description never includes SQL text or bound values.
@@ -36,6 +38,48 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         "StorageError(\(code)\(constraint.map { ", constraint: \($0)" } ?? "")): \(message)"
+    }
+}
+
+extension StorageError {
+    /// What a service answers for this error: a race lost too often or a taken unique value is a conflict, a row gone is
+    /// not found, anything else means the storage is unavailable. A layer that calls storage itself (a tenant lookup)
+    /// answers the same.
+    public var serviceError: TradesKitError {
+        switch code {
+        case .versionConflict:
+            TradesKitError(.conflict, "The data changed concurrently too many times; try again")
+        case .uniqueViolation:
+            TradesKitError(.conflict, Self.uniqueMessage(constraint))
+        case .missingRow:
+            TradesKitError(.notFound, "The record no longer exists")
+        default:
+            TradesKitError(.storageUnavailable, "Storage is unavailable")
+        }
+    }
+
+    /// The level to log it at: conflicts the caller caused or can retry (a second live bid, a taken e-mail address, a row
+    /// gone, a race lost too often) are ordinary answers, info; anything else means the storage is in trouble, a
+    /// warning. A client repeating a refused request must not flood the warnings.
+    public var logLevel: Logger.Level {
+        switch code {
+        case .uniqueViolation, .missingRow, .versionConflict: .info
+        default: .warning
+        }
+    }
+
+    private static func uniqueMessage(_ constraint: String?) -> String {
+        switch constraint {
+        case UniqueConstraint.tenantSlug: "A tenant with this slug already exists"
+        case UniqueConstraint.userEmail: "An account with this e-mail address already exists"
+        case UniqueConstraint.categorySlug: "A category with this slug already exists"
+        case UniqueConstraint.liveBid: "You already have a live bid on this job"
+        case UniqueConstraint.escrowJob: "This job already has a payment"
+        case UniqueConstraint.openDispute: "This job already has an open dispute"
+        case UniqueConstraint.reviewAuthor: "You already reviewed this job"
+        case UniqueConstraint.twoFactorUser: "Two-factor authentication is already being set up"
+        default: "This record already exists"
+        }
     }
 }
 
