@@ -107,6 +107,42 @@ struct MarketplaceFlowTests {
         #expect(try await t.market.bids.list(by: pro, job: job.id).map(\.id) == [first.id, second.id])
     }
 
+    @Test("a job with a live bid cannot be edited: the bidders priced what it said", arguments: [StorageKind.sqliteMemory, .memory])
+    func editingAfterBids(_ kind: StorageKind) async throws {
+        let t = try TestMarket(kind)
+        let world = try await t.makeWorld(contractors: 2)
+        let job = try await t.postJob(world)
+        let edited = try await t.market.jobs.update(by: world.owner, job.id, .init(description: "It drips, and the washer is gone"))
+        let bid = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(30_000, .usd)))
+        for update in [JobService.Update(title: "Replace the boiler"), .init(description: "And the boiler"), .init(budget: job.budget)] {
+            await expectError(.invalidTransition) { try await t.market.jobs.update(by: world.owner, job.id, update) }
+        }
+        #expect(try await t.market.jobs.get(by: world.owner, job.id) == edited, "nothing of a refused edit is written")
+        // A withdrawn bid binds nobody: with no live bid left the job can be edited, and bid on again.
+        _ = try await t.market.bids.withdraw(by: world.contractors[0], bid.id)
+        #expect(try await t.market.jobs.update(by: world.owner, job.id, .init(title: "Replace the boiler")).title == "Replace the boiler")
+        _ = try await t.market.bids.submit(by: world.contractors[1], on: job.id, .init(amount: Money(90_000, .usd)))
+        await expectError(.invalidTransition) { try await t.market.jobs.update(by: world.owner, job.id, .init(title: "Fix the tap")) }
+    }
+
+    @Test("a bid committed between an edit's read and its commit refuses the edit")
+    func bidDuringAnEdit() async throws {
+        let t = try TestMarket(.memory)
+        let world = try await t.makeWorld(contractors: 1)
+        let job = try await t.postJob(world)
+        let storage = try #require(t.storage as? MemoryStorage)
+        storage.beforeNextCommit {
+            do {
+                _ = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(30_000, .usd)))
+            } catch {
+                Issue.record("the bid failed: \(error)")
+            }
+        }
+        await expectError(.invalidTransition) { try await t.market.jobs.update(by: world.owner, job.id, .init(title: "Replace the boiler")) }
+        #expect(try await t.market.jobs.get(by: world.owner, job.id).title == job.title)
+        #expect(try await t.market.bids.list(by: world.owner, job: job.id).map(\.status) == [.submitted])
+    }
+
     @Test("an approved contractor who changes what was vetted is vetted again; other edits and rejections stand")
     func vettingFollowsTheProfile() async throws {
         let t = try TestMarket()

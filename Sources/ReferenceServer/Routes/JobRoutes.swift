@@ -63,7 +63,8 @@ enum JobRoutes {
             },
             Route(
                 RouteSpec(
-                    .patch, "/v1/jobs/{id}", id: "updateJob", "Edit an open job (its owner)", tag: "Jobs", access: .user, body: "JobUpdate",
+                    .patch, "/v1/jobs/{id}", id: "updateJob", "Edit an open job that has no live bid (its owner)", tag: "Jobs", access: .user,
+                    body: "JobUpdate",
                     response: "Job", problems: [409])
             ) { call in
                 let principal = try call.principal()

@@ -105,16 +105,28 @@ public struct JobService: Sendable {
         }
     }
 
-    /// Edits an open job (its owner only). A job keeps the currency it was posted in, even if the tenant's changes
-    /// since: its bids are in that currency.
+    /// Edits an open job (its owner only) that has no live bid. A job keeps the currency it was posted in, even if the
+    /// tenant's changes since: its bids are in that currency.
+    ///
+    /// Once a contractor has bid, the job is what they priced: an edit then fails with
+    /// ``TradesKitError/Code/invalidTransition``, and the owner either asks the bidders to withdraw or cancels the job
+    /// (which declines the bids and tells each bidder) and posts it again. A bid racing the edit cannot slip in between
+    /// its read and its commit: the edit expects the job to have no live bid when it commits, and a bid expects the job's
+    /// version as it read it, so one of the two fails and is retried from a fresh read.
     public func update(by principal: Principal, _ id: JobID, _ update: Update) async throws -> Job {
-        try await transition("job.update", principal, id, allowed: { job, actor in actor.id == job.ownerID }) { job, _, _, now in
+        try await transition("job.update", principal, id, allowed: { job, actor in actor.id == job.ownerID }) { job, store, changes, now in
             var validator = Validator()
             let title = update.title.map { validator.text($0, field: "title", min: 3, max: 120) }
             let description = update.description.map { validator.text($0, field: "description", max: 5_000) }
             update.budget?.validate(currency: job.budget.max.currency, into: &validator)
             try validator.check()
-            return try job.updated(title: title, description: description, budget: update.budget, at: now)
+            let updated = try job.updated(title: title, description: description, budget: update.budget, at: now)
+            guard try await store.bids(job: id, viewer: .admin).allSatisfy({ !$0.isLive }) else {
+                throw TradesKitError.invalidTransition(
+                    "A job cannot be edited once it has bids: contractors priced what it said. Cancel it and post it again")
+            }
+            changes.append(.expectLiveBids(id, []))
+            return updated
         }
     }
 
