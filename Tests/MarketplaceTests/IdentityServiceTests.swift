@@ -1,5 +1,6 @@
 import Foundation
 import StorageSQLite
+import TestSupport
 import Testing
 import TradesKit
 import TradesKitTesting
@@ -339,7 +340,7 @@ struct IdentityServiceTests {
         let (test, world) = try await setUp(.memory, verified: true)
         let identity = test.market.identity
         let totp = try #require(TOTP(base32Secret: try await identity.enrollTwoFactor(by: world.owner, password: TestMarket.password).secret))
-        let wrong = totp.code(at: test.clock.now()) == "000000" ? "000001" : "000000"
+        let wrong = totp.codeNotAccepted(at: test.clock.now())
         for _ in 0..<5 { await expectError(.invalidTwoFactorCode) { try await identity.confirmTwoFactor(by: world.owner, code: wrong) } }
         await expectError(.accountLocked) { try await identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now())) }
         await expectError(.accountLocked) { try await identity.login(in: world.tenant.id, email: Self.email, password: TestMarket.password) }
@@ -494,7 +495,7 @@ struct IdentityServiceTests {
 
         // Disabling needs a fresh code.
         test.clock.advance(by: 30)
-        await expectError(.invalidTwoFactorCode) { try await identity.disableTwoFactor(by: owner, code: "000000") }
+        await expectError(.invalidTwoFactorCode) { try await identity.disableTwoFactor(by: owner, code: totp.codeNotAccepted(at: test.clock.now())) }
         _ = try await identity.disableTwoFactor(by: owner, code: totp.code(at: test.clock.now()))
         #expect(try await test.storage.tenant(tenant).twoFactor(user: owner.userID) == nil)
         await expectError(.invalidTransition) { try await identity.disableTwoFactor(by: owner, code: totp.code(at: test.clock.now())) }
@@ -513,10 +514,15 @@ struct IdentityServiceTests {
         _ = try await identity.confirmTwoFactor(by: world.owner, code: totp.code(at: test.clock.now()))
         for _ in 0..<3 {
             await expectError(.invalidTwoFactorCode) {
-                try await identity.login(in: tenant, email: Self.email, password: TestMarket.password, totpCode: "123456")
+                try await identity.login(
+                    in: tenant, email: Self.email, password: TestMarket.password, totpCode: totp.codeNotAccepted(at: test.clock.now()))
             }
         }
-        for _ in 0..<2 { await expectError(.invalidTwoFactorCode) { try await identity.disableTwoFactor(by: world.owner, code: "654321") } }
+        for _ in 0..<2 {
+            await expectError(.invalidTwoFactorCode) {
+                try await identity.disableTwoFactor(by: world.owner, code: totp.codeNotAccepted(at: test.clock.now()))
+            }
+        }
         test.clock.advance(by: 30)
         await expectError(.accountLocked) {
             try await identity.login(in: tenant, email: Self.email, password: TestMarket.password, totpCode: totp.code(at: test.clock.now()))

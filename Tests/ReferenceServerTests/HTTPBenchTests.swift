@@ -47,17 +47,17 @@ struct HTTPBenchTests {
         #expect(bench.server.openAPIDocument["paths"]?["/v1/bench/read"] == nil)
     }
 
-    @Test("A second of every phase (each kind of the mix alone too), at bcrypt cost 4, answers every request with 2xx")
+    @Test("Two seconds of every phase (each kind of the mix alone too), at bcrypt cost 4, answers every request with 2xx")
     func shortRun() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-bench-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        // 3 000 (contractor, job) pairs: room for every bid the phases send (a repeat would be a 409, an error).
+        // 6 000 (contractor, job) pairs: room for every bid the phases send (a repeat would be a 409, an error).
         let run = try await TradesCommand.run([
-            // Phases of a second: on a machine busy with the rest of the suite, a shorter one can pass without a single
+            // Phases of two seconds: on a machine busy with the rest of the suite, a shorter one can pass without a single
             // answer, which the report counts as an error per connection.
-            "bench", "http", "--json", "--duration", "1", "--warmup", "0.1", "--connections", "4", "--login-clients", "2",
-            "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "300", "--awarded-jobs", "4",
+            "bench", "http", "--json", "--duration", "2", "--warmup", "0.1", "--connections", "4", "--login-clients", "2",
+            "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "600", "--awarded-jobs", "4",
             "--by-kind", "--directory", directory.path, "--generator", "builtin",
         ])
         #expect(run.status == 0, "\(run.standardError)")

@@ -36,7 +36,8 @@ struct ScheduledWorkTests {
         configuration.scheduledWorkInterval = .milliseconds(20)
         let server = try await ReferenceServer(marketplace: harness.market, configuration: configuration, clock: harness.clock)
         try await server.makeApplication().test(.live) { _ in
-            for _ in 0..<500 where try await escrow().instruction != nil { try await Task.sleep(for: .milliseconds(10)) }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await escrow().instruction != nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         }
         let settled = try await escrow()
         #expect(settled.status == .released && settled.instruction == nil, "\(settled.status)")

@@ -175,7 +175,7 @@ struct PostgresCLITests {
         let admin = environment.admin
         let url = Self.url(.init(username: admin.username, password: admin.password), admin, database: admin.database)
         let run = try await TradesCommand.run([
-            "bench", "http", "--json", "--duration", "0.3", "--warmup", "0.1", "--connections", "4", "--login-clients", "2",
+            "bench", "http", "--json", "--duration", "1", "--warmup", "0.1", "--connections", "4", "--login-clients", "2",
             "--login-readers", "2", "--bcrypt-cost", "4", "--contractors", "10", "--jobs", "10", "--bid-targets", "100", "--awarded-jobs", "4",
             "--database", url, "--generator", "builtin",
         ])

@@ -132,40 +132,58 @@ enum PostgresHarness {
             users += "\"\(configuration.username)\" \"\(configuration.password ?? "")\"\n"
         }
         try users.write(toFile: directory + "/userlist.txt", atomically: true, encoding: .utf8)
-        let port = try freePort()
-        let ini = """
-            [databases]
-            * = host=\(environment.storage.host) port=\(environment.storage.port)
-            [pgbouncer]
-            listen_addr = 127.0.0.1
-            listen_port = \(port)
-            unix_socket_dir =
-            auth_type = scram-sha-256
-            auth_file = \(directory)/userlist.txt
-            pool_mode = transaction
-            max_client_conn = 500
-            default_pool_size = 4
-            min_pool_size = 0
-            server_idle_timeout = 1
-            server_lifetime = 30
-            ignore_startup_parameters = extra_float_digits,options
-            logfile = \(directory)/pgbouncer.log
-            pidfile = \(directory)/pgbouncer.pid
-            """
-        try ini.write(toFile: directory + "/pgbouncer.ini", atomically: true, encoding: .utf8)
-        try run("/bin/chown", ["-R", "postgres:postgres", directory])
-        try run("/bin/chmod", ["700", directory])
-        _ = registerCleanup
-        clusterLock.withLock { bouncerDirectories.append(directory) }
-        // pgbouncer refuses to run as root, like initdb.
+        // pgbouncer reports a port it cannot bind only in its log, after it has daemonised: a port taken between
+        // `freePort()` and the bind leaves no running pgbouncer, so that is tried again on another port.
         guard let pgbouncer = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw HarnessError(description: "pgbouncer is not installed (apt-get install pgbouncer)")
         }
-        try run("/usr/sbin/runuser", ["-u", "postgres", "--", pgbouncer, "-d", directory + "/pgbouncer.ini"])
-        for _ in 0..<50 where !FileManager.default.fileExists(atPath: directory + "/pgbouncer.pid") {
-            try await Task.sleep(for: .milliseconds(100))
+        _ = registerCleanup
+        clusterLock.withLock { bouncerDirectories.append(directory) }
+        for _ in 0..<5 {
+            let port = try freePort()
+            let ini = """
+                [databases]
+                * = host=\(environment.storage.host) port=\(environment.storage.port)
+                [pgbouncer]
+                listen_addr = 127.0.0.1
+                listen_port = \(port)
+                unix_socket_dir =
+                auth_type = scram-sha-256
+                auth_file = \(directory)/userlist.txt
+                pool_mode = transaction
+                max_client_conn = 500
+                default_pool_size = 4
+                min_pool_size = 0
+                server_idle_timeout = 1
+                server_lifetime = 30
+                ignore_startup_parameters = extra_float_digits,options
+                logfile = \(directory)/pgbouncer.log
+                pidfile = \(directory)/pgbouncer.pid
+                """
+            try ini.write(toFile: directory + "/pgbouncer.ini", atomically: true, encoding: .utf8)
+            try run("/bin/chown", ["-R", "postgres:postgres", directory])
+            try run("/bin/chmod", ["700", directory])
+            // pgbouncer refuses to run as root, like initdb.
+            try run("/usr/sbin/runuser", ["-u", "postgres", "--", pgbouncer, "-d", directory + "/pgbouncer.ini"])
+            for _ in 0..<50 where !isListening(port) { try await Task.sleep(for: .milliseconds(100)) }
+            if isListening(port) { return port }
         }
-        return port
+        let log = (try? String(contentsOfFile: directory + "/pgbouncer.log", encoding: .utf8)) ?? ""
+        throw HarnessError(description: "pgbouncer did not start:\n\(log.suffix(2_000))")
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    private static func isListening(_ port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 
     enum Role { case app, owner }

@@ -165,21 +165,29 @@ enum FileDescriptorLimit {
 /// CPU time of a process from `/proc/PID/stat` (`nil` where there is no `/proc`): on a machine shared with the load
 /// generator (and anything else), CPU time per request says what a request costs whatever the machine's load.
 enum ProcessCPU {
-    /// User plus system time in seconds of `process` (a pid, or `self`); with `waitedForChildren`, that of its children
-    /// that have exited and been waited for instead (such as a finished wrk).
-    static func seconds(process: String, waitedForChildren: Bool = false) -> Double? {
+    /// User plus system time in seconds of `process` (a pid, or `self`), in clock ticks (10 ms on Linux): enough for a
+    /// server that serves a phase of seconds.
+    static func seconds(process: String) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
             let end = stat.lastIndex(of: ")")
         else { return nil }
-        // After the command name: state is field 3, utime field 14, stime 15, cutime 16 and cstime 17.
+        // After the command name: state is field 3, utime field 14 and stime 15.
         let fields = stat[stat.index(after: end)...].split(separator: " ")
-        let first = waitedForChildren ? 13 : 11
-        guard fields.count > first + 1, let user = Double(fields[first]), let system = Double(fields[first + 1]) else { return nil }
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         return ticks > 0 ? (user + system) / ticks : nil
     }
 
-    /// CPU seconds spent between two readings of ``seconds(process:waitedForChildren:)`` (`nil` if either is).
+    /// User plus system time in seconds of this process's children that have exited and been waited for (such as a
+    /// finished wrk), to the microsecond: a short run of wrk can use less than one clock tick of `/proc`'s `cutime`.
+    static func waitedForChildrenSeconds() -> Double? {
+        var usage = rusage()
+        guard getrusage(RUSAGE_CHILDREN.rawValue, &usage) == 0 else { return nil }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// CPU seconds spent between two readings of ``seconds(process:)`` or ``waitedForChildrenSeconds()`` (`nil` if either is).
     static func elapsed(from start: Double?, to end: Double?) -> Double? {
         guard let start, let end else { return nil }
         return end - start

@@ -86,7 +86,7 @@ struct WrkLoadGenerator: Sendable {
                 atPath: file.path, contents: Data(script.lua(threads: threads).utf8), attributes: [.posixPermissions: 0o600])
         else { throw HTTPBenchError("could not write wrk's script to \(file.path)") }
         defer { try? FileManager.default.removeItem(at: file) }
-        let cpuBefore = ProcessCPU.seconds(process: "self", waitedForChildren: true)
+        let cpuBefore = ProcessCPU.waitedForChildrenSeconds()
         var answered = 0
         if warmup > 0 {
             let warm = try await once(file, threads: threads, connections: connections, seconds: warmup, timeout: timeout, bids: bids)
@@ -94,7 +94,7 @@ struct WrkLoadGenerator: Sendable {
         }
         let measured = try await once(file, threads: threads, connections: connections, seconds: duration, timeout: timeout, bids: bids)
         answered += measured.requests
-        let cpuAfter = ProcessCPU.seconds(process: "self", waitedForChildren: true)
+        let cpuAfter = ProcessCPU.waitedForChildrenSeconds()
         return PhaseResult(
             connections: connections, measured: measured, answered: answered,
             generatorCPUSeconds: ProcessCPU.elapsed(from: cpuBefore, to: cpuAfter))
