@@ -8,6 +8,10 @@ import Testing
 /// inherited descriptor holds off; waiting must tell how the child ended.
 @Suite("Child processes: reading their output, waiting for them")
 struct TradesCommandTests {
+    /// Less than the reads' 60-second timeout, with room for a machine so busy that a finished read waits long for a
+    /// thread to resume on: a read that returns in time returned on what it was waiting for, not on its timeout.
+    static let wellBeforeTheTimeout: Duration = .seconds(45)
+
     private static func start(_ script: String) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -20,35 +24,35 @@ struct TradesCommandTests {
 
     @Test("returns as soon as what was asked for arrived, while the child runs on")
     func enough() async throws {
-        let (process, output) = try Self.start("echo one; echo two; exec sleep 30")
+        let (process, output) = try Self.start("echo one; echo two; exec sleep 300")
         defer { process.terminate() }
         let started = ContinuousClock.now
         let text = await TradesCommand.read(output, of: process) { $0.contains("two\n") }
         #expect(text == "one\ntwo\n")
-        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(ContinuousClock.now - started < Self.wellBeforeTheTimeout)
         #expect(process.isRunning)
     }
 
     @Test("returns at the timeout when a child hangs without writing")
     func timeout() async throws {
-        let (process, output) = try Self.start("echo started; exec sleep 30")
+        let (process, output) = try Self.start("echo started; exec sleep 300")
         defer { process.terminate() }
         // The child is running and has written what it will write (however long starting it took on a busy machine).
         #expect(await TradesCommand.read(output, of: process) { $0.contains("started\n") } == "started\n")
         let started = ContinuousClock.now
         let text = await TradesCommand.read(output, of: process, timeout: .milliseconds(300)) { $0.contains("never") }
         #expect(text == "")
-        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(ContinuousClock.now - started < Self.wellBeforeTheTimeout)
     }
 
     @Test("returns everything once the child exits, though a grandchild still holds the pipe open")
     func exit() async throws {
         // The background sleep inherits standard output and keeps the pipe's write end open after the shell exits.
-        let (process, output) = try Self.start("sleep 30 & echo last words")
+        let (process, output) = try Self.start("sleep 120 & echo last words")
         let started = ContinuousClock.now
         let text = await TradesCommand.read(output, of: process) { _ in false }
         #expect(text == "last words\n")
-        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(ContinuousClock.now - started < Self.wellBeforeTheTimeout)
     }
 
     @Test("tells an exit code from a signal", arguments: [("exit 3", TradesCommand.Termination.exited(3)), ("kill -9 $$", .signalled(9))])

@@ -1,5 +1,6 @@
 import Foundation
 @testable import StoragePostgres
+import TestSupport
 import Testing
 import TradesKit
 
@@ -42,9 +43,9 @@ struct PostgresDurabilityTests {
 
         var testDescription: String { rawValue }
 
-        func perform(on cluster: PostgresHarness.Cluster) throws {
+        func perform(on cluster: PostgresHarness.Cluster) async throws {
             switch self {
-            case .immediateStop: try PostgresHarness.crash(cluster)
+            case .immediateStop: try await onOwnThread { try PostgresHarness.crash(cluster) }
             case .sigkillPostmaster: try PostgresHarness.killPostmaster(cluster)
             }
         }
@@ -52,7 +53,7 @@ struct PostgresDurabilityTests {
 
     @Test("A server crash during acknowledged writes loses none of them; the ledger balances after restart", arguments: Crash.allCases)
     func survivesCrash(_ crash: Crash) async throws {
-        let cluster = try PostgresHarness.startCluster()
+        let cluster = try await PostgresHarness.startCluster()
         defer { try? PostgresHarness.crash(cluster) }
         let app = PostgresStorage.Configuration.Credentials(username: "tradeskit_app_login", password: PostgresHarness.randomSecret())
         let owner = PostgresStorage.Configuration.Credentials(username: "tradeskit_owner", password: PostgresHarness.randomSecret())
@@ -103,11 +104,11 @@ struct PostgresDurabilityTests {
                     let deadline = ContinuousClock.now + .seconds(60)
                     while stopping.acknowledged < 40, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
                     stopping.set()
-                    try crash.perform(on: cluster)
+                    try await crash.perform(on: cluster)
                     // Back up soon, so a writer that leased just before the stop gets a connection again (and its
                     // commit is acknowledged or fails) instead of waiting for the pool's circuit breaker.
                     try await Task.sleep(for: .milliseconds(500))
-                    try PostgresHarness.restart(cluster)
+                    try await PostgresHarness.restart(cluster)
                     return []
                 }
                 var all: [JobID] = []

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 @testable import StoragePostgres
+import TestSupport
 import TradesKit
 
 #if canImport(Glibc)
@@ -208,7 +209,7 @@ enum PostgresHarness {
                 host: owner.host, port: owner.port, database: owner.database, tls: owner.tls, app: app,
                 owner: .init(username: owner.username, password: owner.password), admin: owner)
         }
-        let cluster = try startCluster()
+        let cluster = try await startCluster()
         let superuser = cluster.superuser
         let app = PostgresStorage.Configuration.Credentials(username: "tradeskit_app_login", password: appPassword)
         let owner = PostgresStorage.Configuration.Credentials(username: "tradeskit_owner", password: randomSecret())
@@ -292,8 +293,10 @@ enum PostgresHarness {
         guard kill(pid, SIGKILL) == 0 else { throw HarnessError(description: "kill(SIGKILL) failed: errno \(errno)") }
     }
 
-    /// Starts a stopped cluster again on its port.
-    static func restart(_ cluster: Cluster) throws {
+    /// Starts a stopped cluster again on its port, off Swift's cooperative pool (see `onOwnThread`).
+    static func restart(_ cluster: Cluster) async throws { try await onOwnThread { try restartBlocking(cluster) } }
+
+    private static func restartBlocking(_ cluster: Cluster) throws {
         // After a SIGKILL the old backends may take a moment to exit; until then the server refuses to start.
         var lastError: (any Error)?
         for _ in 0..<20 {
@@ -323,7 +326,10 @@ enum PostgresHarness {
 
     /// Starts a throwaway cluster of its own (always local, even with `TRADESKIT_POSTGRES_URL`: a test that kills the
     /// server must not kill a shared one).
-    static func startCluster() throws -> Cluster {
+    /// ``startClusterBlocking()`` off Swift's cooperative pool (see `onOwnThread`).
+    static func startCluster() async throws -> Cluster { try await onOwnThread { try startClusterBlocking() } }
+
+    static func startClusterBlocking() throws -> Cluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tradeskit-pg-\(randomSecret())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let password = randomSecret()

@@ -240,7 +240,7 @@ struct PostgresSecurityTests {
         // The throwaway cluster's superuser is the harness's admin; when TRADESKIT_POSTGRES_URL names a role that is not
         // a superuser, a throwaway cluster of this test's own has one. Either way, both cases run.
         let onHarness = try await isSuperuser(environment.admin)
-        let admin = onHarness ? environment.admin : try PostgresHarness.startCluster().superuser
+        let admin = onHarness ? environment.admin : try await PostgresHarness.startCluster().superuser
         let database = onHarness ? environment.storage.database : admin.database
         #expect(try await isSuperuser(admin))
         #expect(try await check(admin, database: database) == .superuser)
