@@ -292,6 +292,15 @@ struct PostgresTenantStorage: TenantStorage {
             """, Decode.escrow)
     }
 
+    func heldEscrows(openedBefore cutoff: Date, limit: Int) async throws -> [Escrow] {
+        try await all(
+            """
+            SELECT \(unescaped: Columns.escrow) FROM escrows
+            WHERE tenant_id = \(tenant) AND status = 'held' AND instruction IS NULL AND created_at <= \(cutoff.millisecondsSince1970)
+            ORDER BY created_at, id LIMIT \(max(0, limit))
+            """, Decode.escrow)
+    }
+
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry] {
         if let job {
             return try await all(

@@ -220,6 +220,14 @@ struct SQLiteTenantStorage: TenantStorage {
             "SELECT * FROM escrows WHERE tenant_id = ? AND instruction IS NOT NULL ORDER BY updated_at, id LIMIT ?", [max(0, limit)], Records.escrow)
     }
 
+    func heldEscrows(openedBefore cutoff: Date, limit: Int) async throws -> [Escrow] {
+        try await all(
+            """
+            SELECT * FROM escrows WHERE tenant_id = ? AND status = 'held' AND instruction IS NULL AND created_at <= ?
+            ORDER BY created_at, id LIMIT ?
+            """, [cutoff.ms, max(0, limit)], Records.escrow)
+    }
+
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry] {
         if let job {
             return try await all(

@@ -43,8 +43,11 @@ struct TestMarket {
     /// - Parameter processor: what the marketplace calls for payments, given the fake that records them (itself by default).
     init(
         _ kind: StorageKind = .sqliteMemory, identity: IdentityConfiguration = IdentityConfiguration(),
+        configuration: Marketplace.Configuration = Marketplace.Configuration(),
         processor: (MemoryPaymentProcessor) -> any PaymentProcessor = { $0 }
     ) throws {
+        var configuration = configuration
+        configuration.identity = identity
         let (storage, cleanup) = try kind.make()
         self.storage = storage
         self.cleanup = cleanup
@@ -53,7 +56,7 @@ struct TestMarket {
         email = MemoryEmailSender()
         market = Marketplace(
             storage: storage, payments: processor(payments), passwordHasher: MemoryPasswordHasher(), emailSender: email, clock: clock,
-            ids: UUIDv7Generator(clock: clock), configuration: Marketplace.Configuration(identity: identity))
+            ids: UUIDv7Generator(clock: clock), configuration: configuration)
     }
 
     /// One tenant with an admin, a homeowner and contractors that can bid on plumbing jobs around `home`.

@@ -83,4 +83,27 @@ struct ScheduledWorkTests {
         #expect(try await harness.market.jobs.get(by: admin, jobs[0]).status == .closed)
         #expect(try await escrow(jobs[0]).status == .released)
     }
+
+    @Test("A round of scheduled work captures the money of a job awarded six days ago and not started")
+    func holdCapture() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        let jobID = try await harness.test { api async throws -> String in
+            let job = try await api.call(.post, "/v1/jobs", as: world.owner, json: .newJob(category: world.plumbing))
+            let bid = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(20_000))
+            #expect(try await api.call(.post, "/v1/bids/\(bid.id)/accept", as: world.owner).status == .ok)
+            return job.id
+        }
+        let job = try #require(UUID(uuidString: jobID).map(JobID.init))
+        let admin = world.admin.principal
+        let work = ScheduledWork(
+            market: harness.market, mode: harness.server.configuration.mode, interval: .seconds(60), logger: Logger(label: "test"))
+        harness.clock.advance(by: 6 * 86_400 - 60)
+        await work.runOnce()
+        #expect(try await harness.market.payments.escrow(by: admin, job: job).status == .held)
+        harness.clock.advance(by: 60)
+        await work.runOnce()
+        #expect(try await harness.market.payments.escrow(by: admin, job: job).status == .captured)
+        #expect(try await harness.market.jobs.get(by: admin, job).status == .awarded)
+    }
 }

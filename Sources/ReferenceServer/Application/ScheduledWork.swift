@@ -4,7 +4,7 @@ import TradesKit
 
 /// The marketplace's scheduled work, run every ``ServerConfiguration/scheduledWorkInterval`` (the first time one interval
 /// after start) for each tenant the server serves: jobs past their auto-approve window are approved, settlements still
-/// owed are carried out, and identity records nothing needs any more (long-expired tokens, idle login throttles) are
+/// owed are carried out, payments held long enough for their authorisation to lapse soon are captured, and identity records nothing needs any more (long-expired tokens, idle login throttles) are
 /// deleted. All are safe to run concurrently and repeatedly, so several servers on one database may each run them.
 ///
 /// A service of the application: it stops at the graceful shutdown, between rounds or by cancelling the wait.
@@ -39,13 +39,14 @@ struct ScheduledWork: Service {
         for tenant in tenants {
             let approved = await attempt("auto_approvals", tenant) { try await market.jobs.runAutoApprovals(in: tenant.id) }
             let settled = await attempt("settlements", tenant) { try await market.payments.runPendingSettlements(in: tenant.id) }
+            let captured = await attempt("hold_captures", tenant) { try await market.payments.runHoldCaptures(in: tenant.id) }
             let purged = await attempt("identity_purge", tenant) { try await market.identity.purgeExpiredRecords(in: tenant.id) }
-            if approved + settled + purged > 0 {
+            if approved + settled + captured + purged > 0 {
                 logger.info(
                     "Scheduled work done",
                     metadata: [
                         "tradeskit.tenant": "\(tenant.id)", "tradeskit.approved": "\(approved)", "tradeskit.settled": "\(settled)",
-                        "tradeskit.purged": "\(purged)",
+                        "tradeskit.captured": "\(captured)", "tradeskit.purged": "\(purged)",
                     ])
             }
         }

@@ -84,8 +84,9 @@ public struct ServerConfiguration: Sendable {
     /// Whether to register `GET /v1/bench/hello`, the hello-world baseline of `trades bench http` (default `false`).
     /// Only the benchmark sets it; the route is not in the OpenAPI document.
     public var benchmarkRoute: Bool
-    /// How often the server runs the marketplace's scheduled work for the tenants it serves: auto-approvals, then
-    /// settlements still owed (``TradesKit/PaymentService/runPendingSettlements(in:limit:)``); `nil` runs none, for a
+    /// How often the server runs the marketplace's scheduled work for the tenants it serves: auto-approvals, settlements
+    /// still owed (``TradesKit/PaymentService/runPendingSettlements(in:limit:)``), captures of payments held too long
+    /// (``TradesKit/PaymentService/runHoldCaptures(in:limit:)``) and the identity purge; `nil` runs none, for a
     /// deployment that schedules them elsewhere. Default 60 seconds.
     public var scheduledWorkInterval: Duration? = .seconds(60)
     /// How long a connection may sit without a request in progress before the server closes it (default 60 seconds;

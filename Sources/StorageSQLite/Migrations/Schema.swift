@@ -29,8 +29,17 @@ enum Schema {
         migrator.registerMigration("v6-complete-references") { db in
             for statement in v6CompleteReferences { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v7-held-escrows-index") { db in
+            for statement in v7HeldEscrowsIndex { try db.execute(sql: statement) }
+        }
         return migrator
     }
+
+    /// The held payments by age, for capturing them before their authorisation lapses
+    /// (``TradesKit/TenantStorage/heldEscrows(openedBefore:limit:)``).
+    static let v7HeldEscrowsIndex: [String] = [
+        "CREATE INDEX escrows_held ON escrows(tenant_id, created_at, id) WHERE status = 'held' AND instruction IS NULL"
+    ]
 
     /// The references PostgreSQL has had from the start and SQLite lacked: a job's accepted bid, an escrow's homeowner
     /// and contractor, and the admin who resolved a dispute. SQLite cannot add a foreign key to a table, so the three

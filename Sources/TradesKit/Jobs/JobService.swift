@@ -130,14 +130,22 @@ public struct JobService: Sendable {
         }
     }
 
-    /// The awarded contractor starts the work; the held money is captured (see ``SettlementInstruction``).
+    /// The awarded contractor starts the work; the held money is captured (see ``SettlementInstruction``), unless it was
+    /// captured already because the work started late.
     public func start(by principal: Principal, _ id: JobID) async throws -> Job {
         try await settling(principal) {
             try await transition("job.start", principal, id, allowed: { job, actor in actor.id == job.contractorID }) {
                 job, store, changes, now in
                 let started = try job.starting(at: now)
                 guard let escrow = try await store.escrow(job: id) else { throw TradesKitError.invalidTransition("The job has no payment") }
-                try environment.instruct(.capture, escrow, at: now, into: &changes)
+                switch (escrow.status, escrow.instruction) {
+                case (.captured, nil), (.held, .capture?):
+                    // Held too long before the work started, the money was collected already, or is being collected
+                    // (``PaymentService/runHoldCaptures(in:limit:)``).
+                    break
+                default:
+                    try environment.instruct(.capture, escrow, at: now, into: &changes)
+                }
                 return started
             }
         }

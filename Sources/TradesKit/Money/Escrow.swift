@@ -1,7 +1,8 @@
 public import Foundation
 
-/// The money for one awarded job: authorised when a bid is accepted, captured when work starts, released to the
-/// contractor (minus the platform fee) when approved, or refunded.
+/// The money for one awarded job: authorised when a bid is accepted, captured when work starts (or before the
+/// authorisation lapses, if the work starts late), released to the contractor (minus the platform fee) when approved, or
+/// refunded.
 public struct Escrow: Sendable, Hashable, Codable, Identifiable {
     /// The escrow's id.
     public let id: EscrowID
@@ -81,7 +82,7 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
         return escrow
     }
 
-    /// Captured when work starts: held → captured.
+    /// Captured when work starts, or before the authorisation lapses: held → captured.
     public func capturing(at now: Date) throws(TradesKitError) -> Escrow {
         guard status == .held else { throw .invalidTransition("Only held money can be captured") }
         var escrow = self

@@ -40,6 +40,45 @@ public struct PaymentService: Sendable {
         return settled
     }
 
+    /// Captures the payments of a tenant held for longer than ``Marketplace/Configuration/captureHeldPaymentsAfter``,
+    /// oldest first, at most `limit` of them per run: an authorisation lapses after some days (seven for a card at
+    /// Stripe), and a job awarded but not started by then would lose its money. Run it from a scheduler; it is safe to
+    /// run concurrently and repeatedly. Answers how many were captured.
+    ///
+    /// The job stays where it is. Its money is collected as starting the work would have collected it (a
+    /// ``SettlementInstruction/capture`` committed first, the processor called with the key `capture:<job>`), and goes
+    /// where the job's end sends it: released on approval, refunded in full if the job is cancelled, or split by a
+    /// dispute. A capture the processor fails stays owed for ``runPendingSettlements(in:limit:)``.
+    /// - Throws: ``TradesKitError/Code/storageUnavailable``.
+    public func runHoldCaptures(in tenant: TenantID, limit: Int = 100) async throws -> Int {
+        let store = environment.storage.tenant(tenant)
+        let cutoff = environment.now().addingTimeInterval(-environment.captureHeldPaymentsAfter)
+        let due = try await environment.run("payment.capture_held", tenant: tenant) {
+            try await store.heldEscrows(openedBefore: cutoff, limit: min(500, max(1, limit)))
+        }
+        var captured = 0
+        for escrow in due {
+            do {
+                // Version-checked against the escrow as read again here: a cancel or a start that instructed it first wins.
+                let instructed = try await environment.run("payment.capture_held", tenant: tenant) {
+                    guard let current = try await store.escrow(job: escrow.jobID), current.status == .held, current.instruction == nil else {
+                        return false
+                    }
+                    var changes = ChangeSet()
+                    try environment.instruct(.capture, current, at: environment.now(), into: &changes)
+                    try await store.commit(changes)
+                    return true
+                }
+                if instructed, await environment.settleOwed(job: escrow.jobID, tenant: tenant) { captured += 1 }
+            } catch let error as TradesKitError where error.code != .storageUnavailable {
+                environment.logger.warning(
+                    "A held payment could not be captured; it will be tried again",
+                    metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.job": "\(escrow.jobID)", "tradeskit.error": "\(error.code.rawValue)"])
+            }
+        }
+        return captured
+    }
+
     /// Ledger transactions of a tenant whose entries do not sum to zero; empty when the ledger is sound.
     public func unbalancedTransactions(by operator: PlatformOperator, in tenant: TenantID) async throws -> [LedgerTransactionID] {
         try await environment.run("payment.check", tenant: tenant) {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Logging
 
 /// The marketplace: every service of TradesKit over one storage and one set of providers.
@@ -15,11 +15,19 @@ public struct Marketplace: Sendable {
         public var maxAttempts: Int
         /// Sessions, e-mailed links, lockout and two-factor secrets.
         public var identity: IdentityConfiguration
+        /// How long an authorised payment stays held before it is captured though the work has not started (default six
+        /// days: a card authorisation lapses after seven at Stripe, and the money with it). See
+        /// ``PaymentService/runHoldCaptures(in:limit:)``.
+        public var captureHeldPaymentsAfter: TimeInterval
 
         /// Creates a configuration.
-        public init(maxAttempts: Int = 12, identity: IdentityConfiguration = IdentityConfiguration()) {
+        public init(
+            maxAttempts: Int = 12, identity: IdentityConfiguration = IdentityConfiguration(),
+            captureHeldPaymentsAfter: TimeInterval = 6 * 86_400
+        ) {
             self.maxAttempts = max(1, maxAttempts)
             self.identity = identity
+            self.captureHeldPaymentsAfter = max(0, captureHeldPaymentsAfter)
         }
     }
 
@@ -40,7 +48,7 @@ public struct Marketplace: Sendable {
         environment = ServiceEnvironment(
             storage: storage, payments: payments, passwordHasher: passwordHasher, emailSender: emailSender, clock: clock,
             ids: ids ?? UUIDv7Generator(clock: clock), logger: logger, maxAttempts: configuration.maxAttempts,
-            identity: configuration.identity)
+            identity: configuration.identity, captureHeldPaymentsAfter: configuration.captureHeldPaymentsAfter)
     }
 
     /// The storage behind the marketplace.

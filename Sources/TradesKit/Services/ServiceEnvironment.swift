@@ -13,6 +13,8 @@ struct ServiceEnvironment: Sendable {
     let logger: Logger
     let maxAttempts: Int
     let identity: IdentityConfiguration
+    /// See ``Marketplace/Configuration/captureHeldPaymentsAfter``.
+    let captureHeldPaymentsAfter: TimeInterval
     /// A hash of a random password made by ``passwordHasher`` on first use, verified against for unknown e-mail addresses.
     let dummyPasswordHash = DummyPasswordHash()
     /// How long a password check with the hasher's current parameters takes in this process.

@@ -78,6 +78,9 @@ public protocol TenantStorage: Sendable {
     func escrow(job: JobID) async throws -> Escrow?
     /// Escrows with a ``SettlementInstruction`` still owed, least recently changed first.
     func pendingSettlements(limit: Int) async throws -> [Escrow]
+    /// Escrows whose money is held (``EscrowStatus/held``) with no instruction owed, opened at or before `cutoff`, oldest
+    /// first (by `createdAt`, then id): the authorisations to capture before they lapse.
+    func heldEscrows(openedBefore cutoff: Date, limit: Int) async throws -> [Escrow]
     /// Ledger entries, of one job or all, in posting order.
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry]
     /// The ids of ledger transactions whose entries do not sum to zero (should always be empty).

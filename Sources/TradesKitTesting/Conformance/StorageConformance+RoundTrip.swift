@@ -143,6 +143,46 @@ extension StorageConformance {
             pending = try await world.db.pendingSettlements(limit: 10)
             try expect(pending == Array(escrows[1...3]) + [last], "pendingSettlements does not follow instructions set and cleared")
         },
+        StorageConformanceCheck("roundTrip.heldEscrows") { storage in
+            let world = try await ConformanceWorld.make(storage)
+            // Opened at six instants, inserted newest first: the order is the opening's, not the insertion's.
+            let opened = (0..<6).map { _ in world.next() }
+            let shapes: [(EscrowStatus, SettlementInstruction?)] = [
+                (.held, nil), (.held, nil), (.held, .capture), (.captured, nil), (.authorizationPending, nil), (.held, nil),
+            ]
+            var escrows: [Escrow] = []
+            for (index, (status, instruction)) in shapes.enumerated().reversed() {
+                let job = try await world.insertJob()
+                let bid = try await world.insertBid(on: job)
+                var escrow = world.fixtures.escrow(job: job, bid: bid, status: status, paymentReference: "pi_1", at: opened[index])
+                escrow.instruction = instruction
+                try await world.commit(.insertEscrow(escrow))
+                escrows.insert(escrow, at: 0)
+            }
+            try expect(
+                try await world.db.heldEscrows(openedBefore: opened[5], limit: 10) == [escrows[0], escrows[1], escrows[5]],
+                "heldEscrows is not the held escrows with nothing owed, oldest first")
+            try expect(
+                try await world.db.heldEscrows(openedBefore: opened[1], limit: 10) == [escrows[0], escrows[1]],
+                "heldEscrows does not stop at its cutoff (inclusive)")
+            try expect(try await world.db.heldEscrows(openedBefore: opened[5], limit: 1) == [escrows[0]], "heldEscrows ignores its limit")
+            try expect(
+                try await world.db.heldEscrows(openedBefore: opened[0].addingTimeInterval(-1), limit: 10).isEmpty,
+                "heldEscrows answers escrows opened after its cutoff")
+            for limit in [0, -1, Int.min] {
+                try expect(try await world.db.heldEscrows(openedBefore: opened[5], limit: limit).isEmpty, "heldEscrows(limit: \(limit)) is not empty")
+            }
+            // Captured, the first leaves the list.
+            var captured = try escrows[0].capturing(at: world.next())
+            captured.instruction = nil
+            try await world.commit(.updateEscrow(captured))
+            try expect(
+                try await world.db.heldEscrows(openedBefore: opened[5], limit: 10) == [escrows[1], escrows[5]],
+                "heldEscrows still answers a captured escrow")
+            // Another tenant's held escrows are not this tenant's.
+            let other = try await ConformanceWorld.make(storage, slug: "other", fixtures: world.fixtures, clock: world.clock)
+            try expect(try await other.db.heldEscrows(openedBefore: opened[5], limit: 10).isEmpty, "heldEscrows answers another tenant's escrows")
+        },
         StorageConformanceCheck("roundTrip.disputeWithResolution") { storage in
             let world = try await ConformanceWorld.make(storage)
             let outcomes: [DisputeOutcome] = [.partialRefund(Money(12_345, .usd)), .release, .fullRefund]

@@ -115,6 +115,14 @@ struct MemoryTenantStorage: TenantStorage {
         return Array(pending.sorted { ($0.updatedAt, $0.id.rawValue.uuidString) < ($1.updatedAt, $1.id.rawValue.uuidString) }.prefix(max(0, limit)))
     }
 
+    func heldEscrows(openedBefore cutoff: Date, limit: Int) async throws -> [Escrow] {
+        let cutoffKey = cutoff.millisecondsSince1970
+        let held = data.escrows.values.filter {
+            $0.status == .held && $0.instruction == nil && $0.createdAt.millisecondsSince1970 <= cutoffKey
+        }
+        return Array(held.sorted { ($0.createdAt, $0.id.rawValue.uuidString) < ($1.createdAt, $1.id.rawValue.uuidString) }.prefix(max(0, limit)))
+    }
+
     func ledgerEntries(job: JobID?) async throws -> [LedgerEntry] {
         // Stable sort: entries posted at the same instant keep their insertion order.
         data.ledger.filter { job == nil || $0.jobID == job }.sorted { $0.postedAt.millisecondsSince1970 < $1.postedAt.millisecondsSince1970 }
