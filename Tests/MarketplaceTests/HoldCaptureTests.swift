@@ -67,7 +67,7 @@ struct HoldCaptureTests {
         #expect(Ledger.unbalancedTransactions(in: try await t.market.payments.ledger(by: world.admin, job: job.id)).isEmpty)
     }
 
-    @Test("a capture the processor refuses stays owed: starting meanwhile adds no second capture, and the runner finishes it once")
+    @Test("a capture the processor refuses stays owed: a start waits for it, the runner finishes it once, then the start goes on")
     func refusedCapture() async throws {
         let t = try TestMarket(.memory)
         let (world, job, winner) = try await Self.awardedJob(t)
@@ -78,12 +78,56 @@ struct HoldCaptureTests {
         #expect(escrow.status == .held && escrow.instruction == .capture)
         #expect(try await t.market.payments.runHoldCaptures(in: world.tenant.id) == 0, "an owed capture is the settlements' to finish")
 
+        // The money may not be collectable: the work does not start on it until the capture is done.
+        await expectError(.conflict) { try await t.market.jobs.start(by: winner, job.id) }
+        #expect(try await t.market.jobs.get(by: world.owner, job.id).status == .awarded)
+        #expect(try await t.market.payments.runPendingSettlements(in: world.tenant.id) == 1)
         #expect(try await t.market.jobs.start(by: winner, job.id).status == .inProgress)
         escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
-        #expect(escrow.status == .captured && escrow.instruction == nil, "starting carried out the owed capture")
-        #expect(try await t.market.payments.runPendingSettlements(in: world.tenant.id) == 0)
+        #expect(escrow.status == .captured && escrow.instruction == nil)
         #expect(Self.captures(t).allSatisfy { $0 == "capture:\(job.id)" } && t.payments.payments.compactMap(\.captured).count == 1)
         try PaymentRaceTests.expectProcessorAgrees(t, escrow)
+    }
+
+    @Test(
+        "a cancel or a dispute's full refund overtakes a capture still owed: the money is captured then refunded, never voided",
+        arguments: [false, true])
+    func owedCaptureOvertaken(byDispute: Bool) async throws {
+        let t = try TestMarket(.memory)
+        let (world, job, winner) = try await Self.awardedJob(t)
+        t.clock.advance(by: Self.age)
+        // The capture reaches the processor, and its answer is lost: the escrow still says held, with the capture owed.
+        t.payments.loseNextAnswer(with: ProcessorDown())
+        #expect(try await t.market.payments.runHoldCaptures(in: world.tenant.id) == 0)
+        #expect(try await t.market.payments.escrow(by: world.owner, job: job.id).instruction == .capture)
+        if byDispute {
+            let dispute = try await t.market.disputes.open(by: winner, job: job.id, reason: "The owner never let me in.")
+            _ = try await t.market.disputes.resolve(by: world.admin, dispute.id, outcome: .fullRefund, note: "Refund it all.")
+        } else {
+            #expect(try await t.market.jobs.cancel(by: world.owner, job.id).status == .cancelled)
+        }
+        let escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .refunded && escrow.refundedAmount == escrow.amount && escrow.instruction == nil)
+        #expect(!t.payments.calls.contains { if case .void = $0 { true } else { false } }, "captured money cannot be voided")
+        #expect(Set(Self.captures(t)) == ["capture:\(job.id)"], "the settlement captured with the same key")
+        try PaymentRaceTests.expectProcessorAgrees(t, escrow)
+        #expect(Ledger.unbalancedTransactions(in: try await t.market.payments.ledger(by: world.admin, job: job.id)).isEmpty)
+    }
+
+    @Test("a dispute over a job whose money was captured early splits it as decided")
+    func disputeAfterEarlyCapture() async throws {
+        let t = try TestMarket(.memory)
+        let (world, job, winner) = try await Self.awardedJob(t)
+        t.clock.advance(by: Self.age)
+        #expect(try await t.market.payments.runHoldCaptures(in: world.tenant.id) == 1)
+        let dispute = try await t.market.disputes.open(by: world.owner, job: job.id, reason: "Nobody came for a week.")
+        _ = try await t.market.disputes.resolve(by: world.admin, dispute.id, outcome: .partialRefund(Money(5_000, .usd)), note: "Split.")
+        let escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .partiallyRefunded && escrow.refundedAmount == Money(5_000, .usd))
+        #expect(escrow.releasedAmount.amount + escrow.platformFee.amount == escrow.amount.amount - 5_000)
+        try PaymentRaceTests.expectProcessorAgrees(t, escrow)
+        #expect(Ledger.unbalancedTransactions(in: try await t.market.payments.ledger(by: world.admin, job: job.id)).isEmpty)
+        _ = winner
     }
 
     @Test("jobs started in time, cancelled or still open are not captured early")

@@ -143,6 +143,25 @@ struct MarketplaceFlowTests {
         #expect(try await t.market.bids.list(by: world.owner, job: job.id).map(\.status) == [.submitted])
     }
 
+    @Test("a bid whose job is edited between its read and its commit is not placed on the edited job")
+    func editDuringABid() async throws {
+        let t = try TestMarket(.memory)
+        let world = try await t.makeWorld(contractors: 1)
+        let job = try await t.postJob(world)
+        let storage = try #require(t.storage as? MemoryStorage)
+        storage.beforeNextCommit {
+            do {
+                _ = try await t.market.jobs.update(by: world.owner, job.id, .init(description: "And replace the boiler"))
+            } catch {
+                Issue.record("the edit failed: \(error)")
+            }
+        }
+        await expectError(.conflict) { try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(30_000, .usd))) }
+        #expect(try await t.market.bids.list(by: world.owner, job: job.id).isEmpty)
+        // Read again, the edited job can be bid on.
+        _ = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(90_000, .usd)))
+    }
+
     @Test("an approved contractor who changes what was vetted is vetted again; other edits and rejections stand")
     func vettingFollowsTheProfile() async throws {
         let t = try TestMarket()

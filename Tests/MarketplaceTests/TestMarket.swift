@@ -42,12 +42,12 @@ struct TestMarket {
 
     /// - Parameter processor: what the marketplace calls for payments, given the fake that records them (itself by default).
     init(
-        _ kind: StorageKind = .sqliteMemory, identity: IdentityConfiguration = IdentityConfiguration(),
+        _ kind: StorageKind = .sqliteMemory, identity: IdentityConfiguration? = nil,
         configuration: Marketplace.Configuration = Marketplace.Configuration(),
         processor: (MemoryPaymentProcessor) -> any PaymentProcessor = { $0 }
     ) throws {
         var configuration = configuration
-        configuration.identity = identity
+        if let identity { configuration.identity = identity }
         let (storage, cleanup) = try kind.make()
         self.storage = storage
         self.cleanup = cleanup

@@ -44,10 +44,16 @@ public struct BidService: Sendable {
 
         // A job the contractor may not see is not found, whatever its state: a 409 would confirm that it exists.
         // The tenant's policy and the contractor's profile are read with the caller and the job, in one storage call.
+        // The job as first read is what the bid prices: a retry that finds it edited meanwhile places nothing.
+        var pricedVersion: Int64?
         return try await environment.acting("bid.submit", as: principal, onJob: jobID, reading: [.tenant, .contractorProfile]) {
             store, actor, job, read in
             guard let tenant = read.tenant else { throw TradesKitError.notFound("Tenant") }
             guard job.status == .open else { throw TradesKitError.invalidTransition("Bids can only be placed on open jobs") }
+            if let pricedVersion, pricedVersion != job.version {
+                throw TradesKitError(.conflict, "The job was edited while you bid; read it again before bidding")
+            }
+            pricedVersion = job.version
             var check = Validator()
             check.positiveAmount(input.amount, currency: job.budget.max.currency, field: "amount")
             try check.check()

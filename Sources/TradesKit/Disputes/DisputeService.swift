@@ -99,12 +99,12 @@ public struct DisputeService: Sendable {
             var changes = ChangeSet()
             changes.expectCaller(actor)
             switch (escrow.status, outcome) {
-            case (.held, .fullRefund), (.authorizationPending, .fullRefund):
+            case (.held, .fullRefund) where !escrow.captureBegun, (.authorizationPending, .fullRefund):
                 // Nothing was collected: voiding the hold is the full refund.
                 try environment.instruct(.void, escrow, at: now, into: &changes)
             case (.held, _), (.captured, _):
                 // Held money is captured first, then split.
-                try environment.instruct(.settle(refund: refund), escrow, at: now, into: &changes)
+                try environment.instruct(.settle(refund: refund), escrow, overtakingCapture: true, at: now, into: &changes)
             default:
                 throw TradesKitError.invalidTransition("No money is held for this job")
             }

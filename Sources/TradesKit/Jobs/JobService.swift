@@ -123,7 +123,7 @@ public struct JobService: Sendable {
             let updated = try job.updated(title: title, description: description, budget: update.budget, at: now)
             guard try await store.bids(job: id, viewer: .admin).allSatisfy({ !$0.isLive }) else {
                 throw TradesKitError.invalidTransition(
-                    "A job cannot be edited once it has bids: contractors priced what it said. Cancel it and post it again")
+                    "A job cannot be edited once it has live bids: contractors priced what it said. Cancel it and post it again")
             }
             changes.append(.expectLiveBids(id, []))
             return updated
@@ -138,12 +138,10 @@ public struct JobService: Sendable {
                 job, store, changes, now in
                 let started = try job.starting(at: now)
                 guard let escrow = try await store.escrow(job: id) else { throw TradesKitError.invalidTransition("The job has no payment") }
-                switch (escrow.status, escrow.instruction) {
-                case (.captured, nil), (.held, .capture?):
-                    // Held too long before the work started, the money was collected already, or is being collected
-                    // (``PaymentService/runHoldCaptures(in:limit:)``).
-                    break
-                default:
+                // Held too long before the work started, the money may be collected already
+                // (``PaymentService/runHoldCaptures(in:limit:)``); while that capture is owed, the start waits for it
+                // (`conflict`), as any decision waits for an owed movement.
+                if !(escrow.status == .captured && escrow.instruction == nil) {
                     try environment.instruct(.capture, escrow, at: now, into: &changes)
                 }
                 return started
@@ -193,8 +191,8 @@ public struct JobService: Sendable {
                 }
             case .afterAward, .inProgress:
                 guard let escrow = try await store.escrow(job: id) else { break }
-                let instruction: SettlementInstruction = escrow.status == .captured ? .settle(refund: escrow.amount) : .void
-                try environment.instruct(instruction, escrow, at: now, into: &changes)
+                let instruction: SettlementInstruction = escrow.captureBegun ? .settle(refund: escrow.amount) : .void
+                try environment.instruct(instruction, escrow, overtakingCapture: true, at: now, into: &changes)
             }
             return cancelled
         }

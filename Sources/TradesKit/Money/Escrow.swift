@@ -82,6 +82,11 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
         return escrow
     }
 
+    /// Whether the homeowner's money is collected or may be: captured, or a capture owed, whose call may have gone
+    /// through with its answer lost. Such money is refunded (a settlement captures first, with the same key), never
+    /// voided.
+    public var captureBegun: Bool { status == .captured || instruction == .capture }
+
     /// Captured when work starts, or before the authorisation lapses: held → captured.
     public func capturing(at now: Date) throws(TradesKitError) -> Escrow {
         guard status == .held else { throw .invalidTransition("Only held money can be captured") }

@@ -51,10 +51,11 @@ public struct PaymentService: Sendable {
     /// dispute. A capture the processor fails stays owed for ``runPendingSettlements(in:limit:)``.
     /// - Throws: ``TradesKitError/Code/storageUnavailable``.
     public func runHoldCaptures(in tenant: TenantID, limit: Int = 100) async throws -> Int {
+        guard limit > 0 else { return 0 }
         let store = environment.storage.tenant(tenant)
         let cutoff = environment.now().addingTimeInterval(-environment.captureHeldPaymentsAfter)
         let due = try await environment.run("payment.capture_held", tenant: tenant) {
-            try await store.heldEscrows(openedBefore: cutoff, limit: min(500, max(1, limit)))
+            try await store.heldEscrows(openedBefore: cutoff, limit: min(500, limit))
         }
         var captured = 0
         for escrow in due {
@@ -93,11 +94,20 @@ public struct PaymentService: Sendable {
 /// commits the escrow change, the ledger postings and the event with the instruction cleared.
 extension ServiceEnvironment {
     /// Records where the money is to go with the decision in `changes`.
-    /// - Throws: ``TradesKitError/Code/conflict`` while an earlier instruction is owed (one movement at a time);
+    ///
+    /// One movement at a time, with one exception: a refund (`overtakingCapture`, a cancel's or a dispute's resolution)
+    /// replaces an owed capture with its settlement, which captures first with the same key. So the homeowner's way out
+    /// is not held up by a capture the processor has not carried out yet (money held too long,
+    /// ``PaymentService/runHoldCaptures(in:limit:)``, or a start's); a release still waits for it.
+    /// - Throws: ``TradesKitError/Code/conflict`` while an earlier instruction is owed;
     ///   ``TradesKitError/Code/invalidTransition`` when the money is not where the instruction needs it.
-    func instruct(_ instruction: SettlementInstruction, _ escrow: Escrow, at now: Date, into changes: inout ChangeSet) throws {
-        guard escrow.instruction == nil else {
-            throw TradesKitError(.conflict, "A payment for this job is still being processed; try again shortly")
+    func instruct(
+        _ instruction: SettlementInstruction, _ escrow: Escrow, overtakingCapture: Bool = false, at now: Date, into changes: inout ChangeSet
+    ) throws {
+        switch (escrow.instruction, instruction) {
+        case (nil, _): break
+        case (.capture?, .settle) where overtakingCapture: break
+        default: throw TradesKitError(.conflict, "A payment for this job is still being processed; try again shortly")
         }
         switch instruction {
         case .capture:
