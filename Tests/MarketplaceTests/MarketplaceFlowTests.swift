@@ -125,41 +125,31 @@ struct MarketplaceFlowTests {
         await expectError(.invalidTransition) { try await t.market.jobs.update(by: world.owner, job.id, .init(title: "Fix the tap")) }
     }
 
-    @Test("a bid committed between an edit's read and its commit refuses the edit")
-    func bidDuringAnEdit() async throws {
+    @Test("an edit and a bid that race: whichever commits second is refused, and nothing of it is written")
+    func editAndBidRace() async throws {
         let t = try TestMarket(.memory)
         let world = try await t.makeWorld(contractors: 1)
-        let job = try await t.postJob(world)
         let storage = try #require(t.storage as? MemoryStorage)
-        storage.beforeNextCommit {
-            do {
-                _ = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(30_000, .usd)))
-            } catch {
-                Issue.record("the bid failed: \(error)")
+        let pro = world.contractors[0]
+        // Commits `other` between the next operation's read and its commit.
+        func interleave(_ other: @escaping @Sendable () async throws -> Void) {
+            storage.beforeNextCommit {
+                do { try await other() } catch { Issue.record("the interleaved change failed: \(error)") }
             }
         }
-        await expectError(.invalidTransition) { try await t.market.jobs.update(by: world.owner, job.id, .init(title: "Replace the boiler")) }
-        #expect(try await t.market.jobs.get(by: world.owner, job.id).title == job.title)
-        #expect(try await t.market.bids.list(by: world.owner, job: job.id).map(\.status) == [.submitted])
-    }
 
-    @Test("a bid whose job is edited between its read and its commit is not placed on the edited job")
-    func editDuringABid() async throws {
-        let t = try TestMarket(.memory)
-        let world = try await t.makeWorld(contractors: 1)
-        let job = try await t.postJob(world)
-        let storage = try #require(t.storage as? MemoryStorage)
-        storage.beforeNextCommit {
-            do {
-                _ = try await t.market.jobs.update(by: world.owner, job.id, .init(description: "And replace the boiler"))
-            } catch {
-                Issue.record("the edit failed: \(error)")
-            }
-        }
-        await expectError(.conflict) { try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(30_000, .usd))) }
-        #expect(try await t.market.bids.list(by: world.owner, job: job.id).isEmpty)
-        // Read again, the edited job can be bid on.
-        _ = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(90_000, .usd)))
+        // The bid commits first: the edit finds a live bid on its retry.
+        let bidFirst = try await t.postJob(world)
+        interleave { _ = try await t.market.bids.submit(by: pro, on: bidFirst.id, .init(amount: Money(30_000, .usd))) }
+        await expectError(.invalidTransition) { try await t.market.jobs.update(by: world.owner, bidFirst.id, .init(title: "Replace the boiler")) }
+        #expect(try await t.market.jobs.get(by: world.owner, bidFirst.id).title == bidFirst.title)
+        #expect(try await t.market.bids.list(by: world.owner, job: bidFirst.id).map(\.status) == [.submitted])
+
+        // The edit commits first: the bid priced the old text, and its retry finds the job changed.
+        let editFirst = try await t.postJob(world)
+        interleave { _ = try await t.market.jobs.update(by: world.owner, editFirst.id, .init(description: "And replace the boiler")) }
+        await expectError(.conflict) { try await t.market.bids.submit(by: pro, on: editFirst.id, .init(amount: Money(30_000, .usd))) }
+        #expect(try await t.market.bids.list(by: world.owner, job: editFirst.id).isEmpty)
     }
 
     @Test("an approved contractor who changes what was vetted is vetted again; other edits and rejections stand")

@@ -12,20 +12,26 @@ import TradesKitTesting
 struct ScheduledWorkTests {
     struct ProcessorDown: Error {}
 
+    /// Posts a job as the owner, bids 200.00 on it as contractor A and accepts the bid: the job's id.
+    static func award(_ api: API, _ world: TestServer.World) async throws -> String {
+        let job = try await api.call(.post, "/v1/jobs", as: world.owner, json: .newJob(category: world.plumbing))
+        let bid = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(20_000))
+        #expect(try await api.call(.post, "/v1/bids/\(bid.id)/accept", as: world.owner).status == .ok)
+        return job.id
+    }
+
     @Test("The running server finishes a settlement the processor failed when the job was approved")
     func owedSettlement() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
         let jobID = try await harness.test { api async throws -> String in
-            let job = try await api.call(.post, "/v1/jobs", as: world.owner, json: .newJob(category: world.plumbing))
-            let bid = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(20_000))
-            #expect(try await api.call(.post, "/v1/bids/\(bid.id)/accept", as: world.owner).status == .ok)
-            #expect(try await api.call(.post, "/v1/jobs/\(job.id)/start", as: world.contractorA)["status"] == "in_progress")
-            #expect(try await api.call(.post, "/v1/jobs/\(job.id)/complete", as: world.contractorA)["status"] == "completed")
+            let job = try await Self.award(api, world)
+            #expect(try await api.call(.post, "/v1/jobs/\(job)/start", as: world.contractorA)["status"] == "in_progress")
+            #expect(try await api.call(.post, "/v1/jobs/\(job)/complete", as: world.contractorA)["status"] == "completed")
             harness.payments.failNext(with: ProcessorDown())
             // The approval stands though the payout failed.
-            #expect(try await api.call(.post, "/v1/jobs/\(job.id)/approve", as: world.owner)["status"] == "closed")
-            return job.id
+            #expect(try await api.call(.post, "/v1/jobs/\(job)/approve", as: world.owner)["status"] == "closed")
+            return job
         }
         let job = try #require(UUID(uuidString: jobID).map(JobID.init))
         let escrow: @Sendable () async throws -> Escrow = { try await harness.market.payments.escrow(by: world.admin.principal, job: job) }
@@ -88,12 +94,7 @@ struct ScheduledWorkTests {
     func holdCapture() async throws {
         let harness = try await TestServer()
         let world = try await harness.world()
-        let jobID = try await harness.test { api async throws -> String in
-            let job = try await api.call(.post, "/v1/jobs", as: world.owner, json: .newJob(category: world.plumbing))
-            let bid = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(20_000))
-            #expect(try await api.call(.post, "/v1/bids/\(bid.id)/accept", as: world.owner).status == .ok)
-            return job.id
-        }
+        let jobID = try await harness.test { api async throws -> String in try await Self.award(api, world) }
         let job = try #require(UUID(uuidString: jobID).map(JobID.init))
         let admin = world.admin.principal
         let work = ScheduledWork(
