@@ -150,6 +150,17 @@ struct MarketplaceFlowTests {
         interleave { _ = try await t.market.jobs.update(by: world.owner, editFirst.id, .init(description: "And replace the boiler")) }
         await expectError(.conflict) { try await t.market.bids.submit(by: pro, on: editFirst.id, .init(amount: Money(30_000, .usd))) }
         #expect(try await t.market.bids.list(by: world.owner, job: editFirst.id).isEmpty)
+
+        // A bid naming the version it prices is refused on any other; without a race too.
+        let current = try await t.market.jobs.get(by: pro, editFirst.id)
+        await expectError(.conflict) {
+            try await t.market.bids.submit(by: pro, on: editFirst.id, .init(amount: Money(30_000, .usd), jobVersion: editFirst.version))
+        }
+        await expectError(.validationFailed) {
+            try await t.market.bids.submit(by: pro, on: editFirst.id, .init(amount: Money(30_000, .usd), jobVersion: 0))
+        }
+        let placed = try await t.market.bids.submit(by: pro, on: editFirst.id, .init(amount: Money(90_000, .usd), jobVersion: current.version))
+        #expect(placed.status == .submitted && current.version == editFirst.version + 1)
     }
 
     @Test("an approved contractor who changes what was vetted is vetted again; other edits and rejections stand")

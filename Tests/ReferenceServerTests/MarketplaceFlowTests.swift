@@ -170,7 +170,15 @@ struct MarketplaceFlowTests {
             #expect(try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.otherOwner, json: .bid(1_000)).status == .forbidden)
             // C has no contractor profile.
             #expect(try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorC, json: .bid(1_000)).status == .forbidden)
-            let bid = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(1_000))
+            // A bid may name the job's version it prices: the edit made it 2, so a price for version 1 is refused.
+            let edited = try await api.call(.get, "/v1/jobs/\(job.id)", as: world.contractorA)
+            #expect(job["version"] == 1 && edited["version"] == 2, "\(edited)")
+            let stale = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(1_000, jobVersion: 1))
+            #expect(stale.status == .conflict && stale.problemCode == "conflict", "\(stale)")
+            let zero = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(1_000, jobVersion: 0))
+            #expect(zero.status == .unprocessableContent && zero.fieldErrors == ["jobVersion"], "\(zero)")
+            let bid = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(1_000, jobVersion: 2))
+            #expect(bid.status == .created, "\(bid)")
             #expect(try await api.call(.post, "/v1/bids/\(bid.id)/accept", as: world.contractorA).problemCode == "forbidden")
             #expect(try await api.call(.post, "/v1/bids/\(bid.id)/withdraw", as: world.owner).status == .forbidden)
             #expect(try await api.call(.patch, "/v1/jobs/\(job.id)", as: world.otherOwner, json: ["title": "Mine now"]).status == .forbidden)

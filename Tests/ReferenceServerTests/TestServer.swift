@@ -229,7 +229,9 @@ extension JSONValue {
     }
 
     /// A bid body.
-    static func bid(_ amount: Int64, message: String = "I can do it this week.") -> JSONValue {
-        ["amount": ["amount": .integer(amount), "currency": "USD"], "message": .string(message)]
+    static func bid(_ amount: Int64, message: String = "I can do it this week.", jobVersion: JSONValue? = nil) -> JSONValue {
+        var members: [String: JSONValue] = ["amount": ["amount": .integer(amount), "currency": "USD"], "message": .string(message)]
+        if let jobVersion { members["jobVersion"] = jobVersion }
+        return .object(members)
     }
 }

@@ -12,6 +12,8 @@ struct TradesCommandTests {
     /// thread to resume on: a read that returns in time returned on what it was waiting for, not on its timeout.
     static let wellBeforeTheTimeout: Duration = .seconds(45)
 
+    /// Starts `script` with its standard output on a pipe of its own. A child that outlives its test must write no
+    /// standard error either: it would inherit the test runner's, which the runner reads to its end after the tests.
     private static func start(_ script: String) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -24,8 +26,8 @@ struct TradesCommandTests {
 
     @Test("returns as soon as what was asked for arrived, while the child runs on")
     func enough() async throws {
-        let (process, output) = try Self.start("echo one; echo two; exec sleep 300")
-        defer { process.terminate() }
+        let (process, output) = try Self.start("echo one; echo two; exec sleep 300 2>/dev/null")
+        defer { kill(process.processIdentifier, SIGKILL) }
         let started = ContinuousClock.now
         let text = await TradesCommand.read(output, of: process) { $0.contains("two\n") }
         #expect(text == "one\ntwo\n")
@@ -35,8 +37,8 @@ struct TradesCommandTests {
 
     @Test("returns at the timeout when a child hangs without writing")
     func timeout() async throws {
-        let (process, output) = try Self.start("echo started; exec sleep 300")
-        defer { process.terminate() }
+        let (process, output) = try Self.start("echo started; exec sleep 300 2>/dev/null")
+        defer { kill(process.processIdentifier, SIGKILL) }
         // The child is running and has written what it will write (however long starting it took on a busy machine).
         #expect(await TradesCommand.read(output, of: process) { $0.contains("started\n") } == "started\n")
         let started = ContinuousClock.now
@@ -48,7 +50,7 @@ struct TradesCommandTests {
     @Test("returns everything once the child exits, though a grandchild still holds the pipe open")
     func exit() async throws {
         // The background sleep inherits standard output and keeps the pipe's write end open after the shell exits.
-        let (process, output) = try Self.start("sleep 120 & echo last words")
+        let (process, output) = try Self.start("sleep 120 2>/dev/null & echo last words")
         let started = ContinuousClock.now
         let text = await TradesCommand.read(output, of: process) { _ in false }
         #expect(text == "last words\n")

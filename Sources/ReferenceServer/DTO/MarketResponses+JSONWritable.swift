@@ -43,6 +43,8 @@ extension JobResponse: JSONWritable {
         json.string(title)
         json.key("updatedAt")
         json.date(updatedAt)
+        json.key("version")
+        json.integer(version)
         json.endObject()
     }
 }

@@ -31,6 +31,8 @@ struct JobResponse: Encodable {
     let updatedAt: Date
     let completedAt: Date?
     let closedAt: Date?
+    /// What a bid names as `jobVersion`: the job as the contractor priced it.
+    let version: Int64
 
     init(_ job: Job) {
         id = job.id
@@ -47,6 +49,7 @@ struct JobResponse: Encodable {
         updatedAt = job.updatedAt
         completedAt = job.completedAt
         closedAt = job.closedAt
+        version = job.version
     }
 }
 

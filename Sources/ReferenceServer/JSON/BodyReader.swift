@@ -221,17 +221,17 @@ final class BodyReader {
     /// A required integer.
     func integer(_ key: String) -> Int64? { required(key, optionalInteger(key)) }
 
-    /// The optional `expectedVersion` of a decision: the version of the record it was made on, 1 or more.
-    func expectedVersion() -> Int64? {
-        switch optionalInteger("expectedVersion") {
+    /// An optional version a decision was made on (`expectedVersion` by default): that of the record as read, 1 or more.
+    func expectedVersion(_ field: String = "expectedVersion") -> Int64? {
+        switch optionalInteger(field) {
         case .absent:
             return nil
         case .null:
-            fail("expectedVersion", "invalid_type", "must be an integer")
+            fail(field, "invalid_type", "must be an integer")
             return nil
         case .value(let version):
             guard version >= 1 else {
-                fail("expectedVersion", "out_of_range", "must be 1 or more")
+                fail(field, "out_of_range", "must be 1 or more")
                 return nil
             }
             return version

@@ -84,7 +84,11 @@ enum OpenAPIComponents {
                 ], description: "`categoryId` names a category of the tenant."),
             "JobUpdate": S.object(
                 [("title", S.text(min: 3, max: 120)), ("description", S.text(max: 5_000)), ("budget", S.ref("BudgetInput"))], required: []),
-            "NewBid": S.object([("amount", S.ref("MoneyInput")), ("message", S.text(min: 0, max: 2_000))], required: ["amount"]),
+            "NewBid": S.object(
+                [("amount", S.ref("MoneyInput")), ("message", S.text(min: 0, max: 2_000)), ("jobVersion", version)], required: ["amount"],
+                description:
+                    "With `jobVersion` (the job's `version` the price is for) it is refused with 409 if the job was edited since; without it, the job as the server reads it."
+            ),
             "NewMessage": S.record([("body", S.text(max: 4_000))]),
             "NewReview": S.object([("rating", S.integer(1, 5)), ("text", S.text(min: 0, max: 2_000))], required: ["rating"]),
             "NewDispute": S.record([("jobId", S.uuid), ("reason", S.text(min: 10, max: 5_000))]),
@@ -190,8 +194,11 @@ enum OpenAPIComponents {
                     ("id", S.uuid), ("ownerId", S.uuid), ("categoryId", S.uuid), ("title", S.string()), ("description", S.string()),
                     ("location", S.ref("GeoPoint")), ("budget", S.ref("Budget")), ("status", S.enumeration(JobStatus.allCases.map(\.rawValue))),
                     ("acceptedBidId", S.uuid), ("contractorId", S.uuid), ("createdAt", S.dateTime), ("updatedAt", S.dateTime),
-                    ("completedAt", S.dateTime), ("closedAt", S.dateTime),
-                ], required: ["id", "ownerId", "categoryId", "title", "description", "location", "budget", "status", "createdAt", "updatedAt"]),
+                    ("completedAt", S.dateTime), ("closedAt", S.dateTime), ("version", S.integer),
+                ],
+                required: [
+                    "id", "ownerId", "categoryId", "title", "description", "location", "budget", "status", "createdAt", "updatedAt", "version",
+                ]),
             "JobList": S.list(of: "Job"),
             "Bid": S.record(
                 [

@@ -18,9 +18,10 @@ enum BidRoutes {
                 let body = try await call.body()
                 let amount = body.money("amount")
                 let message = body.string("message", default: "", maxLength: 10_000)
+                let jobVersion = body.expectedVersion("jobVersion")
                 try body.finish()
                 guard let amount, let message else { throw ServerError(.badRequest, "Incomplete input") }
-                let bid = try await call.market.bids.submit(by: principal, on: job, .init(amount: amount, message: message))
+                let bid = try await call.market.bids.submit(by: principal, on: job, .init(amount: amount, message: message, jobVersion: jobVersion))
                 call.services.metrics.bidsSubmitted.increment()
                 return try call.json(BidResponse(bid), status: .created)
             },

@@ -13,11 +13,15 @@ public struct BidService: Sendable {
         public var amount: Money
         /// A note to the homeowner, up to 2000 characters.
         public var message: String
+        /// The ``Job/version`` the price is for, as the contractor read the job: a bid on a job edited since is refused
+        /// with ``TradesKitError/Code/conflict``. `nil` prices the job as the call first reads it.
+        public var jobVersion: Int64?
 
         /// Creates the input.
-        public init(amount: Money, message: String = "") {
+        public init(amount: Money, message: String = "", jobVersion: Int64? = nil) {
             self.amount = amount
             self.message = message
+            self.jobVersion = jobVersion
         }
     }
 
@@ -40,18 +44,20 @@ public struct BidService: Sendable {
         var validator = Validator()
         let message = validator.text(input.message, field: "message", min: 0, max: 2_000)
         if input.amount.amount <= 0 { validator.fail("amount.amount", "must_be_positive", "must be greater than zero") }
+        if let version = input.jobVersion, version < 1 { validator.fail("jobVersion", "out_of_range", "must be 1 or more") }
         try validator.check()
 
         // A job the contractor may not see is not found, whatever its state: a 409 would confirm that it exists.
         // The tenant's policy and the contractor's profile are read with the caller and the job, in one storage call.
-        // The job as first read is what the bid prices: a retry that finds it edited meanwhile places nothing.
-        var pricedVersion: Int64?
+        // The bid prices the job as the contractor read it, or else as first read here: a job edited since (found on a
+        // retry, too) places nothing.
+        var pricedVersion = input.jobVersion
         return try await environment.acting("bid.submit", as: principal, onJob: jobID, reading: [.tenant, .contractorProfile]) {
             store, actor, job, read in
             guard let tenant = read.tenant else { throw TradesKitError.notFound("Tenant") }
             guard job.status == .open else { throw TradesKitError.invalidTransition("Bids can only be placed on open jobs") }
             if let pricedVersion, pricedVersion != job.version {
-                throw TradesKitError(.conflict, "The job was edited while you bid; read it again before bidding")
+                throw TradesKitError(.conflict, "The job was edited since it was read; read it again before bidding")
             }
             pricedVersion = job.version
             var check = Validator()
