@@ -20,14 +20,15 @@ struct TradesCommandTests {
         process.arguments = ["-c", script]
         let output = TradesCommand.pipe()
         process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
         try process.run()
         return (process, output)
     }
 
     @Test("returns as soon as what was asked for arrived, while the child runs on")
     func enough() async throws {
-        let (process, output) = try Self.start("echo one; echo two; exec sleep 300 2>/dev/null")
-        defer { kill(process.processIdentifier, SIGKILL) }
+        let (process, output) = try Self.start("echo one; echo two; exec sleep 300")
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let started = ContinuousClock.now
         let text = await TradesCommand.read(output, of: process) { $0.contains("two\n") }
         #expect(text == "one\ntwo\n")
@@ -37,8 +38,8 @@ struct TradesCommandTests {
 
     @Test("returns at the timeout when a child hangs without writing")
     func timeout() async throws {
-        let (process, output) = try Self.start("echo started; exec sleep 300 2>/dev/null")
-        defer { kill(process.processIdentifier, SIGKILL) }
+        let (process, output) = try Self.start("echo started; exec sleep 300")
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         // The child is running and has written what it will write (however long starting it took on a busy machine).
         #expect(await TradesCommand.read(output, of: process) { $0.contains("started\n") } == "started\n")
         let started = ContinuousClock.now
@@ -50,7 +51,7 @@ struct TradesCommandTests {
     @Test("returns everything once the child exits, though a grandchild still holds the pipe open")
     func exit() async throws {
         // The background sleep inherits standard output and keeps the pipe's write end open after the shell exits.
-        let (process, output) = try Self.start("sleep 120 2>/dev/null & echo last words")
+        let (process, output) = try Self.start("sleep 120 & echo last words")
         let started = ContinuousClock.now
         let text = await TradesCommand.read(output, of: process) { _ in false }
         #expect(text == "last words\n")

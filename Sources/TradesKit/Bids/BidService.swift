@@ -56,10 +56,6 @@ public struct BidService: Sendable {
             store, actor, job, read in
             guard let tenant = read.tenant else { throw TradesKitError.notFound("Tenant") }
             guard job.status == .open else { throw TradesKitError.invalidTransition("Bids can only be placed on open jobs") }
-            if let pricedVersion, pricedVersion != job.version {
-                throw TradesKitError(.conflict, "The job was edited since it was read; read it again before bidding")
-            }
-            pricedVersion = job.version
             var check = Validator()
             check.positiveAmount(input.amount, currency: job.budget.max.currency, field: "amount")
             try check.check()
@@ -71,6 +67,10 @@ public struct BidService: Sendable {
             }
             guard profile.trades.contains(job.categoryID) else { throw TradesKitError.forbidden("The job is outside your trades") }
             guard profile.serviceArea.contains(job.location) else { throw TradesKitError.forbidden("The job is outside your service area") }
+            if let pricedVersion, pricedVersion != job.version {
+                throw TradesKitError(.conflict, "The job was edited since it was read; read it again before bidding")
+            }
+            pricedVersion = job.version
 
             let now = environment.now()
             let bid = Bid(

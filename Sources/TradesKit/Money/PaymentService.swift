@@ -29,9 +29,10 @@ public struct PaymentService: Sendable {
     /// ``SettlementInstruction``). Run it from a scheduler, as often as every minute; it is safe to run concurrently and
     /// repeatedly. Answers how many settled; one that fails again is logged and left for the next run.
     public func runPendingSettlements(in tenant: TenantID, limit: Int = 100) async throws -> Int {
+        guard limit > 0 else { return 0 }
         let store = environment.storage.tenant(tenant)
         let pending = try await environment.run("payment.pending", tenant: tenant) {
-            try await store.pendingSettlements(limit: min(500, max(1, limit)))
+            try await store.pendingSettlements(limit: min(500, limit))
         }
         var settled = 0
         for escrow in pending where await environment.settleOwed(job: escrow.jobID, tenant: tenant) {
@@ -95,10 +96,10 @@ public struct PaymentService: Sendable {
 extension ServiceEnvironment {
     /// Records where the money is to go with the decision in `changes`.
     ///
-    /// One movement at a time, with one exception: a refund (`overtakingCapture`, a cancel's or a dispute's resolution)
-    /// replaces an owed capture with its settlement, which captures first with the same key. So the homeowner's way out
-    /// is not held up by a capture the processor has not carried out yet (money held too long,
-    /// ``PaymentService/runHoldCaptures(in:limit:)``, or a start's); a release still waits for it.
+    /// One movement at a time, with one exception: a cancel or an admin's resolution of a dispute (`overtakingCapture`)
+    /// replaces an owed capture with its settlement, which captures first with the same key. So the way out of a job is
+    /// not held up by a capture the processor has not carried out yet (money held too long,
+    /// ``PaymentService/runHoldCaptures(in:limit:)``, or a start's); the owner's approval still waits for it.
     /// - Throws: ``TradesKitError/Code/conflict`` while an earlier instruction is owed;
     ///   ``TradesKitError/Code/invalidTransition`` when the money is not where the instruction needs it.
     func instruct(
