@@ -17,6 +17,19 @@ struct HoldCaptureTests {
         return (world, job, world.contractors[1])
     }
 
+    /// ``awardedJob(_:)``, its money held for the configured age: due for capture.
+    static func heldTooLong(_ t: TestMarket) async throws -> (TestMarket.World, Job, Principal) {
+        let awarded = try await awardedJob(t)
+        t.clock.advance(by: age)
+        return awarded
+    }
+
+    /// The processor agrees with the escrow, and the job's ledger balances.
+    static func expectBooksAgree(_ t: TestMarket, _ world: TestMarket.World, _ escrow: Escrow) async throws {
+        try PaymentRaceTests.expectProcessorAgrees(t, escrow)
+        #expect(Ledger.unbalancedTransactions(in: try await t.market.payments.ledger(by: world.admin, job: escrow.jobID)).isEmpty)
+    }
+
     static func captures(_ t: TestMarket) -> [String] {
         t.payments.calls.compactMap { if case .capture(_, _, let key) = $0 { key } else { nil } }
     }
@@ -57,21 +70,18 @@ struct HoldCaptureTests {
     func cancelAfterEarlyCapture(_ kind: StorageKind) async throws {
         let t = try TestMarket(kind)
         defer { t.cleanup() }
-        let (world, job, _) = try await Self.awardedJob(t)
-        t.clock.advance(by: Self.age)
+        let (world, job, _) = try await Self.heldTooLong(t)
         #expect(try await t.market.payments.runHoldCaptures(in: world.tenant.id) == 1)
         #expect(try await t.market.jobs.cancel(by: world.owner, job.id).status == .cancelled)
         let escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
         #expect(escrow.status == .refunded && escrow.refundedAmount == escrow.amount && escrow.releasedAmount.amount == 0)
-        try PaymentRaceTests.expectProcessorAgrees(t, escrow)
-        #expect(Ledger.unbalancedTransactions(in: try await t.market.payments.ledger(by: world.admin, job: job.id)).isEmpty)
+        try await Self.expectBooksAgree(t, world, escrow)
     }
 
     @Test("a capture the processor refuses stays owed: a start waits for it, the runner finishes it once, then the start goes on")
     func refusedCapture() async throws {
         let t = try TestMarket(.memory)
-        let (world, job, winner) = try await Self.awardedJob(t)
-        t.clock.advance(by: Self.age)
+        let (world, job, winner) = try await Self.heldTooLong(t)
         t.payments.failNext(with: ProcessorDown())
         #expect(try await t.market.payments.runHoldCaptures(in: world.tenant.id) == 0)
         var escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
@@ -94,8 +104,7 @@ struct HoldCaptureTests {
         arguments: [false, true])
     func owedCaptureOvertaken(byDispute: Bool) async throws {
         let t = try TestMarket(.memory)
-        let (world, job, winner) = try await Self.awardedJob(t)
-        t.clock.advance(by: Self.age)
+        let (world, job, winner) = try await Self.heldTooLong(t)
         // The capture reaches the processor, and its answer is lost: the escrow still says held, with the capture owed.
         t.payments.loseNextAnswer(with: ProcessorDown())
         #expect(try await t.market.payments.runHoldCaptures(in: world.tenant.id) == 0)
@@ -110,24 +119,20 @@ struct HoldCaptureTests {
         #expect(escrow.status == .refunded && escrow.refundedAmount == escrow.amount && escrow.instruction == nil)
         #expect(!t.payments.calls.contains { if case .void = $0 { true } else { false } }, "captured money cannot be voided")
         #expect(Set(Self.captures(t)) == ["capture:\(job.id)"], "the settlement captured with the same key")
-        try PaymentRaceTests.expectProcessorAgrees(t, escrow)
-        #expect(Ledger.unbalancedTransactions(in: try await t.market.payments.ledger(by: world.admin, job: job.id)).isEmpty)
+        try await Self.expectBooksAgree(t, world, escrow)
     }
 
     @Test("a dispute over a job whose money was captured early splits it as decided")
     func disputeAfterEarlyCapture() async throws {
         let t = try TestMarket(.memory)
-        let (world, job, winner) = try await Self.awardedJob(t)
-        t.clock.advance(by: Self.age)
+        let (world, job, _) = try await Self.heldTooLong(t)
         #expect(try await t.market.payments.runHoldCaptures(in: world.tenant.id) == 1)
         let dispute = try await t.market.disputes.open(by: world.owner, job: job.id, reason: "Nobody came for a week.")
         _ = try await t.market.disputes.resolve(by: world.admin, dispute.id, outcome: .partialRefund(Money(5_000, .usd)), note: "Split.")
         let escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
         #expect(escrow.status == .partiallyRefunded && escrow.refundedAmount == Money(5_000, .usd))
         #expect(escrow.releasedAmount.amount + escrow.platformFee.amount == escrow.amount.amount - 5_000)
-        try PaymentRaceTests.expectProcessorAgrees(t, escrow)
-        #expect(Ledger.unbalancedTransactions(in: try await t.market.payments.ledger(by: world.admin, job: job.id)).isEmpty)
-        _ = winner
+        try await Self.expectBooksAgree(t, world, escrow)
     }
 
     @Test("jobs started in time, cancelled or still open are not captured early")
