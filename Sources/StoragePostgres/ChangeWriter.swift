@@ -162,13 +162,14 @@ struct ChangeWriter {
                 """
                 INSERT INTO escrows (tenant_id, id, job_id, bid_id, homeowner_id, contractor_id, amount, currency, fee_basis_points, status,
                     payment_reference, transfer_reference, refunded_amount, refunded_currency, released_amount, released_currency,
-                    platform_fee_amount, platform_fee_currency, instruction, created_at, updated_at, version)
+                    platform_fee_amount, platform_fee_currency, instruction, settlement_due_at, settlement_failures, created_at, updated_at,
+                    version)
                 VALUES (\(tenant), \(value.id.rawValue), \(value.jobID.rawValue), \(value.bidID.rawValue), \(value.homeownerID.rawValue),
                         \(value.contractorID.rawValue), \(value.amount.amount), \(value.amount.currency.code), \(value.feeBasisPoints),
                         \(value.status.rawValue), \(value.paymentReference), \(value.transferReference), \(value.refundedAmount.amount),
                         \(value.refundedAmount.currency.code), \(value.releasedAmount.amount), \(value.releasedAmount.currency.code),
                         \(value.platformFee.amount), \(value.platformFee.currency.code), \(value.instruction?.storageValue),
-                        \(value.createdAt.millisecondsSince1970),
+                        \(value.settlementDueAt?.millisecondsSince1970), \(value.settlementFailures), \(value.createdAt.millisecondsSince1970),
                         \(value.updatedAt.millisecondsSince1970), \(value.version))
                 """)
         case .updateEscrow(let value):
@@ -179,6 +180,7 @@ struct ChangeWriter {
                     refunded_currency = \(value.refundedAmount.currency.code), released_amount = \(value.releasedAmount.amount),
                     released_currency = \(value.releasedAmount.currency.code), platform_fee_amount = \(value.platformFee.amount),
                     platform_fee_currency = \(value.platformFee.currency.code), instruction = \(value.instruction?.storageValue),
+                    settlement_due_at = \(value.settlementDueAt?.millisecondsSince1970), settlement_failures = \(value.settlementFailures),
                     updated_at = \(value.updatedAt.millisecondsSince1970), version = version + 1
                 WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue) AND version = \(value.version) RETURNING 1
                 """)

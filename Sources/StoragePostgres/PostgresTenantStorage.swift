@@ -284,11 +284,13 @@ struct PostgresTenantStorage: TenantStorage {
         try await first("SELECT \(unescaped: Columns.escrow) FROM escrows WHERE tenant_id = \(tenant) AND job_id = \(job.rawValue)", Decode.escrow)
     }
 
-    func pendingSettlements(limit: Int) async throws -> [Escrow] {
+    func pendingSettlements(dueBy now: Date, limit: Int) async throws -> [Escrow] {
         try await all(
             """
-            SELECT \(unescaped: Columns.escrow) FROM escrows WHERE tenant_id = \(tenant) AND instruction IS NOT NULL
-            ORDER BY updated_at, id LIMIT \(max(0, limit))
+            SELECT \(unescaped: Columns.escrow) FROM escrows
+            WHERE tenant_id = \(tenant) AND instruction IS NOT NULL
+                AND (settlement_due_at IS NULL OR settlement_due_at <= \(now.millisecondsSince1970))
+            ORDER BY settlement_due_at NULLS FIRST, id LIMIT \(max(0, limit))
             """, Decode.escrow)
     }
 

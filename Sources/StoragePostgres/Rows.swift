@@ -52,7 +52,7 @@ enum Columns {
     static let escrow = """
         id, job_id, bid_id, homeowner_id, contractor_id, amount, currency, fee_basis_points, status, payment_reference, transfer_reference, \
         refunded_amount, refunded_currency, released_amount, released_currency, platform_fee_amount, platform_fee_currency, instruction, \
-        created_at, updated_at, version
+        settlement_due_at, settlement_failures, created_at, updated_at, version
         """
     static let ledgerEntry = "id, transaction_id, kind, job_id, account, amount, currency, posted_at"
     static let dispute = """
@@ -160,6 +160,7 @@ enum Decode {
             refundedAmount: try row.money("refunded_amount", "refunded_currency"),
             releasedAmount: try row.money("released_amount", "released_currency"),
             platformFee: try row.money("platform_fee_amount", "platform_fee_currency"), instruction: instruction,
+            settlementDueAt: try row.optionalDate("settlement_due_at"), settlementFailures: try row.value("settlement_failures"),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"), version: try row.value("version"))
     }
 

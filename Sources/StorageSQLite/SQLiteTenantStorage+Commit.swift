@@ -279,7 +279,8 @@ extension SQLiteTenantStorage {
         [
             "status": value.status.rawValue, "payment_reference": value.paymentReference, "transfer_reference": value.transferReference,
             "refunded_amount": value.refundedAmount.amount, "released_amount": value.releasedAmount.amount, "platform_fee": value.platformFee.amount,
-            "instruction": value.instruction?.storageValue, "updated_at": value.updatedAt.ms,
+            "instruction": value.instruction?.storageValue, "settlement_due_at": value.settlementDueAt?.ms,
+            "settlement_failures": value.settlementFailures, "updated_at": value.updatedAt.ms,
         ]
     }
 

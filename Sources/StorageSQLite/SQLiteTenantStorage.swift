@@ -215,9 +215,12 @@ struct SQLiteTenantStorage: TenantStorage {
         try await one("SELECT * FROM escrows WHERE tenant_id = ? AND job_id = ?", [job.sql], Records.escrow)
     }
 
-    func pendingSettlements(limit: Int) async throws -> [Escrow] {
+    func pendingSettlements(dueBy now: Date, limit: Int) async throws -> [Escrow] {
         try await all(
-            "SELECT * FROM escrows WHERE tenant_id = ? AND instruction IS NOT NULL ORDER BY updated_at, id LIMIT ?", [max(0, limit)], Records.escrow)
+            """
+            SELECT * FROM escrows WHERE tenant_id = ? AND instruction IS NOT NULL AND (settlement_due_at IS NULL OR settlement_due_at <= ?)
+            ORDER BY settlement_due_at NULLS FIRST, id LIMIT ?
+            """, [now.ms, max(0, limit)], Records.escrow)
     }
 
     func heldEscrows(openedBefore cutoff: Date, limit: Int) async throws -> [Escrow] {

@@ -78,25 +78,51 @@ struct HoldCaptureTests {
         try await Self.expectBooksAgree(t, world, escrow)
     }
 
-    @Test("a capture the processor refuses stays owed: a start waits for it, the runner finishes it once, then the start goes on")
+    @Test(
+        "a capture the processor refuses stays owed: a start tries it and waits, the runner finishes it once when due, then the start goes on"
+    )
     func refusedCapture() async throws {
+        let t = try TestMarket(.memory)
+        let (world, job, winner) = try await Self.heldTooLong(t)
+        let reference = try #require(try await t.market.payments.escrow(by: world.owner, job: job.id).paymentReference)
+        t.payments.refuseCalls(about: reference, with: ProcessorDown())
+        #expect(try await t.market.payments.runHoldCaptures(in: world.tenant.id) == 0)
+        var escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .held && escrow.instruction == .capture)
+        // The failed capture is due again a minute later (the first retry delay).
+        #expect(escrow.settlementFailures == 1 && escrow.settlementDueAt == t.clock.now().addingTimeInterval(60))
+        #expect(try await t.market.payments.runHoldCaptures(in: world.tenant.id) == 0, "an owed capture is the settlements' to finish")
+
+        // The money may not be collectable: the start tries the capture at once, and the work does not start while
+        // it fails. The attempt counts as a failure, and puts the next one off.
+        await expectError(.conflict) { try await t.market.jobs.start(by: winner, job.id) }
+        #expect(try await t.market.jobs.get(by: world.owner, job.id).status == .awarded)
+        escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.settlementFailures == 2 && escrow.settlementDueAt == t.clock.now().addingTimeInterval(120))
+        t.payments.refuseCalls(about: reference, with: nil)
+        t.clock.advance(by: 120 - 0.001)
+        #expect(try await t.market.payments.runPendingSettlements(in: world.tenant.id) == 0, "retried before it is due")
+        t.clock.advance(by: 0.001)
+        #expect(try await t.market.payments.runPendingSettlements(in: world.tenant.id) == 1)
+        #expect(try await t.market.jobs.start(by: winner, job.id).status == .inProgress)
+        escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .captured && escrow.instruction == nil && escrow.settlementDueAt == nil && escrow.settlementFailures == 0)
+        #expect(Self.captures(t).allSatisfy { $0 == "capture:\(job.id)" } && t.payments.payments.compactMap(\.captured).count == 1)
+        try PaymentRaceTests.expectProcessorAgrees(t, escrow)
+    }
+
+    @Test("a start waiting on an owed capture that the processor takes now goes through at once, capturing once")
+    func startCarriesOutOwedCapture() async throws {
         let t = try TestMarket(.memory)
         let (world, job, winner) = try await Self.heldTooLong(t)
         t.payments.failNext(with: ProcessorDown())
         #expect(try await t.market.payments.runHoldCaptures(in: world.tenant.id) == 0)
-        var escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
-        #expect(escrow.status == .held && escrow.instruction == .capture)
-        #expect(try await t.market.payments.runHoldCaptures(in: world.tenant.id) == 0, "an owed capture is the settlements' to finish")
-
-        // The money may not be collectable: the work does not start on it until the capture is done.
-        await expectError(.conflict) { try await t.market.jobs.start(by: winner, job.id) }
-        #expect(try await t.market.jobs.get(by: world.owner, job.id).status == .awarded)
-        #expect(try await t.market.payments.runPendingSettlements(in: world.tenant.id) == 1)
-        #expect(try await t.market.jobs.start(by: winner, job.id).status == .inProgress)
-        escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
-        #expect(escrow.status == .captured && escrow.instruction == nil)
-        #expect(Self.captures(t).allSatisfy { $0 == "capture:\(job.id)" } && t.payments.payments.compactMap(\.captured).count == 1)
-        try PaymentRaceTests.expectProcessorAgrees(t, escrow)
+        #expect(try await t.market.payments.escrow(by: world.owner, job: job.id).instruction == .capture)
+        #expect(try await t.market.jobs.start(by: winner, job.id).status == .inProgress, "the start waited for the capture's due time")
+        let escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
+        #expect(escrow.status == .captured && escrow.instruction == nil && escrow.settlementFailures == 0)
+        #expect(t.payments.payments.compactMap(\.captured).count == 1)
+        try await Self.expectBooksAgree(t, world, escrow)
     }
 
     @Test(

@@ -221,6 +221,9 @@ struct PaymentRaceTests {
         #expect(escrow.status == .captured && escrow.instruction == .settle(refund: .zero(.usd)))
         try Self.expectProcessorAgrees(t, escrow)
 
+        // The failed attempt put the settlement off by the first retry delay.
+        #expect(try await t.market.payments.runPendingSettlements(in: world.tenant.id) == 0, "retried before it is due")
+        t.clock.advance(by: 60)
         #expect(try await t.market.payments.runPendingSettlements(in: world.tenant.id) == 1)
         escrow = try await t.market.payments.escrow(by: world.owner, job: job.id)
         #expect(escrow.status == .released && escrow.instruction == nil && escrow.releasedAmount == Money(18_900, .usd))

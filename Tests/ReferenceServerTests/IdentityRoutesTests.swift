@@ -19,7 +19,6 @@ struct IdentityRoutesTests {
         _ = try await harness.world()
         try await harness.test { api async throws in
             let email = "new@acme.example.com"
-            let before = harness.emails.sent.count
             let registered = try await api.call(
                 .post, "/v1/auth/register", tenant: "acme",
                 json: ["email": .string(email), "password": .string(TestServer.password), "displayName": "New", "role": "homeowner"])

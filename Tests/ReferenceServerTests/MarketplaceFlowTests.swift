@@ -15,7 +15,6 @@ struct MarketplaceFlowTests {
         let world = try await harness.world()
         try await harness.test { api async throws in
             // Registration, the e-mailed link and login in the tenant named by X-Tenant.
-            let sent = harness.emails.sent.count
             let registered = try await api.call(
                 .post, "/v1/auth/register", tenant: "acme",
                 json: ["email": "new@acme.example.com", "password": "a long enough password", "displayName": "New Homeowner", "role": "homeowner"])

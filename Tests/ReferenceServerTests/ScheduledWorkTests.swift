@@ -36,6 +36,7 @@ struct ScheduledWorkTests {
         let job = try #require(UUID(uuidString: jobID).map(JobID.init))
         let escrow: @Sendable () async throws -> Escrow = { try await harness.market.payments.escrow(by: world.admin.principal, job: job) }
         #expect(try await escrow().instruction != nil, "the settlement should be owed before the server runs")
+        harness.clock.advance(by: 60)  // the first retry delay
 
         // The same marketplace served with scheduled work.
         var configuration = harness.server.configuration

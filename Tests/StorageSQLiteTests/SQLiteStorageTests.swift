@@ -60,7 +60,7 @@ struct SQLiteStorageTests {
 
     static let allMigrations = [
         "v1-core", "v2-identity", "v3-settlement-instructions", "v4-session-generations", "v5-identity-purge-indexes",
-        "v6-complete-references", "v7-held-escrows-index",
+        "v6-complete-references", "v7-held-escrows-index", "v8-settlement-retries",
     ]
 
     @Test("file databases are WAL with synchronous=FULL and foreign keys on by default; NORMAL when configured")
@@ -158,17 +158,32 @@ struct SQLiteStorageTests {
             feeBasisPoints: 1_000, status: .held, paymentReference: "pi_1", instruction: .capture, createdAt: now)
         var changes = ChangeSet()
         changes.update(awarded)
-        changes.append(.insertEscrow(escrow))
         try await db.commit(changes)
-        let (storedJob, storedEscrow) = (try await db.job(job.id), try await db.escrow(job: job.id))
+        // The escrow as v5 stores it, in SQL: today's storage writes and reads columns v5 does not have.
+        try await old.writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO escrows (tenant_id, id, job_id, bid_id, homeowner_id, contractor_id, amount, currency, fee_basis_points, status,
+                        payment_reference, refunded_amount, released_amount, platform_fee, instruction, created_at, updated_at, version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1000, 'held', 'pi_1', 0, 0, 0, 'capture', ?, ?, 1)
+                    """,
+                arguments: [
+                    tenant.id.sql, escrow.id.sql, job.id.sql, bid.id.sql, owner.id.sql, bid.contractorID.sql, bid.amount.amount,
+                    bid.amount.currency.code, now.ms, now.ms,
+                ])
+        }
+        let storedJob = try await db.job(job.id)
         try old.close()
 
         let upgraded = try SQLiteStorage(.file(path: file))
         #expect(try await upgraded.appliedMigrations() == Self.allMigrations)
         let after = upgraded.tenant(tenant.id)
         #expect(try await after.job(job.id) == storedJob && storedJob?.acceptedBidID == bid.id)
-        #expect(try await after.escrow(job: job.id) == storedEscrow && storedEscrow?.instruction == .capture)
-        #expect(try await after.pendingSettlements(limit: 10).map(\.id) == [escrow.id], "the partial index of owed instructions is back")
+        // v8 makes the owed instruction due since it was set.
+        var migrated = escrow
+        migrated.settlementDueAt = escrow.updatedAt
+        #expect(try await after.escrow(job: job.id) == migrated)
+        #expect(try await after.pendingSettlements(dueBy: now, limit: 10).map(\.id) == [escrow.id], "the partial index of owed instructions is back")
         // The references other tables make to the rebuilt ones still hold, and the new ones are enforced.
         let foreignKeys = try await upgraded.writer.read { db in
             try ["jobs", "escrows", "disputes"].map { try db.foreignKeys(on: $0).map(\.destinationTable).sorted() }

@@ -32,8 +32,22 @@ enum Schema {
         migrator.registerMigration("v7-held-escrows-index") { db in
             for statement in v7HeldEscrowsIndex { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v8-settlement-retries") { db in
+            for statement in v8SettlementRetries { try db.execute(sql: statement) }
+        }
         return migrator
     }
+
+    /// When an owed settlement is due, and how many attempts at it failed in a row
+    /// (``TradesKit/Escrow/settlementDueAt``, ``TradesKit/Escrow/settlementFailures``): the instructions owed already
+    /// are due since they were set, and the index of owed instructions follows the due time.
+    static let v8SettlementRetries: [String] = [
+        "ALTER TABLE escrows ADD COLUMN settlement_due_at INTEGER",
+        "ALTER TABLE escrows ADD COLUMN settlement_failures INTEGER NOT NULL DEFAULT 0 CHECK (settlement_failures >= 0)",
+        "UPDATE escrows SET settlement_due_at = updated_at WHERE instruction IS NOT NULL",
+        "DROP INDEX escrows_pending",
+        "CREATE INDEX escrows_pending ON escrows(tenant_id, settlement_due_at, id) WHERE instruction IS NOT NULL",
+    ]
 
     /// The held payments by age, for capturing them before their authorisation lapses
     /// (``TradesKit/TenantStorage/heldEscrows(openedBefore:limit:)``).

@@ -80,8 +80,10 @@ enum Records {
             contractorID: try row.id("contractor_id"), amount: Money(row["amount"], currency), feeBasisPoints: row["fee_basis_points"],
             status: try row.enumValue("status"), paymentReference: row["payment_reference"], transferReference: row["transfer_reference"],
             refundedAmount: Money(row["refunded_amount"], currency), releasedAmount: Money(row["released_amount"], currency),
-            platformFee: Money(row["platform_fee"], currency), instruction: instruction, createdAt: row.date("created_at"),
-            updatedAt: row.date("updated_at"), version: row["version"])
+            platformFee: Money(row["platform_fee"], currency), instruction: instruction,
+            settlementDueAt: row.optionalDate("settlement_due_at"),
+            settlementFailures: row["settlement_failures"], createdAt: row.date("created_at"), updatedAt: row.date("updated_at"),
+            version: row["version"])
     }
 
     static func ledgerEntry(_ row: Row) throws -> LedgerEntry {

@@ -133,7 +133,7 @@ public struct JobService: Sendable {
     /// The awarded contractor starts the work; the held money is captured (see ``SettlementInstruction``), unless it was
     /// captured already because the work started late.
     public func start(by principal: Principal, _ id: JobID) async throws -> Job {
-        try await settling(principal) {
+        try await settling(principal, id) {
             try await transition("job.start", principal, id, allowed: { job, actor in actor.id == job.contractorID }) {
                 job, store, changes, now in
                 let started = try job.starting(at: now)
@@ -158,7 +158,7 @@ public struct JobService: Sendable {
 
     /// The owner approves the work; the money is released to the contractor, minus the platform fee.
     public func approve(by principal: Principal, _ id: JobID) async throws -> Job {
-        try await settling(principal) {
+        try await settling(principal, id) {
             try await transition("job.approve", principal, id, allowed: { job, actor in actor.id == job.ownerID }) {
                 job, store, changes, now in
                 try await approve(job, store: store, changes: &changes, at: now)
@@ -169,7 +169,7 @@ public struct JobService: Sendable {
     /// Cancels a job. The owner may cancel before work starts, the awarded contractor before it starts, an admin any time
     /// before completion. Open bids are declined; held money is voided; captured money is refunded in full.
     public func cancel(by principal: Principal, _ id: JobID) async throws -> Job {
-        try await settling(principal) { try await cancelling(principal, id) }
+        try await settling(principal, id) { try await cancelling(principal, id) }
     }
 
     private func cancelling(_ principal: Principal, _ id: JobID) async throws -> Job {
@@ -266,8 +266,18 @@ public struct JobService: Sendable {
 
     /// Runs a decision that may instruct a payment, then settles it: the job answered is the decision's, which stands
     /// whether or not the processor answers now.
-    private func settling(_ principal: Principal, _ decide: () async throws -> Job) async throws -> Job {
-        let job = try await decide()
+    ///
+    /// A decision refused because an earlier movement of the job's money is still owed (``TradesKitError/paymentStillOwed``)
+    /// carries that movement out first, without waiting for its due time (someone is waiting on it), and is decided
+    /// again once it has gone through.
+    private func settling(_ principal: Principal, _ id: JobID, _ decide: () async throws -> Job) async throws -> Job {
+        let job: Job
+        do {
+            job = try await decide()
+        } catch let error as TradesKitError where error == .paymentStillOwed {
+            guard await environment.settleOwed(job: id, tenant: principal.tenantID) else { throw error }
+            job = try await decide()
+        }
         await environment.settleOwed(job: job.id, tenant: principal.tenantID)
         return job
     }

@@ -33,6 +33,12 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
     /// Where the money is to go next, decided and committed with the job's change, not yet done at the processor.
     /// `nil` when the processor and ``status`` agree. See ``SettlementInstruction``.
     public var instruction: SettlementInstruction?
+    /// When ``instruction`` is due to be carried out: when it was decided, then, after each failed attempt, later by a
+    /// delay that grows with ``settlementFailures`` (``Marketplace/Configuration/settlementRetryDelay``). `nil` when no
+    /// instruction is owed; an instruction without one is due at once.
+    public var settlementDueAt: Date?
+    /// How many attempts in a row to carry out ``instruction`` have failed; 0 when none is owed or none has failed.
+    public var settlementFailures: Int
     /// When it was opened.
     public let createdAt: Date
     /// When it last changed.
@@ -44,8 +50,8 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
     public init(
         id: EscrowID, jobID: JobID, bidID: BidID, homeownerID: UserID, contractorID: UserID, amount: Money, feeBasisPoints: Int,
         status: EscrowStatus, paymentReference: String? = nil, transferReference: String? = nil, refundedAmount: Money? = nil,
-        releasedAmount: Money? = nil, platformFee: Money? = nil, instruction: SettlementInstruction? = nil, createdAt: Date,
-        updatedAt: Date? = nil, version: Int64 = 1
+        releasedAmount: Money? = nil, platformFee: Money? = nil, instruction: SettlementInstruction? = nil, settlementDueAt: Date? = nil,
+        settlementFailures: Int = 0, createdAt: Date, updatedAt: Date? = nil, version: Int64 = 1
     ) {
         self.id = id
         self.jobID = jobID
@@ -61,6 +67,8 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
         self.releasedAmount = releasedAmount ?? .zero(amount.currency)
         self.platformFee = platformFee ?? .zero(amount.currency)
         self.instruction = instruction
+        self.settlementDueAt = settlementDueAt
+        self.settlementFailures = settlementFailures
         self.createdAt = createdAt
         self.updatedAt = updatedAt ?? createdAt
         self.version = version

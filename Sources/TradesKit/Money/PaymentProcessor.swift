@@ -5,6 +5,13 @@
 /// never charge or pay twice. Amounts are ISO 4217 minor units (``Money``); an adapter converts them to its processor's
 /// units and rules where they differ (Stripe counts ISK in hundredths, and wants amounts in BHD, JOD, KWD and OMR to end
 /// in 0). The Stripe adapter implements this port; TradesKitTesting has `MemoryPaymentProcessor`.
+///
+/// An owed settlement is retried with the same keys until it goes through (``PaymentService/runPendingSettlements(in:limit:)``),
+/// which may be days after a first attempt whose answer was lost, when the processor is down that long; Stripe keeps a
+/// key for 24 hours. So an adapter must answer a repeated call as the first one was answered even after its processor
+/// has forgotten the key: a capture of a payment already captured for that amount succeeds, and a refund or transfer
+/// already made under the key (found through the metadata the adapter attached to it) answers its reference rather
+/// than being made again.
 public protocol PaymentProcessor: Sendable {
     /// Authorises (holds) the amount on the homeowner's payment method.
     func authorize(_ request: PaymentAuthorizationRequest) async throws -> PaymentAuthorization

@@ -25,17 +25,23 @@ public struct PaymentService: Sendable {
         }
     }
 
-    /// Carries out the settlements still owed in a tenant: decisions whose processor calls failed or were cut off (see
-    /// ``SettlementInstruction``). Run it from a scheduler, as often as every minute; it is safe to run concurrently and
-    /// repeatedly. Answers how many settled; one that fails again is logged and left for the next run.
+    /// Carries out the settlements due in a tenant: decisions whose processor calls failed or were cut off (see
+    /// ``SettlementInstruction``), at most `limit` of them per run, the longest due first. Run it from a scheduler, as
+    /// often as every minute; it is safe to run concurrently and repeatedly. Answers how many settled.
+    ///
+    /// One that fails again is logged and postponed: it is due again after a delay that doubles with each failure in a
+    /// row (``Marketplace/Configuration/settlementRetryDelay``), so escrows the processor keeps refusing are tried less
+    /// and less often and never hold up the others. From the fifth failure in a row it is logged as an error, and
+    /// `tradeskit_settlement_failures_total` counts every failure.
     public func runPendingSettlements(in tenant: TenantID, limit: Int = 100) async throws -> Int {
         guard limit > 0 else { return 0 }
         let store = environment.storage.tenant(tenant)
+        let now = environment.now()
         let pending = try await environment.run("payment.pending", tenant: tenant) {
-            try await store.pendingSettlements(limit: min(500, limit))
+            try await store.pendingSettlements(dueBy: now, limit: min(500, limit))
         }
         var settled = 0
-        for escrow in pending where await environment.settleOwed(job: escrow.jobID, tenant: tenant) {
+        for escrow in pending where await environment.settleOwed(job: escrow.jobID, tenant: tenant, dueBy: now) {
             settled += 1
         }
         return settled
@@ -100,7 +106,7 @@ extension ServiceEnvironment {
     /// replaces an owed capture with its settlement, which captures first with the same key. So the way out of a job is
     /// not held up by a capture the processor has not carried out yet (money held too long,
     /// ``PaymentService/runHoldCaptures(in:limit:)``, or a start's); the owner's approval still waits for it.
-    /// - Throws: ``TradesKitError/Code/conflict`` while an earlier instruction is owed;
+    /// - Throws: ``TradesKitError/paymentStillOwed`` (``TradesKitError/Code/conflict``) while an earlier instruction is owed;
     ///   ``TradesKitError/Code/invalidTransition`` when the money is not where the instruction needs it.
     func instruct(
         _ instruction: SettlementInstruction, _ escrow: Escrow, overtakingCapture: Bool = false, at now: Date, into changes: inout ChangeSet
@@ -108,7 +114,7 @@ extension ServiceEnvironment {
         switch (escrow.instruction, instruction) {
         case (nil, _): break
         case (.capture?, .settle) where overtakingCapture: break
-        default: throw TradesKitError(.conflict, "A payment for this job is still being processed; try again shortly")
+        default: throw TradesKitError.paymentStillOwed
         }
         switch instruction {
         case .capture:
@@ -129,23 +135,34 @@ extension ServiceEnvironment {
         }
         var instructed = escrow
         instructed.instruction = instruction
+        instructed.settlementDueAt = now
+        instructed.settlementFailures = 0
         instructed.updatedAt = now
         changes.update(instructed)
     }
 
     /// Carries out the escrow's instruction, if any, and commits the outcome; answers whether nothing is owed now. A
-    /// failure is logged (without payment details) and leaves the instruction for
+    /// failure is logged (without payment details) and postpones the instruction (``postpone(_:tenant:)``) for
     /// ``PaymentService/runPendingSettlements(in:limit:)``: the decision that set it has committed and stands.
+    ///
+    /// With `dueBy`, an instruction due after it (postponed since the caller listed it, by another runner) is left for
+    /// its time: not attempted, and not counted as a failure.
     @discardableResult
-    func settleOwed(job jobID: JobID, tenant: TenantID) async -> Bool {
+    func settleOwed(job jobID: JobID, tenant: TenantID, dueBy: Date? = nil) async -> Bool {
         let store = storage.tenant(tenant)
+        var attempted: Escrow?
         do {
-            try await run("payment.settle", tenant: tenant) {
-                guard let escrow = try await store.escrow(job: jobID), let instruction = escrow.instruction else { return }
+            return try await run("payment.settle", tenant: tenant) {
+                attempted = nil
+                guard let escrow = try await store.escrow(job: jobID), let instruction = escrow.instruction else { return true }
+                if let dueBy, let due = escrow.settlementDueAt, due > dueBy { return false }
+                attempted = escrow
                 let now = now()
                 var changes = ChangeSet()
                 var owed = escrow
                 owed.instruction = nil
+                owed.settlementDueAt = nil
+                owed.settlementFailures = 0
                 switch instruction {
                 case .capture:
                     _ = try await capture(owed, tenant: tenant, at: now, into: &changes)
@@ -158,16 +175,44 @@ extension ServiceEnvironment {
                 // Version-checked against the escrow read: a concurrent settlement of the same instruction made the same
                 // calls with the same keys; whichever commits first wins, and the other finds nothing owed on its retry.
                 try await store.commit(changes)
+                return true
             }
-            return true
         } catch {
-            logger.warning(
-                "A settlement is still owed; it will be retried",
-                metadata: [
-                    "tradeskit.tenant": "\(tenant)", "tradeskit.job": "\(jobID)",
-                    "tradeskit.error": "\((error as? TradesKitError)?.code.rawValue ?? "\(type(of: error))")",
-                ])
+            // Postponed whatever failed, so a failing escrow never stays at the head of the list; the postponement is
+            // version-checked, and loses to whoever changed the escrow since.
+            var failures: Int?
+            if let attempted { failures = await postpone(attempted, tenant: tenant) }
+            BusinessMetrics.settlementFailures.increment()
+            var metadata: Logger.Metadata = [
+                "tradeskit.tenant": "\(tenant)", "tradeskit.job": "\(jobID)",
+                "tradeskit.error": "\((error as? TradesKitError)?.code.rawValue ?? "\(type(of: error))")",
+            ]
+            if let failures { metadata["tradeskit.settlement_failures"] = "\(failures)" }
+            logger.log(
+                level: (failures ?? 0) >= Self.settlementFailuresBeforeAlert ? .error : .warning, "A settlement is still owed; it will be retried",
+                metadata: metadata)
             return false
+        }
+    }
+
+    /// From this many failed attempts in a row, an owed settlement is logged as an error rather than a warning.
+    static let settlementFailuresBeforeAlert = 5
+
+    /// Records a failed attempt at the escrow's instruction, as read before the attempt: one more failure in a row, and
+    /// due again after ``Marketplace/Configuration/settlementRetryDelay(afterFailures:)``. The escrow's ``Escrow/updatedAt``
+    /// stays: where the money is did not change. Answers the failures in a row, or `nil` when they could not be recorded
+    /// (a concurrent change won, or the storage failed too), and the instruction stays due as it was.
+    func postpone(_ escrow: Escrow, tenant: TenantID) async -> Int? {
+        var postponed = escrow
+        postponed.settlementFailures = max(0, escrow.settlementFailures) + 1
+        postponed.settlementDueAt = now().addingTimeInterval(settlementRetry(postponed.settlementFailures)).truncatedToMilliseconds
+        var changes = ChangeSet()
+        changes.update(postponed)
+        do {
+            try await storage.tenant(tenant).commit(changes)
+            return postponed.settlementFailures
+        } catch {
+            return nil
         }
     }
 

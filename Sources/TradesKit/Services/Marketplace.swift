@@ -19,15 +19,39 @@ public struct Marketplace: Sendable {
         /// days: a card authorisation lapses after seven at Stripe, and the money with it). See
         /// ``PaymentService/runHoldCaptures(in:limit:)``.
         public var captureHeldPaymentsAfter: TimeInterval
+        /// How long an owed settlement waits after its first failed attempt before
+        /// ``PaymentService/runPendingSettlements(in:limit:)`` tries it again (default one minute). The wait doubles with
+        /// each further failure, up to ``settlementRetryMaxDelay``, so an escrow the processor keeps refusing is tried
+        /// less and less often, and never holds up the others behind it. Taken as at least one second and at most
+        /// twelve hours.
+        public var settlementRetryDelay: TimeInterval
+        /// The longest wait between two attempts (default one hour). Taken as at least ``settlementRetryDelay`` and at
+        /// most twelve hours, so a payment the processor refuses for a while is still tried twice a day.
+        public var settlementRetryMaxDelay: TimeInterval
 
         /// Creates a configuration.
         public init(
             maxAttempts: Int = 12, identity: IdentityConfiguration = IdentityConfiguration(),
-            captureHeldPaymentsAfter: TimeInterval = 6 * 86_400
+            captureHeldPaymentsAfter: TimeInterval = 6 * 86_400, settlementRetryDelay: TimeInterval = 60,
+            settlementRetryMaxDelay: TimeInterval = 3_600
         ) {
             self.maxAttempts = max(1, maxAttempts)
             self.identity = identity
             self.captureHeldPaymentsAfter = max(0, captureHeldPaymentsAfter)
+            self.settlementRetryDelay = settlementRetryDelay
+            self.settlementRetryMaxDelay = settlementRetryMaxDelay
+        }
+
+        /// How long a settlement waits after its `failures`-th failed attempt in a row: ``settlementRetryDelay`` doubled
+        /// `failures - 1` times, at most ``settlementRetryMaxDelay``, both within their bounds (a value that is not a
+        /// number counts as the lower bound).
+        public func settlementRetryDelay(afterFailures failures: Int) -> TimeInterval {
+            func bounded(_ value: TimeInterval, atLeast lowest: TimeInterval) -> TimeInterval {
+                value.isNaN ? lowest : min(max(lowest, value), 12 * 3_600)
+            }
+            let first = bounded(settlementRetryDelay, atLeast: 1)
+            let doublings = failures <= 1 ? 0 : min(failures - 1, 32)
+            return min(first * Double(1 << doublings), bounded(settlementRetryMaxDelay, atLeast: first))
         }
     }
 
@@ -48,7 +72,8 @@ public struct Marketplace: Sendable {
         environment = ServiceEnvironment(
             storage: storage, payments: payments, passwordHasher: passwordHasher, emailSender: emailSender, clock: clock,
             ids: ids ?? UUIDv7Generator(clock: clock), logger: logger, maxAttempts: configuration.maxAttempts,
-            identity: configuration.identity, captureHeldPaymentsAfter: configuration.captureHeldPaymentsAfter)
+            identity: configuration.identity, captureHeldPaymentsAfter: configuration.captureHeldPaymentsAfter,
+            settlementRetry: { [configuration] in configuration.settlementRetryDelay(afterFailures: $0) })
     }
 
     /// The storage behind the marketplace.

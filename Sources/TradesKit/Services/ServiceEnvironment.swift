@@ -15,6 +15,8 @@ struct ServiceEnvironment: Sendable {
     let identity: IdentityConfiguration
     /// See ``Marketplace/Configuration/captureHeldPaymentsAfter``.
     let captureHeldPaymentsAfter: TimeInterval
+    /// See ``Marketplace/Configuration/settlementRetryDelay(afterFailures:)``.
+    let settlementRetry: @Sendable (_ afterFailures: Int) -> TimeInterval
     /// A hash of a random password made by ``passwordHasher`` on first use, verified against for unknown e-mail addresses.
     let dummyPasswordHash = DummyPasswordHash()
     /// How long a password check with the hasher's current parameters takes in this process.
@@ -129,7 +131,8 @@ struct ServiceEnvironment: Sendable {
         } catch let error as TradesKitError {
             throw error
         } catch {
-            logger.error(
+            // A warning: an owed settlement is retried, and its own log rises to an error when it keeps failing.
+            logger.warning(
                 "Payment step failed",
                 metadata: [
                     "tradeskit.tenant": "\(tenant)", "tradeskit.payment_step": "\(step)", "tradeskit.error_type": "\(type(of: error))",
@@ -145,6 +148,7 @@ enum BusinessMetrics {
     static let bidsSubmitted = Counter(label: "tradeskit_bids_submitted_total")
     static let bidsAccepted = Counter(label: "tradeskit_bids_accepted_total")
     static let paymentsReleased = Counter(label: "tradeskit_payments_released_total")
+    static let settlementFailures = Counter(label: "tradeskit_settlement_failures_total")
     static let disputesOpened = Counter(label: "tradeskit_disputes_opened_total")
     static let loginFailures = Counter(label: "tradeskit_login_failures_total")
     static let loginLockouts = Counter(label: "tradeskit_login_lockouts_total")

@@ -76,8 +76,9 @@ public protocol TenantStorage: Sendable {
 
     /// The escrow of a job.
     func escrow(job: JobID) async throws -> Escrow?
-    /// Escrows with a ``SettlementInstruction`` still owed, least recently changed first.
-    func pendingSettlements(limit: Int) async throws -> [Escrow]
+    /// Escrows with a ``SettlementInstruction`` owed and due at or before `now` (``Escrow/settlementDueAt``), the
+    /// longest due first, then by id; an instruction without a due time is due at once and comes before them.
+    func pendingSettlements(dueBy now: Date, limit: Int) async throws -> [Escrow]
     /// Escrows whose money is held (``EscrowStatus/held``) with no instruction owed, opened at or before `cutoff`, oldest
     /// first (by `createdAt`, then id): the authorisations to capture before they lapse.
     func heldEscrows(openedBefore cutoff: Date, limit: Int) async throws -> [Escrow]

@@ -78,6 +78,9 @@ public struct TradesKitError: Error, Sendable, Hashable {
         throw Self(.conflict, "\(what) changed since version \(expected); read it again and decide on what it says now")
     }
 
+    /// A decision refused because a movement of the same money, decided earlier, is still owed by the processor.
+    static let paymentStillOwed = Self(.conflict, "A payment for this job is still being processed; try again shortly")
+
     static func validation(_ errors: [FieldError]) -> Self {
         Self(.validationFailed, "The input is not valid", fieldErrors: errors)
     }

@@ -113,35 +113,54 @@ extension StorageConformance {
         },
         StorageConformanceCheck("roundTrip.settlementInstructions") { storage in
             let world = try await ConformanceWorld.make(storage)
-            let instructions: [SettlementInstruction] = [.settle(refund: Money(12_345, .usd)), .capture, .void, .settle(refund: .zero(.usd))]
+            // Owed and due at three instants (two tied), owed with no due time, owed and due later, and owing nothing.
+            let (early, late, now, later) = (world.next(), world.next(), world.next(), world.next())
+            let shapes: [(SettlementInstruction?, Date?, Int)] = [
+                (.settle(refund: Money(12_345, .usd)), late, 2), (.capture, nil, 0), (.void, early, 1), (.settle(refund: .zero(.usd)), late, 0),
+                (.capture, later, 7), (nil, nil, 0),
+            ]
             var escrows: [Escrow] = []
-            for instruction in instructions + [nil] {
+            for (instruction, due, failures) in shapes {
                 let job = try await world.insertJob()
                 let bid = try await world.insertBid(on: job)
                 var escrow = world.fixtures.escrow(job: job, bid: bid, status: .held, paymentReference: "pi_1", at: world.next())
                 escrow.instruction = instruction
+                escrow.settlementDueAt = due
+                escrow.settlementFailures = failures
                 try await world.commit(.insertEscrow(escrow))
                 try expect(try await world.db.escrow(job: job.id) == escrow, "escrow with instruction \(String(describing: instruction)) differs")
                 escrows.append(escrow)
             }
-            var pending = try await world.db.pendingSettlements(limit: 10)
-            try expect(pending == Array(escrows.prefix(4)), "pendingSettlements is not the instructed escrows, least recently changed first")
-            try expect(try await world.db.pendingSettlements(limit: 2) == Array(escrows.prefix(2)), "pendingSettlements ignores its limit")
+            let tied = [escrows[0], escrows[3]].sorted { $0.id.rawValue.uuidString < $1.id.rawValue.uuidString }
+            let due = [escrows[1], escrows[2]] + tied
+            var pending = try await world.db.pendingSettlements(dueBy: now, limit: 10)
+            try expect(pending == due, "pendingSettlements is not the instructions due: those without a due time, then the longest due, then by id")
+            try expect(try await world.db.pendingSettlements(dueBy: now, limit: 2) == Array(due.prefix(2)), "pendingSettlements ignores its limit")
+            try expect(
+                try await world.db.pendingSettlements(dueBy: early, limit: 10) == Array(due.prefix(2)),
+                "pendingSettlements misses an instruction due at the instant asked for, or lists one due after it")
+            try expect(
+                try await world.db.pendingSettlements(dueBy: later, limit: 10) == due + [escrows[4]], "pendingSettlements misses one due later")
             for limit in [0, -1, Int.min] {
-                try expect(try await world.db.pendingSettlements(limit: limit).isEmpty, "pendingSettlements(limit: \(limit)) is not empty")
+                try expect(
+                    try await world.db.pendingSettlements(dueBy: later, limit: limit).isEmpty, "pendingSettlements(limit: \(limit)) is not empty")
             }
-            // Settling clears the instruction, and the escrow leaves the list; a new instruction puts it at the end.
+            // Settling clears the instruction and the escrow leaves the list; one postponed leaves it until its new due
+            // time; a new instruction joins it by its due time.
             var changes = ChangeSet()
-            var settled = try escrows[0].capturing(at: world.next())
-            settled.instruction = nil
+            var settled = try escrows[2].capturing(at: world.next())
+            (settled.instruction, settled.settlementDueAt, settled.settlementFailures) = (nil, nil, 0)
             changes.update(settled)
-            var instructed = escrows[4]
-            instructed.instruction = .void
-            instructed.updatedAt = world.next()
-            let last = changes.update(instructed)
+            var postponed = escrows[1]
+            (postponed.settlementDueAt, postponed.settlementFailures) = (later, 1)
+            let postponedCommitted = changes.update(postponed)
+            var instructed = escrows[5]
+            (instructed.instruction, instructed.settlementDueAt, instructed.updatedAt) = (.void, early, world.next())
+            let first = changes.update(instructed)
             try await world.db.commit(changes)
-            pending = try await world.db.pendingSettlements(limit: 10)
-            try expect(pending == Array(escrows[1...3]) + [last], "pendingSettlements does not follow instructions set and cleared")
+            pending = try await world.db.pendingSettlements(dueBy: now, limit: 10)
+            try expect(pending == [first] + tied, "pendingSettlements does not follow instructions set, postponed and cleared")
+            try expect(try await world.db.escrow(job: postponed.jobID) == postponedCommitted, "a postponed escrow differs after read-back")
         },
         StorageConformanceCheck("roundTrip.heldEscrows") { storage in
             let world = try await ConformanceWorld.make(storage)

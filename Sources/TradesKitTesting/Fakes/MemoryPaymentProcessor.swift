@@ -27,6 +27,15 @@ public final class MemoryPaymentProcessor: PaymentProcessor, Sendable {
             case .transfer(let request): request.idempotencyKey
             }
         }
+
+        /// The payment the call is about; `nil` for an authorisation, which makes one.
+        public var paymentReference: String? {
+            switch self {
+            case .authorize: nil
+            case .capture(let reference, _, _), .void(let reference, _), .refund(let reference, _, _): reference
+            case .transfer(let request): request.paymentReference
+            }
+        }
     }
 
     /// A payout recorded against a payment.
@@ -78,6 +87,7 @@ public final class MemoryPaymentProcessor: PaymentProcessor, Sendable {
         var requireActionCount = 0
         var failures = FailureQueue()
         var lostAnswers = FailureQueue()
+        var refusals: [String: any Error] = [:]
         var counter = 0
 
         mutating func reference(_ prefix: String) -> String {
@@ -114,6 +124,10 @@ public final class MemoryPaymentProcessor: PaymentProcessor, Sendable {
     /// Makes the next call (after any already scripted) take effect and then throw `error`, as a call whose answer was
     /// lost (a timeout after the processor acted) does. A repeat with the same idempotency key answers what it did.
     public func loseNextAnswer(with error: any Error) { state.withLock { $0.lostAnswers.add(error) } }
+
+    /// Makes every call about the payment with `reference` throw `error` with no effect, as a processor that keeps
+    /// refusing one payment does (a closed card, a contractor's account under review); `nil` ends it.
+    public func refuseCalls(about reference: String, with error: (any Error)?) { state.withLock { $0.refusals[reference] = error } }
 
     /// Makes the next `count` new authorisations answer ``PaymentAuthorization/Status/requiresAction``.
     public func requireAction(forNext count: Int = 1) { state.withLock { $0.requireActionCount += count } }
@@ -224,6 +238,7 @@ public final class MemoryPaymentProcessor: PaymentProcessor, Sendable {
         try state.withLock { (state: inout State) throws -> Outcome in
             state.calls.append(call)
             if let error = state.failures.next() { throw error }
+            if let reference = call.paymentReference, let error = state.refusals[reference] { throw error }
             if let previous = state.outcomes[call.idempotencyKey] {
                 guard previous.call == call else {
                     throw MemoryPaymentError(.idempotencyKeyReused, "The idempotency key was used for a different request")

@@ -110,9 +110,11 @@ struct MemoryTenantStorage: TenantStorage {
 
     func escrow(job: JobID) async throws -> Escrow? { data.escrows.values.first { $0.jobID == job } }
 
-    func pendingSettlements(limit: Int) async throws -> [Escrow] {
-        let pending = data.escrows.values.filter { $0.instruction != nil }
-        return Array(pending.sorted { ($0.updatedAt, $0.id.rawValue.uuidString) < ($1.updatedAt, $1.id.rawValue.uuidString) }.prefix(max(0, limit)))
+    func pendingSettlements(dueBy now: Date, limit: Int) async throws -> [Escrow] {
+        // Instants compare as stored, in whole milliseconds; no due time sorts first.
+        func due(_ escrow: Escrow) -> Int64 { escrow.settlementDueAt?.millisecondsSince1970 ?? .min }
+        let pending = data.escrows.values.filter { $0.instruction != nil && due($0) <= now.millisecondsSince1970 }
+        return Array(pending.sorted { (due($0), $0.id.rawValue.uuidString) < (due($1), $1.id.rawValue.uuidString) }.prefix(max(0, limit)))
     }
 
     func heldEscrows(openedBefore cutoff: Date, limit: Int) async throws -> [Escrow] {
