@@ -114,10 +114,16 @@ struct MarketplaceFlowTests {
         let job = try await t.postJob(world)
         let edited = try await t.market.jobs.update(by: world.owner, job.id, .init(description: "It drips, and the washer is gone"))
         let bid = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(30_000, .usd)))
-        for update in [JobService.Update(title: "Replace the boiler"), .init(description: "And the boiler"), .init(budget: job.budget)] {
+        let higher = BudgetRange(min: job.budget.min, max: Money(job.budget.max.amount + 10_000, job.budget.max.currency))
+        for update in [JobService.Update(title: "Replace the boiler"), .init(description: "And the boiler"), .init(budget: higher)] {
             await expectError(.invalidTransition) { try await t.market.jobs.update(by: world.owner, job.id, update) }
         }
         #expect(try await t.market.jobs.get(by: world.owner, job.id) == edited, "nothing of a refused edit is written")
+        // An edit that changes nothing is no edit: it answers the job as it is, and writes nothing.
+        for update in [JobService.Update(), .init(title: edited.title, description: edited.description, budget: edited.budget)] {
+            #expect(try await t.market.jobs.update(by: world.owner, job.id, update) == edited)
+        }
+        #expect(try await t.market.jobs.get(by: world.owner, job.id) == edited)
         // A withdrawn bid binds nobody: with no live bid left the job can be edited, and bid on again.
         _ = try await t.market.bids.withdraw(by: world.contractors[0], bid.id)
         #expect(try await t.market.jobs.update(by: world.owner, job.id, .init(title: "Replace the boiler")).title == "Replace the boiler")

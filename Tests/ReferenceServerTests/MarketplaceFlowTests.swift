@@ -172,6 +172,9 @@ struct MarketplaceFlowTests {
             // A bid may name the job's version it prices: the edit made it 2, so a price for version 1 is refused.
             let edited = try await api.call(.get, "/v1/jobs/\(job.id)", as: world.contractorA)
             #expect(job["version"] == 1 && edited["version"] == 2, "\(edited)")
+            // An edit repeating what the job says changes nothing, its version included.
+            let repeated = try await api.call(.patch, "/v1/jobs/\(job.id)", as: world.owner, json: ["title": "Fix two taps"])
+            #expect(repeated.status == .ok && repeated["version"] == 2, "\(repeated)")
             let stale = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(1_000, jobVersion: 1))
             #expect(stale.status == .conflict && stale.problemCode == "conflict", "\(stale)")
             let zero = try await api.call(.post, "/v1/jobs/\(job.id)/bids", as: world.contractorA, json: .bid(1_000, jobVersion: 0))

@@ -20,7 +20,8 @@ extension Job {
         if let title { job.title = title }
         if let description { job.description = description }
         if let budget { job.budget = budget }
-        job.updatedAt = now
+        // An edit that changes nothing is no change: the job keeps its time and, once committed, its version.
+        if job != self { job.updatedAt = now }
         return job
     }
 

@@ -113,6 +113,9 @@ public struct JobService: Sendable {
     /// (which declines the bids and tells each bidder) and posts it again. A bid racing the edit cannot slip in between
     /// its read and its commit: the edit expects the job to have no live bid when it commits, and a bid expects the job's
     /// version as it read it, so one of the two fails and is retried from a fresh read.
+    ///
+    /// An edit that changes nothing (no field, or each as the job has it) answers the job as it is and writes nothing: its
+    /// version stays, so a bid naming it (``NewBid/jobVersion``) is not refused for an edit that changed no word.
     public func update(by principal: Principal, _ id: JobID, _ update: Update) async throws -> Job {
         try await transition("job.update", principal, id, allowed: { job, actor in actor.id == job.ownerID }) { job, store, changes, now in
             var validator = Validator()
@@ -121,6 +124,7 @@ public struct JobService: Sendable {
             update.budget?.validate(currency: job.budget.max.currency, into: &validator)
             try validator.check()
             let updated = try job.updated(title: title, description: description, budget: update.budget, at: now)
+            if updated == job { return job }
             guard try await store.bids(job: id, viewer: .admin).allSatisfy({ !$0.isLive }) else {
                 throw TradesKitError.invalidTransition(
                     "A job cannot be edited once it has live bids: contractors priced what it said. Cancel it and post it again")
@@ -295,6 +299,8 @@ public struct JobService: Sendable {
             var changes = ChangeSet()
             changes.expectCaller(actor)
             let changed = try await decide(job, store, &changes, now)
+            // A decision that changes nothing (an edit repeating what the job says) writes nothing.
+            if changed == job { return job }
             let committed = changes.update(changed)
             if changed.status != job.status {
                 try environment.record(
