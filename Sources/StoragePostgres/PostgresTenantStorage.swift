@@ -115,12 +115,19 @@ struct PostgresTenantStorage: TenantStorage {
                 }
                 return counts
             }
+            var settlements: (owed: Int64, failing: Int64) = (0, 0)
+            let query: PostgresQuery = """
+                SELECT COUNT(*), COUNT(*) FILTER (WHERE settlement_failures > 0) FROM escrows
+                WHERE tenant_id = \(tenant) AND instruction IS NOT NULL
+                """
+            for try await row in try await connection.query(query, logger: logger).decode((Int64, Int64).self) { settlements = row }
             return TenantCounts(
                 usersByRole: try await grouped("SELECT role, COUNT(*) FROM users WHERE tenant_id = \(tenant) GROUP BY role", as: Role.self),
                 jobsByStatus: try await grouped(
                     "SELECT status, COUNT(*) FROM jobs WHERE tenant_id = \(tenant) GROUP BY status", as: JobStatus.self),
                 disputesByStatus: try await grouped(
-                    "SELECT status, COUNT(*) FROM disputes WHERE tenant_id = \(tenant) GROUP BY status", as: DisputeStatus.self))
+                    "SELECT status, COUNT(*) FROM disputes WHERE tenant_id = \(tenant) GROUP BY status", as: DisputeStatus.self),
+                owedSettlements: Int(settlements.owed), failingSettlements: Int(settlements.failing))
         }
     }
 

@@ -67,9 +67,16 @@ struct SQLiteTenantStorage: TenantStorage {
                 }
                 return counts
             }
+            let settlements = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT COUNT(*), COUNT(CASE WHEN settlement_failures > 0 THEN 1 END) FROM escrows
+                        WHERE tenant_id = ? AND instruction IS NOT NULL
+                        """), arguments: [tenant])
             return TenantCounts(
                 usersByRole: try grouped("users", "role", as: Role.self), jobsByStatus: try grouped("jobs", "status", as: JobStatus.self),
-                disputesByStatus: try grouped("disputes", "status", as: DisputeStatus.self))
+                disputesByStatus: try grouped("disputes", "status", as: DisputeStatus.self), owedSettlements: settlements?[0] ?? 0,
+                failingSettlements: settlements?[1] ?? 0)
         }
     }
 

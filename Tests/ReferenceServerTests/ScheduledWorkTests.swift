@@ -31,6 +31,9 @@ struct ScheduledWorkTests {
             harness.payments.failNext(with: ProcessorDown())
             // The approval stands though the payout failed.
             #expect(try await api.call(.post, "/v1/jobs/\(job)/approve", as: world.owner)["status"] == "closed")
+            // The admin's figures show the payout owed, and failing.
+            let stats = try await api.call(.get, "/v1/admin/stats", as: world.admin)
+            #expect(stats["owedSettlements"] == 1 && stats["failingSettlements"] == 1, "\(stats)")
             return job
         }
         let job = try #require(UUID(uuidString: jobID).map(JobID.init))
@@ -48,6 +51,8 @@ struct ScheduledWorkTests {
         }
         let settled = try await escrow()
         #expect(settled.status == .released && settled.instruction == nil, "\(settled.status)")
+        let counts = try await harness.market.tenants.counts(by: world.admin.principal)
+        #expect(counts.owedSettlements == 0 && counts.failingSettlements == 0)
         #expect(settled.releasedAmount.amount + settled.platformFee.amount == 20_000 && settled.releasedAmount.amount > 0)
     }
 

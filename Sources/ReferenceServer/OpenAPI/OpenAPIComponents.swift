@@ -274,7 +274,7 @@ enum OpenAPIComponents {
                 [
                     ("users", ["type": "object", "additionalProperties": S.integer]),
                     ("jobs", ["type": "object", "additionalProperties": S.integer]),
-                    ("openDisputes", S.integer),
+                    ("openDisputes", S.integer), ("owedSettlements", S.integer), ("failingSettlements", S.integer),
                 ]),
             "Health": S.record([("status", S.enumeration(["ok", "ready"]))]),
             "OpenAPIDocument": ["type": "object"],

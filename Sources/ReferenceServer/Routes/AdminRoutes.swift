@@ -68,7 +68,8 @@ enum AdminRoutes {
             },
             Route(
                 RouteSpec(
-                    .get, "/v1/admin/stats", id: "adminStats", "Counts of users, jobs and open disputes", tag: "Admin", access: .user,
+                    .get, "/v1/admin/stats", id: "adminStats", "Counts of users, jobs, open disputes, and settlements owed and failing", tag: "Admin",
+                    access: .user,
                     response: "Stats")
             ) { call in
                 try call.json(TenantStats(try await call.market.tenants.counts(by: call.principal())))

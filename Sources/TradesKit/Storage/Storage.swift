@@ -89,7 +89,7 @@ public protocol TenantStorage: Sendable {
 
     // MARK: Reporting
 
-    /// Users by role, jobs by status and disputes by status, counted without reading the rows.
+    /// Users by role, jobs by status, disputes by status, and owed and failing settlements, counted without reading the rows.
     func counts() async throws -> TenantCounts
 
     // MARK: Disputes, reviews, messages

@@ -7,12 +7,22 @@ public struct TenantCounts: Sendable, Hashable {
     public var jobsByStatus: [JobStatus: Int]
     /// Disputes by status; a status without disputes is absent.
     public var disputesByStatus: [DisputeStatus: Int]
+    /// Escrows whose ``Escrow/instruction`` the processor still owes (see ``SettlementInstruction``).
+    public var owedSettlements: Int
+    /// Of ``owedSettlements``, those whose last attempt failed (``Escrow/settlementFailures`` above 0): what an operator
+    /// looks at when the processor keeps refusing a payment.
+    public var failingSettlements: Int
 
     /// Creates counts.
-    public init(usersByRole: [Role: Int] = [:], jobsByStatus: [JobStatus: Int] = [:], disputesByStatus: [DisputeStatus: Int] = [:]) {
+    public init(
+        usersByRole: [Role: Int] = [:], jobsByStatus: [JobStatus: Int] = [:], disputesByStatus: [DisputeStatus: Int] = [:],
+        owedSettlements: Int = 0, failingSettlements: Int = 0
+    ) {
         self.usersByRole = usersByRole
         self.jobsByStatus = jobsByStatus
         self.disputesByStatus = disputesByStatus
+        self.owedSettlements = owedSettlements
+        self.failingSettlements = failingSettlements
     }
 
     /// Disputes not resolved yet (awaiting a response or under review).

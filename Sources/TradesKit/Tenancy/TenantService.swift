@@ -69,7 +69,7 @@ public struct TenantService: Sendable {
         }
     }
 
-    /// The tenant's users by role, jobs by status and disputes by status (its admins only).
+    /// The tenant's users by role, jobs by status, disputes by status, and owed and failing settlements (its admins only).
     public func counts(by principal: Principal) async throws -> TenantCounts {
         try await environment.acting("tenant.counts", as: principal) { store, actor in
             guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can see the tenant's figures") }

@@ -222,6 +222,25 @@ extension StorageConformance {
                 "counts by role and status differ: \(counts)")
             try expect(counts.openDisputes == 1, "one dispute is open")
             try expect(try await other.db.counts().jobsByStatus == [.open: 1], "another tenant's rows were counted")
+            // Settlements: owed (failing or not), and settled; another tenant's owed one is not counted.
+            let shapes: [(SettlementInstruction?, Int)] = [(.capture, 0), (.void, 2), (.settle(refund: .zero(.usd)), 1), (nil, 0)]
+            for (instruction, failures) in shapes {
+                let job = try await world.insertJob()
+                var escrow = world.fixtures.escrow(job: job, bid: try await world.insertBid(on: job), at: world.next())
+                (escrow.instruction, escrow.settlementDueAt, escrow.settlementFailures) = (
+                    instruction, instruction.map { _ in world.next() }, failures
+                )
+                try await world.commit(.insertEscrow(escrow))
+            }
+            let otherJob = try await other.insertJob()
+            var otherEscrow = other.fixtures.escrow(job: otherJob, bid: try await other.insertBid(on: otherJob), at: other.next())
+            (otherEscrow.instruction, otherEscrow.settlementFailures) = (.capture, 3)
+            try await other.commit(.insertEscrow(otherEscrow))
+            let settlements = try await world.db.counts()
+            try expect(
+                (settlements.owedSettlements, settlements.failingSettlements) == (3, 2),
+                "owed and failing settlements counted \(settlements.owedSettlements) and \(settlements.failingSettlements), not 3 and 2")
+            try expect(try await other.db.counts().owedSettlements == 1, "another tenant's owed settlements were counted")
         },
         StorageConformanceCheck("disputes.listing") { storage in
             let world = try await ConformanceWorld.make(storage)

@@ -39,7 +39,9 @@ struct MemoryTenantStorage: TenantStorage {
         return TenantCounts(
             usersByRole: data.users.values.reduce(into: [:]) { $0[$1.role, default: 0] += 1 },
             jobsByStatus: data.jobs.values.reduce(into: [:]) { $0[$1.status, default: 0] += 1 },
-            disputesByStatus: data.disputes.values.reduce(into: [:]) { $0[$1.status, default: 0] += 1 })
+            disputesByStatus: data.disputes.values.reduce(into: [:]) { $0[$1.status, default: 0] += 1 },
+            owedSettlements: data.escrows.values.count { $0.instruction != nil },
+            failingSettlements: data.escrows.values.count { $0.instruction != nil && $0.settlementFailures > 0 })
     }
 
     func ratingSummary(for userID: UserID, at now: Date) async throws -> RatingSummary {
