@@ -43,7 +43,8 @@ struct OpenAPITests {
             "POST /v1/bids/{id}/withdraw", "POST /v1/bids/{id}/accept", "POST /v1/jobs/{id}/messages", "GET /v1/jobs/{id}/messages",
             "POST /v1/jobs/{id}/reviews", "GET /v1/events", "POST /v1/disputes", "GET /v1/disputes", "GET /v1/disputes/{id}",
             "POST /v1/disputes/{id}/respond", "POST /v1/disputes/{id}/resolve", "GET /v1/admin/users", "POST /v1/admin/users/{id}/suspend",
-            "POST /v1/admin/users/{id}/unsuspend", "GET /v1/admin/disputes", "GET /v1/admin/stats", "POST /v1/tenants", "GET /v1/tenants",
+            "POST /v1/admin/users/{id}/unsuspend", "GET /v1/admin/disputes", "GET /v1/admin/stats",
+            "GET /v1/admin/settlements", "POST /v1/admin/jobs/{id}/settle", "POST /v1/tenants", "GET /v1/tenants",
             "GET /health", "GET /ready", "GET /metrics", "GET /openapi.json",
         ] {
             #expect(registered.contains(route), "\(route) is missing")

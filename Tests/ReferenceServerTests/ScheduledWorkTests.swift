@@ -56,6 +56,55 @@ struct ScheduledWorkTests {
         #expect(settled.releasedAmount.amount + settled.platformFee.amount == 20_000 && settled.releasedAmount.amount > 0)
     }
 
+    @Test("An admin sees the payouts owed, and carries one out now: refused again it stays owed (402), then it goes through once")
+    func adminSettlesNow() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        try await harness.test { api async throws in
+            var jobs: [String] = []
+            for _ in 0..<2 {
+                let job = try await Self.award(api, world)
+                #expect(try await api.call(.post, "/v1/jobs/\(job)/start", as: world.contractorA)["status"] == "in_progress")
+                #expect(try await api.call(.post, "/v1/jobs/\(job)/complete", as: world.contractorA)["status"] == "completed")
+                harness.payments.failNext(with: ProcessorDown())
+                #expect(try await api.call(.post, "/v1/jobs/\(job)/approve", as: world.owner)["status"] == "closed")
+                jobs.append(job)
+                harness.clock.advance(by: 1)
+            }
+            // Owed, the soonest due first, with what is owed and how often it failed; for admins only.
+            var owed = try await api.call(.get, "/v1/admin/settlements", as: world.admin)
+            #expect(owed.items.map { $0["jobId"] } == jobs.map { .string($0) }, "\(owed)")
+            #expect(owed.items.allSatisfy { $0["owed"]?["action"] == "settle" && $0["owed"]?["failures"] == 1 && $0["status"] == "captured" })
+            #expect(try await api.call(.get, "/v1/admin/settlements?limit=1", as: world.admin).items.count == 1)
+            #expect(try await api.call(.get, "/v1/admin/settlements?limit=0", as: world.admin).fieldErrors == ["limit"])
+            for caller in [world.owner, world.contractorA] {
+                #expect(try await api.call(.get, "/v1/admin/settlements", as: caller).status == .forbidden)
+                #expect(try await api.call(.post, "/v1/admin/jobs/\(jobs[0])/settle", as: caller).status == .forbidden)
+            }
+
+            // Refused again: 402, and it stays owed, put off further.
+            harness.payments.failNext(with: ProcessorDown())
+            let refused = try await api.call(.post, "/v1/admin/jobs/\(jobs[0])/settle", as: world.admin)
+            #expect(refused.status.code == 402 && refused.problemCode == "payment_failed", "\(refused)")
+            owed = try await api.call(.get, "/v1/admin/settlements", as: world.admin)
+            #expect(owed.items.map { $0["jobId"] } == [.string(jobs[1]), .string(jobs[0])], "the refused one is due later now: \(owed)")
+            #expect(owed.items.last?["owed"]?["failures"] == 2)
+
+            // Carried out: released, nothing owed; again, it answers the escrow as it is and pays nothing more.
+            for _ in 0..<2 {
+                let settled = try await api.call(.post, "/v1/admin/jobs/\(jobs[0])/settle", as: world.admin)
+                #expect(settled.status == .ok && settled["status"] == "released" && settled["owed"] == nil, "\(settled)")
+            }
+            #expect(harness.payments.payments.filter { !$0.transfers.isEmpty }.count == 1, "paid out once")
+            #expect(try await api.call(.get, "/v1/admin/settlements", as: world.admin).items.map { $0["jobId"] } == [.string(jobs[1])])
+            let stats = try await api.call(.get, "/v1/admin/stats", as: world.admin)
+            #expect(stats["owedSettlements"] == 1 && stats["failingSettlements"] == 1, "\(stats)")
+            // A job without a payment is not found.
+            let open = try await api.call(.post, "/v1/jobs", as: world.owner, json: .newJob(category: world.plumbing))
+            #expect(try await api.call(.post, "/v1/admin/jobs/\(open.id)/settle", as: world.admin).status == .notFound)
+        }
+    }
+
     @Test("A job whose auto-approval must wait for an owed capture holds up neither the capture nor the other jobs")
     func autoApprovalWaitsForOwedMoney() async throws {
         let harness = try await TestServer()

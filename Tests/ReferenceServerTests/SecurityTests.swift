@@ -76,6 +76,7 @@ struct SecurityTests {
                 (.post, "/v1/admin/users/\(acme.owner.id)/suspend", nil), (.post, "/v1/admin/users/\(acme.owner.id)/unsuspend", nil),
                 (.put, "/v1/admin/contractors/\(acme.contractorA.id)/vetting", ["status": "rejected"]),
                 (.post, "/v1/disputes/\(dispute.id)/resolve", ["outcome": "release", "note": "Paid."]),
+                (.post, "/v1/admin/jobs/\(job.id)/settle", nil),
             ]
             let contractorOnly: [(HTTPRequest.Method, String, JSONValue?)] = [(.post, "/v1/jobs/\(job.id)/bids", .bid(100))]
             for (actor, extra) in [(globex.owner, []), (globex.contractorA, contractorOnly), (globex.admin, adminOnly)] {

@@ -212,6 +212,24 @@ enum OpenAPIComponents {
                     ("amount", S.ref("Money")), ("feeBasisPoints", S.integer), ("refundedAmount", S.ref("Money")), ("releasedAmount", S.ref("Money")),
                     ("platformFee", S.ref("Money")),
                 ]),
+            "AdminEscrow": S.object(
+                [
+                    ("id", S.uuid), ("jobId", S.uuid), ("bidId", S.uuid), ("status", S.enumeration(EscrowStatus.allCases.map(\.rawValue))),
+                    ("amount", S.ref("Money")), ("feeBasisPoints", S.integer), ("refundedAmount", S.ref("Money")), ("releasedAmount", S.ref("Money")),
+                    ("platformFee", S.ref("Money")),
+                    (
+                        "owed",
+                        S.object(
+                            [
+                                ("action", S.enumeration(["capture", "void", "settle"])), ("refund", S.ref("Money")), ("dueAt", S.dateTime),
+                                ("failures", S.integer),
+                            ], required: ["action", "failures"],
+                            description:
+                                "A movement of the money decided and not carried out yet: what, when it is tried next, and how many attempts failed in a row."
+                        )
+                    ),
+                ], required: ["id", "jobId", "bidId", "status", "amount", "feeBasisPoints", "refundedAmount", "releasedAmount", "platformFee"]),
+            "AdminEscrowList": S.list(of: "AdminEscrow"),
             "Acceptance": S.record([("job", S.ref("Job")), ("bid", S.ref("Bid")), ("declinedBids", S.integer), ("escrow", S.ref("Escrow"))]),
             "Message": S.record([("id", S.uuid), ("jobId", S.uuid), ("senderId", S.uuid), ("body", S.string()), ("createdAt", S.dateTime)]),
             "MessageList": S.list(of: "Message"),

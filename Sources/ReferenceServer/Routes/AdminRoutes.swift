@@ -68,6 +68,29 @@ enum AdminRoutes {
             },
             Route(
                 RouteSpec(
+                    .get, "/v1/admin/settlements", id: "adminOwedSettlements",
+                    "Payments the processor still owes, the soonest due first (the stats count them all)", tag: "Admin", access: .user,
+                    response: "AdminEscrowList",
+                    query: [QueryParameter("limit", "How many, 1–100 (default 50).", schema: ["type": "integer", "minimum": 1, "maximum": 100])])
+            ) { call in
+                let principal = try call.principal()
+                let query = call.query
+                let limit = query.int("limit", in: 1...100) ?? 50
+                try query.finish()
+                let escrows = try await call.market.payments.owedSettlements(by: principal, limit: limit)
+                return try call.json(ListResponse(items: escrows.map(AdminEscrowResponse.init)))
+            },
+            Route(
+                RouteSpec(
+                    .post, "/v1/admin/jobs/{id}/settle", id: "settleNow",
+                    "Carry out the payment a job's escrow owes now, without waiting for its next attempt", tag: "Admin", access: .user,
+                    response: "AdminEscrow", problems: [402])
+            ) { call in
+                let escrow = try await call.market.payments.settleNow(by: call.principal(), job: call.id("id", "Payment"))
+                return try call.json(AdminEscrowResponse(escrow))
+            },
+            Route(
+                RouteSpec(
                     .get, "/v1/admin/stats", id: "adminStats", "Counts of users, jobs, open disputes, and settlements owed and failing", tag: "Admin",
                     access: .user,
                     response: "Stats")

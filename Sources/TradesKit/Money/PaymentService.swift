@@ -25,6 +25,38 @@ public struct PaymentService: Sendable {
         }
     }
 
+    /// The settlements the processor still owes in the caller's tenant (admins only), the soonest due first, at most
+    /// `limit` (1…500) of them: what ``Escrow/settlementFailures`` and ``Escrow/settlementDueAt`` tell an operator about
+    /// payments the processor keeps refusing. ``TenantService/counts(by:)`` counts them all.
+    public func owedSettlements(by principal: Principal, limit: Int = 100) async throws -> [Escrow] {
+        try await environment.acting("payment.owed", as: principal) { store, actor in
+            guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can see the payments owed") }
+            return try await store.pendingSettlements(dueBy: .distantFuture, limit: min(500, max(1, limit)))
+        }
+    }
+
+    /// Carries out the settlement a job's escrow owes now, without waiting for its due time (admins only): for an
+    /// operator who has fixed what the processor refused (a contractor's account, a card), or wants to know whether it
+    /// still refuses. Answers the escrow as it is after the attempt; with nothing owed, as it is. A failure counts and
+    /// postpones like any other (``runPendingSettlements(in:limit:)``).
+    /// - Throws: ``TradesKitError/Code/notFound`` for a job without an escrow in the tenant;
+    ///   ``TradesKitError/Code/paymentFailed`` when the processor fails again.
+    public func settleNow(by principal: Principal, job jobID: JobID) async throws -> Escrow {
+        let owed = try await environment.acting("payment.settle_now", as: principal) { store, actor in
+            guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can settle a payment") }
+            guard let escrow = try await store.escrow(job: jobID) else { throw TradesKitError.notFound("Payment") }
+            return escrow.instruction != nil
+        }
+        var settled = true
+        if owed { settled = await environment.settleOwed(job: jobID, tenant: principal.tenantID) }
+        let escrow = try await environment.run("payment.settle_now", tenant: principal.tenantID) {
+            try await environment.store(principal).escrow(job: jobID)
+        }
+        guard let escrow else { throw TradesKitError.notFound("Payment") }
+        guard settled else { throw TradesKitError(.paymentFailed, "The payment processor refused the settlement again; it stays owed") }
+        return escrow
+    }
+
     /// Carries out the settlements due in a tenant: decisions whose processor calls failed or were cut off (see
     /// ``SettlementInstruction``), at most `limit` of them per run, the longest due first. Run it from a scheduler, as
     /// often as every minute; it is safe to run concurrently and repeatedly. Answers how many settled.
