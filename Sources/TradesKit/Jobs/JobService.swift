@@ -272,14 +272,15 @@ public struct JobService: Sendable {
     /// whether or not the processor answers now.
     ///
     /// A decision refused because an earlier movement of the job's money is still owed (``TradesKitError/paymentStillOwed``)
-    /// carries that movement out first, without waiting for its due time (someone is waiting on it), and is decided
-    /// again once it has gone through.
+    /// tries that movement first, without waiting for its due time (someone is waiting on it), and is decided again once
+    /// it has gone through. That attempt is outside the schedule: if it fails, the movement keeps its due time and its
+    /// count of failures, so a party asking again and again neither delays the scheduled retries nor raises alerts.
     private func settling(_ principal: Principal, _ id: JobID, _ decide: () async throws -> Job) async throws -> Job {
         let job: Job
         do {
             job = try await decide()
         } catch let error as TradesKitError where error == .paymentStillOwed {
-            guard await environment.settleOwed(job: id, tenant: principal.tenantID) else { throw error }
+            guard await environment.settleOwed(job: id, tenant: principal.tenantID, postponing: false) else { throw error }
             job = try await decide()
         }
         await environment.settleOwed(job: job.id, tenant: principal.tenantID)
@@ -299,8 +300,11 @@ public struct JobService: Sendable {
             var changes = ChangeSet()
             changes.expectCaller(actor)
             let changed = try await decide(job, store, &changes, now)
-            // A decision that changes nothing (an edit repeating what the job says) writes nothing.
-            if changed == job { return job }
+            // A decision that changes nothing and records nothing beside the caller check (an edit repeating what the
+            // job says) writes nothing.
+            var untouched = ChangeSet()
+            untouched.expectCaller(actor)
+            if changed == job, changes.changes == untouched.changes { return job }
             let committed = changes.update(changed)
             if changed.status != job.status {
                 try environment.record(

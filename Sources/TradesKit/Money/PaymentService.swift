@@ -37,23 +37,29 @@ public struct PaymentService: Sendable {
 
     /// Carries out the settlement a job's escrow owes now, without waiting for its due time (admins only): for an
     /// operator who has fixed what the processor refused (a contractor's account, a card), or wants to know whether it
-    /// still refuses. Answers the escrow as it is after the attempt; with nothing owed, as it is. A failure counts and
-    /// postpones like any other (``runPendingSettlements(in:limit:)``).
-    /// - Throws: ``TradesKitError/Code/notFound`` for a job without an escrow in the tenant;
-    ///   ``TradesKitError/Code/paymentFailed`` when the processor fails again.
+    /// still refuses. Answers the escrow as it is after the attempt: nothing owed once it went through (or if nothing
+    /// was), or owed again if a decision instructed a new movement meanwhile. A failure counts and postpones like any
+    /// other (``runPendingSettlements(in:limit:)``), and is thrown.
+    /// - Throws: ``TradesKitError/Code/notFound`` for a job without an escrow in the tenant; what the attempt failed
+    ///   with: ``TradesKitError/Code/paymentFailed`` when the processor refuses again,
+    ///   ``TradesKitError/Code/storageUnavailable``, or ``TradesKitError/Code/invalidTransition`` when the money is not
+    ///   where the instruction needs it.
     public func settleNow(by principal: Principal, job jobID: JobID) async throws -> Escrow {
         let owed = try await environment.acting("payment.settle_now", as: principal) { store, actor in
             guard actor.role == .admin else { throw TradesKitError.forbidden("Only an admin can settle a payment") }
             guard let escrow = try await store.escrow(job: jobID) else { throw TradesKitError.notFound("Payment") }
             return escrow.instruction != nil
         }
-        var settled = true
-        if owed { settled = await environment.settleOwed(job: jobID, tenant: principal.tenantID) }
+        var failure: (any Error)?
+        if owed, case .failed(let error) = await environment.attemptOwed(job: jobID, tenant: principal.tenantID) { failure = error }
         let escrow = try await environment.run("payment.settle_now", tenant: principal.tenantID) {
             try await environment.store(principal).escrow(job: jobID)
         }
         guard let escrow else { throw TradesKitError.notFound("Payment") }
-        guard settled else { throw TradesKitError(.paymentFailed, "The payment processor refused the settlement again; it stays owed") }
+        // What the escrow says decides: a runner may have carried it out while this attempt was refused.
+        if escrow.instruction != nil, let failure {
+            throw failure as? TradesKitError ?? TradesKitError(.paymentFailed, "The payment processor could not settle the payment")
+        }
         return escrow
     }
 
@@ -173,21 +179,47 @@ extension ServiceEnvironment {
         changes.update(instructed)
     }
 
-    /// Carries out the escrow's instruction, if any, and commits the outcome; answers whether nothing is owed now. A
-    /// failure is logged (without payment details) and postpones the instruction (``postpone(_:tenant:)``) for
-    /// ``PaymentService/runPendingSettlements(in:limit:)``: the decision that set it has committed and stands.
-    ///
-    /// With `dueBy`, an instruction due after it (postponed since the caller listed it, by another runner) is left for
-    /// its time: not attempted, and not counted as a failure.
+    /// Carries out the escrow's instruction, if any, and commits the outcome; answers whether nothing is owed now. See
+    /// ``attemptOwed(job:tenant:dueBy:postponing:)``.
     @discardableResult
-    func settleOwed(job jobID: JobID, tenant: TenantID, dueBy: Date? = nil) async -> Bool {
+    func settleOwed(job jobID: JobID, tenant: TenantID, dueBy: Date? = nil, postponing: Bool = true) async -> Bool {
+        await attemptOwed(job: jobID, tenant: tenant, dueBy: dueBy, postponing: postponing) == .done
+    }
+
+    /// What an attempt at an owed settlement came to.
+    enum SettlementAttempt: Equatable {
+        /// Nothing is owed now: carried out by this attempt or another, or nothing was.
+        case done
+        /// Left for its due time (see `dueBy`).
+        case notDue
+        /// The attempt failed; the instruction stays owed.
+        case failed(any Error)
+
+        static func == (lhs: Self, rhs: Self) -> Bool {
+            switch (lhs, rhs) {
+            case (.done, .done), (.notDue, .notDue), (.failed, .failed): true
+            default: false
+            }
+        }
+    }
+
+    /// Carries out the escrow's instruction, if any, and commits the outcome. A failure is logged (without payment
+    /// details) and, when `postponing`, postpones the instruction (``postpone(_:tenant:)``) for
+    /// ``PaymentService/runPendingSettlements(in:limit:)``: the decision that set it has committed and stands. An
+    /// attempt someone is waiting on outside the schedule (a party's decision) passes `postponing: false`: it moves
+    /// nothing in the schedule and counts no failure.
+    ///
+    /// With `dueBy`, an instruction due after it when first read (postponed since the caller listed it, by another
+    /// runner) is left for its time: not attempted, and not counted as a failure. A read again after a lost race is not
+    /// judged by it: this attempt's processor calls may have gone through already.
+    func attemptOwed(job jobID: JobID, tenant: TenantID, dueBy: Date? = nil, postponing: Bool = true) async -> SettlementAttempt {
         let store = storage.tenant(tenant)
         var attempted: Escrow?
         do {
             return try await run("payment.settle", tenant: tenant) {
-                attempted = nil
-                guard let escrow = try await store.escrow(job: jobID), let instruction = escrow.instruction else { return true }
-                if let dueBy, let due = escrow.settlementDueAt, due > dueBy { return false }
+                let firstRead = attempted == nil
+                guard let escrow = try await store.escrow(job: jobID), let instruction = escrow.instruction else { return .done }
+                if firstRead, let dueBy, let due = escrow.settlementDueAt, due > dueBy { return .notDue }
                 attempted = escrow
                 let now = now()
                 var changes = ChangeSet()
@@ -207,13 +239,13 @@ extension ServiceEnvironment {
                 // Version-checked against the escrow read: a concurrent settlement of the same instruction made the same
                 // calls with the same keys; whichever commits first wins, and the other finds nothing owed on its retry.
                 try await store.commit(changes)
-                return true
+                return .done
             }
         } catch {
             // Postponed whatever failed, so a failing escrow never stays at the head of the list; the postponement is
-            // version-checked, and loses to whoever changed the escrow since.
+            // version-checked against the escrow as last read, and loses to whoever changed it since.
             var failures: Int?
-            if let attempted { failures = await postpone(attempted, tenant: tenant) }
+            if postponing, let attempted { failures = await postpone(attempted, tenant: tenant) }
             BusinessMetrics.settlementFailures.increment()
             var metadata: Logger.Metadata = [
                 "tradeskit.tenant": "\(tenant)", "tradeskit.job": "\(jobID)",
@@ -223,7 +255,7 @@ extension ServiceEnvironment {
             logger.log(
                 level: (failures ?? 0) >= Self.settlementFailuresBeforeAlert ? .error : .warning, "A settlement is still owed; it will be retried",
                 metadata: metadata)
-            return false
+            return .failed(error)
         }
     }
 

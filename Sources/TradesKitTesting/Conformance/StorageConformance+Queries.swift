@@ -222,8 +222,9 @@ extension StorageConformance {
                 "counts by role and status differ: \(counts)")
             try expect(counts.openDisputes == 1, "one dispute is open")
             try expect(try await other.db.counts().jobsByStatus == [.open: 1], "another tenant's rows were counted")
-            // Settlements: owed (failing or not), and settled; another tenant's owed one is not counted.
-            let shapes: [(SettlementInstruction?, Int)] = [(.capture, 0), (.void, 2), (.settle(refund: .zero(.usd)), 1), (nil, 0)]
+            // Settlements: owed (failing or not), and settled (one with failures left over is not failing either); another
+            // tenant's owed one is not counted.
+            let shapes: [(SettlementInstruction?, Int)] = [(.capture, 0), (.void, 2), (.settle(refund: .zero(.usd)), 1), (nil, 0), (nil, 3)]
             for (instruction, failures) in shapes {
                 let job = try await world.insertJob()
                 var escrow = world.fixtures.escrow(job: job, bid: try await world.insertBid(on: job), at: world.next())
