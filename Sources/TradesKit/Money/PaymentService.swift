@@ -135,8 +135,8 @@ public struct PaymentService: Sendable {
 
 /// The money movements, shared by bids, jobs and disputes, in two steps. A decision puts a ``SettlementInstruction`` on
 /// the escrow in its own change set (``instruct(_:_:at:into:)``), so it commits with the job's change or not at all;
-/// then ``settleOwed(job:tenant:)`` calls the processor, each call with an idempotency key derived from the job, and
-/// commits the escrow change, the ledger postings and the event with the instruction cleared.
+/// then ``attemptOwed(job:tenant:dueBy:postponing:)`` calls the processor, each call with an idempotency key derived
+/// from the job, and commits the escrow change, the ledger postings and the event with the instruction cleared.
 extension ServiceEnvironment {
     /// Records where the money is to go with the decision in `changes`.
     ///
