@@ -139,6 +139,13 @@ enum OpenAPIComponents {
         ]
     }
 
+    /// An escrow's properties as ``EscrowResponse`` writes them; ``AdminEscrowResponse`` adds `owed`.
+    static let escrowProperties: [(String, JSONValue)] = [
+        ("id", S.uuid), ("jobId", S.uuid), ("bidId", S.uuid), ("status", S.enumeration(EscrowStatus.allCases.map(\.rawValue))),
+        ("amount", S.ref("Money")), ("feeBasisPoints", S.integer), ("refundedAmount", S.ref("Money")), ("releasedAmount", S.ref("Money")),
+        ("platformFee", S.ref("Money")),
+    ]
+
     static let policyProperties: [(String, JSONValue)] = [
         ("reviewWindowSeconds", S.integer), ("autoApproveAfterSeconds", S.integer), ("vettingRequiredToBid", S.boolean),
         ("loginAttemptsPerWindow", S.integer), ("apiRequestsPerUserPerWindow", S.integer), ("apiRequestsPerIPPerWindow", S.integer),
@@ -206,17 +213,9 @@ enum OpenAPIComponents {
                     ("status", S.enumeration(BidStatus.allCases.map(\.rawValue))), ("createdAt", S.dateTime), ("updatedAt", S.dateTime),
                 ]),
             "BidList": S.list(of: "Bid"),
-            "Escrow": S.record(
-                [
-                    ("id", S.uuid), ("jobId", S.uuid), ("bidId", S.uuid), ("status", S.enumeration(EscrowStatus.allCases.map(\.rawValue))),
-                    ("amount", S.ref("Money")), ("feeBasisPoints", S.integer), ("refundedAmount", S.ref("Money")), ("releasedAmount", S.ref("Money")),
-                    ("platformFee", S.ref("Money")),
-                ]),
+            "Escrow": S.record(escrowProperties),
             "AdminEscrow": S.object(
-                [
-                    ("id", S.uuid), ("jobId", S.uuid), ("bidId", S.uuid), ("status", S.enumeration(EscrowStatus.allCases.map(\.rawValue))),
-                    ("amount", S.ref("Money")), ("feeBasisPoints", S.integer), ("refundedAmount", S.ref("Money")), ("releasedAmount", S.ref("Money")),
-                    ("platformFee", S.ref("Money")),
+                escrowProperties + [
                     (
                         "owed",
                         S.object(
@@ -227,8 +226,8 @@ enum OpenAPIComponents {
                             description:
                                 "A movement of the money decided and not carried out yet: what, when it is tried next, and how many attempts failed in a row."
                         )
-                    ),
-                ], required: ["id", "jobId", "bidId", "status", "amount", "feeBasisPoints", "refundedAmount", "releasedAmount", "platformFee"]),
+                    )
+                ], required: escrowProperties.map(\.0)),
             "AdminEscrowList": S.list(of: "AdminEscrow"),
             "Acceptance": S.record([("job", S.ref("Job")), ("bid", S.ref("Bid")), ("declinedBids", S.integer), ("escrow", S.ref("Escrow"))]),
             "Message": S.record([("id", S.uuid), ("jobId", S.uuid), ("senderId", S.uuid), ("body", S.string()), ("createdAt", S.dateTime)]),

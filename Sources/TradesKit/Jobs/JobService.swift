@@ -299,12 +299,11 @@ public struct JobService: Sendable {
             let now = environment.now()
             var changes = ChangeSet()
             changes.expectCaller(actor)
+            let callerCheck = changes.changes
             let changed = try await decide(job, store, &changes, now)
             // A decision that changes nothing and records nothing beside the caller check (an edit repeating what the
             // job says) writes nothing.
-            var untouched = ChangeSet()
-            untouched.expectCaller(actor)
-            if changed == job, changes.changes == untouched.changes { return job }
+            if changed == job, changes.changes == callerCheck { return job }
             let committed = changes.update(changed)
             if changed.status != job.status {
                 try environment.record(

@@ -183,24 +183,18 @@ extension ServiceEnvironment {
     /// ``attemptOwed(job:tenant:dueBy:postponing:)``.
     @discardableResult
     func settleOwed(job jobID: JobID, tenant: TenantID, dueBy: Date? = nil, postponing: Bool = true) async -> Bool {
-        await attemptOwed(job: jobID, tenant: tenant, dueBy: dueBy, postponing: postponing) == .done
+        if case .done = await attemptOwed(job: jobID, tenant: tenant, dueBy: dueBy, postponing: postponing) { return true }
+        return false
     }
 
     /// What an attempt at an owed settlement came to.
-    enum SettlementAttempt: Equatable {
+    enum SettlementAttempt {
         /// Nothing is owed now: carried out by this attempt or another, or nothing was.
         case done
         /// Left for its due time (see `dueBy`).
         case notDue
         /// The attempt failed; the instruction stays owed.
         case failed(any Error)
-
-        static func == (lhs: Self, rhs: Self) -> Bool {
-            switch (lhs, rhs) {
-            case (.done, .done), (.notDue, .notDue), (.failed, .failed): true
-            default: false
-            }
-        }
     }
 
     /// Carries out the escrow's instruction, if any, and commits the outcome. A failure is logged (without payment
