@@ -65,6 +65,14 @@ struct DisputeReviewMessageTests {
         let balances = Ledger.balances(of: ledger)
         #expect(balances[.escrowHeld, default: 0] == 0)
         #expect(balances[.authorizationsReceivable, default: 0] == 0)
+        #expect(balances[.platformRevenue, default: 0] == -escrow.platformFee.amount)
+        #expect(balances[.processorBalance, default: 0] == escrow.platformFee.amount, "the processor keeps the fee and nothing else")
+        // Each movement is its own transaction: what went back to the homeowner is told apart from what was released.
+        func moved(_ kind: LedgerTransactionKind) -> Int64 {
+            -ledger.filter { $0.kind == kind && $0.account == .processorBalance }.reduce(0) { $0 + $1.amount.amount }
+        }
+        #expect(moved(.refund) == escrow.refundedAmount.amount || escrow.status == .cancelled)
+        #expect(moved(.release) == escrow.releasedAmount.amount)
         await expectError(.invalidTransition) { try await t.market.disputes.resolve(by: world.admin, dispute.id, outcome: .release, note: "again") }
     }
 

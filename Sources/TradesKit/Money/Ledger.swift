@@ -103,13 +103,18 @@ public enum Ledger {
         [(.escrowHeld, amount), (.authorizationsReceivable, amount.negated)]
     }
 
-    /// Settlement after capture: refund part to the homeowner, pay the rest to the contractor minus the fee.
-    public static func settle(total: Money, refund: Money, contractor: Money, fee: Money) -> [(LedgerAccount, Money)] {
+    /// Refund after capture: `refund` of the collected money goes back to the homeowner.
+    public static func refund(_ refund: Money) -> [(LedgerAccount, Money)] {
+        [(.escrowHeld, refund), (.processorBalance, refund.negated)]
+    }
+
+    /// Release after capture: `gross` of the collected money is released; the `contractor`'s share is owed to them and
+    /// paid out of the processor balance by the transfer, and the `fee` is the platform's revenue. (A share and fee that
+    /// do not make up `gross` do not balance, and ``LedgerTransaction`` refuses them.)
+    public static func release(gross: Money, contractor: Money, fee: Money) -> [(LedgerAccount, Money)] {
         [
-            (.escrowHeld, total),
-            (.processorBalance, refund.negated),
+            (.escrowHeld, gross),
             (.platformRevenue, fee.negated),
-            // Owed to the contractor, then paid out of the processor balance by the transfer.
             (.contractorPayable, contractor.negated), (.contractorPayable, contractor), (.processorBalance, contractor.negated),
         ]
     }

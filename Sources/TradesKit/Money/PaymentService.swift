@@ -308,9 +308,12 @@ extension ServiceEnvironment {
             transfer = try await pay("pay the contractor", tenant: tenant) { try await payments.transfer(request) }
         }
         let settled = try escrow.settling(refund: refund, contractor: contractorShare, fee: fee, transferReference: transfer, at: now)
-        let kind: LedgerTransactionKind = contractorShare.amount > 0 ? .release : .refund
-        changes.append(
-            try ledger(kind, job: escrow.jobID, Ledger.settle(total: escrow.amount, refund: refund, contractor: contractorShare, fee: fee), at: now))
+        // Two transactions for a partial refund, so the ledger tells what went back to the homeowner from what was
+        // released, by kind as by account.
+        if refund.amount > 0 { changes.append(try ledger(.refund, job: escrow.jobID, Ledger.refund(refund), at: now)) }
+        if gross.amount > 0 {
+            changes.append(try ledger(.release, job: escrow.jobID, Ledger.release(gross: gross, contractor: contractorShare, fee: fee), at: now))
+        }
         try recordPayment(settled, in: &changes, at: now)
         if settled.status == .released { BusinessMetrics.paymentsReleased.increment() }
         return changes.update(settled)

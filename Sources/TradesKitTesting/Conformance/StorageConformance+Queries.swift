@@ -187,7 +187,7 @@ extension StorageConformance {
             let contractor = try amount.subtracting(fee)
             for (kind, lines) in [
                 (LedgerTransactionKind.hold, Ledger.hold(amount)), (.capture, Ledger.capture(amount)),
-                (.release, Ledger.settle(total: amount, refund: .zero(.usd), contractor: contractor, fee: fee)),
+                (.release, Ledger.release(gross: amount, contractor: contractor, fee: fee)),
             ] {
                 let transaction = try LedgerTransaction(kind: kind, jobID: job.id, lines: lines, at: world.next(), ids: world.fixtures.ids)
                 try await world.commit(.insertLedgerTransaction(transaction))

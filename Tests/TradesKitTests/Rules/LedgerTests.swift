@@ -60,9 +60,10 @@ struct LedgerTests {
                 ("hold", Ledger.hold(total)),
                 ("capture", Ledger.capture(total)),
                 ("void", Ledger.void(total)),
-                ("release", Ledger.settle(total: total, refund: .zero(.usd), contractor: release.contractor, fee: release.fee)),
-                ("full refund", Ledger.settle(total: total, refund: total, contractor: .zero(.usd), fee: .zero(.usd))),
-                ("partial refund", Ledger.settle(total: total, refund: refund, contractor: partial.contractor, fee: partial.fee)),
+                ("release", Ledger.release(gross: total, contractor: release.contractor, fee: release.fee)),
+                ("full refund", Ledger.refund(total)),
+                ("partial refund", Ledger.refund(refund)),
+                ("partial release", Ledger.release(gross: try total.subtracting(refund), contractor: partial.contractor, fee: partial.fee)),
             ]
             for (name, lines) in postings {
                 #expect(sum(lines) == 0, "\(name) of \(total) at \(bps) bps")
@@ -103,7 +104,7 @@ struct LedgerTests {
         let entries = try [
             post(.hold, Ledger.hold(total)),
             post(.capture, Ledger.capture(total)),
-            post(.release, Ledger.settle(total: total, refund: .zero(.usd), contractor: contractor, fee: fee)),
+            post(.release, Ledger.release(gross: total, contractor: contractor, fee: fee)),
         ].flatMap(\.entries)
         let balances = Ledger.balances(of: entries)
         #expect(fee == Fixture.usd(3_125))
@@ -125,8 +126,32 @@ struct LedgerTests {
         let total = Fixture.usd(12_000)
         let entries = try [
             post(.hold, Ledger.hold(total)), post(.capture, Ledger.capture(total)),
-            post(.refund, Ledger.settle(total: total, refund: total, contractor: .zero(.usd), fee: .zero(.usd))),
+            post(.refund, Ledger.refund(total)),
         ].flatMap(\.entries)
         #expect(Ledger.balances(of: entries).values.allSatisfy { $0 == 0 })
+    }
+
+    @Test func balancesAfterPartialRefundLeaveOnlyTheFeeOnTheReleasedPart() throws {
+        let total = Fixture.usd(20_000)
+        let refund = Fixture.usd(5_000)
+        let escrow = Fixture.escrow(status: .captured, amount: total, feeBasisPoints: 1_000)
+        let (contractor, fee) = try escrow.payout(of: total.subtracting(refund))
+        let entries = try [
+            post(.hold, Ledger.hold(total)), post(.capture, Ledger.capture(total)), post(.refund, Ledger.refund(refund)),
+            post(.release, Ledger.release(gross: total.subtracting(refund), contractor: contractor, fee: fee)),
+        ].flatMap(\.entries)
+        let balances = Ledger.balances(of: entries)
+        #expect(fee == Fixture.usd(1_500))
+        #expect(balances[.escrowHeld, default: 0] == 0 && balances[.contractorPayable, default: 0] == 0)
+        #expect(balances[.platformRevenue, default: 0] == -1_500 && balances[.processorBalance, default: 0] == 1_500)
+        // What went back to the homeowner is the refund transaction's, by kind.
+        #expect(entries.filter { $0.kind == .refund && $0.account == .processorBalance }.map(\.amount) == [refund.negated])
+    }
+
+    @Test func aReleaseWhoseShareAndFeeDoNotMakeUpTheGrossIsRefused() {
+        let error = tradesKitError { () throws(TradesKitError) in
+            try post(.release, Ledger.release(gross: Fixture.usd(10_000), contractor: Fixture.usd(9_000), fee: Fixture.usd(999)))
+        }
+        #expect(error?.code == .validationFailed)
     }
 }
