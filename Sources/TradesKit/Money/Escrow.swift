@@ -74,6 +74,28 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
         self.version = version
     }
 
+    /// Decodes an escrow, as encoded by this version or by one before owed settlements were retried on a schedule
+    /// (without ``settlementDueAt`` and ``settlementFailures``: due at once, and no failure counted).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let amount = try container.decode(Money.self, forKey: .amount)
+        self.init(
+            id: try container.decode(EscrowID.self, forKey: .id), jobID: try container.decode(JobID.self, forKey: .jobID),
+            bidID: try container.decode(BidID.self, forKey: .bidID), homeownerID: try container.decode(UserID.self, forKey: .homeownerID),
+            contractorID: try container.decode(UserID.self, forKey: .contractorID), amount: amount,
+            feeBasisPoints: try container.decode(Int.self, forKey: .feeBasisPoints), status: try container.decode(EscrowStatus.self, forKey: .status),
+            paymentReference: try container.decodeIfPresent(String.self, forKey: .paymentReference),
+            transferReference: try container.decodeIfPresent(String.self, forKey: .transferReference),
+            refundedAmount: try container.decode(Money.self, forKey: .refundedAmount),
+            releasedAmount: try container.decode(Money.self, forKey: .releasedAmount),
+            platformFee: try container.decode(Money.self, forKey: .platformFee),
+            instruction: try container.decodeIfPresent(SettlementInstruction.self, forKey: .instruction),
+            settlementDueAt: try container.decodeIfPresent(Date.self, forKey: .settlementDueAt),
+            settlementFailures: try container.decodeIfPresent(Int.self, forKey: .settlementFailures) ?? 0,
+            createdAt: try container.decode(Date.self, forKey: .createdAt), updatedAt: try container.decode(Date.self, forKey: .updatedAt),
+            version: try container.decode(Int64.self, forKey: .version))
+    }
+
     /// How a released or partly refunded amount splits between contractor and platform.
     public func payout(of gross: Money) throws(TradesKitError) -> (contractor: Money, fee: Money) {
         let fee = try gross.fee(basisPoints: feeBasisPoints)

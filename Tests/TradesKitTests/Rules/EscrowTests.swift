@@ -22,6 +22,29 @@ struct EscrowTests {
         }
     }
 
+    @Test("Codable: an escrow round-trips, and one encoded before scheduled retries decodes as due at once with no failure")
+    func codable() throws {
+        var escrow = Fixture.escrow(status: .captured)
+        escrow.paymentReference = "pi_123"
+        escrow.instruction = .settle(refund: Fixture.usd(5_000))
+        escrow.settlementDueAt = Fixture.t1
+        escrow.settlementFailures = 3
+        let data = try JSONEncoder().encode(escrow)
+        #expect(try JSONDecoder().decode(Escrow.self, from: data) == escrow)
+
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object.removeValue(forKey: "settlementDueAt") != nil && object.removeValue(forKey: "settlementFailures") != nil)
+        let older = try JSONDecoder().decode(Escrow.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(older.settlementDueAt == nil && older.settlementFailures == 0)
+        var expected = escrow
+        expected.settlementDueAt = nil
+        expected.settlementFailures = 0
+        #expect(older == expected)
+        // Anything else still missing is an error, not a default.
+        object.removeValue(forKey: "amount")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Escrow.self, from: JSONSerialization.data(withJSONObject: object)) }
+    }
+
     @Test("capturing: only from held", arguments: EscrowStatus.allCases)
     func capturing(status: EscrowStatus) {
         let escrow = Fixture.escrow(status: status)
