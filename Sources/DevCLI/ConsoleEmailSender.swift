@@ -16,7 +16,7 @@ struct ConsoleEmailSender: EmailSender {
     func send(_ message: EmailMessage) async throws -> String {
         if showsLinks {
             let links = Self.links(in: message.text)
-            write("E-mail \"\(message.subject)\": " + (links.isEmpty ? "(no link)" : links.joined(separator: " ")))
+            write("E-mail \"\(message.subject)\"" + (links.isEmpty ? "" : ": " + links.joined(separator: " ")))
         } else {
             write("E-mail \"\(message.subject)\" not delivered: this build has no e-mail provider")
         }
@@ -27,5 +27,17 @@ struct ConsoleEmailSender: EmailSender {
     static func links(in text: String) -> [String] {
         text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { $0.hasPrefix("http://") || $0.hasPrefix("https://") }
+    }
+}
+
+/// The ``TradesKit/SMSSender`` of `trades serve --development` until the Twilio adapter lands: it writes each message's
+/// text to standard output, never the number.
+struct ConsoleSMSSender: SMSSender {
+    /// Writes one line.
+    let write: @Sendable (String) -> Void
+
+    func send(_ message: SMSMessage) async throws -> String {
+        write("SMS \"\(message.body)\"")
+        return "console-" + UUID().uuidString.lowercased()
     }
 }

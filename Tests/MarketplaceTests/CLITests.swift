@@ -20,6 +20,8 @@ struct CLITests {
         let escrow: Escrow
         let ledgerBalanced: Bool
         let events: [String]
+        struct Notice: Decodable, Equatable { let channel: String; let to: String; let text: String }
+        let notices: [Notice]
     }
 
     @Test("`trades demo --json` runs the whole flow: blind bids, one accepted, the rest declined, money released, ledger balanced")
@@ -40,13 +42,23 @@ struct CLITests {
         #expect(report.escrow.status == "released")
         #expect(report.ledgerBalanced)
         #expect(report.events.contains("bid.accepted"))
+        // The outbox was told to the parties: the winner by e-mail and SMS, the others by e-mail, without amounts.
+        let winner = try #require(report.bids.first { $0.status == "accepted" }?.contractor)
+        let accepted = report.notices.filter { $0.text.hasSuffix("was accepted") }
+        #expect(accepted.map(\.channel) == ["email", "sms"] && accepted.allSatisfy { $0.to == winner }, "\(accepted)")
+        let declined = report.notices.filter { $0.text.hasSuffix("was not chosen") }
+        #expect(Set(declined.map(\.to)) == Set(report.bids.filter { $0.status == "declined" }.map(\.contractor)))
+        #expect(declined.allSatisfy { !$0.text.contains("USD") })
+        #expect(report.notices.filter { $0.to == "Hana Homeowner" && $0.text.hasPrefix("New bid") }.count == 3)
+        #expect(
+            report.notices.contains(.init(channel: "sms", to: winner, text: "Demo Trades: Payment for “Fix a leaking kitchen sink” is on its way")))
     }
 
     @Test("`trades demo` narrates the flow step by step")
     func demoText() async throws {
         let run = try await TradesCommand.run(["demo"])
         #expect(run.status == 0, "stderr: \(run.standardError)")
-        for phrase in ["Blind bidding", "accepted", "declined", "captured", "released", "Balanced: yes"] {
+        for phrase in ["Blind bidding", "accepted", "declined", "captured", "released", "Balanced: yes", "Notices sent from the outbox"] {
             #expect(run.standardOutput.contains(phrase), "missing \(phrase)")
         }
     }

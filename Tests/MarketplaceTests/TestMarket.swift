@@ -72,9 +72,12 @@ struct TestMarket {
 
     static let home = GeoPoint(latitude: 40.7128, longitude: -74.0060)
 
-    func makeWorld(slug: String = "acme", contractors count: Int = 3, currency: Currency = .usd, vetting: Bool = false) async throws -> World {
+    func makeWorld(
+        slug: String = "acme", contractors count: Int = 3, currency: Currency = .usd, vetting: Bool = false, smsSender: String? = nil
+    ) async throws -> World {
         var settings = TenantSettings(
-            currency: currency, platformFeeBasisPoints: 1_000, branding: Branding(name: slug, fromEmail: "no-reply@\(slug).example"))
+            currency: currency, platformFeeBasisPoints: 1_000,
+            branding: Branding(name: slug, fromEmail: "no-reply@\(slug).example", smsSender: smsSender))
         settings.policies.vettingRequiredToBid = vetting
         let tenant = try await market.tenants.create(by: Self.op, .init(slug: slug, displayName: slug.capitalized, settings: settings))
         let categories = try await market.catalog.categories(in: tenant.id)

@@ -162,4 +162,22 @@ struct ScheduledWorkTests {
         #expect(try await harness.market.payments.escrow(by: admin, job: job).status == .captured)
         #expect(try await harness.market.jobs.get(by: admin, job).status == .awarded)
     }
+
+    @Test("A round of scheduled work sends the notices of what happened since the last, once")
+    func notices() async throws {
+        let harness = try await TestServer()
+        let world = try await harness.world()
+        _ = try await harness.test { api async throws -> String in try await Self.award(api, world) }
+        harness.emails.reset()
+        let work = ScheduledWork(
+            market: harness.market, mode: harness.server.configuration.mode, interval: .seconds(60), logger: Logger(label: "test"),
+            notifications: NotificationService(marketplace: harness.market, email: harness.emails))
+        await work.runOnce()
+        let subjects = harness.emails.sent.map(\.subject)
+        #expect(subjects.contains { $0.hasPrefix("New bid on") }, "\(subjects)")
+        #expect(subjects.contains { $0.hasPrefix("Your bid on") && $0.hasSuffix("was accepted") }, "\(subjects)")
+        let sent = harness.emails.sent.count
+        await work.runOnce()
+        #expect(harness.emails.sent.count == sent, "each notice is sent once")
+    }
 }

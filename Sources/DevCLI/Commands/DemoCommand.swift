@@ -63,6 +63,13 @@ struct DemoScenario {
         var ledger: [LedgerRow] = []
         var ledgerBalanced = false
         var events: [String] = []
+        var notices: [NoticeRow] = []
+    }
+
+    struct NoticeRow: Encodable {
+        let channel: String
+        let to: String
+        let text: String
     }
 
     struct BidRow: Encodable {
@@ -99,10 +106,11 @@ struct DemoScenario {
         say("TradesKit demo: the whole marketplace flow on \(databaseLabel) with in-memory payment, e-mail and SMS providers.\n")
 
         // 1. A tenant, its people.
+        var settings = TenantSettings.defaults(named: "Demo Trades")
+        settings.branding.smsSender = "DemoTrades"
         let tenant = try await market.tenants.create(
             by: PlatformOperator(label: "demo"),
-            .init(
-                slug: tenantSlug, displayName: "Demo Trades", settings: .defaults(named: "Demo Trades")))
+            .init(slug: tenantSlug, displayName: "Demo Trades", settings: settings))
         let catalogue = try await market.catalog.categories(in: tenant.id)
         guard let plumbing = catalogue.first(where: { $0.slug == "plumbing" }) else { throw ValidationError("The catalogue has no plumbing") }
         let fee = percent(basisPoints: tenant.settings.platformFeeBasisPoints)
@@ -116,7 +124,8 @@ struct DemoScenario {
             in: tenant.id,
             .init(
                 email: "hana@demo.example", password: "correct horse battery",
-                displayName: "Hana Homeowner", role: .homeowner))
+                displayName: "Hana Homeowner", phone: "+14155550100", role: .homeowner))
+        var people = [homeowner]
         let owner = Principal(tenantID: tenant.id, userID: homeowner.id, role: .homeowner)
         let home = GeoPoint(latitude: 37.7749, longitude: -122.4194)
         var contractors: [(name: String, principal: Principal)] = []
@@ -125,7 +134,8 @@ struct DemoScenario {
                 in: tenant.id,
                 .init(
                     email: "contractor\(index + 1)@demo.example", password: "correct horse battery",
-                    displayName: name, role: .contractor))
+                    displayName: name, phone: "+1415555011\(index)", role: .contractor))
+            people.append(user)
             let principal = Principal(tenantID: tenant.id, userID: user.id, role: .contractor)
             _ = try await market.contractors.saveProfile(
                 by: principal,
@@ -134,9 +144,11 @@ struct DemoScenario {
                     serviceArea: GeoCircle(center: GeoPoint(latitude: 37.78 + Double(index) / 100, longitude: -122.41), radiusKm: 25)))
             contractors.append((name, principal))
         }
+        // As if each had followed the link of their verification e-mail: notices go to confirmed addresses only.
+        for person in people { _ = try await market.users.markEmailVerified(in: tenant.id, person.id) }
         say(
             "2. Registered homeowner Hana, admin Avery, and contractors \(contractors.map(\.name).joined(separator: ", ")), "
-                + "each with a plumbing profile."
+                + "each with a plumbing profile; each confirmed their e-mail address."
         )
 
         // 2. A job and three blind bids.
@@ -222,6 +234,19 @@ struct DemoScenario {
         }
         let counts = Dictionary(report.events.map { ($0, 1) }, uniquingKeysWith: +)
         for (type, count) in counts.sorted(by: { $0.key < $1.key }) { say("   \(type) ×\(count)") }
+
+        // 7. The notices: the outbox delivered by e-mail and SMS (in memory here; SendGrid and Twilio in production).
+        let email = MemoryEmailSender()
+        let sms = MemorySMSSender()
+        let sent = try await NotificationService(marketplace: market, email: email, sms: sms).deliverPending(in: tenant.id, limit: 500)
+        let byAddress = Dictionary(people.map { ($0.email.value, $0.displayName) }, uniquingKeysWith: { first, _ in first })
+        let byPhone = Dictionary(
+            people.compactMap { user in user.phone.map { ($0.value, user.displayName) } }, uniquingKeysWith: { first, _ in first })
+        report.notices =
+            email.sent.map { NoticeRow(channel: "email", to: byAddress[$0.to.value] ?? "?", text: $0.subject) }
+            + sms.sent.map { NoticeRow(channel: "sms", to: byPhone[$0.to.value] ?? "?", text: $0.body) }
+        say("\nNotices sent from the outbox (\(sent.delivered) events): \(sent.emails) e-mails, \(sent.sms) SMS")
+        for notice in report.notices { say("   \(notice.channel.padded(5)) \(notice.to.padded(16)) \(notice.text)") }
         say("\nPayment processor calls: \(payments.calls.count) (\(payments.calls.map(\.idempotencyKey).joined(separator: ", "))).")
         return report
     }

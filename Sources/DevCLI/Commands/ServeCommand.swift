@@ -92,11 +92,17 @@ struct ServeCommand: AsyncParsableCommand {
         let demoPassword = development && isNewDatabase ? try await createDemo(market) : nil
         if let slug = tenant { _ = try await resolveTenant(slug, in: storage) }
 
-        let server = try await ReferenceServer(marketplace: market, configuration: configuration, logger: logger)
+        // Notices are sent only where they can be seen: in development, written to standard output. Otherwise they wait
+        // in the outbox, for the SendGrid and Twilio adapters (or an embedder's consumer) to deliver.
+        let notifications = development ? NotificationService(marketplace: market, email: email, sms: ConsoleSMSSender { Self.say($0) }) : nil
+        let server = try await ReferenceServer(marketplace: market, configuration: configuration, notifications: notifications, logger: logger)
         Self.say("TradesKit reference server listening on http://\(host):\(port) (database \(options.displayName)).")
         Self.say("OpenAPI: http://\(host):\(port)/openapi.json")
         logger.warning("Payments use an in-memory processor in this build: no real money moves")
-        if !development { logger.warning("No e-mail provider in this build: verification and password reset e-mails are not delivered") }
+        if !development {
+            logger.warning("No e-mail provider in this build: verification and password reset e-mails are not delivered")
+            logger.warning("No e-mail or SMS provider in this build: the parties' notices wait in the outbox")
+        }
         if let demoPassword {
             Self.say("Development database: tenant '\(Self.demoSlug)' with the default categories.")
             Self.say("Admin: \(Self.demoAdminEmail) / \(demoPassword)   (send X-Tenant: \(Self.demoSlug) to log in)")

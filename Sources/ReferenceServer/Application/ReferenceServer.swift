@@ -25,11 +25,16 @@ public struct ReferenceServer: Sendable {
     /// The OpenAPI document served at `/openapi.json`.
     public let openAPIDocument: JSONValue
     let services: ServerServices
+    /// Sends the outbox's notices in the scheduled work, when set.
+    let notifications: NotificationService?
 
     /// Makes a server. Throws when ``ServerConfiguration/problems`` is not empty.
+    ///
+    /// With `notifications`, its scheduled work (``ServerConfiguration/scheduledWorkInterval``) also sends the outbox's
+    /// notices by e-mail and SMS; without, the events wait in the outbox for a consumer of the embedder's own.
     public init(
-        marketplace: Marketplace, configuration: ServerConfiguration, clock: any WallClock = SystemClock(),
-        metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "tradeskit.server")
+        marketplace: Marketplace, configuration: ServerConfiguration, notifications: NotificationService? = nil,
+        clock: any WallClock = SystemClock(), metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "tradeskit.server")
     ) async throws {
         let problems = configuration.problems
         guard problems.isEmpty else { throw TradesKitError(.validationFailed, "Invalid server configuration: " + problems.joined(separator: "; ")) }
@@ -43,6 +48,7 @@ public struct ReferenceServer: Sendable {
             background: BackgroundWork(), clock: clock, logger: logger)
         self.configuration = configuration
         self.metrics = metrics
+        self.notifications = notifications
         if configuration.development { logger.warning("Development mode: not for production") }
 
         let api =
@@ -115,7 +121,8 @@ public struct ReferenceServer: Sendable {
     /// The scheduled work, unless the configuration turns it off.
     private var scheduledWork: ScheduledWork? {
         configuration.scheduledWorkInterval.map {
-            ScheduledWork(market: services.market, mode: configuration.mode, interval: $0, logger: services.logger)
+            ScheduledWork(
+                market: services.market, mode: configuration.mode, interval: $0, logger: services.logger, notifications: notifications)
         }
     }
 

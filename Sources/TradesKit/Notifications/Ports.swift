@@ -42,14 +42,18 @@ public struct EmailMessage: Sendable, Hashable, CustomStringConvertible {
     public var text: String
     /// An optional HTML body.
     public var html: String?
+    /// A stable reference of what the message tells (a notice's `<event>:<user>:email`), the same when it is sent again:
+    /// an adapter passes it on where the provider keeps it (SendGrid's `custom_args`), for deduplication and tracking.
+    public var reference: String?
 
     /// Creates a message.
-    public init(to: EmailAddress, from: EmailAddress, subject: String, text: String, html: String? = nil) {
+    public init(to: EmailAddress, from: EmailAddress, subject: String, text: String, html: String? = nil, reference: String? = nil) {
         self.to = to
         self.from = from
         self.subject = subject
         self.text = text
         self.html = html
+        self.reference = reference
     }
 
     public var description: String { "EmailMessage(subject: \(subject))" }
@@ -63,12 +67,15 @@ public struct SMSMessage: Sendable, Hashable, CustomStringConvertible {
     public var from: String
     /// The text.
     public var body: String
+    /// A stable reference of what the message tells (a notice's `<event>:<user>:sms`), the same when it is sent again.
+    public var reference: String?
 
     /// Creates a message.
-    public init(to: PhoneNumber, from: String, body: String) {
+    public init(to: PhoneNumber, from: String, body: String, reference: String? = nil) {
         self.to = to
         self.from = from
         self.body = body
+        self.reference = reference
     }
 
     public var description: String { "SMSMessage(\(body.count) characters)" }

@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+import TradesKit
+import TradesKitTesting
+
+/// A provider's failure whose description quotes personal data, as providers' errors do.
+private struct ProviderRefused: Error, CustomStringConvertible {
+    var description: String { "550 mailbox owner@acme.example unavailable" }
+}
+
+@Suite("Notifications")
+struct NotificationTests {
+    struct Setup {
+        let t: TestMarket
+        let world: TestMarket.World
+        let sms: MemorySMSSender
+        let service: NotificationService
+    }
+
+    /// A tenant with an SMS sender; the owner and the first contractor gave phone numbers. The outbox of the set-up
+    /// (registrations) is delivered, and what it sent forgotten.
+    private func setUp(retryPolicy: EventService.RetryPolicy = EventService.RetryPolicy()) async throws -> Setup {
+        let t = try TestMarket()
+        let world = try await t.makeWorld(smsSender: "AcmeTrades")
+        _ = try await t.market.users.update(by: world.owner, world.owner.userID, .init(phone: "+14155550100"))
+        _ = try await t.market.users.update(by: world.contractors[0], world.contractors[0].userID, .init(phone: "+14155550101"))
+        let sms = MemorySMSSender()
+        let service = NotificationService(marketplace: t.market, email: t.email, sms: sms, retryPolicy: retryPolicy)
+        _ = try await service.deliverPending(in: world.tenant.id, limit: 500)
+        t.email.reset()
+        return Setup(t: t, world: world, sms: sms, service: service)
+    }
+
+    private func address(_ principal: Principal, _ s: Setup) async throws -> String {
+        try await s.t.market.users.get(by: s.world.admin, principal.userID).email.value
+    }
+
+    private func subjects(to principal: Principal, _ s: Setup) async throws -> [String] {
+        let address = try await address(principal, s)
+        return s.t.email.sent.filter { $0.to.value == address }.map(\.subject)
+    }
+
+    @Test("a job's whole flow tells each party what concerns them, by e-mail, and by SMS what needs acting on")
+    func wholeFlow() async throws {
+        let s = try await setUp()
+        let (t, world) = (s.t, s.world)
+        let (job, bids) = try await t.jobWithBids(world)
+        _ = try await t.market.bids.accept(by: world.owner, bids[0].id)
+        let first = try await s.service.deliverPending(in: world.tenant.id)
+        #expect(first.retried == 0 && first.deadLettered == 0 && first.delivered > 0)
+
+        let owner = try await subjects(to: world.owner, s)
+        #expect(owner.filter { $0 == "New bid on “Fix the kitchen sink”" }.count == 3)
+        #expect(owner.contains("Your payment for “Fix the kitchen sink” is held"))
+        #expect(!owner.contains { $0.contains("accepted") }, "the owner is not told of their own accept")
+        #expect(try await subjects(to: world.contractors[0], s) == ["Your bid on “Fix the kitchen sink” was accepted"])
+        for loser in world.contractors.dropFirst() {
+            #expect(try await subjects(to: loser, s) == ["Your bid on “Fix the kitchen sink” was not chosen"])
+        }
+        // A bidder never learns another's amount: the declined bidders' mail names none, the winner's only their own.
+        let declinedAddresses = Set(try await [address(world.contractors[1], s), address(world.contractors[2], s)])
+        for message in t.email.sent where declinedAddresses.contains(message.to.value) {
+            #expect(!message.text.contains("USD") && !message.subject.contains("USD"))
+        }
+        let winner = try #require(t.email.sent.first { $0.subject.contains("accepted") })
+        #expect(winner.text.contains("USD 200.00") && !winner.text.contains("USD 210.00"))
+        #expect(winner.text.hasPrefix("Hello pro0@acme.example,\n\n") && winner.text.hasSuffix("— acme\n"))
+        #expect(t.email.sent.allSatisfy { $0.from.value == "no-reply@acme.example" && $0.reference?.hasSuffix(":email") == true })
+        #expect(s.sms.sent.map(\.body) == ["acme: Your bid on “Fix the kitchen sink” was accepted"])
+        #expect(s.sms.sent.first?.from == "AcmeTrades" && s.sms.sent.first?.to.value == "+14155550101")
+
+        // Delivered once: the next run finds nothing.
+        let again = try await s.service.deliverPending(in: world.tenant.id)
+        #expect(again == NotificationService.Report())
+        t.email.reset()
+
+        let pro = world.contractors[0]
+        _ = try await t.market.jobs.start(by: pro, job.id)
+        _ = try await t.market.jobs.complete(by: pro, job.id)
+        _ = try await t.market.jobs.approve(by: world.owner, job.id)
+        _ = try await s.service.deliverPending(in: world.tenant.id)
+        #expect(
+            try await subjects(to: world.owner, s) == [
+                "Work on “Fix the kitchen sink” has started", "Work on “Fix the kitchen sink” is complete: please review it",
+            ])
+        #expect(
+            try await subjects(to: pro, s) == [
+                "Your work on “Fix the kitchen sink” was approved by the homeowner", "Payment for “Fix the kitchen sink” is on its way",
+            ])
+        #expect(
+            s.sms.sent.map(\.body).suffix(2) == [
+                "acme: Work on “Fix the kitchen sink” is complete: please review it", "acme: Payment for “Fix the kitchen sink” is on its way",
+            ])
+    }
+
+    @Test("e-mail goes to verified addresses only, SMS to users with a number, and a suspended user hears only of their suspension")
+    func whoIsReached() async throws {
+        let s = try await setUp()
+        let (t, world) = (s.t, s.world)
+        try await t.setEmailVerified(false, world.contractors[1])
+        _ = try await t.market.users.setSuspended(by: world.admin, world.contractors[2].userID, suspended: true)
+        let job = try await t.postJob(world)
+        _ = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(20_000, .usd)))
+        _ = try await t.market.jobs.cancel(by: world.owner, job.id)
+        _ = try await s.service.deliverPending(in: world.tenant.id)
+
+        #expect(try await subjects(to: world.contractors[1], s).isEmpty, "an unverified address is never written to")
+        #expect(try await subjects(to: world.contractors[2], s) == ["Your account is suspended"])
+        #expect(try await subjects(to: world.contractors[0], s) == ["Your bid on “Fix the kitchen sink” was not chosen"])
+        #expect(s.sms.sent.isEmpty, "nothing here needs an SMS")
+
+        // Without a sender in the tenant's branding, or without an SMS port, no SMS at all.
+        let noSMS = NotificationService(marketplace: t.market, email: t.email)
+        let other = try await t.postJob(world)
+        let winner = try await t.market.bids.submit(by: world.contractors[0], on: other.id, .init(amount: Money(20_000, .usd)))
+        _ = try await t.market.bids.accept(by: world.owner, winner.id)
+        _ = try await noSMS.deliverPending(in: world.tenant.id)
+        #expect(s.sms.sent.isEmpty)
+        #expect(try await subjects(to: world.contractors[0], s).last == "Your bid on “Fix the kitchen sink” was accepted")
+    }
+
+    @Test("a failed send is retried with backoff, the whole event again; in the end it is dead-lettered, with no personal data kept")
+    func failuresAreRetriedThenDeadLettered() async throws {
+        let s = try await setUp(retryPolicy: EventService.RetryPolicy(maxAttempts: 2, initialDelay: 30))
+        let (t, world) = (s.t, s.world)
+        let job = try await t.postJob(world)
+        _ = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(20_000, .usd)))
+        t.email.failNext(with: ProviderRefused())
+        var report = try await s.service.deliverPending(in: world.tenant.id)
+        #expect(report.retried == 1 && report.emails == 0 && report.delivered == 1, "\(report)")  // job.posted tells nobody
+        #expect(try await s.service.deliverPending(in: world.tenant.id) == NotificationService.Report(), "not before its backoff")
+        t.clock.advance(by: 30)
+        report = try await s.service.deliverPending(in: world.tenant.id)
+        #expect(report.delivered == 1 && report.emails == 1)
+        #expect(try await subjects(to: world.owner, s) == ["New bid on “Fix the kitchen sink”"])
+
+        _ = try await t.market.bids.submit(by: world.contractors[1], on: job.id, .init(amount: Money(21_000, .usd)))
+        t.email.failNext(with: ProviderRefused())
+        t.email.failNext(with: ProviderRefused())
+        #expect(try await s.service.deliverPending(in: world.tenant.id).retried == 1)
+        t.clock.advance(by: 30)
+        #expect(try await s.service.deliverPending(in: world.tenant.id).deadLettered == 1)
+        let dead = try await t.market.events.deadLetters(in: world.tenant.id)
+        #expect(dead.map(\.type) == [BidSubmitted.eventType])
+        #expect(dead.first?.delivery.lastError == "ProviderRefused", "the reason names the failure, not the address it quoted")
+        t.clock.advance(by: 3_600)
+        #expect(try await s.service.deliverPending(in: world.tenant.id) == NotificationService.Report(), "a dead letter is not retried")
+    }
+
+    @Test("a partner's own composer words the notices; one naming a user the event does not is not sent; tenants stay apart")
+    func ownComposerAndIsolation() async throws {
+        let s = try await setUp()
+        let (t, world) = (s.t, s.world)
+        let other = try await t.makeWorld(slug: "globex")
+        let intruder = world.otherOwner.userID
+        let composer = NoticeComposer { event, job in
+            guard let bid = try event.decode(BidSubmitted.self) else { return [] }
+            return [
+                Notice(recipient: bid.ownerID, headline: "Ka-ching: \(job?.title ?? "?")", text: "\(bid.amount)"),
+                Notice(recipient: intruder, headline: "Not yours", text: "\(bid.amount)"),
+            ]
+        }
+        let service = NotificationService(marketplace: t.market, email: t.email, composer: composer)
+        let job = try await t.postJob(world, title: "Paint the fence")
+        _ = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(20_000, .usd)))
+        let globexJob = try await t.postJob(other)
+        _ = try await t.market.bids.submit(by: other.contractors[0], on: globexJob.id, .init(amount: Money(20_000, .usd)))
+
+        #expect(try await service.deliverPending(in: world.tenant.id).emails == 1)
+        #expect(t.email.sent.map(\.subject) == ["Ka-ching: Paint the fence"] && t.email.sent.first?.text.contains("USD 200.00") == true)
+        #expect(try await subjects(to: world.otherOwner, s).isEmpty)
+        // The other tenant's events were not claimed: its own run delivers them, in its own branding.
+        t.email.reset()
+        _ = try await service.deliverPending(in: other.tenant.id)
+        #expect(t.email.sent.map(\.from.value) == ["no-reply@globex.example"])
+    }
+}
