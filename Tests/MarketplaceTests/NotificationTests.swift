@@ -8,6 +8,17 @@ private struct ProviderRefused: Error, CustomStringConvertible {
     var description: String { "550 mailbox owner@acme.example unavailable" }
 }
 
+/// An e-mail provider that takes 70 seconds of the manual clock per message.
+private struct SlowEmailSender: EmailSender {
+    let clock: ManualClock
+    let inner: MemoryEmailSender
+
+    func send(_ message: EmailMessage) async throws -> String {
+        clock.advance(by: 70)
+        return try await inner.send(message)
+    }
+}
+
 @Suite("Notifications")
 struct NotificationTests {
     struct Setup {
@@ -173,5 +184,24 @@ struct NotificationTests {
         t.email.reset()
         _ = try await service.deliverPending(in: other.tenant.id)
         #expect(t.email.sent.map(\.from.value) == ["no-reply@globex.example"])
+    }
+
+    @Test("a run whose sends are slow stops before its claim runs out, and the next run sends the rest, each once")
+    func slowSendsStopBeforeTheLeaseEnds() async throws {
+        let s = try await setUp()
+        let (t, world) = (s.t, s.world)
+        let slow = NotificationService(marketplace: t.market, email: SlowEmailSender(clock: t.clock, inner: t.email))
+        let job = try await t.postJob(world)
+        for (index, contractor) in world.contractors.enumerated() {
+            _ = try await t.market.bids.submit(by: contractor, on: job.id, .init(amount: Money(20_000 + Int64(index), .usd)))
+        }
+        // job.posted (nobody told), then two bids at 70 s each: the third would start with less than a minute left.
+        let first = try await slow.deliverPending(in: world.tenant.id)
+        #expect(first.delivered == 3 && first.emails == 2, "\(first)")
+        #expect(try await slow.deliverPending(in: world.tenant.id) == NotificationService.Report(), "still claimed by the first run")
+        t.clock.advance(by: 60)
+        let second = try await slow.deliverPending(in: world.tenant.id)
+        #expect(second.delivered == 1 && second.emails == 1, "\(second)")
+        #expect(try await subjects(to: world.owner, s).count == 3, "each bid told once")
     }
 }

@@ -100,21 +100,23 @@ public struct NotificationService: Sendable {
     }
 
     /// Delivers up to `limit` of the tenant's pending events (oldest first) and answers what was done. Safe to run
-    /// concurrently: each event is claimed by one run at a time.
+    /// concurrently: each event is claimed by one run at a time, for three minutes; a run that has used two of them
+    /// stops, and leaves the events it has not reached to the next run.
     public func deliverPending(in tenantID: TenantID, limit: Int = 50) async throws -> Report {
         let environment = marketplace.environment
         var report = Report()
-        let events = try await marketplace.events.claim(in: tenantID, limit: limit)
+        let leaseEnds = environment.now().addingTimeInterval(Self.lease)
+        let events = try await marketplace.events.claim(in: tenantID, limit: limit, lease: Self.lease)
         guard !events.isEmpty else { return report }
         let store = environment.storage.tenant(tenantID)
         let tenant = try await environment.run("notification.tenant", tenant: tenantID) { try await environment.tenant(of: store) }
-        var delivered: [EventID] = []
         for event in events {
+            // The rest wait for the lease to end and the next run, rather than risk a second run sending them too.
+            guard environment.now() < leaseEnds.addingTimeInterval(-Self.leaseMargin) else { break }
             do {
                 let (emails, texts) = try await deliver(event, tenant: tenant, store: store)
                 report.emails += emails
                 report.sms += texts
-                delivered.append(event.id)
             } catch {
                 let reason = Self.reason(error)
                 if try await marketplace.events.markFailed(in: tenantID, event, reason: reason, policy: retryPolicy) == nil {
@@ -128,10 +130,13 @@ public struct NotificationService: Sendable {
                         "A notification failed; it will be retried",
                         metadata: ["tradeskit.tenant": "\(tenantID)", "tradeskit.event": "\(event.id)", "tradeskit.error": "\(reason)"])
                 }
+                continue
             }
+            // Each event as soon as it is sent, not the batch at the end: a slow provider could otherwise outlast the
+            // claim's lease, and another run send the first events again.
+            try await marketplace.events.markDelivered(in: tenantID, [event.id])
+            report.delivered += 1
         }
-        if !delivered.isEmpty { try await marketplace.events.markDelivered(in: tenantID, delivered) }
-        report.delivered = delivered.count
         return report
     }
 
@@ -168,6 +173,12 @@ public struct NotificationService: Sendable {
         }
         return (emails, texts)
     }
+
+    /// How long a run holds the events it claimed, and how much of it must be left to start sending an event's
+    /// notices: a send that takes longer than the margin (an adapter's own timeouts and retries) could let another
+    /// run claim the event and send it too.
+    static let lease: TimeInterval = 180
+    static let leaseMargin: TimeInterval = 60
 
     /// The events about a user rather than a job.
     static let userEventTypes: Set<String> = [UserRegistered.eventType, UserSuspensionChanged.eventType, ContractorVettingChanged.eventType]
