@@ -30,13 +30,13 @@ struct NotificationTests {
 
     /// A tenant with an SMS sender; the owner and the first contractor gave phone numbers. The outbox of the set-up
     /// (registrations) is delivered, and what it sent forgotten.
-    private func setUp(retryPolicy: EventService.RetryPolicy = EventService.RetryPolicy()) async throws -> Setup {
+    private func setUp(_ configuration: NotificationService.Configuration = .init()) async throws -> Setup {
         let t = try TestMarket()
         let world = try await t.makeWorld(smsSender: "AcmeTrades")
         _ = try await t.market.users.update(by: world.owner, world.owner.userID, .init(phone: "+14155550100"))
         _ = try await t.market.users.update(by: world.contractors[0], world.contractors[0].userID, .init(phone: "+14155550101"))
         let sms = MemorySMSSender()
-        let service = NotificationService(marketplace: t.market, email: t.email, sms: sms, retryPolicy: retryPolicy)
+        let service = NotificationService(marketplace: t.market, email: t.email, sms: sms, configuration: configuration)
         _ = try await service.deliverPending(in: world.tenant.id, limit: 500)
         t.email.reset()
         return Setup(t: t, world: world, sms: sms, service: service)
@@ -119,8 +119,19 @@ struct NotificationTests {
         #expect(try await subjects(to: world.contractors[2], s) == ["Your account is suspended"])
         #expect(try await subjects(to: world.contractors[0], s) == ["Your bid on “Fix the kitchen sink” was not chosen"])
         #expect(s.sms.sent.isEmpty, "nothing here needs an SMS")
+        // A number is not verified: SMS, too, goes only to users who verified their address.
+        try await t.setEmailVerified(false, world.owner)
+        let awarded = try await t.postJob(world)
+        let won = try await t.market.bids.submit(by: world.contractors[0], on: awarded.id, .init(amount: Money(20_000, .usd)))
+        _ = try await t.market.bids.accept(by: world.owner, won.id)
+        _ = try await t.market.jobs.start(by: world.contractors[0], awarded.id)
+        _ = try await t.market.jobs.complete(by: world.contractors[0], awarded.id)
+        _ = try await s.service.deliverPending(in: world.tenant.id)
+        #expect(s.sms.sent.map(\.to.value) == ["+14155550101"], "the winner's SMS only; not the owner's 'please review'")
+        try await t.setEmailVerified(true, world.owner)
 
         // Without a sender in the tenant's branding, or without an SMS port, no SMS at all.
+        s.sms.reset()
         let noSMS = NotificationService(marketplace: t.market, email: t.email)
         let other = try await t.postJob(world)
         let winner = try await t.market.bids.submit(by: world.contractors[0], on: other.id, .init(amount: Money(20_000, .usd)))
@@ -132,7 +143,7 @@ struct NotificationTests {
 
     @Test("a failed send is retried with backoff, the whole event again; in the end it is dead-lettered, with no personal data kept")
     func failuresAreRetriedThenDeadLettered() async throws {
-        let s = try await setUp(retryPolicy: EventService.RetryPolicy(maxAttempts: 2, initialDelay: 30))
+        let s = try await setUp(.init(retryPolicy: EventService.RetryPolicy(maxAttempts: 2, initialDelay: 30)))
         let (t, world) = (s.t, s.world)
         let job = try await t.postJob(world)
         _ = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(20_000, .usd)))
@@ -164,10 +175,10 @@ struct NotificationTests {
         let (t, world) = (s.t, s.world)
         let other = try await t.makeWorld(slug: "globex")
         let intruder = world.otherOwner.userID
-        let composer = NoticeComposer { event, job in
-            guard let bid = try event.decode(BidSubmitted.self) else { return [] }
+        let composer = NoticeComposer { context in
+            guard let bid = try context.event.decode(BidSubmitted.self) else { return [] }
             return [
-                Notice(recipient: bid.ownerID, headline: "Ka-ching: \(job?.title ?? "?")", text: "\(bid.amount)"),
+                Notice(recipient: bid.ownerID, headline: "Ka-ching: \(context.jobTitle ?? "?")", text: "\(bid.amount)"),
                 Notice(recipient: intruder, headline: "Not yours", text: "\(bid.amount)"),
             ]
         }
@@ -203,5 +214,74 @@ struct NotificationTests {
         let second = try await slow.deliverPending(in: world.tenant.id)
         #expect(second.delivered == 1 && second.emails == 1, "\(second)")
         #expect(try await subjects(to: world.owner, s).count == 3, "each bid told once")
+    }
+
+    @Test("events older than the maximum age when first reached are marked delivered unsent: switching notices on tells no backlog")
+    func backlogIsNotTold() async throws {
+        let s = try await setUp()
+        let (t, world) = (s.t, s.world)
+        let job = try await t.postJob(world)
+        _ = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(20_000, .usd)))
+        t.clock.advance(by: 86_400 + 1)
+        _ = try await t.market.bids.submit(by: world.contractors[1], on: job.id, .init(amount: Money(21_000, .usd)))
+        let report = try await s.service.deliverPending(in: world.tenant.id)
+        #expect(report.expired == 2 && report.delivered == 1 && report.emails == 1, "\(report)")  // job.posted and the first bid
+        #expect(try await subjects(to: world.owner, s) == ["New bid on “Fix the kitchen sink”"])
+        #expect(try await s.service.deliverPending(in: world.tenant.id) == NotificationService.Report(), "expired events are not pending")
+    }
+
+    @Test("a recipient the provider refuses for good is dropped and logged; the event's other notices count, and it is not retried")
+    func rejectedRecipientIsDropped() async throws {
+        let s = try await setUp()
+        let (t, world) = (s.t, s.world)
+        let job = try await t.postJob(world)
+        let bid = try await t.market.bids.submit(by: world.contractors[0], on: job.id, .init(amount: Money(20_000, .usd)))
+        _ = try await s.service.deliverPending(in: world.tenant.id)
+        t.email.failNext(with: NoticeRejected(code: "bounced"))
+        _ = try await t.market.bids.accept(by: world.owner, bid.id)
+        let report = try await s.service.deliverPending(in: world.tenant.id)
+        // bid.accepted: the winner's e-mail bounced, their SMS went; payment.held and the job's award told as usual.
+        #expect(report.rejected == 1 && report.retried == 0 && report.sms == 1, "\(report)")
+        #expect(s.sms.sent.map(\.body) == ["acme: Your bid on “Fix the kitchen sink” was accepted"])
+        t.clock.advance(by: 3_600)
+        #expect(try await s.service.deliverPending(in: world.tenant.id) == NotificationService.Report())
+        #expect(s.sms.sent.count == 1, "not sent again")
+    }
+
+    @Test("an event the composer cannot read is dead-lettered at once, not retried eight times")
+    func unreadableEventsAreDeadLetteredAtOnce() async throws {
+        let s = try await setUp()
+        let (t, world) = (s.t, s.world)
+        struct Garbled: Error {}
+        let service = NotificationService(marketplace: t.market, email: t.email, composer: NoticeComposer { _ in throw Garbled() })
+        _ = try await t.postJob(world)
+        let report = try await service.deliverPending(in: world.tenant.id)
+        #expect(report.deadLettered == 1 && report.retried == 0, "\(report)")
+        let dead = try await t.market.events.deadLetters(in: world.tenant.id)
+        #expect(dead.map(\.type) == [JobPosted.eventType] && dead.first?.delivery.lastError == "unreadable: Garbled")
+    }
+
+    @Test("a cancellation after award tells both parties; a contractor's own profile edit is not news to them, an admin's vetting is")
+    func cancellationAndVetting() async throws {
+        let s = try await setUp()
+        let (t, world) = (s.t, s.world)
+        let pro = world.contractors[0]
+        let job = try await t.postJob(world)
+        let bid = try await t.market.bids.submit(by: pro, on: job.id, .init(amount: Money(20_000, .usd)))
+        _ = try await t.market.bids.accept(by: world.owner, bid.id)
+        _ = try await s.service.deliverPending(in: world.tenant.id)
+        t.email.reset()
+        _ = try await t.market.jobs.cancel(by: pro, job.id)
+        _ = try await t.market.contractors.setVetting(by: world.admin, pro.userID, .approved)
+        // An approved contractor who changes their trades goes back to pending, by their own act.
+        _ = try await t.market.contractors.saveProfile(
+            by: pro,
+            .init(headline: "Pro 0", trades: [world.plumbing.id, world.roofing.id], serviceArea: GeoCircle(center: TestMarket.home, radiusKm: 30)))
+        #expect(try await t.market.contractors.profile(by: world.admin, pro.userID).vetting == .pending)
+        _ = try await s.service.deliverPending(in: world.tenant.id)
+        #expect(try await subjects(to: world.owner, s).contains("The job “Fix the kitchen sink” was cancelled"))
+        let proSubjects = try await subjects(to: pro, s)
+        #expect(proSubjects.contains("The job “Fix the kitchen sink” was cancelled"))
+        #expect(proSubjects.filter { $0.hasPrefix("Your contractor profile") } == ["Your contractor profile is approved"], "\(proSubjects)")
     }
 }

@@ -25,13 +25,14 @@ public struct ReferenceServer: Sendable {
     /// The OpenAPI document served at `/openapi.json`.
     public let openAPIDocument: JSONValue
     let services: ServerServices
-    /// Sends the outbox's notices in the scheduled work, when set.
+    /// Sends the outbox's notices, when set.
     let notifications: NotificationService?
 
     /// Makes a server. Throws when ``ServerConfiguration/problems`` is not empty.
     ///
-    /// With `notifications`, its scheduled work (``ServerConfiguration/scheduledWorkInterval``) also sends the outbox's
-    /// notices by e-mail and SMS; without, the events wait in the outbox for a consumer of the embedder's own.
+    /// With `notifications`, it sends the outbox's notices by e-mail and SMS every
+    /// ``ServerConfiguration/notificationInterval``; without, the events wait in the outbox for a consumer of the
+    /// embedder's own.
     public init(
         marketplace: Marketplace, configuration: ServerConfiguration, notifications: NotificationService? = nil,
         clock: any WallClock = SystemClock(), metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "tradeskit.server")
@@ -121,9 +122,15 @@ public struct ReferenceServer: Sendable {
     /// The scheduled work, unless the configuration turns it off.
     private var scheduledWork: ScheduledWork? {
         configuration.scheduledWorkInterval.map {
-            ScheduledWork(
-                market: services.market, mode: configuration.mode, interval: $0, logger: services.logger, notifications: notifications)
+            ScheduledWork(market: services.market, mode: configuration.mode, interval: $0, logger: services.logger)
         }
+    }
+
+    /// The notification loop, when the server has a notification service and the configuration an interval.
+    private var notificationWork: NotificationWork? {
+        guard let notifications, let interval = configuration.notificationInterval else { return nil }
+        return NotificationWork(
+            notifications: notifications, market: services.market, mode: configuration.mode, interval: interval, logger: services.logger)
     }
 
     /// The Hummingbird application listening where the configuration says.
@@ -139,7 +146,7 @@ public struct ReferenceServer: Sendable {
             server: .http1(configuration: .init(idleTimeout: configuration.idleTimeout.map(TimeAmount.init))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: configuration.listenBacklog),
-            services: scheduledWork.map { [services.background, $0] as [any Service] } ?? [services.background],
+            services: [services.background] + ([scheduledWork, notificationWork] as [(any Service)?]).compactMap { $0 },
             onServerRunning: onServerRunning,
             logger: services.logger)
     }

@@ -89,6 +89,9 @@ public struct ServerConfiguration: Sendable {
     /// (``TradesKit/PaymentService/runHoldCaptures(in:limit:)``) and the identity purge; `nil` runs none, for a
     /// deployment that schedules them elsewhere. Default 60 seconds.
     public var scheduledWorkInterval: Duration? = .seconds(60)
+    /// How often a server given a ``TradesKit/NotificationService`` sends the notices of the tenants it serves (default
+    /// 5 seconds; `nil` sends none).
+    public var notificationInterval: Duration? = .seconds(5)
     /// How long a connection may sit without a request in progress before the server closes it (default 60 seconds;
     /// `nil` keeps idle connections open forever, which lets a client hold sockets without sending anything).
     public var idleTimeout: Duration? = .seconds(60)

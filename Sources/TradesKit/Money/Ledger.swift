@@ -119,6 +119,13 @@ public enum Ledger {
         ]
     }
 
+    /// Settlement after capture as one set of postings, refund and release together.
+    @available(*, deprecated, message: "Post a partial refund as two transactions: Ledger.refund(_:) and Ledger.release(gross:contractor:fee:)")
+    public static func settle(total: Money, refund: Money, contractor: Money, fee: Money) -> [(LedgerAccount, Money)] {
+        let gross = Money(total.amount &- refund.amount, total.currency)
+        return Self.refund(refund) + release(gross: gross, contractor: contractor, fee: fee)
+    }
+
     /// Whether entries balance per transaction: the ids of any set that does not sum to zero.
     public static func unbalancedTransactions(in entries: [LedgerEntry]) -> [LedgerTransactionID] {
         var amounts: [LedgerTransactionID: [Int64]] = [:]

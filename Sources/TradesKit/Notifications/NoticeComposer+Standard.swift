@@ -1,8 +1,9 @@
 import Foundation
 
 extension NoticeComposer {
-    /// The marketplace's own notices, in plain English. The person who acted is never told of their own act; amounts
-    /// go only to those the event already shows them to.
+    /// The marketplace's own notices, in plain English. The person who acted is not told of their own act, where the
+    /// event says who acted (a cancellation does not: both parties are told); amounts go only to those the event
+    /// already shows them to.
     ///
     /// | event | who is told | SMS too |
     /// | --- | --- | --- |
@@ -10,17 +11,19 @@ extension NoticeComposer {
     /// | `bid.accepted` | the winning contractor | ✓ |
     /// | `bid.declined` | that bidder (nothing of the winner) | |
     /// | `job.status_changed` to in progress / completed | the owner | on completed |
-    /// | `job.status_changed` to closed (approved, not by a dispute) / cancelled after award | the contractor; an automatic approval also the owner | |
+    /// | `job.status_changed` to closed (approved, not by a dispute) | the contractor; an automatic approval also the owner | |
+    /// | `job.status_changed` to cancelled after award | the owner and the contractor | |
     /// | `payment.changed` to held / refunded / partly refunded / voided | the owner | |
     /// | `payment.changed` to released | the contractor | ✓ |
     /// | `dispute.changed` opened / answered / resolved | the respondent / the opener / both | on opened |
     /// | `review.submitted` | the reviewed party (no rating) | |
     /// | `message.posted` | the recipient (not the text) | |
-    /// | `user.suspension_changed`, `contractor.vetting_changed` | the user | |
+    /// | `user.suspension_changed`, `contractor.vetting_changed` to approved or rejected | the user | |
     ///
     /// Events of a type or payload version it does not know call for no notice.
-    public static let standard = NoticeComposer { event, job in
-        let title = job.map { "“\($0.title)”" } ?? "your job"
+    public static let standard = NoticeComposer { context in
+        let event = context.event
+        let title = context.jobTitle.map { "“\($0)”" } ?? "your job"
         switch event.type {
         case BidSubmitted.eventType:
             guard let bid = try event.decode(BidSubmitted.self) else { return [] }
@@ -75,7 +78,8 @@ extension NoticeComposer {
                         text: "An administrator lifted the suspension of your account.")
             ]
         case ContractorVettingChanged.eventType:
-            guard let change = try event.decode(ContractorVettingChanged.self) else { return [] }
+            // Pending is what a contractor's own edit of their profile sets: not news to them.
+            guard let change = try event.decode(ContractorVettingChanged.self), change.vetting != .pending else { return [] }
             let status = change.vetting.rawValue.replacingOccurrences(of: "_", with: " ")
             return [
                 Notice(
@@ -112,8 +116,14 @@ extension NoticeComposer {
             }
             return notices
         case .cancelled:
+            // Who cancelled (the owner, the contractor or an admin) is not in the event: both are told, in words that
+            // fit either.
             guard let contractor = change.contractorID else { return [] }
-            return [Notice(recipient: contractor, headline: "\(title) was cancelled", text: "The homeowner cancelled \(title).")]
+            return [change.ownerID, contractor].map {
+                Notice(
+                    recipient: $0, headline: "The job \(title) was cancelled",
+                    text: "The job \(title) was cancelled; no further work is expected on it.")
+            }
         default:
             // Awarded, disputed and closed by a dispute are told by the bid and dispute events.
             return []

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import CoreMetrics
 import Logging
 
@@ -30,155 +30,264 @@ public struct Notice: Sendable, Hashable {
     }
 }
 
+/// What a composer knows of an event: the event, and, for an event about a job, the job's title (which every party of
+/// such an event may see; nothing else of the job, whose award a declined bidder must not learn).
+public struct NoticeContext: Sendable {
+    /// The event.
+    public let event: OutboxEvent
+    /// The title of the job the event is about, as it is when the notice is composed; `nil` for an event about a user.
+    public let jobTitle: String?
+
+    /// Creates a context.
+    public init(event: OutboxEvent, jobTitle: String?) {
+        self.event = event
+        self.jobTitle = jobTitle
+    }
+}
+
 /// Turns an outbox event into the notices it calls for: the standard ones (``standard``) or a partner's own words.
 ///
-/// It gets the event and, for an event about a job, the job as it is when the notice is sent (for its title). It must
-/// tell each recipient only what the event lets them see: a declined bidder never learns the winning amount.
+/// It must tell each recipient only what the event lets them see: a declined bidder never learns the winning amount.
+/// A notice for a user the event does not name is not sent. An error it throws (a payload it cannot read) is taken as
+/// final: the event is dead-lettered at once.
 public struct NoticeComposer: Sendable {
-    /// The notices for `event`; none for an event nobody is told about.
-    public let compose: @Sendable (_ event: OutboxEvent, _ job: Job?) throws -> [Notice]
+    /// The notices for an event; none for an event nobody is told about.
+    public let compose: @Sendable (NoticeContext) throws -> [Notice]
 
     /// Creates a composer.
-    public init(_ compose: @escaping @Sendable (_ event: OutboxEvent, _ job: Job?) throws -> [Notice]) {
+    public init(_ compose: @escaping @Sendable (NoticeContext) throws -> [Notice]) {
         self.compose = compose
     }
+}
+
+/// What an ``EmailSender`` or ``SMSSender`` throws when its provider refuses one recipient for good (an address that
+/// bounces, a number that cannot take SMS): ``NotificationService`` drops that notice, logs the code, and goes on with
+/// the event's others. Any other error fails the whole event, which is retried.
+public struct NoticeRejected: Error, Sendable, CustomStringConvertible {
+    /// The provider's code for the refusal (e.g. Twilio's `21614`): never the address or number.
+    public let code: String
+
+    /// Creates the error.
+    public init(code: String) { self.code = code }
+
+    public var description: String { "NoticeRejected(\(code))" }
 }
 
 /// Delivers the marketplace's notices by e-mail and SMS, from the outbox: each run claims a tenant's pending events,
 /// composes what each party is to be told (``NoticeComposer``), sends it through the ``EmailSender`` and
 /// ``SMSSender`` ports, and marks the event delivered; an event whose sending failed is retried with backoff and
-/// dead-lettered in the end (``EventService/RetryPolicy``).
+/// dead-lettered in the end (``Configuration/retryPolicy``).
 ///
 /// Who is told:
-/// - only the parties of the event, never a user the event does not name, and never the person who acted (a bidder
-///   hears nothing of their own bid);
+/// - only the parties the event names, each only of what concerns them (see ``NoticeComposer/standard``);
 /// - by e-mail only at a verified address: an address nobody proved is someone's is never written to, so typing
 ///   another person's address at sign-up cannot make the marketplace write to them;
-/// - by SMS only for what needs acting on soon (a bid won, work to approve, a dispute to answer, money paid out), to
-///   a user with a phone number, and only when the tenant's branding names an SMS sender (and an ``SMSSender`` is given);
-/// - a suspended user only of their suspension.
+/// - by SMS only for what needs acting on soon (a bid won, work to approve, a dispute to answer, money paid out), to a
+///   user with a phone number and a verified e-mail address (numbers are not verified themselves yet), and only when
+///   the tenant's branding names an SMS sender and an ``SMSSender`` is given;
+/// - a suspended user only of their suspension;
+/// - nobody of an event older than ``Configuration/maximumAge`` when first reached (a backlog, say after an outage or
+///   when notifications are first switched on): it is marked delivered unsent, as news that late would mislead.
 ///
-/// Delivery is at least once: an event whose sending fails part-way is sent again whole. Each message carries the
-/// notice's stable reference (`<event>:<user>:<channel>`), for a provider or mailbox that deduplicates.
+/// Delivery is at least once: an event whose sending fails part-way is sent again whole, and a send still in flight
+/// when the claim runs out may be repeated by the next run. Each message carries the notice's stable reference
+/// (`<event>:<user>:<channel>`) for tracking.
 ///
 /// The outbox's delivery state has one consumer: run this, or a consumer of your own (outbound webhooks, say), not
 /// both over one tenant. The event feed does not depend on it.
 public struct NotificationService: Sendable {
+    /// Tunables of delivery.
+    public struct Configuration: Sendable {
+        /// Backoff and dead-lettering of failed events (default: 8 attempts, 30 s doubling to 1 h).
+        public var retryPolicy: EventService.RetryPolicy
+        /// How old an event may be when a run first reaches it and still be told (default one day).
+        public var maximumAge: TimeInterval
+        /// How long a run holds the events it claims (default three minutes).
+        public var lease: TimeInterval
+        /// How much of the claim must be left for a run to start a send (default one minute): more than a send takes,
+        /// the provider adapter's timeouts and retries included, or another run may claim the event and send it too.
+        /// A run that reaches it stops, and leaves the events it has not finished to the next run.
+        public var leaseMargin: TimeInterval
+
+        /// Creates a configuration.
+        public init(
+            retryPolicy: EventService.RetryPolicy = EventService.RetryPolicy(), maximumAge: TimeInterval = 86_400,
+            lease: TimeInterval = 180, leaseMargin: TimeInterval = 60
+        ) {
+            self.retryPolicy = retryPolicy
+            self.maximumAge = maximumAge
+            self.lease = max(1, lease)
+            self.leaseMargin = min(max(0, leaseMargin), self.lease)
+        }
+    }
+
     let marketplace: Marketplace
     let email: any EmailSender
     let sms: (any SMSSender)?
     let composer: NoticeComposer
-    let retryPolicy: EventService.RetryPolicy
+    /// The tunables it was made with.
+    public let configuration: Configuration
 
     /// Creates the service.
     public init(
         marketplace: Marketplace, email: any EmailSender, sms: (any SMSSender)? = nil, composer: NoticeComposer = .standard,
-        retryPolicy: EventService.RetryPolicy = EventService.RetryPolicy()
+        configuration: Configuration = Configuration()
     ) {
         self.marketplace = marketplace
         self.email = email
         self.sms = sms
         self.composer = composer
-        self.retryPolicy = retryPolicy
+        self.configuration = configuration
     }
 
     /// What one run did.
     public struct Report: Sendable, Hashable {
-        /// Events claimed and delivered (including those nobody is told about).
+        /// Events whose notices were sent (or that called for none), marked delivered.
         public var delivered = 0
+        /// Events too old to tell (``Configuration/maximumAge``), marked delivered unsent.
+        public var expired = 0
         /// Events whose sending failed, to be retried.
         public var retried = 0
-        /// Events whose sending failed for the last time: dead-lettered.
+        /// Events given up: failed for the last time, or unreadable.
         public var deadLettered = 0
         /// E-mails sent.
         public var emails = 0
         /// SMS sent.
         public var sms = 0
+        /// Notices a provider refused for good (``NoticeRejected``).
+        public var rejected = 0
 
         /// An empty report.
         public init() {}
+
+        /// How many claimed events the run finished with.
+        public var handled: Int { delivered + expired + retried + deadLettered }
     }
 
-    /// Delivers up to `limit` of the tenant's pending events (oldest first) and answers what was done. Safe to run
-    /// concurrently: each event is claimed by one run at a time, for three minutes; a run that has used two of them
-    /// stops, and leaves the events it has not reached to the next run.
+    /// Delivers up to `limit` of the tenant's pending events (oldest first) and answers what was done. Runs may
+    /// overlap: each event is claimed by one run at a time (``Configuration/lease``). A run stops when its task is
+    /// cancelled or its claim nears its end, and leaves what it has not finished to a later run.
     public func deliverPending(in tenantID: TenantID, limit: Int = 50) async throws -> Report {
         let environment = marketplace.environment
-        var report = Report()
-        let leaseEnds = environment.now().addingTimeInterval(Self.lease)
-        let events = try await marketplace.events.claim(in: tenantID, limit: limit, lease: Self.lease)
-        guard !events.isEmpty else { return report }
         let store = environment.storage.tenant(tenantID)
         let tenant = try await environment.run("notification.tenant", tenant: tenantID) { try await environment.tenant(of: store) }
+        let sendBy = environment.now().addingTimeInterval(configuration.lease - configuration.leaseMargin)
+        let events = try await marketplace.events.claim(in: tenantID, limit: limit, lease: configuration.lease)
+        var report = Report()
         for event in events {
-            // The rest wait for the lease to end and the next run, rather than risk a second run sending them too.
-            guard environment.now() < leaseEnds.addingTimeInterval(-Self.leaseMargin) else { break }
+            let outcome: Outcome
             do {
-                let (emails, texts) = try await deliver(event, tenant: tenant, store: store)
-                report.emails += emails
-                report.sms += texts
+                outcome = try await deliver(event, tenant: tenant, store: store, sendBy: sendBy, report: &report)
+            } catch is StopRun {
+                break
+            } catch is CancellationError {
+                break
             } catch {
-                let reason = Self.reason(error)
-                if try await marketplace.events.markFailed(in: tenantID, event, reason: reason, policy: retryPolicy) == nil {
-                    report.deadLettered += 1
-                    environment.logger.error(
-                        "A notification was given up",
-                        metadata: ["tradeskit.tenant": "\(tenantID)", "tradeskit.event": "\(event.id)", "tradeskit.error": "\(reason)"])
-                } else {
-                    report.retried += 1
-                    environment.logger.warning(
-                        "A notification failed; it will be retried",
-                        metadata: ["tradeskit.tenant": "\(tenantID)", "tradeskit.event": "\(event.id)", "tradeskit.error": "\(reason)"])
-                }
+                await failed(event, error, tenant: tenantID, report: &report)
                 continue
             }
-            // Each event as soon as it is sent, not the batch at the end: a slow provider could otherwise outlast the
-            // claim's lease, and another run send the first events again.
-            try await marketplace.events.markDelivered(in: tenantID, [event.id])
-            report.delivered += 1
+            do {
+                try await marketplace.events.markDelivered(in: tenantID, [event.id])
+                if outcome == .expired { report.expired += 1 } else { report.delivered += 1 }
+            } catch {
+                // Sent, but not recorded: the event is sent again after its claim ends.
+                log(.error, "A notification was sent but could not be marked delivered", event, tenantID, error)
+            }
         }
         return report
     }
 
-    /// Sends the notices of one event; answers how many e-mails and SMS went out.
-    private func deliver(_ event: OutboxEvent, tenant: Tenant, store: any TenantStorage) async throws -> (Int, Int) {
+    private enum Outcome { case sent, expired }
+    /// The run's claim is nearly over, or its task was cancelled: stop without recording a failure.
+    private struct StopRun: Error {}
+    /// The composer could not read the event: retrying cannot help.
+    private struct Unreadable: Error { let underlying: any Error }
+
+    /// Sends the notices of one event.
+    private func deliver(_ event: OutboxEvent, tenant: Tenant, store: any TenantStorage, sendBy: Date, report: inout Report) async throws -> Outcome {
         let environment = marketplace.environment
-        var job: Job?
+        if environment.now().timeIntervalSince(event.occurredAt) > configuration.maximumAge { return .expired }
+        var title: String?
         if !Self.userEventTypes.contains(event.type) {
-            job = try await environment.run("notification.read", tenant: tenant.id) { try await store.job(JobID(event.aggregateID)) }
+            title = try await environment.run("notification.read", tenant: tenant.id) { try await store.job(JobID(event.aggregateID))?.title }
         }
-        let notices = try composer.compose(event, job)
-        guard !notices.isEmpty else { return (0, 0) }
+        let notices: [Notice]
+        do {
+            notices = try composer.compose(NoticeContext(event: event, jobTitle: title))
+        } catch {
+            throw Unreadable(underlying: error)
+        }
         let branding = tenant.settings.branding
-        var emails = 0
-        var texts = 0
         for notice in notices where event.recipients.contains(notice.recipient) {
             let user = try await environment.run("notification.read", tenant: tenant.id) { try await store.user(notice.recipient) }
-            guard let user, !user.suspended || event.type == UserSuspensionChanged.eventType else { continue }
+            guard let user, !user.suspended || event.type == UserSuspensionChanged.eventType, user.emailVerified else { continue }
             let reference = "\(event.id):\(user.id)"
-            if notice.channels.contains(.email), user.emailVerified, let from = try? EmailAddress(branding.fromEmail) {
+            if notice.channels.contains(.email) {
+                guard let from = try? EmailAddress(branding.fromEmail) else {
+                    throw TradesKitError(.notConfigured, "The tenant's sender address is not a valid e-mail address")
+                }
                 let message = EmailMessage(
                     to: user.email, from: from, subject: notice.headline,
                     text: "Hello \(user.displayName),\n\n\(notice.text)\n\n— \(branding.name)\n", reference: "\(reference):email")
-                _ = try await email.send(message)
-                NotificationMetrics.emails.increment()
-                emails += 1
+                if try await send(by: sendBy, event, tenant.id, { _ = try await email.send(message) }) {
+                    NotificationMetrics.emails.increment()
+                    report.emails += 1
+                } else {
+                    report.rejected += 1
+                }
             }
             if notice.channels.contains(.sms), let sms, let phone = user.phone, let sender = branding.smsSender {
-                _ = try await sms.send(
-                    SMSMessage(to: phone, from: sender, body: "\(branding.name): \(notice.headline)", reference: "\(reference):sms"))
-                NotificationMetrics.sms.increment()
-                texts += 1
+                let message = SMSMessage(to: phone, from: sender, body: "\(branding.name): \(notice.headline)", reference: "\(reference):sms")
+                if try await send(by: sendBy, event, tenant.id, { _ = try await sms.send(message) }) {
+                    NotificationMetrics.sms.increment()
+                    report.sms += 1
+                } else {
+                    report.rejected += 1
+                }
             }
         }
-        return (emails, texts)
+        return .sent
     }
 
-    /// How long a run holds the events it claimed, and how much of it must be left to start sending an event's
-    /// notices: a send that takes longer than the margin (an adapter's own timeouts and retries) could let another
-    /// run claim the event and send it too.
-    static let lease: TimeInterval = 180
-    static let leaseMargin: TimeInterval = 60
+    /// Makes one send, unless the run must stop first; answers `false` when the provider refused the recipient for good.
+    private func send(by deadline: Date, _ event: OutboxEvent, _ tenant: TenantID, _ body: () async throws -> Void) async throws -> Bool {
+        guard !Task.isCancelled, marketplace.environment.now() < deadline else { throw StopRun() }
+        do {
+            try await body()
+            return true
+        } catch let rejected as NoticeRejected {
+            marketplace.environment.logger.warning(
+                "A provider refused a notice's recipient; the notice is dropped",
+                metadata: [
+                    "tradeskit.tenant": "\(tenant)", "tradeskit.event": "\(event.id)", "tradeskit.provider_code": "\(rejected.code.prefix(64))",
+                ])
+            return false
+        }
+    }
+
+    /// Records a failed event: retried later, or dead-lettered (at once when the composer cannot read it).
+    private func failed(_ event: OutboxEvent, _ error: any Error, tenant: TenantID, report: inout Report) async {
+        let unreadable = error is Unreadable
+        let policy = unreadable ? EventService.RetryPolicy(maxAttempts: 0) : configuration.retryPolicy
+        do {
+            if try await marketplace.events.markFailed(in: tenant, event, reason: Self.reason(error), policy: policy) == nil {
+                report.deadLettered += 1
+                log(.error, unreadable ? "A notification could not be composed; it is given up" : "A notification was given up", event, tenant, error)
+            } else {
+                report.retried += 1
+                log(.warning, "A notification failed; it will be retried", event, tenant, error)
+            }
+        } catch {
+            // Not recorded: the event is tried again after its claim ends, its attempt not counted.
+            log(.error, "A failed notification could not be recorded", event, tenant, error)
+        }
+    }
+
+    private func log(_ level: Logger.Level, _ message: Logger.Message, _ event: OutboxEvent, _ tenant: TenantID, _ error: any Error) {
+        marketplace.environment.logger.log(
+            level: level, message,
+            metadata: ["tradeskit.tenant": "\(tenant)", "tradeskit.event": "\(event.id)", "tradeskit.error": "\(Self.reason(error))"])
+    }
 
     /// The events about a user rather than a job.
     static let userEventTypes: Set<String> = [UserRegistered.eventType, UserSuspensionChanged.eventType, ContractorVettingChanged.eventType]
@@ -186,6 +295,7 @@ public struct NotificationService: Sendable {
     /// A failure as stored on the event and logged: its code or type, never its description (a provider's error may
     /// quote an address or a number).
     static func reason(_ error: any Error) -> String {
+        if let error = error as? Unreadable { return "unreadable: \(reason(error.underlying))" }
         if let error = error as? TradesKitError { return error.code.rawValue }
         return "\(type(of: error))"
     }
