@@ -78,17 +78,18 @@ struct ChangeWriter {
             try await run(
                 """
                 INSERT INTO users (tenant_id, id, email, display_name, phone, role, password_hash, email_verified, suspended, session_generation,
-                                   created_at, version)
+                                   notify_email, notify_sms, created_at, version)
                 VALUES (\(tenant), \(value.id.rawValue), \(value.email.value), \(value.displayName), \(value.phone?.value), \(value.role.rawValue),
                         \(value.passwordHash), \(value.emailVerified), \(value.suspended), \(value.sessionGeneration),
-                        \(value.createdAt.millisecondsSince1970), \(value.version))
+                        \(value.notifications.email), \(value.notifications.sms), \(value.createdAt.millisecondsSince1970), \(value.version))
                 """)
         case .updateUser(let value):
             let affected = try await run(
                 """
                 UPDATE users SET email = \(value.email.value), display_name = \(value.displayName), phone = \(value.phone?.value),
                     role = \(value.role.rawValue), password_hash = \(value.passwordHash), email_verified = \(value.emailVerified),
-                    suspended = \(value.suspended), session_generation = \(value.sessionGeneration), version = version + 1
+                    suspended = \(value.suspended), session_generation = \(value.sessionGeneration),
+                    notify_email = \(value.notifications.email), notify_sms = \(value.notifications.sms), version = version + 1
                 WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue) AND version = \(value.version) RETURNING 1
                 """)
             try await requireUpdated("user", affected, exists: "SELECT 1 FROM users WHERE tenant_id = \(tenant) AND id = \(value.id.rawValue)")

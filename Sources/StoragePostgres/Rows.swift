@@ -38,7 +38,10 @@ extension PostgresRandomAccessRow {
 
 enum Columns {
     static let tenant = "id, slug, display_name, settings::text AS settings, created_at, version"
-    static let user = "id, email, display_name, phone, role, password_hash, email_verified, suspended, session_generation, created_at, version"
+    static let user = """
+        id, email, display_name, phone, role, password_hash, email_verified, suspended, session_generation, notify_email, notify_sms, \
+        created_at, version
+        """
     static let profile = """
         user_id, headline, trades, service_latitude, service_longitude, service_radius_km, licence_number, licence_region, \
         licence_expires_at, insurance_expires_at, vetting, version
@@ -98,8 +101,9 @@ enum Decode {
         return User(
             id: try row.id("id"), email: email, displayName: try row.value("display_name"), phone: phone, role: try row.enumeration("role"),
             passwordHash: try row.value("password_hash"), emailVerified: try row.value("email_verified"),
-            suspended: try row.value("suspended"), sessionGeneration: try row.value("session_generation"), createdAt: try row.date("created_at"),
-            version: try row.value("version"))
+            suspended: try row.value("suspended"), sessionGeneration: try row.value("session_generation"),
+            notifications: NotificationPreferences(email: try row.value("notify_email"), sms: try row.value("notify_sms")),
+            createdAt: try row.date("created_at"), version: try row.value("version"))
     }
 
     static func profile(_ row: PostgresRandomAccessRow) throws -> ContractorProfile {

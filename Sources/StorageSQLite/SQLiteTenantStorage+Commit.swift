@@ -32,12 +32,13 @@ extension SQLiteTenantStorage {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO users (tenant_id, id, email, email_normalized, display_name, phone, role, password_hash, email_verified, suspended,
-                                       session_generation, created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       session_generation, notify_email, notify_sms, created_at, version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 tenant, value.id.sql, value.email.value, value.email.normalized, value.displayName, value.phone?.value,
-                value.role.rawValue, value.passwordHash, value.emailVerified, value.suspended, value.sessionGeneration, value.createdAt.ms,
-                value.version,
+                value.role.rawValue, value.passwordHash, value.emailVerified, value.suspended, value.sessionGeneration,
+                value.notifications.email, value.notifications.sms, value.createdAt.ms, value.version,
             ])
         case .updateUser(let value):
             try update(
@@ -46,6 +47,7 @@ extension SQLiteTenantStorage {
                     "email": value.email.value, "email_normalized": value.email.normalized, "display_name": value.displayName,
                     "phone": value.phone?.value, "role": value.role.rawValue, "password_hash": value.passwordHash,
                     "email_verified": value.emailVerified, "suspended": value.suspended, "session_generation": value.sessionGeneration,
+                    "notify_email": value.notifications.email, "notify_sms": value.notifications.sms,
                 ])
         case .insertContractorProfile(let value):
             var columns = profileColumns(value)

@@ -130,6 +130,18 @@ struct NotificationTests {
         #expect(s.sms.sent.map(\.to.value) == ["+14155550101"], "the winner's SMS only; not the owner's 'please review'")
         try await t.setEmailVerified(true, world.owner)
 
+        // A channel the user turned off is not used; the other still is.
+        _ = try await t.market.users.update(by: world.contractors[0], world.contractors[0].userID, .init(notifyByEmail: false))
+        let quiet = try await t.postJob(world)
+        let quietBid = try await t.market.bids.submit(by: world.contractors[0], on: quiet.id, .init(amount: Money(20_000, .usd)))
+        let before = try await subjects(to: world.contractors[0], s).count
+        s.sms.reset()
+        _ = try await t.market.bids.accept(by: world.owner, quietBid.id)
+        _ = try await s.service.deliverPending(in: world.tenant.id)
+        #expect(try await subjects(to: world.contractors[0], s).count == before, "e-mail turned off")
+        #expect(s.sms.sent.map(\.to.value) == ["+14155550101"], "SMS still on")
+        _ = try await t.market.users.update(by: world.contractors[0], world.contractors[0].userID, .init(notifyByEmail: true, notifyBySMS: false))
+
         // Without a sender in the tenant's branding, or without an SMS port, no SMS at all.
         s.sms.reset()
         let noSMS = NotificationService(marketplace: t.market, email: t.email)

@@ -264,6 +264,19 @@ struct MarketplaceFlowTests {
             #expect(updated["displayName"] == "Ann" && updated["phone"] == "+14155550123", "\(updated)")
             let cleared = try await api.call(.patch, "/v1/me", as: world.owner, json: ["phone": .null])
             #expect(cleared["phone"] == nil, "\(cleared)")
+            // Notification channels: both on at first; each turned off or on alone.
+            #expect(cleared["notifications"] == ["email": true, "sms": true], "\(cleared)")
+            let quiet = try await api.call(.patch, "/v1/me", as: world.owner, json: ["notifications": ["sms": false]])
+            #expect(quiet["notifications"] == ["email": true, "sms": false] && quiet["displayName"] == "Ann", "\(quiet)")
+            #expect(try await api.call(.get, "/v1/me", as: world.owner)["notifications"] == ["email": true, "sms": false])
+            for bad: JSONValue in [
+                ["notifications": .null], ["notifications": ["sms": "no"]], ["notifications": ["push": true]], ["notifications": true],
+            ] {
+                let refused = try await api.call(.patch, "/v1/me", as: world.owner, json: bad)
+                #expect(refused.status == .unprocessableContent, "\(bad): \(refused)")
+            }
+            #expect(
+                try await api.call(.get, "/v1/me", as: world.owner)["notifications"] == ["email": true, "sms": false], "refusals changed nothing")
             let profile = try await api.call(
                 .put, "/v1/me/contractor-profile", as: world.contractorC,
                 json: [

@@ -60,7 +60,7 @@ struct SQLiteStorageTests {
 
     static let allMigrations = [
         "v1-core", "v2-identity", "v3-settlement-instructions", "v4-session-generations", "v5-identity-purge-indexes",
-        "v6-complete-references", "v7-held-escrows-index", "v8-settlement-retries",
+        "v6-complete-references", "v7-held-escrows-index", "v8-settlement-retries", "v9-notification-preferences",
     ]
 
     @Test("file databases are WAL with synchronous=FULL and foreign keys on by default; NORMAL when configured")
@@ -147,7 +147,7 @@ struct SQLiteStorageTests {
         let file = path()
         let old = try SQLiteStorage(.file(path: file), configuration: .init(migrateOnOpen: false))
         try Schema.migrator.migrate(old.writer, upTo: "v5-identity-purge-indexes")
-        let (tenant, job, bid, owner) = try await seed(old)
+        let (tenant, job, bid, owner) = try await seed(old, usersAsV1: true)
         let db = old.tenant(tenant.id)
         var awarded = job
         awarded.status = .awarded
@@ -203,7 +203,7 @@ struct SQLiteStorageTests {
         let broken = path("broken.sqlite")
         let legacy = try SQLiteStorage(.file(path: broken), configuration: .init(migrateOnOpen: false))
         try Schema.migrator.migrate(legacy.writer, upTo: "v5-identity-purge-indexes")
-        let (_, dangling, _, _) = try await seed(legacy, slug: "beta")
+        let (_, dangling, _, _) = try await seed(legacy, slug: "beta", usersAsV1: true)
         try await legacy.writer.write { db in
             try db.execute(sql: "UPDATE jobs SET accepted_bid_id = ? WHERE id = ?", arguments: [UUID().uuidString.lowercased(), dangling.id.sql])
         }

@@ -11,6 +11,7 @@ struct AccountResponse: Encodable {
     let role: Role
     let emailVerified: Bool
     let suspended: Bool
+    let notifications: NotificationPreferences
     let createdAt: Date
 
     init(_ user: User) {
@@ -21,6 +22,7 @@ struct AccountResponse: Encodable {
         role = user.role
         emailVerified = user.emailVerified
         suspended = user.suspended
+        notifications = user.notifications
         createdAt = user.createdAt
     }
 }

@@ -280,8 +280,13 @@ final class BodyReader {
             })
     }
 
+    /// An optional boolean: `nil` when absent (or invalid, reported); `null` is not a boolean.
+    func optionalBool(_ key: String) -> Bool? {
+        bool(key, default: nil)
+    }
+
     /// An optional boolean, or `default` when absent.
-    func bool(_ key: String, default fallback: Bool) -> Bool? {
+    func bool(_ key: String, default fallback: Bool?) -> Bool? {
         switch presence(
             key,
             { value -> Bool? in

@@ -67,8 +67,11 @@ enum OpenAPIComponents {
             "PasswordConfirmation": S.record(
                 [("password", S.string(max: 1_000))], description: "The caller's current password; a wrong one counts towards the login lockout."),
             "AccountUpdate": S.object(
-                [("displayName", S.text(max: 100)), ("phone", S.nullable(S.phone))], required: [],
-                description: "Only the members given change; `phone: null` removes the number."),
+                [
+                    ("displayName", S.text(max: 100)), ("phone", S.nullable(S.phone)),
+                    ("notifications", S.object([("email", S.boolean), ("sms", S.boolean)], required: [])),
+                ], required: [],
+                description: "Only the members given change; `phone: null` removes the number; `notifications` turns channels on or off."),
             "ContractorProfileInput": S.object(
                 [
                     ("headline", S.text(min: 0, max: 200)),
@@ -167,8 +170,12 @@ enum OpenAPIComponents {
             "Account": S.object(
                 [
                     ("id", S.uuid), ("email", S.string()), ("displayName", S.string()), ("phone", S.string()), ("role", roles),
-                    ("emailVerified", S.boolean), ("suspended", S.boolean), ("createdAt", S.dateTime),
-                ], required: ["id", "email", "displayName", "role", "emailVerified", "suspended", "createdAt"]),
+                    ("emailVerified", S.boolean), ("suspended", S.boolean), ("notifications", S.ref("NotificationPreferences")),
+                    ("createdAt", S.dateTime),
+                ], required: ["id", "email", "displayName", "role", "emailVerified", "suspended", "notifications", "createdAt"]),
+            "NotificationPreferences": S.record(
+                [("email", S.boolean), ("sms", S.boolean)],
+                description: "The channels the user wants the marketplace's notices by; both on until the user turns one off."),
             "AdminUser": S.record(
                 [
                     ("id", S.uuid), ("email", S.string()), ("displayName", S.string()), ("role", roles), ("emailVerified", S.boolean),

@@ -14,13 +14,18 @@ enum AccountRoutes {
             },
             Route(
                 RouteSpec(
-                    .patch, "/v1/me", id: "updateMe", "Change the caller's display name or phone", tag: "Account", access: .user,
+                    .patch, "/v1/me", id: "updateMe", "Change the caller's display name, phone or notification channels", tag: "Account",
+                    access: .user,
                     body: "AccountUpdate", response: "Account")
             ) { call in
                 let principal = try call.principal()
                 let body = try await call.body()
                 let displayName = body.optionalString("displayName", maxLength: 1_000)
                 let phone = body.optionalString("phone", maxLength: 40)
+                let notifications = body.optionalObject("notifications") { channels in
+                    (email: channels.optionalBool("email"), sms: channels.optionalBool("sms"))
+                }
+                if case .null = notifications { body.fail("notifications", "invalid_type", "must be an object") }
                 try body.finish()
                 if case .null = displayName {
                     throw TradesKitError(
@@ -44,7 +49,10 @@ enum AccountRoutes {
                     case .value(let number): number
                     }
                 let user = try await call.market.users.update(
-                    by: principal, principal.userID, .init(displayName: displayName.value, phone: phoneChange))
+                    by: principal, principal.userID,
+                    .init(
+                        displayName: displayName.value, phone: phoneChange, notifyByEmail: notifications.value?.email,
+                        notifyBySMS: notifications.value?.sms))
                 return try call.json(AccountResponse(user))
             },
             Route(

@@ -23,7 +23,7 @@ struct Migration: Sendable {
     static let all: [Migration] = [
         Migration0001InitialSchema.migration, Migration0002Identity.migration, Migration0003SettlementInstructions.migration,
         Migration0004SessionGenerations.migration, Migration0005IdentityPurge.migration, Migration0006EmailCaseRules.migration,
-        Migration0007HeldEscrows.migration, Migration0008SettlementRetries.migration,
+        Migration0007HeldEscrows.migration, Migration0008SettlementRetries.migration, Migration0009NotificationPreferences.migration,
     ]
 }
 

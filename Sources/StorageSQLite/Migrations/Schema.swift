@@ -35,8 +35,17 @@ enum Schema {
         migrator.registerMigration("v8-settlement-retries") { db in
             for statement in v8SettlementRetries { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v9-notification-preferences") { db in
+            for statement in v9NotificationPreferences { try db.execute(sql: statement) }
+        }
         return migrator
     }
+
+    /// The channels a user wants notices by (``TradesKit/User/notifications``): both on, for users already there too.
+    static let v9NotificationPreferences: [String] = [
+        "ALTER TABLE users ADD COLUMN notify_email INTEGER NOT NULL DEFAULT 1 CHECK (notify_email IN (0, 1))",
+        "ALTER TABLE users ADD COLUMN notify_sms INTEGER NOT NULL DEFAULT 1 CHECK (notify_sms IN (0, 1))",
+    ]
 
     /// When an owed settlement is due, and how many attempts at it failed in a row
     /// (``TradesKit/Escrow/settlementDueAt``, ``TradesKit/Escrow/settlementFailures``): the instructions owed already

@@ -25,7 +25,8 @@ enum Records {
             id: try row.id("id"), email: try EmailAddress(row["email"] as String), displayName: row["display_name"],
             phone: try (row["phone"] as String?).map { try PhoneNumber($0) }, role: try row.enumValue("role"), passwordHash: row["password_hash"],
             emailVerified: row["email_verified"], suspended: row["suspended"], sessionGeneration: row["session_generation"],
-            createdAt: row.date("created_at"), version: row["version"])
+            notifications: NotificationPreferences(email: row["notify_email"], sms: row["notify_sms"]), createdAt: row.date("created_at"),
+            version: row["version"])
     }
 
     static func profile(_ row: Row) throws -> ContractorProfile {

@@ -22,6 +22,8 @@ public struct User: Sendable, Hashable, Codable, Identifiable {
     /// ``Principal/sessionGeneration``), and incrementing it ends them all at once, access tokens included. Logout,
     /// a password reset, a reused refresh token and a suspension increment it.
     public var sessionGeneration: Int64
+    /// Which channels the user wants the marketplace's notices by (both, unless they turned one off).
+    public var notifications: NotificationPreferences
     /// When the user registered.
     public let createdAt: Date
     /// Optimistic-concurrency version.
@@ -30,8 +32,8 @@ public struct User: Sendable, Hashable, Codable, Identifiable {
     /// Creates a user value.
     public init(
         id: UserID, email: EmailAddress, displayName: String, phone: PhoneNumber? = nil, role: Role,
-        passwordHash: String? = nil, emailVerified: Bool = false, suspended: Bool = false, sessionGeneration: Int64 = 0, createdAt: Date,
-        version: Int64 = 1
+        passwordHash: String? = nil, emailVerified: Bool = false, suspended: Bool = false, sessionGeneration: Int64 = 0,
+        notifications: NotificationPreferences = NotificationPreferences(), createdAt: Date, version: Int64 = 1
     ) {
         self.id = id
         self.email = email
@@ -42,8 +44,38 @@ public struct User: Sendable, Hashable, Codable, Identifiable {
         self.emailVerified = emailVerified
         self.suspended = suspended
         self.sessionGeneration = sessionGeneration
+        self.notifications = notifications
         self.createdAt = createdAt
         self.version = version
+    }
+
+    /// Decodes a user, as encoded by this version or by one before notification preferences (then both channels on).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try container.decode(UserID.self, forKey: .id), email: try container.decode(EmailAddress.self, forKey: .email),
+            displayName: try container.decode(String.self, forKey: .displayName),
+            phone: try container.decodeIfPresent(PhoneNumber.self, forKey: .phone), role: try container.decode(Role.self, forKey: .role),
+            passwordHash: try container.decodeIfPresent(String.self, forKey: .passwordHash),
+            emailVerified: try container.decode(Bool.self, forKey: .emailVerified), suspended: try container.decode(Bool.self, forKey: .suspended),
+            sessionGeneration: try container.decode(Int64.self, forKey: .sessionGeneration),
+            notifications: try container.decodeIfPresent(NotificationPreferences.self, forKey: .notifications) ?? NotificationPreferences(),
+            createdAt: try container.decode(Date.self, forKey: .createdAt), version: try container.decode(Int64.self, forKey: .version))
+    }
+}
+
+/// The channels a user wants the marketplace's notices by (``NotificationService``). Both are on until the user turns
+/// one off; a channel also needs what it sends to (a verified address, a phone number).
+public struct NotificationPreferences: Sendable, Hashable, Codable {
+    /// Notices by e-mail.
+    public var email: Bool
+    /// Notices by SMS.
+    public var sms: Bool
+
+    /// Creates preferences (both channels on by default).
+    public init(email: Bool = true, sms: Bool = true) {
+        self.email = email
+        self.sms = sms
     }
 }
 

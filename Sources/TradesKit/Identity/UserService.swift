@@ -50,11 +50,17 @@ public struct UserService: Sendable {
         public var displayName: String?
         /// A new phone number; an empty string removes it.
         public var phone: String?
+        /// Whether to have notices by e-mail (``NotificationPreferences/email``).
+        public var notifyByEmail: Bool?
+        /// Whether to have notices by SMS (``NotificationPreferences/sms``).
+        public var notifyBySMS: Bool?
 
         /// Creates the input.
-        public init(displayName: String? = nil, phone: String? = nil) {
+        public init(displayName: String? = nil, phone: String? = nil, notifyByEmail: Bool? = nil, notifyBySMS: Bool? = nil) {
             self.displayName = displayName
             self.phone = phone
+            self.notifyByEmail = notifyByEmail
+            self.notifyBySMS = notifyBySMS
         }
     }
 
@@ -139,6 +145,8 @@ public struct UserService: Sendable {
             guard actor.id == id || actor.role == .admin, var user = try await store.user(id) else { throw TradesKitError.notFound("User") }
             if let displayName { user.displayName = displayName }
             if let phone { user.phone = phone }
+            if let email = update.notifyByEmail { user.notifications.email = email }
+            if let sms = update.notifyBySMS { user.notifications.sms = sms }
             var changes = ChangeSet()
             let updated = changes.update(user)
             try await store.commit(changes)

@@ -85,6 +85,7 @@ public struct NoticeRejected: Error, Sendable, CustomStringConvertible {
 /// - by SMS only for what needs acting on soon (a bid won, work to approve, a dispute to answer, money paid out), to a
 ///   user with a phone number and a verified e-mail address (numbers are not verified themselves yet), and only when
 ///   the tenant's branding names an SMS sender and an ``SMSSender`` is given;
+/// - not by a channel the user turned off (``User/notifications``);
 /// - a suspended user only of their suspension;
 /// - nobody of an event older than ``Configuration/maximumAge`` when first reached (a backlog, say after an outage or
 ///   when notifications are first switched on): it is marked delivered unsent, as news that late would mislead.
@@ -222,7 +223,7 @@ public struct NotificationService: Sendable {
             let user = try await environment.run("notification.read", tenant: tenant.id) { try await store.user(notice.recipient) }
             guard let user, !user.suspended || event.type == UserSuspensionChanged.eventType, user.emailVerified else { continue }
             let reference = "\(event.id):\(user.id)"
-            if notice.channels.contains(.email) {
+            if notice.channels.contains(.email), user.notifications.email {
                 guard let from = try? EmailAddress(branding.fromEmail) else {
                     throw TradesKitError(.notConfigured, "The tenant's sender address is not a valid e-mail address")
                 }
@@ -236,7 +237,7 @@ public struct NotificationService: Sendable {
                     report.rejected += 1
                 }
             }
-            if notice.channels.contains(.sms), let sms, let phone = user.phone, let sender = branding.smsSender {
+            if notice.channels.contains(.sms), user.notifications.sms, let sms, let phone = user.phone, let sender = branding.smsSender {
                 let message = SMSMessage(to: phone, from: sender, body: "\(branding.name): \(notice.headline)", reference: "\(reference):sms")
                 if try await send(by: sendBy, event, tenant.id, { _ = try await sms.send(message) }) {
                     NotificationMetrics.sms.increment()

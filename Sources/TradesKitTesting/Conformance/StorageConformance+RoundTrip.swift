@@ -33,6 +33,7 @@ extension StorageConformance {
             full.passwordHash = "memory$s1$0123456789abcdef"
             full.suspended = true
             full.sessionGeneration = 7
+            full.notifications = NotificationPreferences(email: false, sms: true)
             var bare = try world.fixtures.user(.homeowner, at: world.next())
             bare.emailVerified = false
             try await world.commit(.insertUser(full), .insertUser(bare))
@@ -41,9 +42,10 @@ extension StorageConformance {
             try expect(try await world.db.user(email: full.email) == full, "user(email:) did not find the user")
             var ended = bare
             ended.sessionGeneration = 1
+            ended.notifications = NotificationPreferences(email: true, sms: false)
             try await world.commit(.updateUser(ended))
             ended.version += 1
-            try expect(try await world.db.user(bare.id) == ended, "a user's session generation differs after an update")
+            try expect(try await world.db.user(bare.id) == ended, "a user's session generation or notification preferences differ after an update")
             var profile = world.fixtures.contractorProfile(
                 for: full.id, trades: [world.plumbing.id, world.roofing.id],
                 center: GeoPoint(latitude: -33.8688, longitude: 151.2093), radiusKm: 12.5)
