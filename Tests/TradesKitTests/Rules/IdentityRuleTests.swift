@@ -144,6 +144,23 @@ struct LoginThrottleTests {
 
 @Suite("Identity records")
 struct IdentityRecordTests {
+    @Test func aUserRoundTripsAndOneEncodedBeforeNotificationPreferencesHasBothChannelsOn() throws {
+        let user = User(
+            id: Fixture.owner, email: try EmailAddress("owner@example.com"), displayName: "Owner", phone: try PhoneNumber("+14155550123"),
+            role: .homeowner, passwordHash: "hash", emailVerified: true, sessionGeneration: 3,
+            notifications: NotificationPreferences(email: true, sms: false), createdAt: Fixture.t0, version: 4)
+        let data = try JSONEncoder().encode(user)
+        #expect(try JSONDecoder().decode(User.self, from: data) == user)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object.removeValue(forKey: "notifications") != nil)
+        let older = try JSONDecoder().decode(User.self, from: JSONSerialization.data(withJSONObject: object))
+        var expected = user
+        expected.notifications = NotificationPreferences()
+        #expect(older == expected)
+        object.removeValue(forKey: "email")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(User.self, from: JSONSerialization.data(withJSONObject: object)) }
+    }
+
     @Test func refreshTokensAreSpentOnceUsedOrRevokedAndExpireAtTheirInstant() {
         let now = Date(timeIntervalSince1970: 1_767_603_600)
         var token = RefreshToken(
