@@ -8,7 +8,7 @@ import TradesKit
 ///
 /// A service of the application: it stops at the graceful shutdown, between rounds or by cancelling the wait; a round
 /// cut short leaves its events claimed, and a later round sends them.
-struct NotificationWork: Service {
+struct NotificationWork: PeriodicService {
     let notifications: NotificationService
     let market: Marketplace
     let mode: ServerConfiguration.Mode
@@ -18,15 +18,6 @@ struct NotificationWork: Service {
     /// holding up the other tenants.
     var eventsPerRound = 1_000
     static let batch = 200
-
-    func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: interval)
-                await runOnce()
-            }
-        }
-    }
 
     /// One round over the served tenants; a tenant's failure is logged and the round goes on.
     func runOnce() async {

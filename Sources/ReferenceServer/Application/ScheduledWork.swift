@@ -10,20 +10,11 @@ import TradesKit
 /// loop, ``NotificationWork``, so a slow provider never holds up a capture.)
 ///
 /// A service of the application: it stops at the graceful shutdown, between rounds or by cancelling the wait.
-struct ScheduledWork: Service {
+struct ScheduledWork: PeriodicService {
     let market: Marketplace
     let mode: ServerConfiguration.Mode
     let interval: Duration
     let logger: Logger
-
-    func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: interval)
-                await runOnce()
-            }
-        }
-    }
 
     /// One round over the served tenants. Each task of each tenant runs whatever the others did: a failure is logged and
     /// the round goes on (auto-approvals that fail must not hold up money already owed).
@@ -72,6 +63,26 @@ extension ServerConfiguration.Mode {
         } catch {
             logger.warning("Background work could not list the tenants", metadata: ["tradeskit.error_type": "\(type(of: error))"])
             return nil
+        }
+    }
+}
+
+/// A service that runs a round of work every ``interval`` (the first one interval after start), until the graceful
+/// shutdown, which it answers between rounds or by cancelling the wait.
+protocol PeriodicService: Service {
+    /// The time between the end of a round and the start of the next.
+    var interval: Duration { get }
+    /// One round.
+    func runOnce() async
+}
+
+extension PeriodicService {
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await runOnce()
+            }
         }
     }
 }
