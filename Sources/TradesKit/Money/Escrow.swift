@@ -78,11 +78,10 @@ public struct Escrow: Sendable, Hashable, Codable, Identifiable {
     /// (without ``settlementDueAt`` and ``settlementFailures``: due at once, and no failure counted).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let amount = try container.decode(Money.self, forKey: .amount)
         self.init(
             id: try container.decode(EscrowID.self, forKey: .id), jobID: try container.decode(JobID.self, forKey: .jobID),
             bidID: try container.decode(BidID.self, forKey: .bidID), homeownerID: try container.decode(UserID.self, forKey: .homeownerID),
-            contractorID: try container.decode(UserID.self, forKey: .contractorID), amount: amount,
+            contractorID: try container.decode(UserID.self, forKey: .contractorID), amount: try container.decode(Money.self, forKey: .amount),
             feeBasisPoints: try container.decode(Int.self, forKey: .feeBasisPoints), status: try container.decode(EscrowStatus.self, forKey: .status),
             paymentReference: try container.decodeIfPresent(String.self, forKey: .paymentReference),
             transferReference: try container.decodeIfPresent(String.self, forKey: .transferReference),

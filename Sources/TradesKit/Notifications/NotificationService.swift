@@ -219,50 +219,54 @@ public struct NotificationService: Sendable {
             throw Unreadable(underlying: error)
         }
         let branding = tenant.settings.branding
+        let from = try? EmailAddress(branding.fromEmail)
         for notice in notices where event.recipients.contains(notice.recipient) {
             let user = try await environment.run("notification.read", tenant: tenant.id) { try await store.user(notice.recipient) }
             guard let user, !user.suspended || event.type == UserSuspensionChanged.eventType, user.emailVerified else { continue }
             let reference = "\(event.id):\(user.id)"
             if notice.channels.contains(.email), user.notifications.email {
-                guard let from = try? EmailAddress(branding.fromEmail) else {
+                guard let from else {
                     throw TradesKitError(.notConfigured, "The tenant's sender address is not a valid e-mail address")
                 }
                 let message = EmailMessage(
                     to: user.email, from: from, subject: notice.headline,
                     text: "Hello \(user.displayName),\n\n\(notice.text)\n\n— \(branding.name)\n", reference: "\(reference):email")
-                if try await send(by: sendBy, event, tenant.id, { _ = try await email.send(message) }) {
-                    NotificationMetrics.emails.increment()
-                    report.emails += 1
-                } else {
-                    report.rejected += 1
-                }
+                try await send(.email, by: sendBy, event, tenant.id, report: &report) { _ = try await email.send(message) }
             }
             if notice.channels.contains(.sms), user.notifications.sms, let sms, let phone = user.phone, let sender = branding.smsSender {
                 let message = SMSMessage(to: phone, from: sender, body: "\(branding.name): \(notice.headline)", reference: "\(reference):sms")
-                if try await send(by: sendBy, event, tenant.id, { _ = try await sms.send(message) }) {
-                    NotificationMetrics.sms.increment()
-                    report.sms += 1
-                } else {
-                    report.rejected += 1
-                }
+                try await send(.sms, by: sendBy, event, tenant.id, report: &report) { _ = try await sms.send(message) }
             }
         }
         return .sent
     }
 
-    /// Makes one send, unless the run must stop first; answers `false` when the provider refused the recipient for good.
-    private func send(by deadline: Date, _ event: OutboxEvent, _ tenant: TenantID, _ body: () async throws -> Void) async throws -> Bool {
+    /// Makes one send, unless the run must stop first, and counts it in `report` (and the metrics): sent, or refused
+    /// for good by the provider (dropped and logged).
+    private func send(
+        _ channel: Notice.Channel, by deadline: Date, _ event: OutboxEvent, _ tenant: TenantID, report: inout Report,
+        _ body: () async throws -> Void
+    ) async throws {
         guard !Task.isCancelled, marketplace.environment.now() < deadline else { throw StopRun() }
         do {
             try await body()
-            return true
         } catch let rejected as NoticeRejected {
             marketplace.environment.logger.warning(
                 "A provider refused a notice's recipient; the notice is dropped",
                 metadata: [
-                    "tradeskit.tenant": "\(tenant)", "tradeskit.event": "\(event.id)", "tradeskit.provider_code": "\(rejected.code.prefix(64))",
+                    "tradeskit.tenant": "\(tenant)", "tradeskit.event": "\(event.id)", "tradeskit.channel": "\(channel.rawValue)",
+                    "tradeskit.provider_code": "\(rejected.code.prefix(64))",
                 ])
-            return false
+            report.rejected += 1
+            return
+        }
+        switch channel {
+        case .email:
+            NotificationMetrics.emails.increment()
+            report.emails += 1
+        case .sms:
+            NotificationMetrics.sms.increment()
+            report.sms += 1
         }
     }
 
